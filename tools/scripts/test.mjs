@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// `npm test`: type-check, lint (module boundaries included), then every Vitest project.
+// Prints one summary line per step; exits non-zero if any step fails.
+import { spawnSync } from 'node:child_process';
+
+const steps = [
+  ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
+  ['lint', 'npx', ['eslint', '.', '--max-warnings=0']],
+  ['vitest', 'npx', ['vitest', 'run', ...process.argv.slice(2)]],
+];
+const results = [];
+for (const [name, cmd, args] of steps) {
+  const t0 = Date.now();
+  console.log(`\n▶ ${name}: ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' } });
+  results.push({ name, ok: r.status === 0, seconds: ((Date.now() - t0) / 1000).toFixed(1) });
+}
+console.log('\n── summary ──');
+for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name.padEnd(10)} ${r.seconds}s`);
+process.exit(results.every((r) => r.ok) ? 0 : 1);
