@@ -1,1 +1,2 @@
-export {};
+export { type Bus, type BusReceiver, type DeliverOptions, type ReplyFn, BusError } from './bus';
+export { InProcessBus } from './in-process-bus';

@@ -1,0 +1,132 @@
+import { parseArgs } from 'node:util';
+import { formatProblems } from '@hie/config';
+import { createEngine, createRegistry } from './engine-node';
+import { readEnv } from './env';
+import { readProductionFile } from './production-file';
+import { codeOf, ensureError } from './runtime/errors';
+import { sendFiles } from './send';
+import { validateProduction } from '@hie/config';
+
+const HELP: Record<string, string> = {
+  main: `hie — the HIE healthcare integration engine
+
+Usage: hie <command> [options]
+
+Commands:
+  start                 run the product (now: the demo production examples/adt-feed.json)
+  run <production>      run a production file (JSON or YAML) until Ctrl-C, then drain and exit
+  validate <production> check a production file; prints every problem with its path
+  send [options] <files…>  send HL7 files over MLLP and print each ACK (batch files are split)
+
+Run "hie <command> --help" for a command's options.`,
+  run: `Usage: hie run <production.json|yaml>
+
+Runs the production until SIGINT/SIGTERM, then drains every queue and exits 0.
+Environment: HIE_LOG_LEVEL (info), DATABASE_URL (PostgreSQL store), HIE_DATA_DIR (./.hie/data).`,
+  start: `Usage: hie start
+
+Runs the demo production (examples/adt-feed.json): MLLP in on 2575 → router → files + MLLP out.`,
+  validate: `Usage: hie validate <production.json|yaml>
+
+Prints every problem with its path and exits 1 when there are any, 0 when the production is valid.`,
+  send: `Usage: hie send [--host 127.0.0.1] [--port 2575] [--timeout 30000] <files…>
+
+Sends each message in each file over one MLLP connection, waits for each ACK and prints
+"<file>#<n> <MSH-10> → <MSA-1> <MSA-2> [text]". Exits 1 if any message was not accepted (AA/CA).`,
+};
+
+function out(s: string) {
+  process.stdout.write(`${s}\n`);
+}
+
+async function runProduction(file: string): Promise<number> {
+  const env = readEnv();
+  const { engine, log } = createEngine({ logLevel: env.HIE_LOG_LEVEL });
+  const spec = await readProductionFile(file);
+  await engine.apply(spec);
+  log.info({ file }, 'production running; Ctrl-C to stop');
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping: draining queues');
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await engine.stop();
+  log.info('stopped');
+  return 0;
+}
+
+/** CLI entry: returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    out(HELP.main);
+    return command ? 0 : 1;
+  }
+  if (!HELP[command]) {
+    out(`unknown command "${command}"\n\n${HELP.main}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out(HELP[command]);
+    return 0;
+  }
+  try {
+    switch (command) {
+      case 'start':
+        return await runProduction(new URL('../../../examples/adt-feed.json', import.meta.url).pathname);
+      case 'run': {
+        if (!rest[0]) {
+          out(HELP.run);
+          return 2;
+        }
+        return await runProduction(rest[0]);
+      }
+      case 'validate': {
+        if (!rest[0]) {
+          out(HELP.validate);
+          return 2;
+        }
+        const spec = await readProductionFile(rest[0]);
+        const r = validateProduction(spec, { itemTypes: createRegistry().lookup });
+        if (r.ok) {
+          out(`${rest[0]}: valid (${r.value.items.length} items, ${r.value.connections.length} connections)`);
+          return 0;
+        }
+        out(`${rest[0]}: ${r.problems.length} problem(s)\n${formatProblems(r.problems)}`);
+        return 1;
+      }
+      case 'send': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '2575' }, timeout: { type: 'string', default: '30000' } },
+        });
+        if (positionals.length === 0) {
+          out(HELP.send);
+          return 2;
+        }
+        const port = Number(values.port);
+        if (!Number.isInteger(port) || port < 1 || port > 65535) {
+          out(`--port must be 1-65535, got "${values.port}"`);
+          return 2;
+        }
+        let bad = 0;
+        await sendFiles({ host: values.host!, port, files: positionals, timeoutMs: Number(values.timeout) }, (r) => {
+          const ok = r.ackCode === 'AA' || r.ackCode === 'CA';
+          if (!ok) bad++;
+          out(`${r.file}#${r.index} ${r.controlId ?? '?'} → ${r.error ? `ERROR ${r.error}` : `${r.ackCode} ${r.ackControlId ?? ''}${r.text ? ` ${r.text}` : ''}`}`);
+        });
+        return bad ? 1 : 0;
+      }
+    }
+  } catch (e) {
+    const err = ensureError(e);
+    const problems = (err as { details?: { problems?: Parameters<typeof formatProblems>[0] } }).details?.problems;
+    out(`error [${codeOf(err)}]: ${problems ? `invalid production\n${formatProblems(problems)}` : err.message}`);
+    return 1;
+  }
+  return 0;
+}

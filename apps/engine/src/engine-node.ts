@@ -1,0 +1,33 @@
+import pino, { type Logger } from 'pino';
+import type { Bus } from '@hie/bus';
+import { builtinItemTypes } from './items/index';
+import { registerBuiltinCodecs } from './runtime/codecs';
+import { ProductionEngine } from './runtime/production-engine';
+import { ItemTypeRegistry } from './runtime/registry';
+import type { Tracker } from './runtime/tracker';
+
+export interface EngineNodeOptions {
+  log?: Logger;
+  logLevel?: string;
+  bus?: Bus;
+  tracker?: Tracker;
+  /** Extra item types (user plugins), defined with `defineItemType`. */
+  plugins?: Parameters<ItemTypeRegistry['register']>[0][];
+}
+
+/** A registry with the built-in item types and any plugins. */
+export function createRegistry(plugins: EngineNodeOptions['plugins'] = []): ItemTypeRegistry {
+  const registry = new ItemTypeRegistry();
+  for (const def of builtinItemTypes) registry.register(def, new URL('./items/index.ts', import.meta.url).href);
+  for (const def of plugins) registry.register(def);
+  return registry;
+}
+
+/** Wire up one engine: codecs, registry, logger, production engine. */
+export function createEngine(opts: EngineNodeOptions = {}): { engine: ProductionEngine; registry: ItemTypeRegistry; log: Logger } {
+  registerBuiltinCodecs();
+  const log = opts.log ?? pino({ level: opts.logLevel ?? 'info', base: { svc: 'hie-engine' } });
+  const registry = createRegistry(opts.plugins);
+  const engine = new ProductionEngine({ registry, log, bus: opts.bus, tracker: opts.tracker });
+  return { engine, registry, log };
+}

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+
+/** The engine's environment, read once here and validated. */
+const envSchema = z.object({
+  HIE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z.string().optional(),
+  HIE_DATA_DIR: z.string().default('./.hie/data'),
+  HIE_STORE: z.enum(['auto', 'off']).default('auto'),
+});
+
+export type Env = z.output<typeof envSchema>;
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const r = envSchema.safeParse(source);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`invalid environment:\n${lines}`);
+  }
+  return r.data;
+}

@@ -1,0 +1,83 @@
+import type { z } from 'zod';
+import type { MessageEnvelope } from '@hie/envelope';
+import type { Logger } from 'pino';
+
+/** Item kinds: inbound services, processes in the middle, outbound operations. */
+export type ItemKind = 'service' | 'process' | 'operation';
+
+/** What a handler can ask of the engine while it runs. Plain functions: they also work inside a worker thread. */
+export interface ItemContext {
+  /** The item's name in the production. */
+  readonly itemName: string;
+  /** The production's name. */
+  readonly production: string;
+  /** Names of the items this item is connected to (its default targets). */
+  readonly targets: readonly string[];
+  readonly log: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+  /**
+   * Emit an envelope to targets (default: every connected target). Inside `onMessage` the sends are
+   * performed by the host after the handler returns, following the item's messaging pattern.
+   */
+  send(envelope: MessageEnvelope, opts?: { to?: readonly string[] }): void;
+  /** Mark the message as deliberately dropped (recorded as `discarded`, never as lost). */
+  discard(reason: string): void;
+}
+
+/**
+ * What a service uses to hand a newly received message to the engine: it is recorded raw-first,
+ * then sent to the service's targets. Resolves per the ACK mode: `queued` once every target has it,
+ * `stored` once it is durable, `response` with the downstream response (sync patterns).
+ */
+export interface ServiceContext extends ItemContext {
+  submit(envelope: MessageEnvelope, opts?: { wait?: 'queued' | 'stored' | 'response' }): Promise<SubmitResult>;
+  /** True when a durable message store is configured (ACK after store means something). */
+  readonly hasStore: boolean;
+}
+
+export interface SubmitResult {
+  messageId: string;
+  /** The response envelope from downstream (sync patterns), if any. */
+  response?: MessageEnvelope;
+}
+
+/** A handler instance for one item. */
+export interface ItemHandler {
+  onStart?(ctx: ItemContext): Promise<void> | void;
+  onStop?(ctx: ItemContext): Promise<void> | void;
+  /** Process one message. Return a response envelope for sync callers (an operation returns the downstream reply). */
+  onMessage?(envelope: MessageEnvelope, ctx: ItemContext): Promise<MessageEnvelope | void> | MessageEnvelope | void;
+  /** Runs before every message; return a replacement envelope to change what `onMessage` sees. */
+  onBeforeProcess?(envelope: MessageEnvelope, ctx: ItemContext): Promise<MessageEnvelope | void> | MessageEnvelope | void;
+  /** Runs after every successful message. */
+  onAfterProcess?(envelope: MessageEnvelope, response: MessageEnvelope | undefined, ctx: ItemContext): Promise<void> | void;
+  /** Live details shown in the item's status (e.g. the port a listener bound). */
+  info?(): Record<string, unknown>;
+  /** Runs when `onMessage` throws; may return a response envelope to answer a sync caller with (e.g. a NACK). */
+  onProcessError?(error: Error, envelope: MessageEnvelope, ctx: ItemContext): Promise<MessageEnvelope | void> | MessageEnvelope | void;
+}
+
+/** Context passed to `create`: services get the service context (submit). */
+export type CreateContext = ServiceContext;
+
+/** The definition of an item type: the same API for built-ins and user plugins. */
+export interface ItemTypeDefinition<S extends z.ZodType = z.ZodType> {
+  /** Dotted lower-case type name, e.g. `hl7.mllp.in`. */
+  type: string;
+  version: number;
+  kind: ItemKind;
+  /** Human description for the palette. */
+  description: string;
+  /** zod schema of the type's own settings (every field described, every field defaulted). */
+  settings: S;
+  /**
+   * Module URL that exports this definition (as `default` or by its variable name), so worker
+   * threads can load it. Built-ins set `import.meta.url`.
+   */
+  module?: string;
+  create(settings: z.output<S>, ctx: CreateContext): ItemHandler | Promise<ItemHandler>;
+}
+
+/** Define an item type. Identity function that keeps `settings` typed in `create`. */
+export function defineItemType<S extends z.ZodType>(def: ItemTypeDefinition<S>): ItemTypeDefinition<S> {
+  return def;
+}

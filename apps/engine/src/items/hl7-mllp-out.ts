@@ -1,0 +1,181 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { hl7MllpOutSettings, type Hl7MllpOutSettings } from '@hie/config';
+import { MessageEnvelope } from '@hie/envelope';
+import { MllpDecoder, encodeMllp, parseMessage } from '@hie/hl7';
+import { defineItemType, type ItemContext } from '../item-type';
+import { EngineError } from '../runtime/errors';
+import { loadTls } from './tls-options';
+
+type Waiter = { resolve: (frame: Uint8Array) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+
+/** One MLLP client connection: one message in flight at a time (request/ACK). */
+class MllpConnection {
+  private socket?: net.Socket;
+  private connecting?: Promise<net.Socket>;
+  private waiter?: Waiter;
+  private readonly decoder: MllpDecoder;
+  private failures = 0;
+  private nextAttemptAt = 0;
+
+  constructor(
+    private readonly settings: Hl7MllpOutSettings,
+    private readonly pem: ReturnType<typeof loadTls> | undefined,
+    private readonly ctx: ItemContext,
+  ) {
+    this.decoder = new MllpDecoder({ maxFrameBytes: settings.maxMessageBytes });
+  }
+
+  private async connect(): Promise<net.Socket> {
+    if (this.socket && !this.socket.destroyed) return this.socket;
+    if (this.connecting) return this.connecting;
+    const wait = this.nextAttemptAt - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const { host, port, connectTimeoutMs } = this.settings;
+    this.connecting = new Promise<net.Socket>((resolve, reject) => {
+      const socket = this.pem
+        ? tls.connect({ host, port, ...this.pem, rejectUnauthorized: this.settings.tls.rejectUnauthorized, servername: net.isIP(host) ? undefined : host })
+        : net.connect({ host, port });
+      const timer = setTimeout(() => socket.destroy(new EngineError('mllp.connect_timeout', `connect to ${host}:${port} timed out`, 'operational')), connectTimeoutMs);
+      socket.once(this.pem ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        socket.setNoDelay(true);
+        this.failures = 0;
+        resolve(socket);
+      });
+      socket.on('data', (chunk: Buffer) => {
+        for (const ev of this.decoder.push(chunk)) {
+          if (ev.kind === 'frame') {
+            const w = this.waiter;
+            this.waiter = undefined;
+            if (w) {
+              clearTimeout(w.timer);
+              w.resolve(ev.payload);
+            }
+          }
+        }
+      });
+      socket.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+        this.fail(new EngineError('mllp.connection', `connection to ${host}:${port} failed: ${e.message}`, 'operational'));
+      });
+      socket.on('close', () => {
+        if (this.socket === socket) this.socket = undefined;
+        this.fail(new EngineError('mllp.connection', `connection to ${host}:${port} closed before the ACK`, 'operational'));
+      });
+    });
+    try {
+      this.socket = await this.connecting;
+      return this.socket;
+    } catch (e) {
+      this.failures++;
+      const delay = Math.min(this.settings.reconnectMaxDelayMs, this.settings.reconnectDelayMs * 2 ** (this.failures - 1));
+      this.nextAttemptAt = Date.now() + delay;
+      this.ctx.log.warn({ host, port, failures: this.failures, retryInMs: delay }, 'MLLP connect failed');
+      throw new EngineError('mllp.connection', `cannot connect to ${host}:${port}: ${(e as Error).message}`, 'operational');
+    } finally {
+      this.connecting = undefined;
+    }
+  }
+
+  private fail(err: Error) {
+    const w = this.waiter;
+    this.waiter = undefined;
+    if (w) {
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
+  }
+
+  async send(payload: Uint8Array): Promise<Uint8Array> {
+    const socket = await this.connect();
+    this.decoder.reset();
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        // A late ACK would be taken for the next message's: drop the connection.
+        socket.destroy();
+        reject(new EngineError('mllp.timeout', `no ACK within ${this.settings.ackTimeoutMs} ms`, 'operational'));
+      }, this.settings.ackTimeoutMs);
+      this.waiter = { resolve, reject, timer };
+      socket.write(encodeMllp(payload));
+    });
+  }
+
+  close() {
+    this.fail(new EngineError('mllp.closed', 'sender stopped', 'operational'));
+    this.socket?.end();
+    this.socket = undefined;
+  }
+}
+
+/** A small pool: callers wait for a free connection. */
+class MllpPool {
+  private readonly idle: MllpConnection[] = [];
+  private readonly waiters: ((c: MllpConnection) => void)[] = [];
+
+  constructor(readonly all: MllpConnection[]) {
+    this.idle.push(...all);
+  }
+
+  async use<T>(fn: (c: MllpConnection) => Promise<T>): Promise<T> {
+    const conn = this.idle.pop() ?? (await new Promise<MllpConnection>((r) => this.waiters.push(r)));
+    try {
+      return await fn(conn);
+    } finally {
+      const next = this.waiters.shift();
+      if (next) next(conn);
+      else this.idle.push(conn);
+    }
+  }
+}
+
+/**
+ * `hl7.mllp.out`: sends each message over a pooled MLLP connection and waits for the ACK. The ACK
+ * code maps to success / retry / fail by the reply-code settings; the ACK becomes the response
+ * (a sync caller, e.g. an MLLP service in `application` ACK mode, relays it).
+ */
+export const hl7MllpOut = defineItemType({
+  type: 'hl7.mllp.out',
+  version: 1,
+  kind: 'operation',
+  description: 'Send HL7 v2 over MLLP and wait for the ACK',
+  settings: hl7MllpOutSettings,
+  module: import.meta.url,
+  create(settings, ctx) {
+    const pem = settings.tls.enabled ? loadTls(settings.tls) : undefined;
+    const pool = new MllpPool(Array.from({ length: settings.poolSize }, () => new MllpConnection(settings, pem, ctx)));
+    let sent = 0;
+    return {
+      async onMessage(envelope) {
+        const frame = await pool.use((c) => c.send(envelope.body.raw));
+        let code = '';
+        let text = '';
+        try {
+          const ack = parseMessage(frame);
+          code = (ack.get('MSA-1') ?? '').toUpperCase();
+          text = ack.get('MSA-3') ?? ack.get('ERR-8') ?? '';
+        } catch (_e) {
+          throw new EngineError('mllp.bad_ack', 'the receiver answered with something that is not an HL7 ACK', 'operational');
+        }
+        const action = (settings.replyCodes as Record<string, 'success' | 'retry' | 'fail'>)[code];
+        if (action === 'success') {
+          sent++;
+          return MessageEnvelope.createHl7(frame, { source: ctx.itemName, correlationId: envelope.header.correlationId });
+        }
+        const detail = { ackCode: code, text };
+        if (action === 'retry' || action === undefined) {
+          throw new EngineError('mllp.nack', `receiver answered ${code || 'an unknown code'}${text ? `: ${text}` : ''}`, 'operational', detail);
+        }
+        throw new EngineError('mllp.rejected', `receiver rejected the message (${code})${text ? `: ${text}` : ''}`, 'user', detail);
+      },
+      onStop() {
+        for (const c of pool.all) c.close();
+      },
+      info() {
+        return { host: settings.host, port: settings.port, sent };
+      },
+    };
+  },
+});

@@ -1,0 +1,98 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { httpInSettings } from '@hie/config';
+import { MessageEnvelope } from '@hie/envelope';
+import { defineItemType } from '../item-type';
+import { codeOf, ensureError, kindOf } from '../runtime/errors';
+
+const HL7_TYPES = new Set(['application/hl7-v2', 'application/hl7-v2+er7', 'x-application/hl7-v2+er7', 'text/hl7']);
+
+function reply(res: http.ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/**
+ * `http.in`: accepts POSTs. The Content-Type picks the codec (HL7 v2 types fill the header from
+ * MSH). Answers 202 with the message id once handed on (or stored), or — `respond: sync` — the
+ * downstream response body.
+ */
+export const httpIn = defineItemType({
+  type: 'http.in',
+  version: 1,
+  kind: 'service',
+  description: 'Receive messages by HTTP POST',
+  settings: httpInSettings,
+  module: import.meta.url,
+  create(settings, ctx) {
+    let server: http.Server | undefined;
+    let port = settings.port;
+    let received = 0;
+
+    async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname !== settings.path) return reply(res, 404, { error: { code: 'http.not_found', message: `POST to ${settings.path}` } });
+      if (req.method !== 'POST') return reply(res, 405, { error: { code: 'http.method', message: 'only POST is accepted' } });
+      if (settings.bearerToken && req.headers.authorization !== `Bearer ${settings.bearerToken}`) {
+        return reply(res, 401, { error: { code: 'http.unauthorized', message: 'missing or wrong bearer token' } });
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > settings.maxBodyBytes) {
+          reply(res, 413, { error: { code: 'http.too_large', message: `body larger than ${settings.maxBodyBytes} bytes` } });
+          req.destroy();
+          return;
+        }
+        chunks.push(chunk);
+      }
+      if (size === 0) return reply(res, 400, { error: { code: 'http.empty', message: 'empty body' } });
+      const raw = new Uint8Array(Buffer.concat(chunks));
+      const contentType = (req.headers['content-type'] ?? 'application/octet-stream').split(';')[0].trim().toLowerCase();
+      const envelope = HL7_TYPES.has(contentType)
+        ? MessageEnvelope.createHl7(raw, { source: ctx.itemName })
+        : MessageEnvelope.create({ raw, contentType, source: ctx.itemName });
+      try {
+        const result = await ctx.submit(envelope, { wait: settings.respond === 'sync' ? 'response' : ctx.hasStore ? 'stored' : 'queued' });
+        received++;
+        if (settings.respond === 'sync' && result.response) {
+          const body = result.response.body.raw;
+          res.writeHead(200, { 'content-type': result.response.header.contentType, 'x-message-id': result.messageId, 'content-length': body.byteLength });
+          res.end(body);
+          return;
+        }
+        reply(res, settings.respond === 'sync' ? 200 : 202, { messageId: result.messageId });
+      } catch (e) {
+        const err = ensureError(e);
+        reply(res, kindOf(err) === 'user' ? 422 : 503, { error: { code: codeOf(err), message: err.message } });
+      }
+    }
+
+    return {
+      async onStart() {
+        server = http.createServer((req, res) => {
+          handle(req, res).catch((e: unknown) => {
+            ctx.log.error({ err: ensureError(e) }, 'http.in request failed');
+            if (!res.headersSent) reply(res, 500, { error: { code: 'unexpected', message: 'internal error' } });
+          });
+        });
+        await new Promise<void>((resolve, reject) => {
+          server!.once('error', reject);
+          server!.listen(settings.port, settings.host, () => resolve());
+        });
+        port = (server.address() as AddressInfo).port;
+        ctx.log.info({ port, path: settings.path }, 'HTTP listener ready');
+      },
+      async onStop() {
+        const s = server;
+        server = undefined;
+        if (s) await new Promise<void>((r) => s.close(() => r()));
+      },
+      info() {
+        return { port, received };
+      },
+    };
+  },
+});

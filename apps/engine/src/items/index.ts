@@ -1,0 +1,21 @@
+import type { ItemTypeDefinition } from '../item-type';
+import { fileIn } from './file-in';
+import { fileOut } from './file-out';
+import { hl7MllpIn } from './hl7-mllp-in';
+import { hl7MllpOut } from './hl7-mllp-out';
+import { hl7Router } from './hl7-router';
+import { hl7Transform } from './hl7-transform';
+import { httpIn } from './http-in';
+import { httpOut } from './http-out';
+
+/** The built-in item types, in palette order. Registered explicitly; user plugins use the same API. */
+export const builtinItemTypes: readonly ItemTypeDefinition[] = [
+  hl7MllpIn as unknown as ItemTypeDefinition,
+  fileIn as unknown as ItemTypeDefinition,
+  httpIn as unknown as ItemTypeDefinition,
+  hl7Router as unknown as ItemTypeDefinition,
+  hl7Transform as unknown as ItemTypeDefinition,
+  hl7MllpOut as unknown as ItemTypeDefinition,
+  fileOut as unknown as ItemTypeDefinition,
+  httpOut as unknown as ItemTypeDefinition,
+];

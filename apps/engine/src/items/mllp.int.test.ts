@@ -1,0 +1,172 @@
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { MllpDecoder, buildAck, encodeMllp, parseMessage } from '@hie/hl7';
+import { createEngine } from '../engine-node';
+import type { ProductionEngine } from '../runtime/production-engine';
+import { sink, sinks, testItemTypes } from '../testing/test-items';
+import { freePort } from '../testing/helpers';
+
+const log = pino({ level: 'silent' });
+let engine: ProductionEngine | undefined;
+const servers: net.Server[] = [];
+
+afterEach(async () => {
+  await engine?.stop();
+  engine = undefined;
+  sinks.clear();
+  for (const s of servers.splice(0)) s.close();
+});
+
+const hl7 = (id: string, type = 'ADT^A01') => `MSH|^~\\&|SND|FAC|RCV|FAC|20240101120000||${type}|${id}|P|2.5\rPID|1||${id}^^^MRN||DOE^JOHN\r`;
+
+/** A raw MLLP client: write bytes, collect ACK frames. */
+async function client(port: number) {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  await new Promise<void>((r, j) => {
+    socket.once('connect', r);
+    socket.once('error', j);
+  });
+  const decoder = new MllpDecoder();
+  const acks: string[] = [];
+  socket.on('data', (c: Buffer) => {
+    for (const ev of decoder.push(c)) if (ev.kind === 'frame') acks.push(new TextDecoder().decode(ev.payload));
+  });
+  const waitAcks = async (n: number, timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (acks.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    return acks;
+  };
+  return { socket, acks, waitAcks };
+}
+
+async function run(items: object[], connections: [string, string][]) {
+  engine = createEngine({ log, plugins: testItemTypes }).engine;
+  await engine.apply({ name: 'mllp', items, connections: connections.map(([from, to]) => ({ from, to })) });
+  return engine;
+}
+
+const portOf = (e: ProductionEngine, item: string) => Number(e.status().items.find((i) => i.name === item)!.details!.port);
+
+describe('hl7.mllp.in', () => {
+  it('ACKs pipelined frames in order; a garbled frame gets a NACK and the connection lives on', async () => {
+    const e = await run([{ name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0 } }, { name: 'Out', type: 'test.collect' }], [['In', 'Out']]);
+    const c = await client(portOf(e, 'In'));
+    const frames = [encodeMllp(hl7('P1')), encodeMllp('this is not HL7'), encodeMllp(hl7('P2')), new TextEncoder().encode('garbage between frames'), encodeMllp(hl7('P3'))];
+    // All in one write, split at an awkward place.
+    const all = Buffer.concat(frames.map((f) => Buffer.from(f)));
+    c.socket.write(all.subarray(0, 7));
+    c.socket.write(all.subarray(7));
+    const acks = await c.waitAcks(4);
+    expect(acks.map((a) => parseMessage(a).get('MSA-1'))).toEqual(['AA', 'AR', 'AA', 'AA']);
+    expect(acks.map((a) => parseMessage(a).get('MSA-2'))).toEqual(['P1', '', 'P2', 'P3']);
+    c.socket.destroy();
+    await e.idle();
+    expect(sink('Out').map((m) => m.header.controlId)).toEqual(['P1', 'P2', 'P3']);
+  });
+
+  it('refuses an oversize frame with AR and keeps serving', async () => {
+    const e = await run([{ name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, maxMessageBytes: 2048 } }, { name: 'Out', type: 'test.collect' }], [['In', 'Out']]);
+    const c = await client(portOf(e, 'In'));
+    c.socket.write(encodeMllp(hl7('BIG') + `NTE|1||${'x'.repeat(5000)}\r`));
+    c.socket.write(encodeMllp(hl7('SMALL')));
+    const acks = await c.waitAcks(2);
+    expect(acks.map((a) => parseMessage(a).get('MSA-1'))).toEqual(['AR', 'AA']);
+    c.socket.destroy();
+  });
+
+  it('block overflow stops reading the socket (backpressure), then catches up with nothing lost', async () => {
+    const e = await run(
+      [
+        { name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, maxPipelined: 4 } },
+        { name: 'Out', type: 'test.collect', settings: { delayMs: 20 }, queue: { size: 2, overflow: 'block' } },
+      ],
+      [['In', 'Out']],
+    );
+    const c = await client(portOf(e, 'In'));
+    const n = 40;
+    for (let i = 0; i < n; i++) c.socket.write(encodeMllp(hl7(`K${i}`)));
+    await new Promise((r) => setTimeout(r, 100));
+    // Bounded: the queue holds 2, at most maxPipelined frames wait for ACKs; the rest sit in the socket.
+    const st = e.status().items.find((i) => i.name === 'Out')!;
+    expect(st.queueDepth).toBeLessThanOrEqual(2);
+    expect(c.acks.length).toBeLessThan(n);
+    const acks = await c.waitAcks(n, 20_000);
+    expect(acks).toHaveLength(n);
+    expect(acks.every((a) => parseMessage(a).get('MSA-1') === 'AA')).toBe(true);
+    await e.idle();
+    expect(sink('Out')).toHaveLength(n);
+    c.socket.destroy();
+  });
+
+  it('application ACK mode relays the downstream system’s ACK through a sync router and hl7.mllp.out', async () => {
+    // The downstream system: answers every message with an ACK carrying a marker text.
+    const downPort = await freePort();
+    const down = net.createServer((s) => {
+      const d = new MllpDecoder();
+      s.on('data', (c: Buffer) => {
+        for (const ev of d.push(c)) if (ev.kind === 'frame') s.write(encodeMllp(buildAck(parseMessage(ev.payload), 'AA', { text: 'FROM-DOWNSTREAM' }).toString()));
+      });
+    });
+    servers.push(down);
+    await new Promise<void>((r) => down.listen(downPort, '127.0.0.1', () => r()));
+    const e = await run(
+      [
+        { name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, ackMode: 'application' }, messaging: { pattern: 'sync_reliable' } },
+        { name: 'Route', type: 'hl7.router', settings: { otherwise: 'send_all' }, messaging: { pattern: 'sync_reliable' } },
+        { name: 'Out', type: 'hl7.mllp.out', settings: { port: downPort } },
+      ],
+      [
+        ['In', 'Route'],
+        ['Route', 'Out'],
+      ],
+    );
+    const c = await client(portOf(e, 'In'));
+    c.socket.write(encodeMllp(hl7('SYNC1')));
+    const [ack] = await c.waitAcks(1);
+    const parsed = parseMessage(ack);
+    expect(parsed.get('MSA-1')).toBe('AA');
+    expect(parsed.get('MSA-2')).toBe('SYNC1');
+    expect(parsed.get('MSA-3')).toBe('FROM-DOWNSTREAM');
+    c.socket.destroy();
+  });
+
+  it('hl7.mllp.out retries on AE and fails at once on AR', async () => {
+    let answered = 0;
+    const downPort = await freePort();
+    const down = net.createServer((s) => {
+      const d = new MllpDecoder();
+      s.on('data', (c: Buffer) => {
+        for (const ev of d.push(c)) {
+          if (ev.kind !== 'frame') continue;
+          answered++;
+          const m = parseMessage(ev.payload);
+          const code = m.get('MSH-10') === 'REJECT' ? 'AR' : answered <= 2 ? 'AE' : 'AA';
+          s.write(encodeMllp(buildAck(m, code).toString()));
+        }
+      });
+    });
+    servers.push(down);
+    await new Promise<void>((r) => down.listen(downPort, '127.0.0.1', () => r()));
+    const e = await run(
+      [
+        { name: 'In', type: 'test.manual_in' },
+        { name: 'Out', type: 'hl7.mllp.out', settings: { port: downPort }, messaging: { retries: 3, retryDelayMs: 1 } },
+      ],
+      [['In', 'Out']],
+    );
+    const { manualServices } = await import('../testing/test-items');
+    const { MessageEnvelope } = await import('@hie/envelope');
+    await manualServices.get('In')!.submit(MessageEnvelope.createHl7(hl7('RETRY'), { source: 'In' }));
+    await e.idle();
+    let st = e.status().items.find((i) => i.name === 'Out')!;
+    expect(st.processed).toBe(1);
+    expect(answered).toBe(3);
+    await manualServices.get('In')!.submit(MessageEnvelope.createHl7(hl7('REJECT'), { source: 'In' }));
+    await e.idle();
+    st = e.status().items.find((i) => i.name === 'Out')!;
+    expect(st.errors).toBe(1);
+    expect(st.lastError?.code).toBe('mllp.rejected');
+    expect(answered).toBe(4); // AR is not retried
+  });
+});

@@ -1,0 +1,84 @@
+import type { TransformOperation } from '@hie/config';
+import type { Hl7Message } from '@hie/hl7';
+
+const TOKENS = ['YYYY', 'MM', 'DD', 'HH', 'mm', 'ss'] as const;
+type Token = (typeof TOKENS)[number];
+
+/** Reformat a date by token patterns (YYYY MM DD HH mm ss); returns the input when it does not fit. */
+export function reformatDate(value: string, from: string, to: string): string {
+  const parts: Partial<Record<Token, string>> = {};
+  let vi = 0;
+  for (let pi = 0; pi < from.length; ) {
+    const tok = TOKENS.find((t) => from.startsWith(t, pi));
+    if (tok) {
+      const chunk = value.slice(vi, vi + tok.length);
+      if (chunk.length === 0) break; // shorter precision (e.g. date only) is fine
+      if (!/^\d+$/.test(chunk) || chunk.length !== tok.length) return value;
+      parts[tok] = chunk;
+      vi += tok.length;
+      pi += tok.length;
+    } else {
+      if (value[vi] !== from[pi]) return value;
+      vi++;
+      pi++;
+    }
+  }
+  if (!parts.YYYY) return value;
+  let out = '';
+  for (let i = 0; i < to.length; ) {
+    const tok = TOKENS.find((t) => to.startsWith(t, i));
+    if (tok) {
+      out += parts[tok] ?? '0'.repeat(tok.length);
+      i += tok.length;
+    } else out += to[i++];
+  }
+  return out;
+}
+
+/** Apply transform operations in order to a message (mutates it). Operations are data, never code. */
+export function applyOperations(msg: Hl7Message, ops: readonly TransformOperation[]): void {
+  for (const op of ops) {
+    switch (op.op) {
+      case 'set':
+        msg.set(op.path, op.value);
+        break;
+      case 'copy':
+        msg.set(op.to, msg.get(op.from) ?? '');
+        break;
+      case 'move':
+        msg.set(op.to, msg.get(op.from) ?? '');
+        msg.delete(op.from);
+        break;
+      case 'delete':
+        msg.delete(op.path);
+        break;
+      case 'map': {
+        const v = msg.get(op.path);
+        if (v === undefined) break;
+        const mapped = Object.prototype.hasOwnProperty.call(op.table, v) ? op.table[v] : op.default;
+        if (mapped !== undefined) msg.set(op.path, mapped);
+        break;
+      }
+      case 'upper':
+      case 'lower': {
+        const v = msg.get(op.path);
+        if (v !== undefined) msg.set(op.path, op.op === 'upper' ? v.toUpperCase() : v.toLowerCase());
+        break;
+      }
+      case 'date': {
+        const v = msg.get(op.path);
+        if (v) msg.set(op.path, reformatDate(v, op.from, op.to));
+        break;
+      }
+      case 'addSegment':
+        msg.addSegment(op.segment, op.after ? { after: op.after } : undefined);
+        break;
+      case 'removeSegment':
+        msg.removeSegments(op.name);
+        break;
+      case 'setVersion':
+        msg.set('MSH-12', op.version);
+        break;
+    }
+  }
+}

@@ -1,0 +1,486 @@
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { itemSchema } from '@hie/config';
+import type { Bus, ReplyFn } from '@hie/bus';
+import type { MessageEnvelope } from '@hie/envelope';
+import { type ItemQueue } from '@hie/queues';
+import { CircuitBreaker, TokenBucketRateLimiter, backoffDelay, createRestartPolicy } from '@hie/resilience';
+import type { CreateContext, ItemHandler, ItemTypeDefinition, SubmitResult } from '../item-type';
+import { type Dispatcher, MainThreadDispatcher, type Outcome, PoolDispatcher, type TaskPool } from './dispatch';
+import { EngineError, codeOf, ensureError, kindOf } from './errors';
+import { ItemStats } from './stats';
+import { type Tracker, rootId } from './tracker';
+
+export type ItemSpec = z.output<typeof itemSchema>;
+
+/** What sits in an item's queue. */
+export interface QueueEntry {
+  envelope: MessageEnvelope;
+  reply?: ReplyFn;
+  enqueuedAt: number;
+}
+
+export type HostState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/** Live figures of one item. */
+export interface ItemStatus {
+  name: string;
+  type: string;
+  kind: string;
+  state: HostState;
+  enabled: boolean;
+  queueDepth: number;
+  inFlight: number;
+  processed: number;
+  errors: number;
+  discarded: number;
+  restarts: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  throughputPerSec: number;
+  breaker: 'closed' | 'open' | 'half_open' | 'disabled';
+  lastError?: { code: string; message: string; at: number };
+  /** Item-specific live details (listener port, connections…). */
+  details?: Record<string, unknown>;
+}
+
+/** What a host needs from the engine. */
+export interface HostDeps {
+  production: string;
+  bus: Bus;
+  tracker: Tracker;
+  log: Logger;
+  queue: ItemQueue<QueueEntry>;
+  targets(): readonly string[];
+  /** A per-item Piscina pool (multiprocess) or the shared one (thread_pool). */
+  pool(mode: 'multiprocess' | 'thread_pool', workers: number): { pool: TaskPool; owned: boolean };
+  /** Module URL of the item type for worker threads. */
+  moduleOf(type: string): string;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Wait for a promise at most `ms`, without leaving a timer behind. */
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
+/**
+ * The runtime wrapper around one item: its handler, its worker slots reading the item's queue,
+ * hooks, breaker, rate limiter and a supervisor applying the restart policy. The queue belongs to
+ * the engine (it outlives a host replaced by a hot reload).
+ */
+export class Host {
+  state: HostState = 'created';
+  restarts = 0;
+  inFlight = 0;
+  readonly stats = new ItemStats();
+  lastError?: { code: string; message: string; at: number };
+
+  private handler?: ItemHandler;
+  private dispatcher?: Dispatcher;
+  private readonly breaker?: CircuitBreaker;
+  private readonly limiter?: TokenBucketRateLimiter;
+  private readonly restartPolicy;
+  private loops: Promise<void>[] = [];
+  private abort = new AbortController();
+  private idleWaiters: (() => void)[] = [];
+  private restarting = false;
+  private stopRequested = false;
+  readonly log: Logger;
+
+  constructor(
+    readonly spec: ItemSpec,
+    readonly def: ItemTypeDefinition,
+    private readonly deps: HostDeps,
+  ) {
+    this.log = deps.log.child({ item: spec.name });
+    if (spec.circuitBreaker.enabled) {
+      this.breaker = new CircuitBreaker({
+        failureThreshold: spec.circuitBreaker.failureThreshold,
+        resetTimeoutMs: spec.circuitBreaker.resetTimeoutMs,
+        halfOpenTrials: spec.circuitBreaker.halfOpenTrials,
+      });
+      this.breaker.onStateChange((to, from) => this.log.warn({ from, to }, 'circuit breaker state change'));
+    }
+    if (spec.rateLimit.enabled) {
+      this.limiter = new TokenBucketRateLimiter({ ratePerSecond: spec.rateLimit.ratePerSecond, burst: spec.rateLimit.burst });
+    }
+    this.restartPolicy = createRestartPolicy({
+      policy: spec.restart.policy,
+      maxRestarts: spec.restart.maxRestarts,
+      windowMs: spec.restart.windowMs,
+      delayMs: spec.restart.delayMs,
+      backoffFactor: spec.restart.backoffFactor,
+      maxDelayMs: spec.restart.maxDelayMs,
+    });
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get kind(): string {
+    return this.def.kind;
+  }
+
+  /** Slots reading the queue concurrently. */
+  private get slots(): number {
+    const { mode, workers } = this.spec.execution;
+    const concurrent = this.spec.messaging.pattern.startsWith('concurrent_') ? Math.max(1, this.spec.messaging.concurrency) : 1;
+    if (mode === 'single_process') return 1;
+    if (mode === 'multiprocess') return workers * 2 * concurrent; // keep every worker thread busy
+    return workers * concurrent;
+  }
+
+  async start(): Promise<void> {
+    this.state = 'starting';
+    this.stopRequested = false;
+    try {
+      await this.createHandler();
+      this.abort = new AbortController();
+      if (this.def.kind !== 'service') for (let i = 0; i < this.slots; i++) this.loops.push(this.loop(this.abort.signal));
+      this.state = 'running';
+      this.log.info({ type: this.def.type, mode: this.spec.execution.mode, slots: this.def.kind === 'service' ? 0 : this.slots }, 'item started');
+    } catch (e) {
+      const err = ensureError(e);
+      this.noteError(err);
+      this.log.error({ err }, 'item failed to start');
+      await this.teardownHandler();
+      this.state = 'failed';
+      await this.supervise(err);
+    }
+  }
+
+  private async createHandler(): Promise<void> {
+    const ctx = this.serviceContext();
+    const settings = this.def.settings.parse(this.spec.settings);
+    this.handler = await this.def.create(settings, ctx);
+    await this.handler.onStart?.(ctx);
+    const mode = this.spec.execution.mode;
+    if (this.def.kind !== 'service' && (mode === 'multiprocess' || mode === 'thread_pool')) {
+      const { pool, owned } = this.deps.pool(mode, this.spec.execution.workers);
+      this.dispatcher = new PoolDispatcher(
+        pool,
+        {
+          production: this.deps.production,
+          name: this.spec.name,
+          type: this.spec.type,
+          module: this.deps.moduleOf(this.spec.type),
+          settings: this.spec.settings,
+          targets: [...this.deps.targets()],
+          key: `${this.deps.production}/${this.spec.name}/${JSON.stringify(this.spec.settings)}/${Date.now()}`,
+        },
+        owned,
+      );
+    } else {
+      this.dispatcher = new MainThreadDispatcher(this.handler, this.baseContext());
+    }
+  }
+
+  private async teardownHandler(): Promise<void> {
+    const handler = this.handler;
+    this.handler = undefined;
+    try {
+      await handler?.onStop?.(this.serviceContext());
+    } catch (e) {
+      this.log.warn({ err: ensureError(e) }, 'onStop failed');
+    }
+    await this.dispatcher?.close().catch(() => undefined);
+    this.dispatcher = undefined;
+  }
+
+  /**
+   * Stop. With `drain` (item removed, production stopped) the queue is worked off first; without
+   * (item replaced) only in-flight work finishes and the queue stays for the replacement.
+   */
+  async stop(opts: { drain?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.stopRequested = true;
+    const wasRunning = this.state === 'running';
+    this.state = 'stopping';
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    if (wasRunning && opts.drain && this.def.kind !== 'service') {
+      const deadline = Date.now() + timeoutMs;
+      while ((this.deps.queue.depth > 0 || this.inFlight > 0) && Date.now() < deadline) await sleep(10);
+    }
+    this.abort.abort();
+    await within(Promise.allSettled(this.loops), timeoutMs);
+    this.loops = [];
+    await this.teardownHandler();
+    this.state = 'stopped';
+    this.log.info({ queued: this.deps.queue.depth }, 'item stopped');
+  }
+
+  private async loop(signal: AbortSignal): Promise<void> {
+    const queue = this.deps.queue;
+    while (!signal.aborted) {
+      let entry: QueueEntry;
+      try {
+        entry = queue.tryTake() ?? (await queue.take(signal));
+      } catch (_e) {
+        return; // aborted or queue closed
+      }
+      this.inFlight++;
+      try {
+        await this.process(entry);
+      } finally {
+        this.inFlight--;
+      }
+    }
+  }
+
+  private async process(entry: QueueEntry): Promise<void> {
+    const t0 = performance.now();
+    const { tracker } = this.deps;
+    const { messaging, circuitBreaker } = this.spec;
+    let attempt = 0;
+    for (;;) {
+      try {
+        if (this.limiter) await this.limiter.acquire(1);
+        const dispatcher = this.dispatcher;
+        if (!dispatcher) throw new EngineError('engine.item_stopped', `item ${this.name} is not running`, 'operational');
+        const run = () => dispatcher.run(entry.envelope);
+        const outcome = this.breaker ? await this.breaker.execute(run) : await run();
+        const downstream = await this.deliver(entry.envelope, outcome);
+        this.stats.record(performance.now() - t0, true);
+        if (outcome.discarded !== undefined) {
+          this.stats.discarded++;
+          tracker.event(entry.envelope, this.name, 'discarded', { reason: outcome.discarded });
+        } else {
+          tracker.event(entry.envelope, this.name, 'delivered');
+        }
+        entry.reply?.({ response: outcome.response ?? downstream });
+        tracker.closed(entry.envelope, this.name);
+        return;
+      } catch (e) {
+        const err = ensureError(e);
+        const code = codeOf(err);
+        if (code === 'resilience.circuit_open' && circuitBreaker.whenOpen === 'wait' && !this.stopRequested) {
+          // Wait for the breaker to let a trial through; the message keeps its place, never vanishes.
+          const retryAfter = Number((err as { details?: { retryAfterMs?: unknown } }).details?.retryAfterMs ?? 100);
+          await sleep(Math.min(Math.max(retryAfter, 10), 1000));
+          continue;
+        }
+        const kind = kindOf(err);
+        if (kind === 'operational' && attempt < messaging.retries && !this.stopRequested) {
+          attempt++;
+          entry.envelope.header.retryCount++;
+          tracker.event(entry.envelope, this.name, 'retry', { attempt, code, error: err.message });
+          await sleep(backoffDelay(attempt, { delayMs: messaging.retryDelayMs, backoffFactor: 2, maxDelayMs: 60_000, jitter: 0.1 }));
+          continue;
+        }
+        if (this.stopRequested && code === 'engine.item_stopped') {
+          // Replaced or stopping: put the entry back so the next host takes it.
+          this.requeue(entry);
+          return;
+        }
+        this.stats.record(performance.now() - t0, false);
+        this.noteError(err);
+        tracker.event(entry.envelope, this.name, 'failed', { code, kind, error: err.message, attempt });
+        const response = (err as { response?: MessageEnvelope }).response;
+        entry.reply?.(response ? { response } : { error: err });
+        tracker.closed(entry.envelope, this.name);
+        if (kind === 'unexpected') void this.crash(err);
+        return;
+      }
+    }
+  }
+
+  private requeue(entry: QueueEntry): void {
+    try {
+      if (this.deps.queue.tryPut(entry, entry.envelope.header.priority)) return;
+    } catch (_e) {
+      /* closed: fall through to the failure path below */
+    }
+    this.deps.queue.put(entry, entry.envelope.header.priority).catch((e: unknown) => {
+      // The queue is gone: answer the sender so the message is not silently lost.
+      const err = ensureError(e);
+      this.deps.tracker.event(entry.envelope, this.name, 'failed', { code: codeOf(err), error: err.message });
+      entry.reply?.({ error: err });
+      this.deps.tracker.closed(entry.envelope, this.name);
+    });
+  }
+
+  /** Send a handler's outputs on, following the item's messaging pattern. Returns the first downstream response. */
+  private async deliver(input: MessageEnvelope, outcome: Outcome): Promise<MessageEnvelope | undefined> {
+    if (outcome.outputs.length === 0) return undefined;
+    const { pattern, timeoutMs } = this.spec.messaging;
+    const sync = pattern === 'sync_reliable' || pattern === 'concurrent_sync';
+    const parallel = pattern === 'concurrent_async' || pattern === 'concurrent_sync';
+    const sends: { to: string; envelope: MessageEnvelope }[] = [];
+    for (const out of outcome.outputs) {
+      const env = out.envelope;
+      if (env !== input) {
+        env.header.sessionId ??= rootId(input);
+        env.header.source = this.name;
+      }
+      for (const to of out.to ?? this.deps.targets()) sends.push({ to, envelope: env });
+    }
+    return this.sendAll(sends, sync, parallel, timeoutMs);
+  }
+
+  private async sendAll(
+    sends: { to: string; envelope: MessageEnvelope }[],
+    sync: boolean,
+    parallel: boolean,
+    timeoutMs: number,
+  ): Promise<MessageEnvelope | undefined> {
+    const { bus, tracker } = this.deps;
+    const one = async (s: { to: string; envelope: MessageEnvelope }) => {
+      tracker.opened(s.envelope);
+      try {
+        const r = await bus.deliver(s.to, s.envelope, { expectResponse: sync, timeoutMs });
+        tracker.event(s.envelope, s.to, 'queued', { from: this.name });
+        return r;
+      } catch (e) {
+        if (!sync) tracker.closed(s.envelope, s.to);
+        throw e;
+      }
+    };
+    if (parallel) {
+      const results = await Promise.all(sends.map(one));
+      return results.find((r) => r !== undefined);
+    }
+    let first: MessageEnvelope | undefined;
+    for (const s of sends) {
+      const r = await one(s);
+      first ??= r;
+    }
+    return first;
+  }
+
+  private noteError(err: Error): void {
+    this.lastError = { code: codeOf(err), message: err.message, at: Date.now() };
+  }
+
+  /** A handler crashed (an unexpected error): restart per policy, keeping the queue. */
+  private async crash(err: Error): Promise<void> {
+    if (this.restarting || this.stopRequested || this.state !== 'running') return;
+    this.restarting = true;
+    this.log.error({ err }, 'item crashed');
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+    this.loops = [];
+    await this.teardownHandler();
+    this.state = 'failed';
+    this.restarting = false;
+    await this.supervise(err);
+  }
+
+  private async supervise(err: Error): Promise<void> {
+    const decision = this.restartPolicy.decide('failure');
+    if (!decision.restart) {
+      this.log.error({ reason: decision.reason, code: codeOf(err) }, 'item not restarted');
+      return;
+    }
+    this.log.warn({ delayMs: decision.delayMs, attempt: decision.attempt }, 'restarting item');
+    await sleep(decision.delayMs);
+    if (this.stopRequested) return;
+    this.restarts++;
+    await this.start();
+  }
+
+  /** Wait until the queue is empty and nothing is in flight. */
+  async idle(): Promise<void> {
+    while (this.deps.queue.depth > 0 || this.inFlight > 0) await sleep(5);
+  }
+
+  status(): ItemStatus {
+    return {
+      name: this.name,
+      type: this.spec.type,
+      kind: this.def.kind,
+      state: this.state,
+      enabled: this.spec.enabled,
+      queueDepth: this.deps.queue.depth,
+      inFlight: this.inFlight,
+      processed: this.stats.processed,
+      errors: this.stats.errors,
+      discarded: this.stats.discarded,
+      restarts: this.restarts,
+      latencyP50Ms: this.stats.percentile(50),
+      latencyP99Ms: this.stats.percentile(99),
+      throughputPerSec: this.stats.throughput(),
+      breaker: this.breaker ? this.breaker.state : 'disabled',
+      lastError: this.lastError,
+      details: this.handler?.info?.(),
+    };
+  }
+
+  private baseContext() {
+    const deps = this.deps;
+    return {
+      itemName: this.spec.name,
+      production: deps.production,
+      get targets() {
+        return deps.targets();
+      },
+      log: this.log,
+    };
+  }
+
+  /** The context services use to hand received messages to the engine. */
+  private serviceContext(): CreateContext {
+    const host = this;
+    const deps = this.deps;
+    const { pattern, timeoutMs } = this.spec.messaging;
+    return {
+      ...this.baseContext(),
+      get targets() {
+        return deps.targets();
+      },
+      hasStore: deps.tracker.hasStore,
+      send() {
+        throw new EngineError('engine.misuse', 'ctx.send is for onMessage; services use ctx.submit', 'unexpected');
+      },
+      discard() {
+        throw new EngineError('engine.misuse', 'ctx.discard is for onMessage', 'unexpected');
+      },
+      async submit(envelope, opts = {}): Promise<SubmitResult> {
+        const t0 = performance.now();
+        if (host.state !== 'running' && host.state !== 'starting') {
+          throw new EngineError('engine.item_stopped', `item ${host.name} is not running`, 'operational');
+        }
+        envelope.header.sessionId ??= envelope.header.messageId;
+        envelope.header.source = host.name;
+        if (host.limiter) await host.limiter.acquire(1);
+        // Raw-first: the store write starts before the hand-off.
+        const stored = deps.tracker.received(envelope, host.name);
+        const wait = opts.wait ?? 'queued';
+        if (wait === 'stored') await stored;
+        else stored.catch((e: unknown) => host.log.error({ err: ensureError(e) }, 'store write failed'));
+        const sync = wait === 'response' || pattern === 'sync_reliable' || pattern === 'concurrent_sync';
+        const parallel = pattern === 'concurrent_async' || pattern === 'concurrent_sync';
+        const targets = deps.targets();
+        deps.tracker.opened(envelope);
+        try {
+          let response: MessageEnvelope | undefined;
+          if (targets.length === 0) {
+            deps.tracker.event(envelope, host.name, 'discarded', { reason: 'no connected targets' });
+            host.stats.discarded++;
+          } else {
+            response = await host.sendAll(
+              targets.map((to) => ({ to, envelope })),
+              sync,
+              parallel,
+              timeoutMs,
+            );
+          }
+          host.stats.record(performance.now() - t0, true);
+          return { messageId: envelope.header.messageId, response };
+        } catch (e) {
+          const err = ensureError(e);
+          host.stats.record(performance.now() - t0, false);
+          host.noteError(err);
+          deps.tracker.event(envelope, host.name, 'failed', { code: codeOf(err), error: err.message });
+          throw err;
+        } finally {
+          deps.tracker.closed(envelope, host.name);
+        }
+      },
+    };
+  }
+}

@@ -1,0 +1,257 @@
+import { threadId } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { MessageEnvelope } from '@hie/envelope';
+import { createEngine } from '../engine-node';
+import { hookCalls, manualServices, sink, sinks, testItemTypes } from '../testing/test-items';
+import type { ProductionEngine } from './production-engine';
+
+const log = pino({ level: 'silent' });
+let engine: ProductionEngine | undefined;
+
+function newEngine() {
+  engine = createEngine({ log, plugins: testItemTypes }).engine;
+  return engine;
+}
+
+afterEach(async () => {
+  await engine?.stop();
+  engine = undefined;
+  sinks.clear();
+  manualServices.clear();
+  hookCalls.length = 0;
+});
+
+const hl7 = (id: string, type = 'ADT^A01') => `MSH|^~\\&|SND|FAC|RCV|FAC|20240101120000||${type}|${id}|P|2.5\rPID|1||${id}^^^MRN||DOE^JOHN\r`;
+const submit = (item: string, body: string, wait: 'queued' | 'response' = 'queued') =>
+  manualServices.get(item)!.submit(MessageEnvelope.createHl7(body, { source: item }), { wait });
+
+function production(items: object[], connections: [string, string][]) {
+  return { name: 'test', items, connections: connections.map(([from, to]) => ({ from, to })) };
+}
+
+describe('ProductionEngine', () => {
+  it('refuses an invalid production with every problem and its path', async () => {
+    const e = newEngine();
+    const bad = production(
+      [
+        { name: 'A', type: 'test.manual_in', queue: { overflow: 'sometimes' } },
+        { name: 'A', type: 'nope.type' },
+        { name: 'C', type: 'test.collect', settings: { delayMs: 'slow' } },
+      ],
+      [['A', 'Missing']],
+    );
+    await expect(e.apply(bad)).rejects.toMatchObject({ code: 'config.invalid' });
+    try {
+      await e.apply(bad);
+    } catch (err) {
+      const problems = (err as { details: { problems: { pathText: string }[] } }).details.problems.map((p) => p.pathText);
+      expect(problems).toEqual(
+        expect.arrayContaining(['items[0].queue.overflow', 'items[1].name', 'items[1].type', 'items[2].settings.delayMs', 'connections[0].to']),
+      );
+    }
+    expect(e.status().items).toHaveLength(0);
+  });
+
+  it('runs hooks around every message and passes messages along connections', async () => {
+    const e = newEngine();
+    await e.apply(production([{ name: 'In', type: 'test.manual_in' }, { name: 'Out', type: 'test.collect' }], [['In', 'Out']]));
+    for (let i = 0; i < 20; i++) await submit('In', hl7(`M${i}`));
+    await e.idle();
+    expect(sink('Out').map((m) => m.header.controlId)).toEqual(Array.from({ length: 20 }, (_, i) => `M${i}`));
+    expect(hookCalls.filter((h) => h === 'before:Out')).toHaveLength(20);
+    expect(hookCalls.filter((h) => h === 'after:Out')).toHaveLength(20);
+    const st = e.status().items.find((i) => i.name === 'Out')!;
+    expect(st).toMatchObject({ state: 'running', processed: 20, errors: 0, queueDepth: 0 });
+  });
+
+  it('multiprocess runs the handler on other threads, in parallel', async () => {
+    const e = newEngine();
+    await e.apply(
+      production(
+        [
+          { name: 'In', type: 'test.manual_in' },
+          { name: 'Stamp', type: 'test.thread_stamp', settings: { busyMs: 20 }, execution: { mode: 'multiprocess', workers: 2 } },
+          { name: 'Out', type: 'test.collect' },
+        ],
+        [
+          ['In', 'Stamp'],
+          ['Stamp', 'Out'],
+        ],
+      ),
+    );
+    for (let i = 0; i < 16; i++) await submit('In', hl7(`T${i}`));
+    await e.idle(60_000);
+    const threads = new Set(sink('Out').map((m) => m.header.customProperties.threadId));
+    expect(sink('Out')).toHaveLength(16);
+    expect(threads.has(threadId)).toBe(false);
+    expect(threads.size).toBe(2);
+    // Bodies crossed as bytes and came back unchanged.
+    expect(sink('Out')[0].text()).toContain('PID|1||T');
+  });
+
+  it('retries operational failures, then delivers', async () => {
+    const e = newEngine();
+    await e.apply(
+      production(
+        [
+          { name: 'In', type: 'test.manual_in' },
+          { name: 'Out', type: 'test.collect', settings: { failTimes: 2 }, messaging: { retries: 3, retryDelayMs: 1 } },
+        ],
+        [['In', 'Out']],
+      ),
+    );
+    await submit('In', hl7('R1'));
+    await e.idle();
+    expect(sink('Out')).toHaveLength(1);
+    expect(sink('Out')[0].header.retryCount).toBe(2);
+    expect(hookCalls.filter((h) => h.startsWith('error:Out'))).toHaveLength(2);
+  });
+
+  it('restarts a crashed handler per policy and keeps the queue', async () => {
+    const e = newEngine();
+    await e.apply(
+      production(
+        [
+          { name: 'In', type: 'test.manual_in' },
+          { name: 'Out', type: 'test.collect', settings: { crashOn: 'BOOM' }, restart: { policy: 'on_failure', maxRestarts: 3, delayMs: 10 } },
+        ],
+        [['In', 'Out']],
+      ),
+    );
+    await submit('In', hl7('BOOM'));
+    for (let i = 0; i < 5; i++) await submit('In', hl7(`after${i}`));
+    await e.idle();
+    await new Promise((r) => setTimeout(r, 50));
+    await e.idle();
+    const st = e.status().items.find((i) => i.name === 'Out')!;
+    expect(st.restarts).toBe(1);
+    expect(st.state).toBe('running');
+    expect(sink('Out').map((m) => m.header.controlId)).toEqual(['after0', 'after1', 'after2', 'after3', 'after4']);
+  });
+
+  it('policy never: a crashed item stays failed and its queue is kept', async () => {
+    const e = newEngine();
+    await e.apply(
+      production(
+        [
+          { name: 'In', type: 'test.manual_in' },
+          { name: 'Out', type: 'test.collect', settings: { crashOn: 'BOOM', delayMs: 5 }, restart: { policy: 'never' } },
+        ],
+        [['In', 'Out']],
+      ),
+    );
+    await submit('In', hl7('BOOM'));
+    await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 3; i++) await submit('In', hl7(`later${i}`));
+    const st = e.status().items.find((i) => i.name === 'Out')!;
+    expect(st.state).toBe('failed');
+    expect(st.queueDepth).toBe(3);
+  });
+
+  describe('overflow under a burst', () => {
+    const items = (overflow: string) => [
+      { name: 'In', type: 'test.manual_in' },
+      { name: 'Out', type: 'test.collect', settings: { delayMs: 2 }, queue: { size: 5, overflow } },
+    ];
+
+    it('block: producers wait for room; nothing is lost', async () => {
+      const e = newEngine();
+      await e.apply(production(items('block'), [['In', 'Out']]));
+      const sends = Array.from({ length: 50 }, (_, i) => submit('In', hl7(`B${i}`)));
+      await new Promise((r) => setTimeout(r, 5));
+      expect(e.status().items.find((i) => i.name === 'Out')!.queueDepth).toBeLessThanOrEqual(5);
+      await Promise.all(sends);
+      await e.idle();
+      expect(sink('Out')).toHaveLength(50);
+    });
+
+    it('drop_oldest: evicted messages are recorded as discarded and their senders told', async () => {
+      const e = newEngine();
+      await e.apply(production(items('drop_oldest'), [['In', 'Out']]));
+      await Promise.all(Array.from({ length: 50 }, (_, i) => submit('In', hl7(`D${i}`))));
+      await e.idle();
+      const st = e.status().items.find((i) => i.name === 'Out')!;
+      expect(sink('Out').length + st.discarded).toBe(50);
+      expect(st.discarded).toBeGreaterThan(0);
+      // The newest always survives.
+      expect(sink('Out').at(-1)!.header.controlId).toBe('D49');
+    });
+
+    it('reject_new: the sender gets a typed error', async () => {
+      const e = newEngine();
+      await e.apply(production(items('reject_new'), [['In', 'Out']]));
+      const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => submit('In', hl7(`J${i}`))));
+      const rejected = results.filter((r) => r.status === 'rejected');
+      expect(rejected.length).toBeGreaterThan(0);
+      for (const r of rejected) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'queue.full' });
+      await e.idle();
+      expect(sink('Out').length + rejected.length).toBe(50);
+    });
+  });
+
+  it('sync_reliable returns the downstream response to the service', async () => {
+    const e = newEngine();
+    await e.apply(
+      production(
+        [
+          { name: 'In', type: 'test.manual_in', messaging: { pattern: 'sync_reliable' } },
+          { name: 'Mid', type: 'test.thread_stamp', messaging: { pattern: 'sync_reliable' } },
+          { name: 'Out', type: 'test.collect', settings: { respond: 'PONG' } },
+        ],
+        [
+          ['In', 'Mid'],
+          ['Mid', 'Out'],
+        ],
+      ),
+    );
+    const r = await submit('In', hl7('S1'), 'response');
+    expect(r.response?.text()).toBe('PONG');
+  });
+
+  it('hot reload of one item under load restarts no other item and loses no message', async () => {
+    const e = newEngine();
+    const spec = (delayMs: number) =>
+      production(
+        [
+          { name: 'In', type: 'test.manual_in' },
+          { name: 'Mid', type: 'test.thread_stamp' },
+          { name: 'Out', type: 'test.collect', settings: { delayMs } },
+        ],
+        [
+          ['In', 'Mid'],
+          ['Mid', 'Out'],
+        ],
+      );
+    await e.apply(spec(1));
+    const hostsBefore = { In: e.host('In'), Mid: e.host('Mid'), Out: e.host('Out') };
+    let sent = 0;
+    const load = (async () => {
+      for (; sent < 300; sent++) await submit('In', hl7(`H${sent}`));
+    })();
+    await new Promise((r) => setTimeout(r, 30));
+    const report = await e.apply(spec(0));
+    await load;
+    await e.idle();
+    expect(report).toMatchObject({ replaced: ['Out'], started: [], stopped: [] });
+    expect(report.unchanged.sort()).toEqual(['In', 'Mid']);
+    expect(e.host('In')).toBe(hostsBefore.In);
+    expect(e.host('Mid')).toBe(hostsBefore.Mid);
+    expect(e.host('Out')).not.toBe(hostsBefore.Out);
+    const ids = sink('Out').map((m) => m.header.controlId);
+    expect(new Set(ids).size).toBe(300);
+  });
+
+  it('removes an item after finishing its queued work, and adds new ones', async () => {
+    const e = newEngine();
+    await e.apply(production([{ name: 'In', type: 'test.manual_in' }, { name: 'Out', type: 'test.collect', settings: { delayMs: 2 } }], [['In', 'Out']]));
+    for (let i = 0; i < 10; i++) await submit('In', hl7(`X${i}`));
+    const report = await e.apply(production([{ name: 'In', type: 'test.manual_in' }, { name: 'New', type: 'test.collect' }], [['In', 'New']]));
+    expect(report.stopped).toEqual(['Out']);
+    expect(report.started).toEqual(['New']);
+    expect(sink('Out')).toHaveLength(10);
+    await submit('In', hl7('Y'));
+    await e.idle();
+    expect(sink('New')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,297 @@
+import os from 'node:os';
+import { Piscina } from 'piscina';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { type productionSchema, validateProduction } from '@hie/config';
+import { type Bus, InProcessBus } from '@hie/bus';
+import { ItemQueue } from '@hie/queues';
+import type { TaskPool } from './dispatch';
+import { EngineError } from './errors';
+import { Host, type ItemSpec, type ItemStatus, type QueueEntry } from './host';
+import type { ItemTypeRegistry } from './registry';
+import { MemoryTracker, type Tracker } from './tracker';
+import type { WorkerResult, WorkerTask } from '../worker/protocol';
+
+export type ProductionSpec = z.output<typeof productionSchema>;
+
+/** One item name's place in the engine: its queue outlives the hosts that come and go on reloads. */
+interface Slot {
+  spec: ItemSpec;
+  queue: ItemQueue<QueueEntry>;
+  host?: Host;
+  targets: string[];
+  unregister: () => void;
+}
+
+export interface ApplyReport {
+  started: string[];
+  replaced: string[];
+  stopped: string[];
+  unchanged: string[];
+}
+
+export interface ProductionStatus {
+  name: string | undefined;
+  state: 'running' | 'stopped';
+  items: ItemStatus[];
+}
+
+export interface EngineOptions {
+  registry: ItemTypeRegistry;
+  log: Logger;
+  bus?: Bus;
+  tracker?: Tracker;
+  /** Stop/drain timeout per item. @defaultValue 30000 */
+  drainTimeoutMs?: number;
+}
+
+const kindOrder = { operation: 0, process: 1, service: 2 } as const;
+const workerUrl = new URL('../worker/handler-worker.ts', import.meta.url);
+
+/** What makes an item "changed": everything but designer-only fields. */
+function fingerprint(item: ItemSpec): string {
+  const { position: _p, description: _d, ...rest } = item as ItemSpec & { position?: unknown; description?: unknown };
+  return JSON.stringify(rest);
+}
+
+function sameQueue(a: ItemSpec, b: ItemSpec): boolean {
+  return JSON.stringify(a.queue) === JSON.stringify(b.queue);
+}
+
+/**
+ * Runs one production. `apply(spec)` is the single reconcile path for first start, hot reload and
+ * stop (`apply(null)`): added items start, removed items drain and stop, changed items are
+ * replaced keeping their queued messages, unchanged items keep running untouched.
+ */
+export class ProductionEngine {
+  readonly bus: Bus;
+  readonly tracker: Tracker;
+  private readonly slots = new Map<string, Slot>();
+  private current?: ProductionSpec;
+  private sharedPool?: Piscina;
+  private applying: Promise<unknown> = Promise.resolve();
+  private readonly log: Logger;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.bus = opts.bus ?? new InProcessBus();
+    this.tracker = opts.tracker ?? new MemoryTracker();
+    this.log = opts.log;
+  }
+
+  get production(): ProductionSpec | undefined {
+    return this.current;
+  }
+
+  /** Validate a production against the registered item types; throws `config.invalid` with every problem. */
+  validate(spec: unknown): ProductionSpec {
+    const r = validateProduction(spec, { itemTypes: this.opts.registry.lookup });
+    if (!r.ok) {
+      throw new EngineError('config.invalid', `invalid production: ${r.problems.map((p) => `${p.pathText}: ${p.message}`).join('; ')}`, 'user', {
+        problems: r.problems,
+      });
+    }
+    return r.value;
+  }
+
+  /** Reconcile towards `spec` (null = stop everything). Calls are serialised. */
+  apply(spec: unknown | null): Promise<ApplyReport> {
+    const run = this.applying.then(() => this.reconcile(spec === null ? null : this.validate(spec)));
+    this.applying = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reconcile(spec: ProductionSpec | null): Promise<ApplyReport> {
+    const report: ApplyReport = { started: [], replaced: [], stopped: [], unchanged: [] };
+    const desired = new Map<string, ItemSpec>((spec?.items ?? []).map((i) => [i.name, i]));
+    const targets = new Map<string, string[]>();
+    for (const c of spec?.connections ?? []) {
+      const list = targets.get(c.from) ?? [];
+      if (!list.includes(c.to)) list.push(c.to);
+      targets.set(c.from, list);
+    }
+    if (spec && this.current && spec.name !== this.current.name) {
+      this.log.info({ from: this.current.name, to: spec.name }, 'production renamed');
+    }
+    const name = spec?.name ?? this.current?.name ?? 'production';
+    const log = this.log.child({ production: name });
+
+    // Added: queues registered on the bus before any wire points at them.
+    for (const item of [...desired.values()].filter((i) => !this.slots.has(i.name))) {
+      const slot: Slot = { spec: item, queue: this.makeQueue(item, 0), targets: targets.get(item.name) ?? [], unregister: () => undefined };
+      slot.unregister = this.bus.register(item.name, {
+        accept: (envelope, reply) => slot.queue.put({ envelope, reply, enqueuedAt: Date.now() }, envelope.header.priority),
+      });
+      this.slots.set(item.name, slot);
+      report.started.push(item.name);
+    }
+
+    // Wires: connection changes never need a restart.
+    for (const [itemName, slot] of this.slots) slot.targets = targets.get(itemName) ?? [];
+
+    const kindOf = (s: ItemSpec) => this.opts.registry.get(s.type)?.kind ?? 'process';
+    const byStopOrder = (a: ItemSpec, b: ItemSpec) => kindOrder[kindOf(b)] - kindOrder[kindOf(a)];
+    const byStartOrder = (a: ItemSpec, b: ItemSpec) => kindOrder[kindOf(a)] - kindOrder[kindOf(b)];
+
+    // Removed: services first so nothing new flows, then drain the rest.
+    const removed = [...this.slots.values()].filter((s) => !desired.has(s.spec.name)).map((s) => s.spec).sort(byStopOrder);
+    for (const item of removed) {
+      const slot = this.slots.get(item.name)!;
+      await slot.host?.stop({ drain: true, timeoutMs: this.opts.drainTimeoutMs });
+      slot.unregister();
+      if (slot.queue.depth > 0) log.warn({ item: item.name, left: slot.queue.depth }, 'removed item still had queued messages');
+      slot.queue.close();
+      this.slots.delete(item.name);
+      report.stopped.push(item.name);
+    }
+
+    // Changed: replace the host, keep the queue (moved into a new one only when its settings changed).
+    const changed = [...desired.values()].filter((i) => this.slots.has(i.name) && fingerprint(this.slots.get(i.name)!.spec) !== fingerprint(i)).sort(byStopOrder);
+    for (const item of changed) {
+      const slot = this.slots.get(item.name)!;
+      await slot.host?.stop({ drain: false, timeoutMs: this.opts.drainTimeoutMs });
+      if (!sameQueue(slot.spec, item)) {
+        const entries = slot.queue.drain();
+        const queue = this.makeQueue(item, entries.length);
+        for (const e of entries) queue.tryPut(e, e.envelope.header.priority);
+        const old = slot.queue;
+        slot.queue = queue;
+        old.close();
+      }
+      slot.spec = item;
+      slot.host = undefined;
+      report.replaced.push(item.name);
+    }
+    for (const item of desired.values()) {
+      if (!report.started.includes(item.name) && !report.replaced.includes(item.name)) report.unchanged.push(item.name);
+    }
+
+    this.current = spec ?? undefined;
+    // Start new and replaced hosts: operations first, services last.
+    const toStart = [...report.started, ...report.replaced].map((n) => desired.get(n)!).sort(byStartOrder);
+    for (const item of toStart) {
+      const slot = this.slots.get(item.name)!;
+      if (!item.enabled) continue;
+      slot.host = this.makeHost(name, slot, log);
+      await slot.host.start();
+    }
+    // Enabled flag flips are "changed" items, handled above. Pools no longer needed are closed.
+    if (!spec) await this.closeSharedPool();
+    log.info(report, spec ? 'production applied' : 'production stopped');
+    return report;
+  }
+
+  private makeQueue(item: ItemSpec, atLeast: number): ItemQueue<QueueEntry> {
+    return new ItemQueue<QueueEntry>({
+      type: item.queue.type,
+      size: Math.max(item.queue.size, atLeast),
+      overflow: item.queue.overflow,
+      onDrop: (entry) => {
+        // drop_oldest: the evicted message is recorded and its sender told — never silently lost.
+        const err = new EngineError('queue.dropped', `dropped from ${item.name}'s full queue (drop_oldest)`, 'operational');
+        this.tracker.event(entry.envelope, item.name, 'discarded', { reason: 'queue overflow (drop_oldest)' });
+        entry.reply?.({ error: err });
+        this.tracker.closed(entry.envelope, item.name);
+        this.slots.get(item.name)?.host?.stats && this.slots.get(item.name)!.host!.stats.discarded++;
+      },
+    });
+  }
+
+  private makeHost(production: string, slot: Slot, log: Logger): Host {
+    const def = this.opts.registry.get(slot.spec.type);
+    if (!def) throw new EngineError('engine.unknown_type', `unknown item type ${slot.spec.type}`, 'user');
+    return new Host(slot.spec, def, {
+      production,
+      bus: this.bus,
+      tracker: this.tracker,
+      log,
+      queue: slot.queue,
+      targets: () => slot.targets,
+      pool: (mode, workers) => (mode === 'thread_pool' ? { pool: this.threadPool(), owned: false } : { pool: this.newPool(workers), owned: true }),
+      moduleOf: (type) => this.opts.registry.moduleOf(type),
+    });
+  }
+
+  private newPool(threads: number): TaskPool {
+    const pool = new Piscina<WorkerTask, WorkerResult>({
+      filename: workerUrl.href,
+      minThreads: threads,
+      maxThreads: threads,
+      // The worker is TypeScript: load it through tsx in each thread (the main thread's loader is not inherited).
+      execArgv: ['--import', 'tsx'],
+      idleTimeout: 60_000,
+    });
+    return {
+      run: (task, o) => pool.run(task, o?.transferList ? { transferList: o.transferList } : undefined),
+      destroy: () => pool.destroy(),
+    };
+  }
+
+  private threadPool(): TaskPool {
+    if (!this.sharedPool) {
+      const n = Math.max(2, os.availableParallelism());
+      this.sharedPool = new Piscina({ filename: workerUrl.href, minThreads: 1, maxThreads: n, execArgv: ['--import', 'tsx'], idleTimeout: 60_000 });
+    }
+    const pool = this.sharedPool;
+    return { run: (task, o) => pool.run(task, o?.transferList ? { transferList: o.transferList } : undefined), destroy: async () => undefined };
+  }
+
+  private async closeSharedPool(): Promise<void> {
+    const p = this.sharedPool;
+    this.sharedPool = undefined;
+    await p?.destroy();
+  }
+
+  /** Hand a message to an item directly (resend, recovery). */
+  async inject(item: string, envelope: Parameters<Bus['deliver']>[1]): Promise<void> {
+    this.tracker.opened(envelope);
+    await this.bus.deliver(item, envelope);
+  }
+
+  host(name: string): Host | undefined {
+    return this.slots.get(name)?.host;
+  }
+
+  status(): ProductionStatus {
+    const items: ItemStatus[] = [];
+    for (const slot of this.slots.values()) {
+      if (slot.host) items.push(slot.host.status());
+      else {
+        const def = this.opts.registry.get(slot.spec.type);
+        items.push({
+          name: slot.spec.name,
+          type: slot.spec.type,
+          kind: def?.kind ?? 'process',
+          state: 'stopped',
+          enabled: slot.spec.enabled,
+          queueDepth: slot.queue.depth,
+          inFlight: 0,
+          processed: 0,
+          errors: 0,
+          discarded: 0,
+          restarts: 0,
+          latencyP50Ms: 0,
+          latencyP99Ms: 0,
+          throughputPerSec: 0,
+          breaker: 'disabled',
+        });
+      }
+    }
+    return { name: this.current?.name, state: this.current ? 'running' : 'stopped', items };
+  }
+
+  /** Wait until every queue is empty and nothing is in flight. */
+  async idle(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const busy = [...this.slots.values()].some((s) => s.queue.depth > 0 || (s.host?.inFlight ?? 0) > 0);
+      if (!busy) return;
+      if (Date.now() > deadline) throw new EngineError('engine.timeout', 'production did not go idle in time', 'operational');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** Stop everything, draining queues. */
+  async stop(): Promise<void> {
+    await this.apply(null);
+  }
+}

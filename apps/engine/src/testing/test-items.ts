@@ -1,0 +1,101 @@
+/**
+ * Item types used by the engine's own tests. Defined with the same `defineItemType` a plugin uses;
+ * `module: import.meta.url` lets worker threads load them.
+ */
+import { threadId } from 'node:worker_threads';
+import { z } from 'zod';
+import type { MessageEnvelope } from '@hie/envelope';
+import { defineItemType } from '../item-type';
+import { EngineError } from '../runtime/errors';
+
+/** Envelopes each sink received, by sink name (main thread only). */
+export const sinks = new Map<string, MessageEnvelope[]>();
+export const hookCalls: string[] = [];
+
+export function sink(name: string): MessageEnvelope[] {
+  let list = sinks.get(name);
+  if (!list) sinks.set(name, (list = []));
+  return list;
+}
+
+/** Stamps the thread it ran on into the message and passes it on. */
+export const threadStamp = defineItemType({
+  type: 'test.thread_stamp',
+  version: 1,
+  kind: 'process',
+  description: 'test: record the thread id',
+  settings: z.object({ busyMs: z.number().default(0).describe('spin this long') }).strict(),
+  module: import.meta.url,
+  create(settings) {
+    return {
+      onMessage(envelope, ctx) {
+        const until = Date.now() + settings.busyMs;
+        while (Date.now() < until) {
+          /* burn CPU: proves parallelism across threads */
+        }
+        const out = envelope.withBody(envelope.body.raw);
+        out.header.customProperties.threadId = threadId;
+        ctx.send(out);
+      },
+    };
+  },
+});
+
+/** Collects what it receives; optionally slow, optionally failing N times first. */
+export const collect = defineItemType({
+  type: 'test.collect',
+  version: 1,
+  kind: 'operation',
+  description: 'test: collect messages',
+  settings: z
+    .object({
+      delayMs: z.number().default(0).describe('wait this long per message'),
+      failTimes: z.number().default(0).describe('fail (retryable) this many times first'),
+      crashOn: z.string().default('').describe('throw an unexpected error when the body contains this'),
+      respond: z.string().default('').describe('reply with this body'),
+    })
+    .strict(),
+  module: import.meta.url,
+  create(settings, ctx) {
+    let failures = 0;
+    return {
+      async onMessage(envelope) {
+        if (settings.delayMs) await new Promise((r) => setTimeout(r, settings.delayMs));
+        if (failures < settings.failTimes) {
+          failures++;
+          throw new EngineError('test.flaky', 'flaky failure', 'operational');
+        }
+        if (settings.crashOn && envelope.text().includes(settings.crashOn)) throw new TypeError('handler bug');
+        sink(ctx.itemName).push(envelope);
+        if (settings.respond) return envelope.withBody(new TextEncoder().encode(settings.respond));
+      },
+      onBeforeProcess(envelope) {
+        hookCalls.push(`before:${ctx.itemName}`);
+        return envelope;
+      },
+      onAfterProcess() {
+        hookCalls.push(`after:${ctx.itemName}`);
+      },
+      onProcessError(err) {
+        hookCalls.push(`error:${ctx.itemName}:${(err as { code?: string }).code ?? 'none'}`);
+      },
+    };
+  },
+});
+
+/** A service the test drives: `inject` submits through the real service context. */
+export const manualIn = defineItemType({
+  type: 'test.manual_in',
+  version: 1,
+  kind: 'service',
+  description: 'test: submit by hand',
+  settings: z.object({}).strict(),
+  module: import.meta.url,
+  create(_settings, ctx) {
+    manualServices.set(ctx.itemName, ctx);
+    return {};
+  },
+});
+export const manualServices = new Map<string, Parameters<typeof manualIn.create>[1]>();
+
+export const testItemTypes = [threadStamp, collect, manualIn];

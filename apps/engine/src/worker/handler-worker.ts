@@ -1,0 +1,93 @@
+/**
+ * Piscina worker: runs an item's handler on envelopes that arrive as bytes. Loaded for
+ * `multiprocess` (a pool per item) and `thread_pool` (one shared pool) execution modes.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { threadId } from 'node:worker_threads';
+import { MessageEnvelope } from '@hie/envelope';
+import type { CreateContext, ItemHandler, ItemTypeDefinition } from '../item-type';
+import { runHandler } from '../runtime/dispatch';
+import { EngineError, serializeError } from '../runtime/errors';
+import { registerBuiltinCodecs } from '../runtime/codecs';
+import type { WorkerItem, WorkerResult, WorkerTask } from './protocol';
+
+registerBuiltinCodecs();
+
+const handlers = new Map<string, Promise<ItemHandler>>();
+
+function isDefinition(v: unknown, type: string): v is ItemTypeDefinition {
+  return typeof v === 'object' && v !== null && (v as { type?: unknown }).type === type && typeof (v as { create?: unknown }).create === 'function';
+}
+
+async function loadDefinition(item: WorkerItem): Promise<ItemTypeDefinition> {
+  // Worker threads on Node 20 only get tsx's require hook (ESM loader hooks are not inherited), so
+  // load item modules through require — which also loads plain ESM .js on Node ≥ 20.19.
+  let mod: Record<string, unknown>;
+  try {
+    mod = createRequire(import.meta.url)(fileURLToPath(item.module)) as Record<string, unknown>;
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_REQUIRE_ASYNC_MODULE') throw e;
+    mod = (await import(item.module)) as Record<string, unknown>;
+  }
+  for (const value of Object.values(mod)) {
+    if (isDefinition(value, item.type)) return value;
+    if (Array.isArray(value)) {
+      const found = value.find((v) => isDefinition(v, item.type));
+      if (found) return found;
+    }
+  }
+  throw new EngineError('engine.unknown_type', `module ${item.module} does not export item type ${item.type}`, 'user');
+}
+
+const log = {
+  info: (o: unknown, m?: string) => console.log(JSON.stringify({ level: 30, threadId, msg: m ?? o, ...(typeof o === 'object' ? o : {}) })),
+  warn: (o: unknown, m?: string) => console.warn(JSON.stringify({ level: 40, threadId, msg: m ?? o, ...(typeof o === 'object' ? o : {}) })),
+  error: (o: unknown, m?: string) => console.error(JSON.stringify({ level: 50, threadId, msg: m ?? o, ...(typeof o === 'object' ? o : {}) })),
+  debug: () => undefined,
+} as unknown as CreateContext['log'];
+
+function contextFor(item: WorkerItem): CreateContext {
+  const unsupported = (): never => {
+    throw new EngineError('engine.worker_unsupported', 'services cannot submit from a worker thread; run services in async mode', 'user');
+  };
+  return {
+    itemName: item.name,
+    production: item.production,
+    targets: item.targets,
+    log,
+    hasStore: false,
+    send: unsupported,
+    discard: unsupported,
+    submit: unsupported,
+  };
+}
+
+async function handlerFor(item: WorkerItem): Promise<ItemHandler> {
+  let h = handlers.get(item.key);
+  if (!h) {
+    h = (async () => {
+      const def = await loadDefinition(item);
+      const settings = def.settings.parse(item.settings);
+      const handler = await def.create(settings, contextFor(item));
+      await handler.onStart?.(contextFor(item));
+      return handler;
+    })();
+    handlers.set(item.key, h);
+    h.catch(() => handlers.delete(item.key));
+  }
+  return h;
+}
+
+export default async function run(task: WorkerTask): Promise<WorkerResult> {
+  try {
+    const handler = await handlerFor(task.item);
+    const envelope = MessageEnvelope.fromBytes(task.bytes);
+    const outcome = await runHandler(handler, { itemName: task.item.name, production: task.item.production, targets: task.item.targets, log }, envelope);
+    // Results are structured-cloned back (small); the request bytes were transferred in.
+    const outputs = outcome.outputs.map((o) => ({ to: o.to ? [...o.to] : undefined, bytes: o.envelope.toBytes() }));
+    return { kind: 'result', outputs, response: outcome.response?.toBytes(), discarded: outcome.discarded, threadId };
+  } catch (e) {
+    return { kind: 'error', error: serializeError(e), threadId };
+  }
+}

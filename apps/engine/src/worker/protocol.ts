@@ -1,0 +1,26 @@
+import type { SerializedError } from '../runtime/errors';
+
+/** Messages between the main thread and handler worker threads: plain data tagged by `kind`. */
+export interface WorkerItem {
+  production: string;
+  name: string;
+  type: string;
+  /** The item type's module URL (built-ins: the registry module). */
+  module: string;
+  settings: unknown;
+  targets: string[];
+  /** Changes when the item's settings change, so workers rebuild their handler. */
+  key: string;
+}
+
+export type WorkerTask = { kind: 'message'; item: WorkerItem; bytes: Uint8Array };
+
+export type WorkerResult =
+  | {
+      kind: 'result';
+      response?: Uint8Array;
+      outputs: { to?: string[]; bytes: Uint8Array }[];
+      discarded?: string;
+      threadId: number;
+    }
+  | { kind: 'error'; error: SerializedError; threadId: number };

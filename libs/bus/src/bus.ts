@@ -1,0 +1,55 @@
+import type { MessageEnvelope } from '@hie/envelope';
+
+/** Options for one hand-off between hosts. */
+export interface DeliverOptions {
+  /** Await the target's response envelope (sync patterns). */
+  expectResponse?: boolean;
+  /** Give up after this long (ms). For `expectResponse` this bounds the whole round trip. */
+  timeoutMs?: number;
+}
+
+/** What a target host gives the bus: it accepts an envelope into its queue. */
+export interface BusReceiver {
+  /**
+   * Take the envelope into the item's queue. Resolves once queued (backpressure: awaits room when
+   * the queue is full with `block` overflow). When `reply` is given the item must call it exactly
+   * once with its response (or an error) after processing.
+   */
+  accept(envelope: MessageEnvelope, reply?: ReplyFn): Promise<void>;
+}
+
+/** Completes a sync hand-off. */
+export type ReplyFn = (result: { response?: MessageEnvelope; error?: Error }) => void;
+
+/**
+ * The bus moves envelopes between hosts by item name. The in-process bus calls the receiver
+ * directly; the Redis Streams bus (cluster) appends to a stream per item read by a consumer group.
+ */
+export interface Bus {
+  /** Register the receiver for an item name (replaces any previous one). Returns an unregister function. */
+  register(item: string, receiver: BusReceiver): () => void;
+  /**
+   * Hand an envelope to an item. Without `expectResponse` resolves when the target has queued it;
+   * with it, resolves with the target's response envelope (or undefined when it has none).
+   */
+  deliver(to: string, envelope: MessageEnvelope, opts?: DeliverOptions): Promise<MessageEnvelope | undefined>;
+  /** True when an item is registered. */
+  has(item: string): boolean;
+  close(): Promise<void>;
+}
+
+/** Error raised by a bus hand-off; `code` is stable. */
+export class BusError extends Error {
+  readonly kind = 'operational' as const;
+  constructor(
+    readonly code: 'bus.no_receiver' | 'bus.timeout' | 'bus.closed',
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'BusError';
+  }
+  toJSON() {
+    return { name: this.name, code: this.code, kind: this.kind, message: this.message, details: this.details };
+  }
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { transformOperation } from './hl7-transform';
+import { checkSafeRegex } from './safe-regex';
+
+const comparison = z
+  .object({
+    path: z.string().min(1).describe('HL7 path to read, e.g. MSH-9.1'),
+    op: z.enum(['=', '!=', 'in', 'contains', 'startsWith', 'matches', 'exists']).describe('Comparison'),
+    value: z.string().optional().describe('Value to compare with (for =, !=, contains, startsWith, matches)'),
+    values: z.array(z.string()).optional().describe('Values for "in"'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.op === 'matches') {
+      const problem = checkSafeRegex(c.value ?? '');
+      if (problem) ctx.addIssue({ code: 'custom', path: ['value'], message: `unsafe regex: ${problem}` });
+    }
+    if (c.op === 'in' && !c.values && c.value === undefined) ctx.addIssue({ code: 'custom', path: ['values'], message: '"in" needs values' });
+  });
+
+/** A rule condition: a comparison on an HL7 path, or and/or/not of conditions. Data, never code. */
+export type Condition =
+  | z.output<typeof comparison>
+  | { and: Condition[] }
+  | { or: Condition[] }
+  | { not: Condition };
+
+export const condition: z.ZodType<Condition> = z.lazy(() =>
+  z.union([
+    comparison,
+    z.object({ and: z.array(condition).min(1) }).strict(),
+    z.object({ or: z.array(condition).min(1) }).strict(),
+    z.object({ not: condition }).strict(),
+  ]),
+);
+
+export const routeAction = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('send'), to: z.array(z.string().min(1)).min(1).describe('Target item names') }).strict(),
+  z
+    .object({
+      action: z.literal('transform'),
+      operations: z.array(transformOperation).describe('Transform operations, then send'),
+      to: z.array(z.string().min(1)).min(1).describe('Target item names'),
+    })
+    .strict(),
+  z.object({ action: z.literal('discard'), reason: z.string().default('discarded by rule') }).strict(),
+]);
+export type RouteAction = z.output<typeof routeAction>;
+
+export const routeRule = z
+  .object({
+    name: z.string().min(1).describe('Rule name (shown in traces)'),
+    when: condition.optional().describe('Condition; a rule without one always matches'),
+    then: routeAction,
+  })
+  .strict();
+export type RouteRule = z.output<typeof routeRule>;
+
+/** Settings of `hl7.router`. */
+export const hl7RouterSettings = z
+  .object({
+    mode: z.enum(['first_match', 'all_match']).default('first_match').describe('Stop at the first matching rule, or apply every matching rule'),
+    rules: z.array(routeRule).default([]).describe('Rules, in order'),
+    otherwise: z.enum(['discard', 'send_all', 'fail']).default('discard').describe('When no rule matches: discard, send to every connected item, or fail the message'),
+  })
+  .strict();
+export type Hl7RouterSettings = z.output<typeof hl7RouterSettings>;

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/** Settings of `http.in`: accept messages by HTTP POST. */
+export const httpInSettings = z
+  .object({
+    host: z.string().default('0.0.0.0').describe('Interface to listen on'),
+    port: z.number().int().min(0).max(65535).default(8081).describe('TCP port (0 = any free port)'),
+    path: z.string().default('/').describe('URL path that accepts POSTs'),
+    maxBodyBytes: z.number().int().min(1).default(16 * 1024 * 1024).describe('Largest accepted body'),
+    respond: z.enum(['accepted', 'sync']).default('accepted').describe('accepted: 202 with the message id once queued/stored; sync: wait and return the downstream response'),
+    bearerToken: z.string().default('').describe('When set, callers must send Authorization: Bearer <token>'),
+  })
+  .strict();
+export type HttpInSettings = z.output<typeof httpInSettings>;
+
+/** Settings of `http.out`: send each message in an HTTP request. */
+export const httpOutSettings = z
+  .object({
+    url: z.string().url().describe('Target URL'),
+    method: z.enum(['POST', 'PUT', 'PATCH']).default('POST').describe('HTTP method'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers'),
+    timeoutMs: z.number().int().min(1).default(30_000).describe('Request timeout (a timeout is retryable)'),
+    retryOn: z.array(z.number().int()).default([408, 429, 500, 502, 503, 504]).describe('HTTP statuses that are retried; other 4xx fail at once'),
+  })
+  .strict();
+export type HttpOutSettings = z.output<typeof httpOutSettings>;

@@ -1,0 +1,34 @@
+import type { z } from 'zod';
+import { fileInSettings, fileOutSettings } from './file';
+import { hl7MllpInSettings, hl7MllpOutSettings } from './hl7-mllp';
+import { hl7RouterSettings } from './hl7-router';
+import { hl7TransformSettings } from './hl7-transform';
+import { httpInSettings, httpOutSettings } from './http';
+
+export * from './tls';
+export * from './hl7-mllp';
+export * from './file';
+export * from './http';
+export * from './hl7-router';
+export * from './hl7-transform';
+export * from './safe-regex';
+
+/** What the control plane and portal need to know of an item type (no runtime code). */
+export interface ItemTypeDescriptor {
+  type: string;
+  kind: 'service' | 'process' | 'operation';
+  description: string;
+  settings: z.ZodType;
+}
+
+/** The built-in item types' descriptors. The engine implements each with `defineItemType`. */
+export const builtinItemTypes: readonly ItemTypeDescriptor[] = [
+  { type: 'hl7.mllp.in', kind: 'service', description: 'Receive HL7 v2 over MLLP (TCP/TLS) and ACK', settings: hl7MllpInSettings },
+  { type: 'file.in', kind: 'service', description: 'Poll a directory for message files (batch files split)', settings: fileInSettings },
+  { type: 'http.in', kind: 'service', description: 'Receive messages by HTTP POST', settings: httpInSettings },
+  { type: 'hl7.router', kind: 'process', description: 'Route HL7 v2 by rules on message fields', settings: hl7RouterSettings },
+  { type: 'hl7.transform', kind: 'process', description: 'Change HL7 v2 fields, segments and version', settings: hl7TransformSettings },
+  { type: 'hl7.mllp.out', kind: 'operation', description: 'Send HL7 v2 over MLLP and wait for the ACK', settings: hl7MllpOutSettings },
+  { type: 'file.out', kind: 'operation', description: 'Write each message to a file (atomic)', settings: fileOutSettings },
+  { type: 'http.out', kind: 'operation', description: 'Send each message in an HTTP request', settings: httpOutSettings },
+];

@@ -1,0 +1,71 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseBatch, splitBatch } from './index';
+
+const corpusDir = fileURLToPath(new URL('../../../../shared/corpus/hl7/', import.meta.url));
+
+const M1 = 'MSH|^~\\&|A|B|||||ADT^A01|1|P|2.5\rPID|1\r';
+const M2 = 'MSH|^~\\&|A|B|||||ADT^A08|2|P|2.5\rPID|2\rPV1|1\r';
+const M3 = 'MSH|^~\\&|A|B|||||ORU^R01|3|P|2.5\rOBR|1\rOBX|1\r';
+
+describe('splitBatch', () => {
+  it('splits a FHS/BHS batch file, leaving the headers out', () => {
+    const file = `FHS|^~\\&|A\rBHS|^~\\&|A\r${M1}${M2}BTS|2\rBHS|^~\\&|A\r${M3}BTS|1\rFTS|2\r`;
+    expect(splitBatch(file)).toEqual([M1, M2, M3]);
+  });
+
+  it('splits messages back to back, keeping their terminators', () => {
+    const lf = [M1, M2, M3].map((m) => m.replace(/\r/g, '\n'));
+    expect(splitBatch(lf.join(''))).toEqual(lf);
+    const crlf = [M1, M2].map((m) => m.replace(/\r/g, '\r\n'));
+    expect(splitBatch('\uFEFF' + crlf.join('\r\n'))).toEqual([crlf[0] + '\r\n', crlf[1]]);
+    expect(splitBatch(M1 + M2.slice(0, -1))).toEqual([M1, M2.slice(0, -1)]);
+  });
+
+  it('returns each corpus message unchanged when they are joined in one file', () => {
+    const texts = readdirSync(corpusDir)
+      .filter((f) => f.endsWith('.hl7'))
+      .sort()
+      .map((f) => readFileSync(corpusDir + f, 'utf8').replace(/^\uFEFF/, ''));
+    const joined = texts.map((t) => (/[\r\n]$/.test(t) ? t : t + '\n')).join('');
+    const parts = splitBatch(joined);
+    expect(parts).toHaveLength(texts.length);
+    parts.forEach((p, i) => expect(p.replace(/\n$/, '')).toBe(texts[i].replace(/\n$/, '')));
+  });
+
+  it('returns nothing for text without messages', () => {
+    expect(splitBatch('')).toEqual([]);
+    expect(splitBatch('hello\nworld')).toEqual([]);
+  });
+});
+
+describe('parseBatch', () => {
+  it('reads headers, trailers and counts', () => {
+    const file = `FHS|^~\\&|A\rBHS|^~\\&|A\r${M1}${M2}BTS|2\rBHS|^~\\&|B\r${M3}BTS|1\rFTS|2\r`;
+    const b = parseBatch(file);
+    expect(b.fileHeader).toBe('FHS|^~\\&|A');
+    expect(b.fileTrailer).toBe('FTS|2');
+    expect(b.batchHeaders).toEqual(['BHS|^~\\&|A', 'BHS|^~\\&|B']);
+    expect(b.batchTrailers).toEqual(['BTS|2', 'BTS|1']);
+    expect(b.messages.map((m) => m.controlId)).toEqual(['1', '2', '3']);
+    expect(b.messages[1].toString()).toBe(M2);
+    expect(b.trailerCounts).toEqual({ batches: [2, 1], file: 2 });
+    expect(b.problems).toEqual([]);
+  });
+
+  it('reports wrong counts, missing trailers and stray lines', () => {
+    const b = parseBatch(`stray\nFHS|^~\\&\nBHS|^~\\&\n${M1.replace(/\r/g, '\n')}BTS|5\nBHS|^~\\&\n${M2.replace(/\r/g, '\n')}FTS|1\n`);
+    expect(b.messages).toHaveLength(2);
+    expect(b.trailerCounts).toEqual({ batches: [5, undefined], file: 1 });
+    expect(b.problems.map((p) => p.path)).toEqual(['line 1', 'BTS[1]-1', 'BHS[2]', 'FTS-1']);
+    expect(b.problems.every((p) => p.code === 'hl7.batch' && p.severity === 'warning')).toBe(true);
+  });
+
+  it('reads a plain multi-message file', () => {
+    const b = parseBatch(M1 + M2 + M3);
+    expect(b.messages).toHaveLength(3);
+    expect(b.fileHeader).toBeUndefined();
+    expect(b.problems).toEqual([]);
+  });
+});

@@ -1,0 +1,22 @@
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { drizzle } from 'drizzle-orm/pglite';
+import { migrate } from 'drizzle-orm/pglite/migrator';
+import { sql } from 'drizzle-orm';
+import { schema, messages } from '../src/schema.ts';
+
+const t0 = Date.now();
+const client = await PGlite.create({ dataDir: 'memory://', extensions: { pg_trgm } });
+console.log('create', Date.now() - t0);
+const db = drizzle({ client, schema });
+await migrate(db, { migrationsFolder: new URL('../drizzle', import.meta.url).pathname });
+await migrate(db, { migrationsFolder: new URL('../drizzle', import.meta.url).pathname });
+console.log('migrated', Date.now() - t0);
+await db.insert(messages).values({ id: 'a', production: 'p', item: 'i', receivedAt: new Date(), contentType: 'x', header: { a: 1 }, raw: new TextEncoder().encode('MSH|^~\\&|héllo'), size: 3 });
+const r = await db.execute(sql`insert into messages (id, production, item, received_at, content_type, header, raw, size) values (${'b'}, 'p', 'i', ${new Date()}, 'x', ${JSON.stringify({ b: 2 })}, ${new Uint8Array([1, 2, 0, 200])}, 4) returning *`);
+console.log(r);
+console.log(await db.select().from(messages));
+const e = await db.execute(sql`select id, received_at, (extract(epoch from received_at)*1000000)::bigint as us, count(*) over () as c, encode(raw,'escape') as t from messages`);
+console.log(e.rows);
+const v = await db.execute(sql`select version()`); console.log(v.rows);
+await client.close();

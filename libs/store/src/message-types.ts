@@ -1,0 +1,179 @@
+import type { MessageEventName, MessageStatus } from './schema.js';
+
+/** What to keep of each message: everything, metadata and events only (raw = NULL), or nothing. */
+export type StorageMode = 'full' | 'metadata' | 'none';
+
+/** A message as a service received it; the engine maps its envelope to this. */
+export interface ReceivedMessage {
+  /** Message id (a UUID as text); `received()` is idempotent on it. */
+  id: string;
+  production: string;
+  /** The service that received it. */
+  item: string;
+  receivedAt: Date | number;
+  messageType?: string | null;
+  controlId?: string | null;
+  patientId?: string | null;
+  contentType: string;
+  header: Record<string, unknown>;
+  raw: Uint8Array;
+  correlationId?: string | null;
+  parentId?: string | null;
+}
+
+/** One state change of a message at an item. */
+export interface MessageEventInput {
+  messageId: string;
+  production: string;
+  item: string;
+  event: MessageEventName;
+  /** @defaultValue the time of the call */
+  at?: Date | number;
+  /** Error code/message, target item, attempt… */
+  detail?: Record<string, unknown> | null;
+}
+
+export interface MessageEvent {
+  id: number;
+  messageId: string;
+  production: string;
+  item: string;
+  event: MessageEventName;
+  at: Date;
+  detail: Record<string, unknown> | null;
+}
+
+export interface MessageSummary {
+  id: string;
+  production: string;
+  item: string;
+  receivedAt: Date;
+  messageType: string | null;
+  controlId: string | null;
+  patientId: string | null;
+  contentType: string;
+  size: number;
+  status: MessageStatus;
+  finishedAt: Date | null;
+  parentId: string | null;
+  correlationId: string | null;
+}
+
+export interface MessageDetail extends MessageSummary {
+  header: Record<string, unknown>;
+  /** The body: `undefined` unless asked for, `null` when stored in `metadata` mode. */
+  raw?: Uint8Array | null;
+  /** The full trace, ordered by (at, id). */
+  events: MessageEvent[];
+  /** Ids of the messages resent from this one. */
+  resends: string[];
+}
+
+export interface MessageSearchFilter {
+  production?: string;
+  item?: string;
+  status?: MessageStatus | MessageStatus[];
+  /** received_at ≥ from */
+  from?: Date;
+  /** received_at < to */
+  to?: Date;
+  messageType?: string;
+  controlId?: string;
+  patientId?: string;
+  /** Case-insensitive substring of the body (trigram index; 3+ characters use it). */
+  text?: string;
+  /** @defaultValue 50 (at most 500) */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface MessageSearchResult {
+  items: MessageSummary[];
+  nextCursor?: string;
+}
+
+/** A message that must be resumed after a restart. */
+export interface UnfinishedMessage {
+  id: string;
+  production: string;
+  /** The service that received it. */
+  item: string;
+  receivedAt: Date;
+  contentType: string;
+  header: Record<string, unknown>;
+  /** `null` when stored in `metadata` mode. */
+  raw: Uint8Array | null;
+  correlationId: string | null;
+  parentId: string | null;
+  status: MessageStatus;
+  /** The latest event (by at, id) and the item it happened at. */
+  lastEvent: MessageEventName | null;
+  lastItem: string | null;
+}
+
+export interface ResendOptions {
+  /** The item the copy is injected into. */
+  toItem: string;
+  /** An edited body; the original's by default. */
+  raw?: Uint8Array;
+  /** Who asked (user id or name), recorded in both events. */
+  actor?: string;
+}
+
+/** What the engine needs to inject the copy. */
+export interface ResendResult {
+  newId: string;
+  parentId: string;
+  production: string;
+  item: string;
+  receivedAt: Date;
+  contentType: string;
+  header: Record<string, unknown>;
+  raw: Uint8Array;
+  messageType: string | null;
+  controlId: string | null;
+  patientId: string | null;
+  correlationId: string;
+}
+
+export interface PurgeOptions {
+  production: string;
+  olderThan: Date;
+  /** @defaultValue 5000 */
+  batchSize?: number;
+}
+
+export interface WriterOptions {
+  /** Most entries (received or events) in one commit. @defaultValue 500 (at most 2000) */
+  maxBatch?: number;
+  /** How long the first entry of an idle writer waits for company. @defaultValue 2 */
+  maxDelayMs?: number;
+  /** @defaultValue 'full' */
+  storage?: StorageMode;
+}
+
+export interface WriterMetrics {
+  batches: number;
+  /** Entries committed (a `received()` or an `event()` each). */
+  rows: number;
+  avgBatchSize: number;
+  lastFlushMs: number;
+  maxFlushMs: number;
+  failedBatches: number;
+  /** Entries waiting or in flight. */
+  pending: number;
+}
+
+export interface MessageWriter {
+  readonly storage: StorageMode;
+  /** Stores the message and its `received` event; resolves once committed. */
+  received(msg: ReceivedMessage): Promise<void>;
+  /** Stores an event (and the message's status); resolves once committed. */
+  event(e: MessageEventInput): Promise<void>;
+  /** Resolves when everything handed in before the call is committed. */
+  flush(): Promise<void>;
+  /** Flushes, then refuses new entries (`store.closed`). */
+  close(): Promise<void>;
+  metrics(): WriterMetrics;
+}

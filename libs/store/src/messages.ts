@@ -1,0 +1,312 @@
+/**
+ * The message store: the batching writer (hot path), recovery of unfinished messages, and the
+ * message viewer's queries — search (keyset-paginated), get with full trace, resend, purge.
+ */
+import { randomUUID } from 'node:crypto';
+import { and, asc, desc, eq, gte, inArray, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { queryRows, toBytes, toDate, toStr, type StoreDb } from './db.js';
+import { StoreError, toStoreError } from './errors.js';
+import { BatchingMessageWriter } from './message-writer.js';
+import type {
+  MessageDetail,
+  MessageEvent,
+  MessageSearchFilter,
+  MessageSearchResult,
+  MessageSummary,
+  MessageWriter,
+  PurgeOptions,
+  ResendOptions,
+  ResendResult,
+  UnfinishedMessage,
+  WriterOptions,
+} from './message-types.js';
+import { messageEvents, messages, type MessageEventName, type MessageStatus } from './schema.js';
+
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 500;
+
+const summaryColumns = {
+  id: messages.id,
+  production: messages.production,
+  item: messages.item,
+  receivedAt: messages.receivedAt,
+  messageType: messages.messageType,
+  controlId: messages.controlId,
+  patientId: messages.patientId,
+  contentType: messages.contentType,
+  size: messages.size,
+  status: messages.status,
+  finishedAt: messages.finishedAt,
+  parentId: messages.parentId,
+  correlationId: messages.correlationId,
+};
+
+/** Exact position of a row for keyset paging: microseconds since the epoch, as text. */
+const receivedAtMicros = sql<string>`(extract(epoch from ${messages.receivedAt}) * 1000000)::bigint::text`;
+const fromMicros = (us: string): SQL => sql`(timestamptz 'epoch' + ${us}::bigint * interval '1 microsecond')`;
+
+/**
+ * The body text the trigram index covers is `encode(raw, 'escape')`: bytes as they are, except
+ * NUL and bytes ≥ 0x80 as `\ooo` and `\` doubled. The search term gets the same encoding, then
+ * LIKE escaping, so a UTF-8 term matches UTF-8 bodies byte for byte.
+ */
+export function bodyPattern(text: string): string {
+  let encoded = '';
+  for (const b of new TextEncoder().encode(text)) {
+    if (b === 0 || b >= 0x80) encoded += '\\' + b.toString(8).padStart(3, '0');
+    else if (b === 0x5c) encoded += '\\\\';
+    else encoded += String.fromCharCode(b);
+  }
+  return '%' + encoded.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+}
+
+const bodyText = sql`encode(${messages.raw}, 'escape')`;
+
+export class MessageStore {
+  constructor(private readonly db: StoreDb) {}
+
+  /** A new group-commit writer; see {@link BatchingMessageWriter}. */
+  writer(opts: WriterOptions = {}): MessageWriter {
+    return new BatchingMessageWriter(this.db, opts);
+  }
+
+  /**
+   * Every message of a production that is not finished — no `completed` and no `discarded`
+   * event yet — oldest first, with its latest event, for the engine to resume after a restart.
+   * Reads pages of `pageSize` over a partial index, so the cost follows the open messages only.
+   */
+  async *unfinished(production: string, opts: { pageSize?: number } = {}): AsyncIterable<UnfinishedMessage> {
+    const pageSize = Math.max(1, opts.pageSize ?? 500);
+    let after: { us: string; id: string } | undefined;
+    for (;;) {
+      const keyset = after ? sql`AND (m.received_at, m.id) > (${fromMicros(after.us)}, ${after.id})` : sql``;
+      let rows: Record<string, unknown>[];
+      try {
+        rows = await queryRows(
+          this.db,
+          sql`SELECT m.id, m.production, m.item, m.received_at, m.content_type, m.header, m.raw, m.correlation_id, m.parent_id, m.status,
+                (extract(epoch from m.received_at) * 1000000)::bigint::text AS us, le.event AS last_event, le.item AS last_item
+              FROM messages m
+              LEFT JOIN LATERAL (
+                SELECT e.event, e.item FROM message_events e WHERE e.message_id = m.id ORDER BY e.at DESC, e.id DESC LIMIT 1
+              ) le ON true
+              WHERE m.production = ${production} AND m.finished_at IS NULL ${keyset}
+              ORDER BY m.received_at, m.id
+              LIMIT ${pageSize}`,
+        );
+      } catch (e) {
+        throw toStoreError(e, 'messages.unfinished');
+      }
+      for (const r of rows) {
+        yield {
+          id: String(r['id']),
+          production: String(r['production']),
+          item: String(r['item']),
+          receivedAt: toDate(r['received_at']),
+          contentType: String(r['content_type']),
+          header: asRecord(r['header']),
+          raw: toBytes(r['raw']),
+          correlationId: toStr(r['correlation_id']),
+          parentId: toStr(r['parent_id']),
+          status: String(r['status']) as MessageStatus,
+          lastEvent: toStr(r['last_event']) as MessageEventName | null,
+          lastItem: toStr(r['last_item']),
+        };
+      }
+      if (rows.length < pageSize) return;
+      const last = rows[rows.length - 1];
+      after = { us: String(last['us']), id: String(last['id']) };
+    }
+  }
+
+  /** Newest first, keyset-paginated on (received_at desc, id desc). */
+  async search(filter: MessageSearchFilter = {}): Promise<MessageSearchResult> {
+    const limit = Math.min(MAX_LIMIT, Math.max(1, Math.floor(filter.limit ?? DEFAULT_LIMIT)));
+    const conds: SQL[] = [];
+    if (filter.production !== undefined) conds.push(eq(messages.production, filter.production));
+    if (filter.item !== undefined) conds.push(eq(messages.item, filter.item));
+    if (filter.status !== undefined) {
+      const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];
+      conds.push(statuses.length === 1 ? eq(messages.status, statuses[0]) : inArray(messages.status, statuses));
+    }
+    if (filter.from !== undefined) conds.push(gte(messages.receivedAt, filter.from));
+    if (filter.to !== undefined) conds.push(lt(messages.receivedAt, filter.to));
+    if (filter.messageType !== undefined) conds.push(eq(messages.messageType, filter.messageType));
+    if (filter.controlId !== undefined) conds.push(eq(messages.controlId, filter.controlId));
+    if (filter.patientId !== undefined) conds.push(eq(messages.patientId, filter.patientId));
+    if (filter.text !== undefined && filter.text !== '') {
+      conds.push(and(isNotNull(messages.raw), sql`${bodyText} ILIKE ${bodyPattern(filter.text)}`) ?? sql`true`);
+    }
+    if (filter.cursor !== undefined) {
+      const [us, id] = decodeCursor(filter.cursor, ['string', 'string'] as const);
+      if (!/^-?\d{1,20}$/.test(us)) throw new StoreError('store.invalid', 'invalid cursor', { details: { field: 'cursor' } });
+      conds.push(sql`(${messages.receivedAt}, ${messages.id}) < (${fromMicros(us)}, ${id})`);
+    }
+    try {
+      const rows = await this.db
+        .select({ ...summaryColumns, us: receivedAtMicros })
+        .from(messages)
+        .where(conds.length > 0 ? and(...conds) : undefined)
+        .orderBy(desc(messages.receivedAt), desc(messages.id))
+        .limit(limit + 1);
+      const page = rows.slice(0, limit);
+      const items: MessageSummary[] = page.map(({ us: _us, ...summary }) => summary);
+      if (rows.length <= limit) return { items };
+      const last = page[page.length - 1];
+      return { items, nextCursor: encodeCursor([last.us, last.id]) };
+    } catch (e) {
+      throw toStoreError(e, 'messages.search');
+    }
+  }
+
+  /** One message with its full trace (events by at, id) and the ids resent from it. */
+  async get(id: string, opts: { includeBody?: boolean } = {}): Promise<MessageDetail | undefined> {
+    try {
+      const [row] = await this.db
+        .select({
+          ...summaryColumns,
+          header: messages.header,
+          ...(opts.includeBody ? { raw: messages.raw } : {}),
+        })
+        .from(messages)
+        .where(eq(messages.id, id));
+      if (!row) return undefined;
+      const [events, resends] = await Promise.all([
+        this.trace(id),
+        this.db.select({ id: messages.id }).from(messages).where(eq(messages.parentId, id)).orderBy(asc(messages.receivedAt), asc(messages.id)),
+      ]);
+      return { ...row, events, resends: resends.map((r) => r.id) };
+    } catch (e) {
+      throw toStoreError(e, 'messages.get');
+    }
+  }
+
+  /** The events of one message, ordered by (at, id). */
+  async trace(id: string): Promise<MessageEvent[]> {
+    try {
+      const rows = await this.db
+        .select()
+        .from(messageEvents)
+        .where(eq(messageEvents.messageId, id))
+        .orderBy(asc(messageEvents.at), asc(messageEvents.id));
+      return rows.map((r) => ({ ...r, detail: r.detail ?? null }));
+    } catch (e) {
+      throw toStoreError(e, 'messages.trace');
+    }
+  }
+
+  /**
+   * Stores a copy of a message (or an edited body) as a new message linked by `parent_id`, with a
+   * `received` event on the copy and a `resent` event on the original, in one transaction. The
+   * engine then injects the copy into `toItem`; until it completes, `unfinished()` lists it.
+   */
+  async resend(id: string, opts: ResendOptions): Promise<ResendResult> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const [orig] = await tx.select().from(messages).where(eq(messages.id, id));
+        if (!orig) throw new StoreError('store.not_found', `message ${id} not found`, { details: { id } });
+        const raw = opts.raw ?? orig.raw;
+        if (!raw) {
+          throw new StoreError('store.no_body', `message ${id} was stored without its body; pass raw to resend it`, {
+            details: { id },
+          });
+        }
+        const newId = randomUUID();
+        const receivedAt = new Date();
+        const correlationId = orig.correlationId ?? orig.id;
+        const actor = opts.actor ?? null;
+        await tx.insert(messages).values({
+          id: newId,
+          production: orig.production,
+          item: opts.toItem,
+          receivedAt,
+          messageType: orig.messageType,
+          controlId: orig.controlId,
+          patientId: orig.patientId,
+          contentType: orig.contentType,
+          header: orig.header,
+          raw,
+          size: raw.byteLength,
+          status: 'received',
+          parentId: orig.id,
+          correlationId,
+        });
+        await tx.insert(messageEvents).values([
+          {
+            messageId: orig.id,
+            production: orig.production,
+            item: opts.toItem,
+            event: 'resent',
+            at: receivedAt,
+            detail: { newId, toItem: opts.toItem, actor, edited: opts.raw !== undefined },
+          },
+          {
+            messageId: newId,
+            production: orig.production,
+            item: opts.toItem,
+            event: 'received',
+            at: receivedAt,
+            detail: { resentFrom: orig.id, actor },
+          },
+        ]);
+        return {
+          newId,
+          parentId: orig.id,
+          production: orig.production,
+          item: opts.toItem,
+          receivedAt,
+          contentType: orig.contentType,
+          header: orig.header,
+          raw,
+          messageType: orig.messageType,
+          controlId: orig.controlId,
+          patientId: orig.patientId,
+          correlationId,
+        };
+      });
+    } catch (e) {
+      throw toStoreError(e, 'messages.resend');
+    }
+  }
+
+  /**
+   * Deletes a production's messages received before `olderThan`, with their events, in batches of
+   * `batchSize`: each batch is one statement (its own short transaction), so writers never wait
+   * long. Returns the number of messages deleted.
+   */
+  async purge(opts: PurgeOptions): Promise<number> {
+    const batchSize = Math.max(1, Math.floor(opts.batchSize ?? 5000));
+    const olderThan = opts.olderThan.toISOString();
+    let total = 0;
+    for (;;) {
+      let n: number;
+      try {
+        const [row] = await queryRows<{ n: number }>(
+          this.db,
+          sql`WITH doomed AS (
+                SELECT id FROM messages
+                WHERE production = ${opts.production} AND received_at < ${olderThan}::timestamptz
+                ORDER BY received_at LIMIT ${batchSize}
+              ), ev AS (
+                DELETE FROM message_events WHERE message_id IN (SELECT id FROM doomed)
+              ), del AS (
+                DELETE FROM messages WHERE id IN (SELECT id FROM doomed) RETURNING 1
+              )
+              SELECT count(*)::int AS n FROM del`,
+        );
+        n = Number(row?.n ?? 0);
+      } catch (e) {
+        throw toStoreError(e, 'messages.purge');
+      }
+      total += n;
+      if (n < batchSize) return total;
+    }
+  }
+}
+
+function asRecord(v: unknown): Record<string, unknown> {
+  if (typeof v === 'string') return asRecord(JSON.parse(v));
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  return {};
+}

@@ -1,0 +1,252 @@
+/**
+ * The one Drizzle schema for HIE's durable store. It runs unchanged on PostgreSQL (node-postgres)
+ * and on the embedded PGlite; drizzle-kit generates the SQL migrations in `libs/store/drizzle/`
+ * from this file (`npx drizzle-kit generate --config libs/store/drizzle.config.ts`).
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  check,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * `bytea` as `Uint8Array` on both drivers (node-postgres returns a `Buffer`, itself a `Uint8Array`;
+ * PGlite returns a plain `Uint8Array`).
+ */
+export const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (v) => (v.constructor === Uint8Array ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength)),
+});
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+const uuidId = () => text('id').primaryKey().$defaultFn(() => randomUUID());
+
+// ── control plane ────────────────────────────────────────────────────────────────────────────
+
+export const users = pgTable('users', {
+  id: uuidId(),
+  username: text('username').notNull().unique('users_username_unique'),
+  passwordHash: text('password_hash').notNull(),
+  displayName: text('display_name').notNull().default(''),
+  isAdmin: boolean('is_admin').notNull().default(false),
+  createdAt: createdAt(),
+  disabled: boolean('disabled').notNull().default(false),
+});
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    /** A hash of the session token, never the token itself. */
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    createdAt: createdAt(),
+    sourceAddress: text('source_address'),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId), index('sessions_expires_idx').on(t.expiresAt)],
+);
+
+export const workspaces = pgTable('workspaces', {
+  id: uuidId(),
+  name: text('name').notNull().unique('workspaces_name_unique'),
+  description: text('description').notNull().default(''),
+  createdAt: createdAt(),
+});
+
+export const membershipRoles = ['admin', 'analyst', 'viewer'] as const;
+export type MembershipRole = (typeof membershipRoles)[number];
+
+export const memberships = pgTable(
+  'memberships',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    role: text('role').$type<MembershipRole>().notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'memberships_pk', columns: [t.userId, t.workspaceId] }),
+    index('memberships_workspace_idx').on(t.workspaceId),
+    check('memberships_role_check', sql`${t.role} in ('admin', 'analyst', 'viewer')`),
+  ],
+);
+
+export const projects = pgTable(
+  'projects',
+  {
+    id: uuidId(),
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** The latest saved config version (0 until the first save). */
+    currentVersion: integer('current_version').notNull().default(0),
+  },
+  (t) => [uniqueIndex('projects_workspace_name_unique').on(t.workspaceId, t.name)],
+);
+
+export const configVersions = pgTable(
+  'config_versions',
+  {
+    id: uuidId(),
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    /** The production spec as saved: immutable once written. */
+    spec: jsonb('spec').$type<unknown>().notNull(),
+    authorId: text('author_id').references(() => users.id, { onDelete: 'set null' }),
+    comment: text('comment').notNull().default(''),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('config_versions_project_version_unique').on(t.projectId, t.version)],
+);
+
+export const desiredStates = ['running', 'stopped'] as const;
+export type DesiredState = (typeof desiredStates)[number];
+
+export const deployments = pgTable(
+  'deployments',
+  {
+    projectId: text('project_id')
+      .primaryKey()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    desiredState: text('desired_state').$type<DesiredState>().notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedBy: text('updated_by').references(() => users.id, { onDelete: 'set null' }),
+  },
+  (t) => [check('deployments_desired_state_check', sql`${t.desiredState} in ('running', 'stopped')`)],
+);
+
+// ── data plane: messages ─────────────────────────────────────────────────────────────────────
+
+export const messageStatuses = ['received', 'queued', 'processing', 'delivered', 'failed', 'discarded'] as const;
+/** The latest known state of a message, as kept in `messages.status`. */
+export type MessageStatus = (typeof messageStatuses)[number];
+
+export const messageEventNames = [
+  'received',
+  'queued',
+  'processing',
+  'delivered',
+  'failed',
+  'discarded',
+  'resent',
+  'completed',
+] as const;
+export type MessageEventName = (typeof messageEventNames)[number];
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: text('id').primaryKey(),
+    production: text('production').notNull(),
+    /** The service that received it (or the item a resend was injected into). */
+    item: text('item').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
+    messageType: text('message_type'),
+    controlId: text('control_id'),
+    patientId: text('patient_id'),
+    contentType: text('content_type').notNull(),
+    header: jsonb('header').$type<Record<string, unknown>>().notNull(),
+    /** The bytes as received; NULL when the storage mode is `metadata`. */
+    raw: bytea('raw'),
+    size: integer('size').notNull(),
+    status: text('status').$type<MessageStatus>().notNull().default('received'),
+    /** Set with the first `completed` or `discarded` event: the message needs no recovery. */
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+    /** The message this one was resent from. */
+    parentId: text('parent_id'),
+    correlationId: text('correlation_id'),
+  },
+  (t) => [
+    index('messages_production_received_idx').on(t.production, t.receivedAt, t.id),
+    index('messages_received_idx').on(t.receivedAt, t.id),
+    index('messages_control_id_idx').on(t.controlId),
+    index('messages_patient_id_idx').on(t.patientId, t.receivedAt, t.id),
+    index('messages_message_type_idx').on(t.messageType, t.receivedAt, t.id),
+    index('messages_status_idx').on(t.status, t.receivedAt, t.id),
+    index('messages_parent_idx').on(t.parentId).where(sql`${t.parentId} is not null`),
+    // Recovery reads only the open messages: a small partial index, not a scan of the table.
+    index('messages_unfinished_idx').on(t.production, t.receivedAt, t.id).where(sql`${t.finishedAt} is null`),
+    // Text search over the body: trigrams of encode(raw, 'escape'), an immutable expression that
+    // never fails on non-UTF-8 bytes (HL7 is often Latin-1) and needs no second copy of the body.
+    index('messages_body_trgm_idx').using('gin', sql`encode(${t.raw}, 'escape') gin_trgm_ops`),
+  ],
+);
+
+export const messageEvents = pgTable(
+  'message_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    // No foreign key on purpose: the hot path stays one cheap insert, and an event for an unknown
+    // message must never fail a whole batch. `purge` deletes events together with their message.
+    messageId: text('message_id').notNull(),
+    production: text('production').notNull(),
+    item: text('item').notNull(),
+    event: text('event').$type<MessageEventName>().notNull(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    detail: jsonb('detail').$type<Record<string, unknown>>(),
+  },
+  (t) => [index('message_events_message_idx').on(t.messageId, t.at, t.id)],
+);
+
+// ── audit ─────────────────────────────────────────────────────────────────────────────────────
+
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    actorId: text('actor_id'),
+    actorName: text('actor_name'),
+    action: text('action').notNull(),
+    entityType: text('entity_type').notNull(),
+    entityId: text('entity_id'),
+    workspaceId: text('workspace_id'),
+    before: jsonb('before').$type<unknown>(),
+    after: jsonb('after').$type<unknown>(),
+    sourceAddress: text('source_address'),
+  },
+  (t) => [
+    index('audit_log_at_idx').on(t.at, t.id),
+    index('audit_log_workspace_idx').on(t.workspaceId, t.id),
+    index('audit_log_entity_idx').on(t.entityType, t.entityId, t.id),
+    index('audit_log_actor_idx').on(t.actorId, t.id),
+  ],
+);
+
+/** Every table, for `drizzle(client, { schema })`. */
+export const schema = {
+  users,
+  sessions,
+  workspaces,
+  memberships,
+  projects,
+  configVersions,
+  deployments,
+  messages,
+  messageEvents,
+  auditLog,
+};
+export type Schema = typeof schema;

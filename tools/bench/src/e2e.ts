@@ -1,0 +1,131 @@
+/**
+ * End-to-end MLLP benchmark (not a test). In one run, side by side:
+ *   1. ceiling: 32 connections → a bare Node MLLP ACK server (tools/bench/src/mllp-sink.ts)
+ *   2. hie run: 32 connections → MLLP in → hl7.router → MLLP out → the same bare sink
+ *   3. the same with the router in multiprocess mode (2 worker threads)
+ * then p50/p99 at half of each maximum rate (open loop).
+ *   npx tsx tools/bench/src/e2e.ts [--seconds 8] [--connections 32] [--window 4]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { mllpLoad, type LoadResult } from './mllp-load';
+
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '8' }, connections: { type: 'string', default: '32' }, window: { type: 'string', default: '4' } },
+});
+const seconds = Number(values.seconds);
+const connections = Number(values.connections);
+const window = Number(values.window);
+const root = new URL('../../../', import.meta.url).pathname;
+
+function start(args: string[], ready: RegExp | null, env: Record<string, string> = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, HIE_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!ready || ready.test(out)) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${out}`)));
+    if (!ready) resolve(child);
+  });
+}
+
+async function stop(child: ChildProcess) {
+  if (child.exitCode !== null) return;
+  child.removeAllListeners('exit');
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+async function waitPort(port: number) {
+  const net = await import('node:net');
+  for (let i = 0; i < 300; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = net.connect({ port, host: '127.0.0.1' }, () => (s.destroy(), r(true)));
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`port ${port} never opened`);
+}
+
+async function sink(port: number) {
+  return start(['--import', 'tsx', 'tools/bench/src/mllp-sink.ts', String(port)], /listening/);
+}
+
+async function hieRun(inPort: number, sinkPort: number, mode: 'async' | 'multiprocess') {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'hie-bench-'));
+  const file = path.join(dir, 'production.json');
+  await writeFile(
+    file,
+    JSON.stringify({
+      name: 'bench',
+      storage: 'none',
+      items: [
+        { name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: inPort, ackMode: 'immediate' } },
+        {
+          name: 'Route',
+          type: 'hl7.router',
+          settings: { rules: [{ name: 'adt', when: { path: 'MSH-9.1', op: '=', value: 'ADT' }, then: { action: 'send', to: ['Out'] } }] },
+          execution: mode === 'multiprocess' ? { mode, workers: 2 } : { mode: 'async', workers: 8 },
+        },
+        { name: 'Out', type: 'hl7.mllp.out', settings: { port: sinkPort, poolSize: 16 }, execution: { mode: 'async', workers: 16 } },
+      ],
+      connections: [
+        { from: 'In', to: 'Route' },
+        { from: 'Route', to: 'Out' },
+      ],
+    }),
+  );
+  const child = await start(['bin/hie.mjs', 'run', file], null);
+  await waitPort(inPort);
+  return child;
+}
+
+const fmt = (r: LoadResult) => `${Math.round(r.rate).toLocaleString('en').padStart(8)} msg/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (nacks ${r.nacked})`;
+
+async function main() {
+  const base = 21000 + Math.floor(Math.random() * 20000);
+  const sinkPort = base;
+  const echoPort = base + 1;
+  const rows: { name: string; max: LoadResult; half: LoadResult }[] = [];
+
+  const measure = async (name: string, port: number) => {
+    await mllpLoad({ port, connections, seconds: 2, window }); // warm-up
+    const max = await mllpLoad({ port, connections, seconds, window });
+    const half = await mllpLoad({ port, connections, seconds, ratePerSec: max.rate / 2 });
+    rows.push({ name, max, half });
+    console.log(`${name.padEnd(34)} max ${fmt(max)}\n${''.padEnd(34)} @50% ${fmt(half)}`);
+  };
+
+  const sinkProc = await sink(sinkPort);
+  const echoProc = await sink(echoPort);
+  try {
+    await measure('ceiling: bare Node MLLP echo', echoPort);
+    await stop(echoProc);
+    for (const mode of ['async', 'multiprocess'] as const) {
+      const inPort = base + (mode === 'async' ? 2 : 3);
+      const h = await hieRun(inPort, sinkPort, mode);
+      try {
+        await measure(`hie run (router ${mode})`, inPort);
+      } finally {
+        await stop(h);
+      }
+    }
+  } finally {
+    await stop(sinkProc);
+    await stop(echoProc);
+  }
+  const ceiling = rows[0].max.rate;
+  console.log(`\n${connections} connections, window ${window}, ${seconds}s per run, ${os.availableParallelism()} CPUs`);
+  for (const r of rows) console.log(`${r.name.padEnd(34)} ${(r.max.rate / ceiling).toFixed(2)}× ceiling   p99@50% ${r.half.p99.toFixed(2)} ms`);
+}
+
+await main();
