@@ -213,7 +213,7 @@ function serializeCause(cause: unknown, depth: number): unknown {
   if (cause instanceof HieError) return hieErrorToJSON(cause, depth);
   if (cause instanceof Error) {
     const json: Record<string, unknown> = { name: cause.name, message: cause.message };
-    const code = (cause as { code?: unknown }).code;
+    const code: unknown = Reflect.get(cause, 'code');
     if (typeof code === 'string') json.code = code;
     if (cause.stack !== undefined) json.stack = cause.stack;
     if (cause.cause !== undefined) json.cause = serializeCause(cause.cause, depth + 1);
@@ -273,12 +273,18 @@ function describe(value: unknown): string {
 export function ensureError(e: unknown, fallbackCode: string = UNEXPECTED_ERROR_CODE): HieError {
   if (e instanceof HieError) return e;
   if (e instanceof Error) {
-    const withCode = e as Error & { code?: unknown; kind?: unknown; details?: unknown; retryable?: unknown };
-    const code = typeof withCode.code === 'string' && withCode.code !== '' ? withCode.code : fallbackCode;
+    // Error subclasses from libraries (Node system errors, EnvelopeError) carry these as own props
+    const own: Record<string, unknown> = {
+      code: Reflect.get(e, 'code'),
+      kind: Reflect.get(e, 'kind'),
+      details: Reflect.get(e, 'details'),
+      retryable: Reflect.get(e, 'retryable'),
+    };
+    const code = typeof own.code === 'string' && own.code !== '' ? own.code : fallbackCode;
     const options: HieErrorOptions = { cause: e };
-    if (isErrorKind(withCode.kind)) options.kind = withCode.kind;
-    if (withCode.details !== undefined) options.details = withCode.details;
-    if (typeof withCode.retryable === 'boolean') options.retryable = withCode.retryable;
+    if (isErrorKind(own.kind)) options.kind = own.kind;
+    if (own.details !== undefined) options.details = own.details;
+    if (typeof own.retryable === 'boolean') options.retryable = own.retryable;
     const error = new HieError(code, e.message, options);
     if (e.stack !== undefined) error.stack = e.stack;
     return error;

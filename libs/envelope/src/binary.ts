@@ -1,6 +1,6 @@
 import { utf8Decode } from './bytes';
 import { EnvelopeError } from './envelope-error';
-import { isPlainObject, readHeader, type JsonValue, type MessageHeader } from './header';
+import { isPlainObject, readHeader, type HeaderLike, type JsonValue, type MessageHeader } from './header';
 
 /**
  * Compact binary form of an envelope, for worker threads, the bus and the store:
@@ -39,6 +39,17 @@ const encoder = new TextEncoder();
 // eslint-disable-next-line no-control-regex
 const NON_ASCII = /[^\u0000-\u007f]/;
 
+function writeU32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value >>> 24;
+  out[at + 1] = (value >>> 16) & 0xff;
+  out[at + 2] = (value >>> 8) & 0xff;
+  out[at + 3] = value & 0xff;
+}
+
+function readU32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
+}
+
 /** Serialises an envelope's data. */
 export function encodeEnvelope(d: EnvelopeData): Uint8Array {
   const h = d.header;
@@ -73,7 +84,7 @@ export function encodeEnvelope(d: EnvelopeData): Uint8Array {
     // usual case: exact size known, encode straight into the output
     metaLength = json.length;
     out = new Uint8Array(PREFIX + metaLength + raw.length);
-    encoder.encodeInto(json, out.subarray(PREFIX, PREFIX + metaLength));
+    encoder.encodeInto(json, out.subarray(PREFIX));
   } else {
     const meta = encoder.encode(json);
     metaLength = meta.length;
@@ -82,9 +93,8 @@ export function encodeEnvelope(d: EnvelopeData): Uint8Array {
   }
   out.set(ENVELOPE_MAGIC, 0);
   out[4] = ENVELOPE_FORMAT_VERSION;
-  const view = new DataView(out.buffer, out.byteOffset, PREFIX);
-  view.setUint32(5, metaLength);
-  view.setUint32(9, raw.length);
+  writeU32(out, 5, metaLength);
+  writeU32(out, 9, raw.length);
   out.set(raw, PREFIX + metaLength);
   return out;
 }
@@ -125,9 +135,8 @@ export function decodeEnvelope(bytes: Uint8Array): EnvelopeData {
   if (bytes.length < PREFIX) corrupt(`${bytes.length} bytes is too short`);
   for (let i = 0; i < ENVELOPE_MAGIC.length; i++) if (bytes[i] !== ENVELOPE_MAGIC[i]) corrupt('bad magic');
   if (bytes[4] !== ENVELOPE_FORMAT_VERSION) corrupt(`unsupported format version ${bytes[4]}`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, PREFIX);
-  const metaLength = view.getUint32(5);
-  const rawLength = view.getUint32(9);
+  const metaLength = readU32(bytes, 5);
+  const rawLength = readU32(bytes, 9);
   if (PREFIX + metaLength + rawLength !== bytes.length) {
     corrupt(`lengths ${metaLength}+${rawLength} do not match ${bytes.length - PREFIX} bytes of data`);
   }
@@ -138,7 +147,7 @@ export function decodeEnvelope(bytes: Uint8Array): EnvelopeData {
     corrupt('metadata is not JSON', e);
   }
   if (!Array.isArray(meta) || meta.length !== META_FIELDS) corrupt('metadata has the wrong shape');
-  const fields: Record<string, unknown> = {};
+  const fields: HeaderLike = {};
   for (let i = 0; i < HEADER_KEYS.length; i++) fields[HEADER_KEYS[i]] = meta[i];
   let header: MessageHeader;
   try {
@@ -149,9 +158,8 @@ export function decodeEnvelope(bytes: Uint8Array): EnvelopeData {
   const [schemaName, schemaNamespace, validated, validationErrors, bodyProperties] = meta.slice(HEADER_KEYS.length);
   if (typeof schemaName !== 'string' || typeof schemaNamespace !== 'string') corrupt('bad body schema fields');
   if (typeof validated !== 'boolean') corrupt('bad body.validated');
-  if (!Array.isArray(validationErrors) || !validationErrors.every((e) => typeof e === 'string')) {
-    corrupt('bad body.validationErrors');
-  }
+  if (!Array.isArray(validationErrors)) corrupt('bad body.validationErrors');
+  for (const error of validationErrors) if (typeof error !== 'string') corrupt('bad body.validationErrors');
   if (!isPlainObject(bodyProperties)) corrupt('bad body.customProperties');
   return {
     header,
@@ -159,7 +167,7 @@ export function decodeEnvelope(bytes: Uint8Array): EnvelopeData {
     schemaNamespace,
     raw: bytes.slice(PREFIX + metaLength),
     validated,
-    validationErrors: validationErrors.map(String),
+    validationErrors,
     // values came out of JSON.parse
     bodyProperties: bodyProperties as Record<string, JsonValue>,
   };

@@ -52,9 +52,7 @@ export interface MessageHeader {
   messageType?: string;
 }
 
-/** The optional header fields (absent rather than undefined). */
-export const OPTIONAL_HEADER_FIELDS = ['ttl', 'parentId', 'sessionId', 'controlId', 'messageType'] as const;
-
+/** True for a non-null, non-array object. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -69,12 +67,15 @@ function fail(code: EnvelopeErrorCode, message: string): never {
   throw new EnvelopeError(code, message);
 }
 
-function str(o: Record<string, unknown>, key: string, code: EnvelopeErrorCode): string {
+/** Any object that may hold header fields (a header, a JSON object, a partial). */
+export type HeaderLike = { [K in keyof MessageHeader]?: unknown };
+
+function str(o: HeaderLike, key: keyof MessageHeader, code: EnvelopeErrorCode): string {
   const v = o[key];
   return typeof v === 'string' ? v : fail(code, `header.${key} must be a string`);
 }
 
-function optStr(o: Record<string, unknown>, key: string, code: EnvelopeErrorCode): string | undefined {
+function optStr(o: HeaderLike, key: keyof MessageHeader, code: EnvelopeErrorCode): string | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
   return typeof v === 'string' ? v : fail(code, `header.${key} must be a string when present`);
@@ -86,7 +87,7 @@ function optStr(o: Record<string, unknown>, key: string, code: EnvelopeErrorCode
  *
  * @throws EnvelopeError with `code` naming the first bad field
  */
-export function readHeader(o: Record<string, unknown>, code: EnvelopeErrorCode): MessageHeader {
+export function readHeader(o: HeaderLike, code: EnvelopeErrorCode): MessageHeader {
   const timestamp = o.timestamp;
   if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) fail(code, 'header.timestamp must be a finite number');
   const encoding = o.encoding;

@@ -7,6 +7,7 @@ import {
   cloneJsonRecord,
   isPlainObject,
   readHeader,
+  type HeaderLike,
   type JsonValue,
   type MessageHeader,
 } from './header';
@@ -315,13 +316,13 @@ export class MessageEnvelope {
   withBody(raw: string | Uint8Array, changes: EnvelopeChanges = {}): MessageEnvelope {
     const h = this.header;
     const now = Date.now();
-    const merged: Record<string, unknown> = copyHeader(h);
+    const merged: HeaderLike = copyHeader(h);
     merged.retryCount = 0;
     merged.sessionId = h.sessionId ?? h.messageId;
     // changes applied key by key (no spread: hot path); readHeader below checks the values
     for (const key in changes) {
       if (key === 'schemaName' || key === 'schemaNamespace' || key === 'bodyProperties') continue;
-      if (Object.hasOwn(changes, key)) merged[key] = Reflect.get(changes, key);
+      if (Object.hasOwn(changes, key)) Reflect.set(merged, key, Reflect.get(changes, key));
     }
     merged.messageId = uuidv7(now);
     merged.parentId = h.messageId;

@@ -14,17 +14,22 @@ export interface TestStore {
   cleanup(): Promise<void>;
 }
 
-/** @defaultValue adminUrl 'postgres://postgres@127.0.0.1:5432/postgres' (trust auth, as in CI and dev). */
+/**
+ * @param opts.adminUrl a database to run CREATE/DROP DATABASE from
+ *   (default `postgres://postgres@127.0.0.1:5432/postgres`: trust auth, as in CI and dev).
+ */
 export async function openTestStore(
   backend: StoreBackend,
-  opts: { adminUrl?: string; migrate?: boolean } = {},
+  opts: { adminUrl?: string; migrate?: boolean; /** @defaultValue 'hie_test' */ prefix?: string } = {},
 ): Promise<TestStore> {
   if (backend === 'pglite') {
     const store = await openStore({ memory: true, migrate: opts.migrate });
     return { store, cleanup: () => store.close() };
   }
   const adminUrl = opts.adminUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `hie_test_${randomBytes(6).toString('hex')}`;
+  const prefix = opts.prefix ?? 'hie_test';
+  if (!/^[a-z_][a-z0-9_]{0,40}$/.test(prefix)) throw new TypeError(`bad database name prefix: ${prefix}`);
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;

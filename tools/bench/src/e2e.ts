@@ -4,7 +4,8 @@
  *   2. hie run: 32 connections → MLLP in → hl7.router → MLLP out → the same bare sink
  *   3. the same with the router in multiprocess mode (2 worker threads)
  * then p50/p99 at half of each maximum rate (open loop).
- *   npx tsx tools/bench/src/e2e.ts [--seconds 8] [--connections 32] [--window 4]
+ *   npx tsx tools/bench/src/e2e.ts [--seconds 8] [--connections 32] [--window 1]
+ * window = frames in flight per connection (1 = classic MLLP: wait for each ACK).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -14,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { mllpLoad, type LoadResult } from './mllp-load';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '8' }, connections: { type: 'string', default: '32' }, window: { type: 'string', default: '4' } },
+  options: { seconds: { type: 'string', default: '8' }, connections: { type: 'string', default: '32' }, window: { type: 'string', default: '1' } },
 });
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);

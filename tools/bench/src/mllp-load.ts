@@ -87,7 +87,7 @@ export async function mllpLoad(opts: { port: number; connections: number; second
         conns[c++ % conns.length].send();
         next += interval;
       }
-      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 1)); // tick every ms; sending what is due (no busy spin stealing a core)
     }
   }
   while (performance.now() < stopAt) await new Promise((r) => setTimeout(r, 20));

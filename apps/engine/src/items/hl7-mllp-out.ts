@@ -150,8 +150,8 @@ export const hl7MllpOut = defineItemType({
     return {
       async onMessage(envelope) {
         const frame = await pool.use((c) => c.send(envelope.body.raw));
-        let code = '';
-        let text = '';
+        let code: string;
+        let text: string;
         try {
           const ack = parseMessage(frame);
           code = (ack.get('MSA-1') ?? '').toUpperCase();

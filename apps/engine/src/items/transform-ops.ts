@@ -43,10 +43,11 @@ export function applyOperations(msg: Hl7Message, ops: readonly TransformOperatio
         msg.set(op.path, op.value);
         break;
       case 'copy':
-        msg.set(op.to, msg.get(op.from) ?? '');
+        // Raw copy: components and escapes move exactly as they are.
+        msg.set(op.to, msg.getRaw(op.from) ?? '', { raw: true });
         break;
       case 'move':
-        msg.set(op.to, msg.get(op.from) ?? '');
+        msg.set(op.to, msg.getRaw(op.from) ?? '', { raw: true });
         msg.delete(op.from);
         break;
       case 'delete':

@@ -71,7 +71,9 @@ export class MainThreadDispatcher implements Dispatcher {
   run(envelope: MessageEnvelope): Promise<Outcome> {
     return runHandler(this.handler, this.base, envelope);
   }
-  async close(): Promise<void> {}
+  close(): Promise<void> {
+    return Promise.resolve(); // nothing to release on the main thread
+  }
 }
 
 /** The subset of Piscina we use (so a shared pool and a per-item pool look the same). */

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { itemSchema } from '@hie/config';
@@ -141,6 +142,7 @@ export class Host {
     try {
       await this.createHandler();
       this.abort = new AbortController();
+      setMaxListeners(0, this.abort.signal); // one abort listener per worker slot
       if (this.def.kind !== 'service') for (let i = 0; i < this.slots; i++) this.loops.push(this.loop(this.abort.signal));
       this.state = 'running';
       this.log.info({ type: this.def.type, mode: this.spec.execution.mode, slots: this.def.kind === 'service' ? 0 : this.slots }, 'item started');
@@ -424,6 +426,7 @@ export class Host {
 
   /** The context services use to hand received messages to the engine. */
   private serviceContext(): CreateContext {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the context object's methods need the host, not themselves
     const host = this;
     const deps = this.deps;
     const { pattern, timeoutMs } = this.spec.messaging;

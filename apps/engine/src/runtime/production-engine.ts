@@ -191,7 +191,8 @@ export class ProductionEngine {
         this.tracker.event(entry.envelope, item.name, 'discarded', { reason: 'queue overflow (drop_oldest)' });
         entry.reply?.({ error: err });
         this.tracker.closed(entry.envelope, item.name);
-        this.slots.get(item.name)?.host?.stats && this.slots.get(item.name)!.host!.stats.discarded++;
+        const host = this.slots.get(item.name)?.host;
+        if (host) host.stats.discarded++;
       },
     });
   }

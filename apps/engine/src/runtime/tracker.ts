@@ -31,9 +31,14 @@ export class MemoryTracker implements Tracker {
   private readonly open = new Map<string, number>();
   onComplete?: (id: string) => void;
 
-  async received(_envelope: MessageEnvelope, _item: string): Promise<void> {}
+  received(_envelope: MessageEnvelope, _item: string): Promise<void> {
+    return Promise.resolve(); // nothing durable without a store
+  }
 
-  event(_envelope: MessageEnvelope, _item: string, _event: MessageEvent, _detail?: Record<string, unknown>): void {}
+  /** Without a store, events are only counted by the hosts' stats. */
+  event(_envelope: MessageEnvelope, _item: string, _event: MessageEvent, _detail?: Record<string, unknown>): void {
+    return undefined;
+  }
 
   opened(envelope: MessageEnvelope): void {
     const id = rootId(envelope);
@@ -57,5 +62,7 @@ export class MemoryTracker implements Tracker {
     return this.open.size;
   }
 
-  async flush(): Promise<void> {}
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
 }
