@@ -1,11 +1,14 @@
 import { parseArgs } from 'node:util';
-import { formatProblems } from '@hie/config';
+import { formatProblems, validateProduction } from '@hie/config';
+import pino from 'pino';
+import { openStore } from '@hie/store';
 import { createEngine, createRegistry } from './engine-node';
+import { recoverUnfinished } from './runtime/recovery';
+import { StoreTracker } from './runtime/store-tracker';
 import { readEnv } from './env';
 import { readProductionFile } from './production-file';
 import { codeOf, ensureError } from './runtime/errors';
 import { sendFiles } from './send';
-import { validateProduction } from '@hie/config';
 
 const HELP: Record<string, string> = {
   main: `hie — the HIE healthcare integration engine
@@ -41,10 +44,26 @@ function out(s: string) {
 
 async function runProduction(file: string): Promise<number> {
   const env = readEnv();
-  const { engine, log } = createEngine({ logLevel: env.HIE_LOG_LEVEL });
-  const spec = await readProductionFile(file);
-  await engine.apply(spec);
-  log.info({ file }, 'production running; Ctrl-C to stop');
+  const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie-engine' } });
+  const raw = await readProductionFile(file);
+  const checked = validateProduction(raw, { itemTypes: createRegistry().lookup });
+  if (!checked.ok) {
+    out(`${file}: invalid production\n${formatProblems(checked.problems)}`);
+    return 1;
+  }
+  const spec = checked.value;
+  // Raw-first store: PostgreSQL with DATABASE_URL, else embedded PGlite in HIE_DATA_DIR.
+  const useStore = env.HIE_STORE !== 'off' && spec.storage !== 'none';
+  const store = useStore ? await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR }) : undefined;
+  const writer = store?.messages.writer({ storage: spec.storage });
+  const tracker = writer ? new StoreTracker(writer, spec.name, log) : undefined;
+  const { engine } = createEngine({ log, tracker });
+  await engine.apply(raw);
+  if (store) {
+    const n = await recoverUnfinished(store.messages, engine, spec.name, log);
+    if (n > 0) log.warn({ requeued: n }, 're-queued unfinished messages from the store');
+  }
+  log.info({ file, store: store ? store.backend : 'off' }, 'production running; Ctrl-C to stop');
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'stopping: draining queues');
@@ -54,6 +73,8 @@ async function runProduction(file: string): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await engine.stop();
+  await writer?.close();
+  await store?.close();
   log.info('stopped');
   return 0;
 }

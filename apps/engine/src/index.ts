@@ -1,1 +1,9 @@
-export {};
+/** @hie/engine public surface: the runtime, the item-type API and the node. */
+export { defineItemType, type ItemTypeDefinition, type ItemHandler, type ItemContext, type ServiceContext, type ItemKind } from './item-type';
+export { createEngine, createRegistry } from './engine-node';
+export { EngineNode, type EngineNodeConfig } from './node';
+export { ProductionEngine, type ProductionStatus, type ApplyReport } from './runtime/production-engine';
+export { MemoryTracker, type Tracker, type MessageEvent } from './runtime/tracker';
+export type { ItemStatus } from './runtime/host';
+export { builtinItemTypes } from './items/index';
+export { readProductionFile } from './production-file';

@@ -49,6 +49,14 @@ CREATE TABLE "message_events" (
 	"detail" jsonb
 );
 --> statement-breakpoint
+CREATE TABLE "message_status" (
+	"message_id" text PRIMARY KEY NOT NULL,
+	"production" text NOT NULL,
+	"received_at" timestamp with time zone NOT NULL,
+	"status" text NOT NULL,
+	"finished_at" timestamp with time zone
+);
+--> statement-breakpoint
 CREATE TABLE "messages" (
 	"id" text PRIMARY KEY NOT NULL,
 	"production" text NOT NULL,
@@ -61,8 +69,6 @@ CREATE TABLE "messages" (
 	"header" jsonb NOT NULL,
 	"raw" "bytea",
 	"size" integer NOT NULL,
-	"status" text DEFAULT 'received' NOT NULL,
-	"finished_at" timestamp with time zone,
 	"parent_id" text,
 	"correlation_id" text
 );
@@ -119,14 +125,15 @@ CREATE INDEX "audit_log_actor_idx" ON "audit_log" USING btree ("actor_id","id");
 CREATE UNIQUE INDEX "config_versions_project_version_unique" ON "config_versions" USING btree ("project_id","version");--> statement-breakpoint
 CREATE INDEX "memberships_workspace_idx" ON "memberships" USING btree ("workspace_id");--> statement-breakpoint
 CREATE INDEX "message_events_message_idx" ON "message_events" USING btree ("message_id","at","id");--> statement-breakpoint
+CREATE INDEX "message_status_production_idx" ON "message_status" USING btree ("production","status","received_at","message_id");--> statement-breakpoint
+CREATE INDEX "message_status_status_idx" ON "message_status" USING btree ("status","received_at","message_id");--> statement-breakpoint
+CREATE INDEX "message_status_unfinished_idx" ON "message_status" USING btree ("production","received_at","message_id") WHERE "message_status"."finished_at" is null;--> statement-breakpoint
 CREATE INDEX "messages_production_received_idx" ON "messages" USING btree ("production","received_at","id");--> statement-breakpoint
 CREATE INDEX "messages_received_idx" ON "messages" USING btree ("received_at","id");--> statement-breakpoint
 CREATE INDEX "messages_control_id_idx" ON "messages" USING btree ("control_id");--> statement-breakpoint
 CREATE INDEX "messages_patient_id_idx" ON "messages" USING btree ("patient_id","received_at","id");--> statement-breakpoint
 CREATE INDEX "messages_message_type_idx" ON "messages" USING btree ("message_type","received_at","id");--> statement-breakpoint
-CREATE INDEX "messages_status_idx" ON "messages" USING btree ("status","received_at","id");--> statement-breakpoint
 CREATE INDEX "messages_parent_idx" ON "messages" USING btree ("parent_id") WHERE "messages"."parent_id" is not null;--> statement-breakpoint
-CREATE INDEX "messages_unfinished_idx" ON "messages" USING btree ("production","received_at","id") WHERE "messages"."finished_at" is null;--> statement-breakpoint
 CREATE INDEX "messages_body_trgm_idx" ON "messages" USING gin (encode("raw", 'escape') gin_trgm_ops);--> statement-breakpoint
 CREATE UNIQUE INDEX "projects_workspace_name_unique" ON "projects" USING btree ("workspace_id","name");--> statement-breakpoint
 CREATE INDEX "sessions_user_idx" ON "sessions" USING btree ("user_id");--> statement-breakpoint

@@ -151,6 +151,11 @@ export interface WriterOptions {
   maxDelayMs?: number;
   /** @defaultValue 'full' */
   storage?: StorageMode;
+  /**
+   * Batches written concurrently (PostgreSQL: on separate connections, so the next batch is built
+   * and sent while one commits). @defaultValue 2 on PostgreSQL, 1 on PGlite (single connection)
+   */
+  maxInFlight?: number;
 }
 
 export interface WriterMetrics {
@@ -158,8 +163,11 @@ export interface WriterMetrics {
   /** Entries committed (a `received()` or an `event()` each). */
   rows: number;
   avgBatchSize: number;
+  /** Duration of the last successful batch statement (build, send, commit). */
   lastFlushMs: number;
   maxFlushMs: number;
+  /** Sum over all successful batches: with `batches`, the mean commit time. */
+  totalFlushMs: number;
   failedBatches: number;
   /** Entries waiting or in flight. */
   pending: number;

@@ -1,15 +1,18 @@
 /**
  * The raw-first hot path: a group-commit writer. Callers hand in `received()` and `event()`
  * entries and await them; the writer gathers whatever arrives while the previous commit is in
- * flight (or for `maxDelayMs` when idle) and writes it as ONE statement — a multi-row INSERT of
- * messages, their `received` events and the other events, plus one `UPDATE … FROM (VALUES …)`
- * for the status of messages stored by earlier batches. A single statement is a transaction of
+ * flight (or for `maxDelayMs` when idle) and writes it as ONE statement — multi-row INSERTs of
+ * the messages, their status rows, their `received` events and the other events, plus one
+ * `UPDATE message_status … FROM (VALUES …)` for messages stored by earlier batches (a message
+ * stored in the same batch gets its latest status on insert). The wide `messages` row is never
+ * updated. A single statement is a transaction of
  * its own: one round trip, one commit (one WAL flush) for the whole batch. Promises resolve after
  * the commit and reject with a {@link StoreError} if it fails; a batch refused for bad data
  * (SQLSTATE 22/23) is retried entry by entry so one bad message cannot fail its neighbours.
  *
- * At most one batch is in flight, so entries commit in call order: an event handed in after its
- * message's `received()` always lands in the same or a later commit.
+ * Up to `maxInFlight` batches are written at once (each on its own connection), but entries of
+ * one message always commit in call order: a batch never takes an entry whose message has an
+ * entry in a batch still in flight.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { StoreDb } from './db.js';
@@ -63,16 +66,21 @@ interface StatusUpdate {
 
 const iso = (t: Date | number): string => (typeof t === 'number' ? new Date(t) : t).toISOString();
 
+const entryId = (e: Entry): string => (e.kind === 'received' ? e.msg.id : e.ev.messageId);
+
 export class BatchingMessageWriter implements MessageWriter {
   readonly storage: StorageMode;
   private readonly maxBatch: number;
   private readonly maxDelayMs: number;
+  private readonly maxInFlight: number;
   private queue: Entry[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private running: Promise<void> | undefined;
   private closed = false;
-  private inFlight = 0;
-  private readonly m = { batches: 0, rows: 0, lastFlushMs: 0, maxFlushMs: 0, failedBatches: 0 };
+  /** Batches being written, and how many entries of each message id they hold. */
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlightIds = new Map<string, number>();
+  private inFlightEntries = 0;
+  private readonly m = { batches: 0, rows: 0, lastFlushMs: 0, maxFlushMs: 0, totalFlushMs: 0, failedBatches: 0 };
 
   constructor(
     private readonly db: StoreDb,
@@ -81,6 +89,7 @@ export class BatchingMessageWriter implements MessageWriter {
     this.storage = opts.storage ?? 'full';
     this.maxBatch = Math.max(1, Math.min(MAX_BATCH, Math.floor(opts.maxBatch ?? 500)));
     this.maxDelayMs = Math.max(0, opts.maxDelayMs ?? 2);
+    this.maxInFlight = Math.max(1, Math.floor(opts.maxInFlight ?? 1));
   }
 
   received(msg: ReceivedMessage): Promise<void> {
@@ -108,9 +117,9 @@ export class BatchingMessageWriter implements MessageWriter {
   }
 
   async flush(): Promise<void> {
-    while (this.queue.length > 0 || this.running) {
-      this.kick();
-      await this.running;
+    while (this.queue.length > 0 || this.inFlight.size > 0) {
+      this.pump();
+      if (this.inFlight.size > 0) await Promise.race(this.inFlight);
     }
   }
 
@@ -124,7 +133,7 @@ export class BatchingMessageWriter implements MessageWriter {
     return {
       ...this.m,
       avgBatchSize: batches === 0 ? 0 : rows / batches,
-      pending: this.queue.length + this.inFlight,
+      pending: this.queue.length + this.inFlightEntries,
     };
   }
 
@@ -132,38 +141,52 @@ export class BatchingMessageWriter implements MessageWriter {
     if (this.closed) return Promise.reject(closedError());
     return new Promise<void>((resolve, reject) => {
       this.queue.push(make({ resolve, reject }));
-      if (this.running) return; // picked up when the batch in flight commits
-      if (this.queue.length >= this.maxBatch) this.kick();
-      else this.timer ??= setTimeout(() => this.kick(), this.maxDelayMs);
+      if (this.queue.length >= this.maxBatch) this.pump();
+      else if (this.inFlight.size < this.maxInFlight) this.timer ??= setTimeout(() => this.pump(), this.maxDelayMs);
+      // else: started when a batch in flight commits
     });
   }
 
-  private kick(): void {
+  /**
+   * Starts batches while a slot is free. A batch takes entries from the head of the queue up to
+   * the first one whose message has an entry in a batch still in flight: entries of one message
+   * therefore commit in call order, even with several batches in flight.
+   */
+  private pump(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.running || this.queue.length === 0) return;
-    this.running = this.drain();
+    while (this.inFlight.size < this.maxInFlight && this.queue.length > 0) {
+      let n = 0;
+      const limit = Math.min(this.maxBatch, this.queue.length);
+      if (this.inFlightIds.size === 0) n = limit;
+      else while (n < limit && !this.inFlightIds.has(entryId(this.queue[n]))) n++;
+      if (n === 0) return; // waits for the batch it depends on
+      const batch = this.queue.splice(0, n);
+      this.start(batch);
+    }
   }
 
-  /**
-   * Writes batch after batch until the queue is empty: whatever arrived during a commit goes next.
-   * `running` is cleared in the same tick as the final empty-queue check, so an entry can never be
-   * enqueued while `running` is set but the loop has already decided to stop.
-   */
-  private async drain(): Promise<void> {
-    await null; // never finish synchronously: kick() assigns `running` after this returns
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatch);
-        this.inFlight = batch.length;
-        await this.writeBatch(batch);
-        this.inFlight = 0;
-      }
-    } finally {
-      this.running = undefined;
+  private start(batch: Entry[]): void {
+    for (const e of batch) {
+      const id = entryId(e);
+      this.inFlightIds.set(id, (this.inFlightIds.get(id) ?? 0) + 1);
     }
+    this.inFlightEntries += batch.length;
+    const done = () => {
+      this.inFlight.delete(p);
+      this.inFlightEntries -= batch.length;
+      for (const e of batch) {
+        const id = entryId(e);
+        const left = (this.inFlightIds.get(id) ?? 1) - 1;
+        if (left === 0) this.inFlightIds.delete(id);
+        else this.inFlightIds.set(id, left);
+      }
+      this.pump(); // whatever arrived during the commit goes next, without waiting
+    };
+    const p: Promise<void> = this.writeBatch(batch).then(done, done);
+    this.inFlight.add(p);
   }
 
   private async writeBatch(batch: Entry[]): Promise<void> {
@@ -188,6 +211,7 @@ export class BatchingMessageWriter implements MessageWriter {
     this.m.batches++;
     this.m.rows += rows;
     this.m.lastFlushMs = ms;
+    this.m.totalFlushMs += ms;
     if (ms > this.m.maxFlushMs) this.m.maxFlushMs = ms;
   }
 
@@ -215,11 +239,21 @@ export class BatchingMessageWriter implements MessageWriter {
     const ctes: SQL[] = [];
     const keepRaw = this.storage === 'full';
     if (rows.size > 0) {
-      const values = [...rows.values()].map(({ msg, header, status, finishedAt }) => {
-        const raw = keepRaw ? msg.raw : null;
-        return sql`(${msg.id}, ${msg.production}, ${msg.item}, ${iso(msg.receivedAt)}::timestamptz, ${msg.messageType ?? null}, ${msg.controlId ?? null}, ${msg.patientId ?? null}, ${msg.contentType}, ${header}::jsonb, ${raw}::bytea, ${msg.raw.byteLength}::int, ${status}, ${finishedAt === null ? null : iso(finishedAt)}::timestamptz, ${msg.parentId ?? null}, ${msg.correlationId ?? null})`;
-      });
-      ctes.push(sql`m AS (INSERT INTO messages (id, production, item, received_at, message_type, control_id, patient_id, content_type, header, raw, size, status, finished_at, parent_id, correlation_id) VALUES ${sql.join(values, sql`, `)} ON CONFLICT (id) DO NOTHING RETURNING id, production, item, received_at)`);
+      const values: SQL[] = [];
+      const states: SQL[] = [];
+      for (const { msg, header, status, finishedAt } of rows.values()) {
+        const receivedAt = iso(msg.receivedAt);
+        values.push(
+          sql`(${msg.id}, ${msg.production}, ${msg.item}, ${receivedAt}::timestamptz, ${msg.messageType ?? null}, ${msg.controlId ?? null}, ${msg.patientId ?? null}, ${msg.contentType}, ${header}::jsonb, ${keepRaw ? msg.raw : null}::bytea, ${msg.raw.byteLength}::int, ${msg.parentId ?? null}, ${msg.correlationId ?? null})`,
+        );
+        states.push(
+          sql`(${msg.id}, ${msg.production}, ${receivedAt}::timestamptz, ${status}, ${finishedAt === null ? null : iso(finishedAt)}::timestamptz)`,
+        );
+      }
+      ctes.push(
+        sql`m AS (INSERT INTO messages (id, production, item, received_at, message_type, control_id, patient_id, content_type, header, raw, size, parent_id, correlation_id) VALUES ${sql.join(values, sql`, `)} ON CONFLICT (id) DO NOTHING RETURNING id, production, item, received_at)`,
+        sql`s AS (INSERT INTO message_status (message_id, production, received_at, status, finished_at) VALUES ${sql.join(states, sql`, `)} ON CONFLICT (message_id) DO NOTHING)`,
+      );
     }
     const eventValues = events.map(
       ({ ev, at, detail }) =>
@@ -237,7 +271,7 @@ export class BatchingMessageWriter implements MessageWriter {
       const values = [...updates].map(
         ([id, u]) => sql`(${id}, ${u.status}::text, ${u.finishedAt === null ? null : iso(u.finishedAt)}::timestamptz)`,
       );
-      ctes.push(sql`u AS (UPDATE messages AS t SET status = coalesce(v.status, t.status), finished_at = coalesce(t.finished_at, v.finished_at) FROM (VALUES ${sql.join(values, sql`, `)}) AS v(id, status, finished_at) WHERE t.id = v.id)`);
+      ctes.push(sql`u AS (UPDATE message_status AS t SET status = coalesce(v.status, t.status), finished_at = coalesce(t.finished_at, v.finished_at) FROM (VALUES ${sql.join(values, sql`, `)}) AS v(id, status, finished_at) WHERE t.message_id = v.id)`);
     }
     return sql`WITH ${sql.join(ctes, sql`, `)} SELECT 1 AS ok`;
   }

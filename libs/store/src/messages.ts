@@ -3,7 +3,7 @@
  * message viewer's queries — search (keyset-paginated), get with full trace, resend, purge.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gte, inArray, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, lt, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { queryRows, toBytes, toDate, toStr, type StoreDb } from './db.js';
 import { StoreError, toStoreError } from './errors.js';
@@ -21,7 +21,7 @@ import type {
   UnfinishedMessage,
   WriterOptions,
 } from './message-types.js';
-import { messageEvents, messages, type MessageEventName, type MessageStatus } from './schema.js';
+import { messageEvents, messageStatus, messages, type MessageEventName, type MessageStatus } from './schema.js';
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 500;
@@ -36,14 +36,14 @@ const summaryColumns = {
   patientId: messages.patientId,
   contentType: messages.contentType,
   size: messages.size,
-  status: messages.status,
-  finishedAt: messages.finishedAt,
+  status: messageStatus.status,
+  finishedAt: messageStatus.finishedAt,
   parentId: messages.parentId,
   correlationId: messages.correlationId,
 };
 
 /** Exact position of a row for keyset paging: microseconds since the epoch, as text. */
-const receivedAtMicros = sql<string>`(extract(epoch from ${messages.receivedAt}) * 1000000)::bigint::text`;
+const micros = (col: SQLWrapper) => sql<string>`(extract(epoch from ${col}) * 1000000)::bigint::text`;
 const fromMicros = (us: string): SQL => sql`(timestamptz 'epoch' + ${us}::bigint * interval '1 microsecond')`;
 
 /**
@@ -64,11 +64,14 @@ export function bodyPattern(text: string): string {
 const bodyText = sql`encode(${messages.raw}, 'escape')`;
 
 export class MessageStore {
-  constructor(private readonly db: StoreDb) {}
+  constructor(
+    private readonly db: StoreDb,
+    private readonly defaultMaxInFlight = 1,
+  ) {}
 
   /** A new group-commit writer; see {@link BatchingMessageWriter}. */
   writer(opts: WriterOptions = {}): MessageWriter {
-    return new BatchingMessageWriter(this.db, opts);
+    return new BatchingMessageWriter(this.db, { maxInFlight: this.defaultMaxInFlight, ...opts });
   }
 
   /**
@@ -80,19 +83,20 @@ export class MessageStore {
     const pageSize = Math.max(1, opts.pageSize ?? 500);
     let after: { us: string; id: string } | undefined;
     for (;;) {
-      const keyset = after ? sql`AND (m.received_at, m.id) > (${fromMicros(after.us)}, ${after.id})` : sql``;
+      const keyset = after ? sql`AND (s.received_at, s.message_id) > (${fromMicros(after.us)}, ${after.id})` : sql``;
       let rows: Record<string, unknown>[];
       try {
         rows = await queryRows(
           this.db,
-          sql`SELECT m.id, m.production, m.item, m.received_at, m.content_type, m.header, m.raw, m.correlation_id, m.parent_id, m.status,
-                (extract(epoch from m.received_at) * 1000000)::bigint::text AS us, le.event AS last_event, le.item AS last_item
-              FROM messages m
+          sql`SELECT m.id, m.production, m.item, m.received_at, m.content_type, m.header, m.raw, m.correlation_id, m.parent_id, s.status,
+                (extract(epoch from s.received_at) * 1000000)::bigint::text AS us, le.event AS last_event, le.item AS last_item
+              FROM message_status s
+              JOIN messages m ON m.id = s.message_id
               LEFT JOIN LATERAL (
-                SELECT e.event, e.item FROM message_events e WHERE e.message_id = m.id ORDER BY e.at DESC, e.id DESC LIMIT 1
+                SELECT e.event, e.item FROM message_events e WHERE e.message_id = s.message_id ORDER BY e.at DESC, e.id DESC LIMIT 1
               ) le ON true
-              WHERE m.production = ${production} AND m.finished_at IS NULL ${keyset}
-              ORDER BY m.received_at, m.id
+              WHERE s.production = ${production} AND s.finished_at IS NULL ${keyset}
+              ORDER BY s.received_at, s.message_id
               LIMIT ${pageSize}`,
         );
       } catch (e) {
@@ -123,15 +127,21 @@ export class MessageStore {
   /** Newest first, keyset-paginated on (received_at desc, id desc). */
   async search(filter: MessageSearchFilter = {}): Promise<MessageSearchResult> {
     const limit = Math.min(MAX_LIMIT, Math.max(1, Math.floor(filter.limit ?? DEFAULT_LIMIT)));
+    const statuses = filter.status === undefined ? [] : Array.isArray(filter.status) ? filter.status : [filter.status];
+    // With a status filter, walk message_status's (production, status, received_at) index and
+    // look the messages up; otherwise walk the messages indexes. Both copies of received_at and
+    // the id are equal, so the cursor means the same either way.
+    const byStatus = statuses.length > 0;
+    const receivedAt = byStatus ? messageStatus.receivedAt : messages.receivedAt;
+    const idCol = byStatus ? messageStatus.messageId : messages.id;
     const conds: SQL[] = [];
-    if (filter.production !== undefined) conds.push(eq(messages.production, filter.production));
-    if (filter.item !== undefined) conds.push(eq(messages.item, filter.item));
-    if (filter.status !== undefined) {
-      const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];
-      conds.push(statuses.length === 1 ? eq(messages.status, statuses[0]) : inArray(messages.status, statuses));
+    if (filter.production !== undefined) {
+      conds.push(eq(byStatus ? messageStatus.production : messages.production, filter.production));
     }
-    if (filter.from !== undefined) conds.push(gte(messages.receivedAt, filter.from));
-    if (filter.to !== undefined) conds.push(lt(messages.receivedAt, filter.to));
+    if (filter.item !== undefined) conds.push(eq(messages.item, filter.item));
+    if (byStatus) conds.push(statuses.length === 1 ? eq(messageStatus.status, statuses[0]) : inArray(messageStatus.status, statuses));
+    if (filter.from !== undefined) conds.push(gte(receivedAt, filter.from));
+    if (filter.to !== undefined) conds.push(lt(receivedAt, filter.to));
     if (filter.messageType !== undefined) conds.push(eq(messages.messageType, filter.messageType));
     if (filter.controlId !== undefined) conds.push(eq(messages.controlId, filter.controlId));
     if (filter.patientId !== undefined) conds.push(eq(messages.patientId, filter.patientId));
@@ -141,14 +151,15 @@ export class MessageStore {
     if (filter.cursor !== undefined) {
       const [us, id] = decodeCursor(filter.cursor, ['string', 'string'] as const);
       if (!/^-?\d{1,20}$/.test(us)) throw new StoreError('store.invalid', 'invalid cursor', { details: { field: 'cursor' } });
-      conds.push(sql`(${messages.receivedAt}, ${messages.id}) < (${fromMicros(us)}, ${id})`);
+      conds.push(sql`(${receivedAt}, ${idCol}) < (${fromMicros(us)}, ${id})`);
     }
     try {
       const rows = await this.db
-        .select({ ...summaryColumns, us: receivedAtMicros })
+        .select({ ...summaryColumns, us: micros(receivedAt) })
         .from(messages)
+        .innerJoin(messageStatus, eq(messageStatus.messageId, messages.id))
         .where(conds.length > 0 ? and(...conds) : undefined)
-        .orderBy(desc(messages.receivedAt), desc(messages.id))
+        .orderBy(desc(receivedAt), desc(idCol))
         .limit(limit + 1);
       const page = rows.slice(0, limit);
       const items: MessageSummary[] = page.map(({ us: _us, ...summary }) => summary);
@@ -170,6 +181,7 @@ export class MessageStore {
           ...(opts.includeBody ? { raw: messages.raw } : {}),
         })
         .from(messages)
+        .innerJoin(messageStatus, eq(messageStatus.messageId, messages.id))
         .where(eq(messages.id, id));
       if (!row) return undefined;
       const [events, resends] = await Promise.all([
@@ -228,10 +240,10 @@ export class MessageStore {
           header: orig.header,
           raw,
           size: raw.byteLength,
-          status: 'received',
           parentId: orig.id,
           correlationId,
         });
+        await tx.insert(messageStatus).values({ messageId: newId, production: orig.production, receivedAt, status: 'received' });
         await tx.insert(messageEvents).values([
           {
             messageId: orig.id,
@@ -290,6 +302,8 @@ export class MessageStore {
                 ORDER BY received_at LIMIT ${batchSize}
               ), ev AS (
                 DELETE FROM message_events WHERE message_id IN (SELECT id FROM doomed)
+              ), st AS (
+                DELETE FROM message_status WHERE message_id IN (SELECT id FROM doomed)
               ), del AS (
                 DELETE FROM messages WHERE id IN (SELECT id FROM doomed) RETURNING 1
               )

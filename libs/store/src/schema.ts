@@ -141,7 +141,7 @@ export const deployments = pgTable(
 // ── data plane: messages ─────────────────────────────────────────────────────────────────────
 
 export const messageStatuses = ['received', 'queued', 'processing', 'delivered', 'failed', 'discarded'] as const;
-/** The latest known state of a message, as kept in `messages.status`. */
+/** The latest known state of a message, as kept in `message_status.status`. */
 export type MessageStatus = (typeof messageStatuses)[number];
 
 export const messageEventNames = [
@@ -172,9 +172,6 @@ export const messages = pgTable(
     /** The bytes as received; NULL when the storage mode is `metadata`. */
     raw: bytea('raw'),
     size: integer('size').notNull(),
-    status: text('status').$type<MessageStatus>().notNull().default('received'),
-    /** Set with the first `completed` or `discarded` event: the message needs no recovery. */
-    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
     /** The message this one was resent from. */
     parentId: text('parent_id'),
     correlationId: text('correlation_id'),
@@ -185,13 +182,35 @@ export const messages = pgTable(
     index('messages_control_id_idx').on(t.controlId),
     index('messages_patient_id_idx').on(t.patientId, t.receivedAt, t.id),
     index('messages_message_type_idx').on(t.messageType, t.receivedAt, t.id),
-    index('messages_status_idx').on(t.status, t.receivedAt, t.id),
     index('messages_parent_idx').on(t.parentId).where(sql`${t.parentId} is not null`),
-    // Recovery reads only the open messages: a small partial index, not a scan of the table.
-    index('messages_unfinished_idx').on(t.production, t.receivedAt, t.id).where(sql`${t.finishedAt} is null`),
     // Text search over the body: trigrams of encode(raw, 'escape'), an immutable expression that
     // never fails on non-UTF-8 bytes (HL7 is often Latin-1) and needs no second copy of the body.
     index('messages_body_trgm_idx').using('gin', sql`encode(${t.raw}, 'escape') gin_trgm_ops`),
+  ],
+);
+
+/**
+ * The mutable part of a message, kept apart from the wide, immutable `messages` row: updating a
+ * row there would rewrite its body and every index entry (the trigram index above included) on
+ * each state change. One narrow row per message, written with it, updated by the writer's batch.
+ */
+export const messageStatus = pgTable(
+  'message_status',
+  {
+    messageId: text('message_id').primaryKey(),
+    production: text('production').notNull(),
+    /** A copy of messages.received_at, for ordering status searches and recovery. */
+    receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** The latest known status. */
+    status: text('status').$type<MessageStatus>().notNull(),
+    /** Set by the first `completed` or `discarded` event: the message needs no recovery. */
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    index('message_status_production_idx').on(t.production, t.status, t.receivedAt, t.messageId),
+    index('message_status_status_idx').on(t.status, t.receivedAt, t.messageId),
+    // Recovery reads only the open messages: a small partial index, not a scan of the table.
+    index('message_status_unfinished_idx').on(t.production, t.receivedAt, t.messageId).where(sql`${t.finishedAt} is null`),
   ],
 );
 
@@ -246,6 +265,7 @@ export const schema = {
   configVersions,
   deployments,
   messages,
+  messageStatus,
   messageEvents,
   auditLog,
 };

@@ -81,7 +81,7 @@ class StoreImpl implements Store {
     private readonly driver: Driver,
   ) {
     this.backend = driver.kind;
-    this.messages = new MessageStore(db);
+    this.messages = new MessageStore(db, driver.kind === 'postgres' ? 2 : 1);
     this.users = new UsersRepo(db);
     this.sessions = new SessionsRepo(db);
     this.workspaces = new WorkspacesRepo(db);

@@ -248,6 +248,52 @@ export class ProductionEngine {
     await this.bus.deliver(item, envelope);
   }
 
+  /**
+   * Hand a message on from `fromItem` again, to each of its connected targets (crash recovery:
+   * a stored message that never completed is re-delivered where its service sent it).
+   */
+  async redeliver(fromItem: string, envelope: Parameters<Bus['deliver']>[1]): Promise<void> {
+    const slot = this.requireSlot(fromItem);
+    envelope.header.sessionId ??= envelope.header.messageId;
+    this.tracker.opened(envelope);
+    try {
+      for (const to of slot.targets) {
+        this.tracker.opened(envelope);
+        await this.bus.deliver(to, envelope);
+        this.tracker.event(envelope, to, 'queued', { from: fromItem, recovered: true });
+      }
+    } finally {
+      this.tracker.closed(envelope, fromItem);
+    }
+  }
+
+  /** Operator stop of one item (not a config change): its queue keeps filling, nothing is lost. */
+  async stopItem(name: string): Promise<void> {
+    const slot = this.requireSlot(name);
+    await slot.host?.stop({ drain: false, timeoutMs: this.opts.drainTimeoutMs });
+    slot.host = undefined;
+  }
+
+  /** Start an item stopped by an operator (or failed); a disabled item stays off. */
+  async startItem(name: string): Promise<void> {
+    const slot = this.requireSlot(name);
+    if (slot.host && slot.host.state === 'running') return;
+    if (slot.host) await slot.host.stop({ drain: false, timeoutMs: this.opts.drainTimeoutMs });
+    slot.host = this.makeHost(this.current?.name ?? 'production', slot, this.log.child({ production: this.current?.name }));
+    await slot.host.start();
+  }
+
+  async restartItem(name: string): Promise<void> {
+    await this.stopItem(name);
+    await this.startItem(name);
+  }
+
+  private requireSlot(name: string): Slot {
+    const slot = this.slots.get(name);
+    if (!slot) throw new EngineError('engine.not_found', `no item named "${name}"`, 'user');
+    return slot;
+  }
+
   host(name: string): Host | undefined {
     return this.slots.get(name)?.host;
   }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -41,7 +42,8 @@ export async function waitForPort(port: number, timeoutMs = 30_000): Promise<voi
 export function hie(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): ChildProcess & { output: () => string } {
   const child = spawn(process.execPath, [path.join(repoRoot, 'bin/hie.mjs'), ...args], {
     cwd: opts.cwd ?? repoRoot,
-    env: { ...process.env, HIE_LOG_LEVEL: 'warn', ...opts.env },
+    // A fresh embedded store per process unless the test says otherwise.
+    env: { ...process.env, HIE_LOG_LEVEL: 'warn', HIE_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'hie-data-')), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

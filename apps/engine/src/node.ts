@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Command, CommandResult, Coordinator, DesiredState, ReportedItemType, ReportedProduction } from '@hie/cluster';
+import { MessageEnvelope } from '@hie/envelope';
+import { createEngine, type EngineNodeOptions } from './engine-node';
+import { codeOf, ensureError } from './runtime/errors';
+import type { ProductionEngine } from './runtime/production-engine';
+import type { Tracker } from './runtime/tracker';
+
+interface Running {
+  engine: ProductionEngine;
+  desired?: DesiredState;
+  state: ReportedProduction['state'];
+  error?: ReportedProduction['error'];
+  /** Serialises reconciles of this project. */
+  chain: Promise<void>;
+}
+
+export interface EngineNodeConfig extends EngineNodeOptions {
+  coordinator: Coordinator;
+  log: Logger;
+  nodeId?: string;
+  /** A tracker per production (the store-backed one records raw-first); default in-memory. */
+  trackerFor?: (production: string, projectId: string) => Tracker;
+  /** Called once per production before its first start: re-queue unfinished messages. */
+  recover?: (engine: ProductionEngine, production: string) => Promise<number>;
+  /** Status report interval. @defaultValue 1000 */
+  reportEveryMs?: number;
+}
+
+/**
+ * An engine node: watches desired state in the Coordinator and reconciles each project's
+ * production with `ProductionEngine.apply` (first deploy, hot reload and stop are one path);
+ * reports status and item types back; executes commands (item start/stop/restart, message inject).
+ */
+export class EngineNode {
+  readonly nodeId: string;
+  private readonly running = new Map<string, Running>();
+  private readonly startedAt = Date.now();
+  private unsubscribe: (() => void)[] = [];
+  private timer?: NodeJS.Timeout;
+  private readonly log: Logger;
+  private readonly recovered = new Set<string>();
+
+  constructor(private readonly cfg: EngineNodeConfig) {
+    this.nodeId = cfg.nodeId ?? `${os.hostname()}-${randomUUID().slice(0, 8)}`;
+    this.log = cfg.log.child({ node: this.nodeId });
+  }
+
+  start(): void {
+    this.unsubscribe.push(this.cfg.coordinator.watchDesired((d) => this.onDesired(d)));
+    this.unsubscribe.push(this.cfg.coordinator.onCommand((c) => this.onCommand(c)));
+    this.timer = setInterval(() => void this.report(), this.cfg.reportEveryMs ?? 1000);
+    this.timer.unref();
+    void this.report();
+  }
+
+  private onDesired(desired: DesiredState): void {
+    let r = this.running.get(desired.projectId);
+    if (!r) {
+      const { engine } = createEngine({
+        log: this.log,
+        plugins: this.cfg.plugins,
+        tracker: this.cfg.trackerFor?.(desired.production, desired.projectId),
+      });
+      r = { engine, state: 'stopped', chain: Promise.resolve() };
+      this.running.set(desired.projectId, r);
+    }
+    const run = r;
+    run.chain = run.chain.then(() => this.reconcile(run, desired));
+  }
+
+  private async reconcile(r: Running, desired: DesiredState): Promise<void> {
+    r.state = 'applying';
+    try {
+      if (desired.state === 'running') {
+        await r.engine.apply(desired.spec);
+        if (!this.recovered.has(desired.projectId) && this.cfg.recover) {
+          this.recovered.add(desired.projectId);
+          const n = await this.cfg.recover(r.engine, desired.production);
+          if (n > 0) this.log.warn({ production: desired.production, requeued: n }, 're-queued unfinished messages after restart');
+        }
+        r.state = 'running';
+      } else {
+        await r.engine.apply(null);
+        r.state = 'stopped';
+      }
+      r.desired = desired;
+      r.error = undefined;
+    } catch (e) {
+      const err = ensureError(e);
+      r.state = 'failed';
+      r.error = { code: codeOf(err), message: err.message, problems: (err as { details?: { problems?: unknown } }).details?.problems };
+      this.log.error({ err, production: desired.production }, 'could not apply the desired state');
+    }
+    await this.report();
+  }
+
+  private async onCommand(c: Command): Promise<CommandResult> {
+    const r = this.running.get(c.projectId);
+    if (!r) return { ok: false, error: { code: 'engine.not_found', message: 'this production is not running on this node' }, nodeId: this.nodeId };
+    try {
+      switch (c.kind) {
+        case 'item.start':
+          await r.engine.startItem(c.item);
+          break;
+        case 'item.stop':
+          await r.engine.stopItem(c.item);
+          break;
+        case 'item.restart':
+          await r.engine.restartItem(c.item);
+          break;
+        case 'message.inject': {
+          const raw = Uint8Array.from(Buffer.from(c.raw, 'base64'));
+          const env =
+            c.contentType === 'application/hl7-v2+er7'
+              ? MessageEnvelope.createHl7(raw, { source: 'resend' })
+              : MessageEnvelope.create({ raw, contentType: c.contentType, source: 'resend' });
+          env.header.messageId = c.messageId;
+          env.header.sessionId = c.messageId;
+          if (c.parentId) env.header.parentId = c.parentId;
+          await r.engine.inject(c.item, env);
+          break;
+        }
+      }
+      await this.report();
+      return { ok: true, nodeId: this.nodeId };
+    } catch (e) {
+      const err = ensureError(e);
+      return { ok: false, error: { code: codeOf(err), message: err.message }, nodeId: this.nodeId };
+    }
+  }
+
+  /** Report productions, items and the registered item types. */
+  async report(): Promise<void> {
+    const productions: ReportedProduction[] = [];
+    for (const [projectId, r] of this.running) {
+      const st = r.engine.status();
+      productions.push({
+        projectId,
+        production: r.desired?.production ?? st.name ?? '',
+        version: r.desired?.version ?? 0,
+        state: r.state,
+        error: r.error,
+        items: st.items,
+      });
+    }
+    try {
+      await this.cfg.coordinator.reportStatus({
+        nodeId: this.nodeId,
+        startedAt: this.startedAt,
+        heartbeatAt: Date.now(),
+        productions,
+        itemTypes: this.itemTypes(),
+      });
+    } catch (e) {
+      this.log.warn({ err: ensureError(e) }, 'status report failed');
+    }
+  }
+
+  private cachedTypes?: ReportedItemType[];
+  private itemTypes(): ReportedItemType[] {
+    if (!this.cachedTypes) {
+      const { registry } = createEngine({ log: this.log, plugins: this.cfg.plugins });
+      this.cachedTypes = registry.list().map((d) => ({
+        type: d.type,
+        kind: d.kind,
+        description: d.description,
+        settingsSchema: z.toJSONSchema(d.settings, { io: 'input', unrepresentable: 'any' }),
+      }));
+    }
+    return this.cachedTypes;
+  }
+
+  /** The engine running a project (tests, resend). */
+  engine(projectId: string): ProductionEngine | undefined {
+    return this.running.get(projectId)?.engine;
+  }
+
+  async stop(): Promise<void> {
+    for (const u of this.unsubscribe) u();
+    this.unsubscribe = [];
+    if (this.timer) clearInterval(this.timer);
+    for (const r of this.running.values()) {
+      await r.chain;
+      await r.engine.stop();
+    }
+    this.running.clear();
+  }
+}

@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+import { MessageEnvelope } from '@hie/envelope';
+import type { MessageStore } from '@hie/store';
+import { ensureError } from './errors';
+import type { ProductionEngine } from './production-engine';
+
+/**
+ * After a restart, every stored message of the production that never completed is handed on again
+ * from the service that received it (at-least-once; items are idempotent by message id where they
+ * can be). Messages stored without a body (`metadata` mode) cannot be replayed and are reported.
+ */
+export async function recoverUnfinished(messages: MessageStore, engine: ProductionEngine, production: string, log: Logger): Promise<number> {
+  let n = 0;
+  for await (const m of messages.unfinished(production)) {
+    if (!m.raw) {
+      log.warn({ id: m.id }, 'unfinished message has no stored body (metadata mode); cannot replay it');
+      continue;
+    }
+    const env =
+      m.contentType === 'application/hl7-v2+er7'
+        ? MessageEnvelope.createHl7(m.raw, { source: m.item })
+        : MessageEnvelope.create({ raw: m.raw, contentType: m.contentType, source: m.item });
+    env.header.messageId = m.id;
+    env.header.sessionId = m.id;
+    env.header.retryCount = 1;
+    try {
+      await engine.redeliver(m.item, env);
+      n++;
+    } catch (e) {
+      log.error({ err: ensureError(e), id: m.id, item: m.item }, 'could not re-deliver an unfinished message');
+    }
+  }
+  return n;
+}

@@ -1,0 +1,81 @@
+import type { Logger } from 'pino';
+import type { MessageEnvelope } from '@hie/envelope';
+import type { MessageEventName, MessageWriter } from '@hie/store';
+import { ensureError } from './errors';
+import { type MessageEvent, MemoryTracker, rootId } from './tracker';
+
+const HL7 = 'application/hl7-v2+er7';
+
+/** PID-3.1 without a full parse: the first component of the first repetition of PID-3. */
+function patientIdOf(envelope: MessageEnvelope): string | undefined {
+  if (envelope.header.contentType !== HL7) return undefined;
+  const raw = envelope.body.raw;
+  // Find "PID" at a segment start.
+  for (let i = 0; i + 4 < raw.length; i++) {
+    if ((i === 0 || raw[i - 1] === 0x0d || raw[i - 1] === 0x0a) && raw[i] === 0x50 && raw[i + 1] === 0x49 && raw[i + 2] === 0x44) {
+      const sep = raw[i + 3];
+      let pos = i + 3;
+      for (let n = 0; n < 3; n++) {
+        pos = raw.indexOf(sep, pos + 1);
+        if (pos < 0) return undefined;
+      }
+      let end = pos + 1;
+      while (end < raw.length && raw[end] !== sep && raw[end] !== 0x5e && raw[end] !== 0x7e && raw[end] !== 0x0d && raw[end] !== 0x0a) end++;
+      const v = new TextDecoder().decode(raw.subarray(pos + 1, end));
+      return v || undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Engine events → store event names (a retry is recorded as processing with the attempt). */
+function storeEvent(event: MessageEvent): MessageEventName {
+  return event === 'retry' ? 'processing' : event;
+}
+
+/**
+ * Raw-first tracking in the message store: `received` writes the raw bytes and header before the
+ * service acknowledges (`after_store` awaits it), every hop and state change becomes one event
+ * row, batched by the group-commit writer. `completed` is written when every branch is done.
+ */
+export class StoreTracker extends MemoryTracker {
+  override readonly hasStore: boolean;
+
+  constructor(
+    private readonly writer: MessageWriter,
+    private readonly production: string,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.hasStore = writer.storage !== 'none';
+  }
+
+  override received(envelope: MessageEnvelope, item: string): Promise<void> {
+    const h = envelope.header;
+    return this.writer.received({
+      id: h.messageId,
+      production: this.production,
+      item,
+      receivedAt: h.timestamp,
+      messageType: h.messageType ?? null,
+      controlId: h.controlId ?? null,
+      patientId: patientIdOf(envelope) ?? null,
+      contentType: h.contentType,
+      header: JSON.parse(JSON.stringify(h)) as Record<string, unknown>,
+      raw: envelope.body.raw,
+      correlationId: h.correlationId ?? null,
+      parentId: h.parentId ?? null,
+    });
+  }
+
+  override event(envelope: MessageEnvelope, item: string, event: MessageEvent, detail?: Record<string, unknown>): void {
+    const d = event === 'retry' ? { ...detail, retry: true } : detail;
+    this.writer
+      .event({ messageId: rootId(envelope), production: this.production, item, event: storeEvent(event), detail: d ?? null })
+      .catch((e: unknown) => this.log.error({ err: ensureError(e), event, item }, 'could not record a message event'));
+  }
+
+  override flush(): Promise<void> {
+    return this.writer.flush();
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The Coordinator: where the control plane writes desired state and engine nodes report back.
+ * In-process for a single node; etcd (leases, leader election, watches) in a cluster.
+ */
+
+/** What should run: one project's production at one config version. */
+export interface DesiredState {
+  projectId: string;
+  workspaceId: string;
+  /** The production's name (from its spec). */
+  production: string;
+  /** Config version number. */
+  version: number;
+  state: 'running' | 'stopped';
+  /** The immutable production spec of that version (validated by the engine again). */
+  spec: unknown;
+  updatedAt: number;
+  updatedBy?: string;
+}
+
+/** One item's live figures, as reported by a node (the engine's ItemStatus). */
+export interface ReportedItemStatus {
+  name: string;
+  type: string;
+  kind: string;
+  state: string;
+  enabled: boolean;
+  queueDepth: number;
+  inFlight: number;
+  processed: number;
+  errors: number;
+  discarded: number;
+  restarts: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  throughputPerSec: number;
+  breaker: string;
+  lastError?: { code: string; message: string; at: number };
+  details?: Record<string, unknown>;
+}
+
+export interface ReportedProduction {
+  projectId: string;
+  production: string;
+  version: number;
+  state: 'running' | 'stopped' | 'failed' | 'applying';
+  error?: { code: string; message: string; problems?: unknown };
+  items: ReportedItemStatus[];
+}
+
+/** An item type as a node knows it (built-in or plugin), for the portal's palette and forms. */
+export interface ReportedItemType {
+  type: string;
+  kind: 'service' | 'process' | 'operation';
+  description: string;
+  /** JSON Schema of the type's settings. */
+  settingsSchema: unknown;
+}
+
+export interface NodeStatus {
+  nodeId: string;
+  startedAt: number;
+  heartbeatAt: number;
+  productions: ReportedProduction[];
+  itemTypes: ReportedItemType[];
+}
+
+/** Imperative requests to the nodes running a project. */
+export type Command =
+  | { kind: 'item.start' | 'item.stop' | 'item.restart'; projectId: string; item: string }
+  | { kind: 'message.inject'; projectId: string; item: string; messageId: string; raw: string /* base64 */; contentType: string; parentId?: string };
+
+export interface CommandResult {
+  ok: boolean;
+  error?: { code: string; message: string };
+  nodeId?: string;
+}
+
+export interface Coordinator {
+  setDesired(state: DesiredState): Promise<void>;
+  getDesired(projectId: string): Promise<DesiredState | undefined>;
+  listDesired(): Promise<DesiredState[]>;
+  /** Called with every current desired state at once, then on every change. Returns unsubscribe. */
+  watchDesired(listener: (state: DesiredState) => void): () => void;
+  reportStatus(status: NodeStatus): Promise<void>;
+  listStatus(): Promise<NodeStatus[]>;
+  /** Called on every status report. Returns unsubscribe. */
+  watchStatus(listener: (status: NodeStatus) => void): () => void;
+  /** Deliver a command to the node(s) running the project; resolves with the first answer. */
+  sendCommand(command: Command, timeoutMs?: number): Promise<CommandResult>;
+  /** A node registers here to receive commands. Returns unregister. */
+  onCommand(handler: (command: Command) => Promise<CommandResult>): () => void;
+  close(): Promise<void>;
+}
+
+/** Error with a stable code (`cluster.no_node`, `cluster.timeout`). */
+export class ClusterError extends Error {
+  readonly kind = 'operational' as const;
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ClusterError';
+  }
+  toJSON() {
+    return { name: this.name, code: this.code, kind: this.kind, message: this.message };
+  }
+}

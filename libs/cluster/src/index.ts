@@ -1,0 +1,2 @@
+export * from './coordinator';
+export { InProcessCoordinator } from './in-process-coordinator';
