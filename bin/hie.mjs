@@ -3,7 +3,14 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../apps/engine/src/cli.ts');
-const code = await main(process.argv.slice(2));
-// Everything was drained and closed by main(); do not wait for stray timers (breaker reset timers etc.).
+const args = process.argv.slice(2);
+let code;
+if (args[0] === 'start' && !args.includes('--help') && !args.includes('-h')) {
+  const { start } = await import('./start.ts');
+  code = await start();
+} else {
+  const { main } = await import('../apps/engine/src/cli.ts');
+  code = await main(args);
+}
+// Everything was drained and closed; do not wait for stray timers (breaker reset timers etc.).
 process.exit(typeof code === 'number' ? code : 0);

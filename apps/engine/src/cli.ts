@@ -16,7 +16,8 @@ const HELP: Record<string, string> = {
 Usage: hie <command> [options]
 
 Commands:
-  start                 run the product (now: the demo production examples/adt-feed.json)
+  start                 run the product: portal + API + engine + store on one port (8080)
+  migrate               apply the store's database migrations
   run <production>      run a production file (JSON or YAML) until Ctrl-C, then drain and exit
   validate <production> check a production file; prints every problem with its path
   send [options] <files…>  send HL7 files over MLLP and print each ACK (batch files are split)
@@ -28,7 +29,13 @@ Runs the production until SIGINT/SIGTERM, then drains every queue and exits 0.
 Environment: HIE_LOG_LEVEL (info), DATABASE_URL (PostgreSQL store), HIE_DATA_DIR (./.hie/data).`,
   start: `Usage: hie start
 
-Runs the demo production (examples/adt-feed.json): MLLP in on 2575 → router → files + MLLP out.`,
+The all-in-one product on one port (HIE_PORT, default 8080): the portal at /, the manager API at
+/api/trpc, an engine node and the message store (embedded in HIE_DATA_DIR, or PostgreSQL with
+DATABASE_URL). The first start creates the admin user (HIE_ADMIN_PASSWORD or a printed one-time
+password) and deploys the demo production (examples/adt-feed.json, MLLP in on 2575).`,
+  migrate: `Usage: hie migrate
+
+Applies the store's SQL migrations (PostgreSQL with DATABASE_URL, else the embedded store in HIE_DATA_DIR).`,
   validate: `Usage: hie validate <production.json|yaml>
 
 Prints every problem with its path and exits 1 when there are any, 0 when the production is valid.`,
@@ -97,7 +104,15 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'start':
-        return await runProduction(new URL('../../../examples/adt-feed.json', import.meta.url).pathname);
+        out('hie start is handled by bin/hie.mjs');
+        return 2;
+      case 'migrate': {
+        const env = readEnv();
+        const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
+        await store.close();
+        out(`migrations applied (${store.backend})`);
+        return 0;
+      }
       case 'run': {
         if (!rest[0]) {
           out(HELP.run);

@@ -7,3 +7,6 @@ export { MemoryTracker, type Tracker, type MessageEvent } from './runtime/tracke
 export type { ItemStatus } from './runtime/host';
 export { builtinItemTypes } from './items/index';
 export { readProductionFile } from './production-file';
+export { StoreTracker } from './runtime/store-tracker';
+export { recoverUnfinished } from './runtime/recovery';
+export { main as cliMain } from './cli';

@@ -23,7 +23,7 @@ export interface EngineNodeConfig extends EngineNodeOptions {
   log: Logger;
   nodeId?: string;
   /** A tracker per production (the store-backed one records raw-first); default in-memory. */
-  trackerFor?: (production: string, projectId: string) => Tracker;
+  trackerFor?: (desired: DesiredState) => Tracker;
   /** Called once per production before its first start: re-queue unfinished messages. */
   recover?: (engine: ProductionEngine, production: string) => Promise<number>;
   /** Status report interval. @defaultValue 1000 */
@@ -63,7 +63,7 @@ export class EngineNode {
       const { engine } = createEngine({
         log: this.log,
         plugins: this.cfg.plugins,
-        tracker: this.cfg.trackerFor?.(desired.production, desired.projectId),
+        tracker: this.cfg.trackerFor?.(desired),
       });
       r = { engine, state: 'stopped', chain: Promise.resolve() };
       this.running.set(desired.projectId, r);
@@ -186,6 +186,7 @@ export class EngineNode {
     for (const r of this.running.values()) {
       await r.chain;
       await r.engine.stop();
+      await r.engine.tracker.flush();
     }
     this.running.clear();
   }

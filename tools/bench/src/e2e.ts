@@ -15,7 +15,12 @@ import { parseArgs } from 'node:util';
 import { mllpLoad, type LoadResult } from './mllp-load';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '8' }, connections: { type: 'string', default: '32' }, window: { type: 'string', default: '1' } },
+  options: {
+    seconds: { type: 'string', default: '8' },
+    connections: { type: 'string', default: '32' },
+    window: { type: 'string', default: '1' },
+    store: { type: 'boolean', default: false },
+  },
 });
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
@@ -61,16 +66,16 @@ async function sink(port: number) {
   return start(['--import', 'tsx', 'tools/bench/src/mllp-sink.ts', String(port)], /listening/);
 }
 
-async function hieRun(inPort: number, sinkPort: number, mode: 'async' | 'multiprocess') {
+async function hieRun(inPort: number, sinkPort: number, mode: 'async' | 'multiprocess', store?: { databaseUrl: string }) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hie-bench-'));
   const file = path.join(dir, 'production.json');
   await writeFile(
     file,
     JSON.stringify({
       name: 'bench',
-      storage: 'none',
+      storage: store ? 'full' : 'none',
       items: [
-        { name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: inPort, ackMode: 'immediate' } },
+        { name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: inPort, ackMode: store ? 'after_store' : 'immediate' } },
         {
           name: 'Route',
           type: 'hl7.router',
@@ -85,7 +90,7 @@ async function hieRun(inPort: number, sinkPort: number, mode: 'async' | 'multipr
       ],
     }),
   );
-  const child = await start(['bin/hie.mjs', 'run', file], null);
+  const child = await start(['bin/hie.mjs', 'run', file], null, store ? { DATABASE_URL: store.databaseUrl } : { HIE_STORE: 'off' });
   await waitPort(inPort);
   return child;
 }
@@ -108,6 +113,35 @@ async function main() {
 
   const sinkProc = await sink(sinkPort);
   const echoProc = await sink(echoPort);
+  if (values.store) {
+    // Store on PostgreSQL (synchronous_commit on, ACK after store) beside the store off, same run.
+    const { openTestStore } = await import('@hie/store');
+    const db = await openTestStore('postgres', { prefix: 'hie_bench' });
+    try {
+      await stop(echoProc);
+      for (const withStore of [false, true]) {
+        const inPort = base + (withStore ? 5 : 4);
+        const h = await hieRun(inPort, sinkPort, 'async', withStore ? { databaseUrl: db.databaseUrl! } : undefined);
+        try {
+          await measure(withStore ? 'hie run, store on (PostgreSQL)' : 'hie run, store off', inPort);
+        } finally {
+          await stop(h);
+        }
+      }
+      const pg = (await import('pg')).default;
+      const client = new pg.Client({ connectionString: db.databaseUrl });
+      await client.connect();
+      const counted = await client.query<{ n: number }>('select count(*)::int as n from messages');
+      await client.end();
+      console.log(`\nmessages stored (and acknowledged after commit): ${counted.rows[0].n}`);
+    } finally {
+      await stop(sinkProc);
+      await db.cleanup();
+    }
+    const off = rows[0].max.rate;
+    for (const r of rows) console.log(`${r.name.padEnd(34)} ${(r.max.rate / off).toFixed(2)}× store-off   p99@50% ${r.half.p99.toFixed(2)} ms`);
+    return;
+  }
   try {
     await measure('ceiling: bare Node MLLP echo', echoPort);
     await stop(echoProc);

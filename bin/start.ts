@@ -1,0 +1,121 @@
+/**
+ * `hie start` — the all-in-one process: the manager API, an engine node (in-process coordinator
+ * and bus), the embedded store (or PostgreSQL with DATABASE_URL) and the portal, on one port.
+ * This file is the composition root: the engine and the manager never import each other; they
+ * meet here through @hie/cluster and @hie/store.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { InProcessCoordinator, type DesiredState } from '@hie/cluster';
+import { EngineNode, StoreTracker, recoverUnfinished } from '@hie/engine';
+import { createManagerServer, ensureFirstAdmin, readEnv, restoreDesiredState, seedDemo } from '@hie/manager';
+import { openStore, type MessageWriter } from '@hie/store';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const portalDir = path.join(root, 'apps/portal');
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+
+/** Build the portal if it has never been built (first start), showing next's own progress. */
+async function portalHandler(log: pino.Logger): Promise<Handler | undefined> {
+  if (process.env.HIE_PORTAL === 'off' || !existsSync(path.join(portalDir, 'src/app'))) return undefined;
+  if (!existsSync(path.join(portalDir, '.next/BUILD_ID'))) {
+    process.stdout.write('Building the portal for the first start (about a minute)…\n');
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'build', portalDir], {
+        cwd: root,
+        stdio: 'inherit',
+        env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+      });
+      child.on('exit', (c) => resolve(c ?? 1));
+    });
+    if (code !== 0) {
+      log.error({ code }, 'portal build failed; the API still runs at /api/trpc');
+      return undefined;
+    }
+  }
+  const { default: next } = await import('next');
+  const app = next({ dev: false, dir: portalDir, quiet: true });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  return (req, res) => handle(req, res);
+}
+
+export async function start(): Promise<number> {
+  const env = readEnv();
+  const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie' } });
+  const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
+  const coordinator = new InProcessCoordinator();
+  const writers: MessageWriter[] = [];
+  const node = new EngineNode({
+    coordinator,
+    log,
+    nodeId: 'local',
+    trackerFor: (d: DesiredState) => {
+      const storage = (d.spec as { storage?: 'full' | 'metadata' | 'none' }).storage ?? 'full';
+      const writer = store.messages.writer({ storage });
+      writers.push(writer);
+      return new StoreTracker(writer, d.production, log);
+    },
+    recover: (engine, production) => recoverUnfinished(store.messages, engine, production, log),
+  });
+  node.start();
+
+  const admin = await ensureFirstAdmin(store, env.HIE_ADMIN_PASSWORD);
+  const demoSpec = JSON.parse(readFileSync(path.join(root, 'examples/adt-feed.json'), 'utf8')) as unknown;
+  const restored = await restoreDesiredState({ store, coordinator });
+  const demo = await seedDemo({ store, coordinator, spec: demoSpec });
+
+  const portal = await portalHandler(log);
+  const manager = createManagerServer({ store, coordinator, log, portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined });
+  const server = http.createServer((req, res) => {
+    manager.handle(req, res).then(
+      (handled) => {
+        if (!handled && !res.headersSent) {
+          res.writeHead(404, { 'content-type': 'text/plain' });
+          res.end(portal ? 'not found' : 'The portal is not built; the API is at /api/trpc');
+        }
+      },
+      (e: unknown) => {
+        log.error({ err: e }, 'request failed');
+        if (!res.headersSent) res.writeHead(500).end();
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(env.HIE_PORT, env.HIE_HOST, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  const url = `http://localhost:${port}/`;
+  const lines = [
+    '',
+    `HIE is running: ${url}`,
+    `  store: ${store.backend === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded, in ${env.HIE_DATA_DIR}`}`,
+    admin.created
+      ? `  login: admin / ${admin.generatedPassword ?? '(the password in HIE_ADMIN_PASSWORD)'}${admin.generatedPassword ? '   ← shown once; change it after logging in' : ''}`
+      : '  login: your existing users',
+    demo.created ? '  demo: workspace "Demo", project "adt-feed" deployed (MLLP in on 2575)' : `  productions restored: ${restored}`,
+    '  try:  npx hie send --port 2575 examples/messages/adt-a01.hl7',
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  log.info('shutting down: draining');
+  await new Promise<void>((r) => server.close(() => r()));
+  server.closeAllConnections();
+  await manager.close();
+  await node.stop();
+  for (const w of writers) await w.close();
+  await coordinator.close();
+  await store.close();
+  return 0;
+}
