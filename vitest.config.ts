@@ -19,7 +19,7 @@ export default defineConfig({
       {
         test: {
           name: 'int',
-          include: ['libs/*/src/**/*.int.test.ts', 'apps/*/src/**/*.int.test.ts'],
+          include: ['libs/*/src/**/*.int.test.ts', 'apps/*/src/**/*.int.test.ts', 'bin/**/*.int.test.ts'],
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 60_000,
