@@ -44,3 +44,10 @@ export function toNumber(v: unknown): number {
 export function toStr(v: unknown): string | null {
   return v === null || v === undefined ? null : String(v);
 }
+
+/**
+ * Runs one statement of the hot path straight on the driver: on PostgreSQL as a named prepared
+ * statement (parsed and planned once per connection), on PGlite as a plain parameterised query.
+ * The SQL text is the same on both.
+ */
+export type RunStatement = (name: string, text: string, params: unknown[]) => Promise<void>;

@@ -1,11 +1,11 @@
 /**
  * The raw-first hot path: a group-commit writer. Callers hand in `received()` and `event()`
  * entries and await them; the writer gathers whatever arrives while the previous commit is in
- * flight (or for `maxDelayMs` when idle) and writes it as ONE statement — multi-row INSERTs of
- * the messages, their status rows, their `received` events and the other events, plus one
- * `UPDATE message_status … FROM (VALUES …)` for messages stored by earlier batches (a message
- * stored in the same batch gets its latest status on insert). The wide `messages` row is never
- * updated. A single statement is a transaction of
+ * flight (or for `maxDelayMs` when idle) and writes it as ONE statement ({@link WRITE_BATCH}) —
+ * multi-row INSERTs of the messages, their status rows, their `received` events and the other
+ * events, plus one `UPDATE message_status … FROM unnest(…)` for messages stored by earlier
+ * batches (a message stored in the same batch gets its latest status on insert). The wide
+ * `messages` row is never updated. A single statement is a transaction of
  * its own: one round trip, one commit (one WAL flush) for the whole batch. Promises resolve after
  * the commit and reject with a {@link StoreError} if it fails; a batch refused for bad data
  * (SQLSTATE 22/23) is retried entry by entry so one bad message cannot fail its neighbours.
@@ -14,8 +14,7 @@
  * one message always commit in call order: a batch never takes an entry whose message has an
  * entry in a batch still in flight.
  */
-import { sql, type SQL } from 'drizzle-orm';
-import type { StoreDb } from './db.js';
+import type { RunStatement } from './db.js';
 import { StoreError, toStoreError } from './errors.js';
 import type {
   MessageEventInput,
@@ -44,7 +43,7 @@ export const statusOfEvent: Readonly<Partial<Record<MessageEventName, MessageSta
  */
 export const finishingEvents: ReadonlySet<MessageEventName> = new Set<MessageEventName>(['completed', 'discarded']);
 
-const MAX_BATCH = 2000; // ~22 parameters an entry: stays under PostgreSQL's 65,535 per statement
+const MAX_BATCH = 5000;
 
 type Settle = { resolve: () => void; reject: (e: unknown) => void };
 type Entry = (
@@ -83,7 +82,7 @@ export class BatchingMessageWriter implements MessageWriter {
   private readonly m = { batches: 0, rows: 0, lastFlushMs: 0, maxFlushMs: 0, totalFlushMs: 0, failedBatches: 0 };
 
   constructor(
-    private readonly db: StoreDb,
+    private readonly run: RunStatement,
     opts: WriterOptions = {},
   ) {
     this.storage = opts.storage ?? 'full';
@@ -192,7 +191,7 @@ export class BatchingMessageWriter implements MessageWriter {
   private async writeBatch(batch: Entry[]): Promise<void> {
     const t0 = performance.now();
     try {
-      await this.db.execute(this.statement(batch));
+      await this.run('hie_write_batch_v1', WRITE_BATCH, this.params(batch));
       this.record(batch.length, performance.now() - t0);
       for (const e of batch) e.resolve();
     } catch (e) {
@@ -215,67 +214,92 @@ export class BatchingMessageWriter implements MessageWriter {
     if (ms > this.m.maxFlushMs) this.m.maxFlushMs = ms;
   }
 
-  /** One statement for the whole batch (see the module comment). */
-  private statement(batch: Entry[]): SQL {
+  /** The parameters of {@link WRITE_BATCH} for the whole batch (see the module comment). */
+  private params(batch: Entry[]): unknown[] {
     const rows = new Map<string, MessageRow>();
-    const events: Extract<Entry, { kind: 'event' }>[] = [];
     const updates = new Map<string, StatusUpdate>();
+    const ev = { id: [] as string[], production: [] as string[], item: [] as string[], event: [] as string[], at: [] as string[], detail: [] as (string | null)[] };
     for (const entry of batch) {
       if (entry.kind === 'received') {
         if (!rows.has(entry.msg.id)) rows.set(entry.msg.id, { msg: entry.msg, header: entry.header, status: 'received', finishedAt: null });
         continue;
       }
-      events.push(entry);
-      const status = statusOfEvent[entry.ev.event] ?? null;
-      const finishedAt = finishingEvents.has(entry.ev.event) ? entry.at : null;
+      const e = entry.ev;
+      ev.id.push(e.messageId);
+      ev.production.push(e.production);
+      ev.item.push(e.item);
+      ev.event.push(e.event);
+      ev.at.push(iso(entry.at));
+      ev.detail.push(entry.detail);
+      const status = statusOfEvent[e.event] ?? null;
+      const finishedAt = finishingEvents.has(e.event) ? entry.at : null;
       if (status === null && finishedAt === null) continue;
       // A message stored in this very batch takes its latest status on insert; others get an UPDATE.
-      const target = rows.get(entry.ev.messageId) ?? updates.get(entry.ev.messageId) ?? { status: null, finishedAt: null };
+      const target = rows.get(e.messageId) ?? updates.get(e.messageId) ?? { status: null, finishedAt: null };
       if (status !== null) target.status = status;
       if (finishedAt !== null && target.finishedAt === null) target.finishedAt = finishedAt;
-      if (!rows.has(entry.ev.messageId)) updates.set(entry.ev.messageId, target);
+      if (!rows.has(e.messageId)) updates.set(e.messageId, target);
     }
-
-    const ctes: SQL[] = [];
     const keepRaw = this.storage === 'full';
-    if (rows.size > 0) {
-      const values: SQL[] = [];
-      const states: SQL[] = [];
-      for (const { msg, header, status, finishedAt } of rows.values()) {
-        const receivedAt = iso(msg.receivedAt);
-        values.push(
-          sql`(${msg.id}, ${msg.production}, ${msg.item}, ${receivedAt}::timestamptz, ${msg.messageType ?? null}, ${msg.controlId ?? null}, ${msg.patientId ?? null}, ${msg.contentType}, ${header}::jsonb, ${keepRaw ? msg.raw : null}::bytea, ${msg.raw.byteLength}::int, ${msg.parentId ?? null}, ${msg.correlationId ?? null})`,
-        );
-        states.push(
-          sql`(${msg.id}, ${msg.production}, ${receivedAt}::timestamptz, ${status}, ${finishedAt === null ? null : iso(finishedAt)}::timestamptz)`,
-        );
-      }
-      ctes.push(
-        sql`m AS (INSERT INTO messages (id, production, item, received_at, message_type, control_id, patient_id, content_type, header, raw, size, parent_id, correlation_id) VALUES ${sql.join(values, sql`, `)} ON CONFLICT (id) DO NOTHING RETURNING id, production, item, received_at)`,
-        sql`s AS (INSERT INTO message_status (message_id, production, received_at, status, finished_at) VALUES ${sql.join(states, sql`, `)} ON CONFLICT (message_id) DO NOTHING)`,
-      );
-    }
-    const eventValues = events.map(
-      ({ ev, at, detail }) =>
-        sql`(${ev.messageId}, ${ev.production}, ${ev.item}, ${ev.event}, ${iso(at)}::timestamptz, ${detail}::jsonb)`,
-    );
-    const insertEvents = sql`INSERT INTO message_events (message_id, production, item, event, at, detail)`;
-    if (rows.size > 0 && eventValues.length > 0) {
-      ctes.push(sql`e AS (${insertEvents} SELECT id, production, item, 'received', received_at, NULL::jsonb FROM m UNION ALL VALUES ${sql.join(eventValues, sql`, `)})`);
-    } else if (rows.size > 0) {
-      ctes.push(sql`e AS (${insertEvents} SELECT id, production, item, 'received', received_at, NULL::jsonb FROM m)`);
-    } else if (eventValues.length > 0) {
-      ctes.push(sql`e AS (${insertEvents} VALUES ${sql.join(eventValues, sql`, `)})`);
-    }
-    if (updates.size > 0) {
-      const values = [...updates].map(
-        ([id, u]) => sql`(${id}, ${u.status}::text, ${u.finishedAt === null ? null : iso(u.finishedAt)}::timestamptz)`,
-      );
-      ctes.push(sql`u AS (UPDATE message_status AS t SET status = coalesce(v.status, t.status), finished_at = coalesce(t.finished_at, v.finished_at) FROM (VALUES ${sql.join(values, sql`, `)}) AS v(id, status, finished_at) WHERE t.message_id = v.id)`);
-    }
-    return sql`WITH ${sql.join(ctes, sql`, `)} SELECT 1 AS ok`;
+    const msgs = [...rows.values()];
+    const col = <T>(f: (r: MessageRow) => T): T[] => msgs.map(f);
+    const ups = [...updates];
+    return [
+      col((r) => r.msg.id),
+      col((r) => r.msg.production),
+      col((r) => r.msg.item),
+      col((r) => iso(r.msg.receivedAt)),
+      col((r) => r.msg.messageType ?? null),
+      col((r) => r.msg.controlId ?? null),
+      col((r) => r.msg.patientId ?? null),
+      col((r) => r.msg.contentType),
+      col((r) => r.header),
+      col((r) => (keepRaw ? r.msg.raw : null)),
+      col((r) => r.msg.raw.byteLength),
+      col((r) => r.msg.parentId ?? null),
+      col((r) => r.msg.correlationId ?? null),
+      col((r) => r.status),
+      col((r) => (r.finishedAt === null ? null : iso(r.finishedAt))),
+      ev.id,
+      ev.production,
+      ev.item,
+      ev.event,
+      ev.at,
+      ev.detail,
+      ups.map(([id]) => id),
+      ups.map(([, u]) => u.status),
+      ups.map(([, u]) => (u.finishedAt === null ? null : iso(u.finishedAt))),
+    ];
   }
 }
+
+/**
+ * The writer's one statement: columns travel as arrays and `unnest` turns them into rows, so the
+ * text never changes with the batch size and PostgreSQL prepares and plans it once per connection.
+ * All parts run in one implicit transaction; `m` returns only rows actually inserted, so a
+ * repeated `received()` adds neither a row nor a `received` event.
+ */
+export const WRITE_BATCH = `WITH m AS (
+  INSERT INTO messages (id, production, item, received_at, message_type, control_id, patient_id, content_type, header, raw, size, parent_id, correlation_id)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::bytea[], $11::int[], $12::text[], $13::text[])
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id, production, item, received_at
+), s AS (
+  INSERT INTO message_status (message_id, production, received_at, status, finished_at)
+  SELECT * FROM unnest($1::text[], $2::text[], $4::timestamptz[], $14::text[], $15::timestamptz[])
+  ON CONFLICT (message_id) DO NOTHING
+), e AS (
+  INSERT INTO message_events (message_id, production, item, event, at, detail)
+  SELECT id, production, item, 'received', received_at, NULL::jsonb FROM m
+  UNION ALL
+  SELECT * FROM unnest($16::text[], $17::text[], $18::text[], $19::text[], $20::timestamptz[], $21::jsonb[])
+), u AS (
+  UPDATE message_status AS t
+  SET status = coalesce(v.status, t.status), finished_at = coalesce(t.finished_at, v.finished_at)
+  FROM unnest($22::text[], $23::text[], $24::timestamptz[]) AS v(id, status, finished_at)
+  WHERE t.message_id = v.id
+)
+SELECT 1 AS ok`;
 
 function invalid(e: unknown, id: string): StoreError {
   const cause = e instanceof Error ? e : undefined;

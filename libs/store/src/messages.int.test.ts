@@ -30,7 +30,7 @@ function message(production: string, over: Partial<ReceivedMessage> = {}): Recei
   };
 }
 
-async function count(store: Store, table: 'messages' | 'message_events', production: string): Promise<number> {
+async function count(store: Store, table: 'messages' | 'message_events' | 'message_status', production: string): Promise<number> {
   const res: unknown = await store.db.execute(
     sql`SELECT count(*)::int AS n FROM ${sql.identifier(table)} WHERE production = ${production}`,
   );
@@ -159,6 +159,65 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
     expect(ga2?.status).toBe('delivered');
     expect(ga2?.finishedAt?.getTime()).toBe(t0 + 5);
     expect(await store.messages.trace(a.id)).toHaveLength(6);
+    await writer.close();
+  });
+
+  it('keeps per-message order with several batches in flight and nothing awaited in between', async () => {
+    const production = `p-${randomUUID()}`;
+    const writer = store.messages.writer({ maxBatch: 40, maxDelayMs: 0, maxInFlight: 3 });
+    const msgs = Array.from({ length: 300 }, () => message(production));
+    const all: Promise<void>[] = [];
+    const base = Date.now();
+    for (const [i, m] of msgs.entries()) {
+      all.push(writer.received({ ...m, receivedAt: base }));
+      all.push(writer.event({ messageId: m.id, production, item: 'router', event: 'queued', at: base + 1 }));
+      if (i % 2 === 0) all.push(writer.event({ messageId: m.id, production, item: 'out', event: 'failed', at: base + 2 }));
+      all.push(writer.event({ messageId: m.id, production, item: 'out', event: i % 2 === 0 ? 'delivered' : 'processing', at: base + 3 }));
+      if (i % 3 === 0) all.push(writer.event({ messageId: m.id, production, item: 'out', event: 'completed', at: base + 4 }));
+    }
+    await Promise.all(all);
+    expect(writer.metrics().batches).toBeGreaterThan(1);
+    for (const [i, m] of msgs.entries()) {
+      const got = await store.messages.get(m.id);
+      expect(got?.status).toBe(i % 2 === 0 ? 'delivered' : 'processing');
+      expect(got?.finishedAt === null).toBe(i % 3 !== 0);
+    }
+    const open = await collect(store.messages.unfinished(production));
+    expect(open).toHaveLength(msgs.filter((_, i) => i % 3 !== 0).length);
+    await writer.close();
+  });
+
+  it('stores awkward values exactly (quotes, commas, braces, backslashes, NULLs, non-ASCII, empty body)', async () => {
+    const production = `p-${randomUUID()}`;
+    const writer = store.messages.writer();
+    const odd = ['a,b', 'q"uote', '{brace}', 'back\\slash', 'NULL', '', 'é→✓', ' lead', 'x\ny'];
+    const msgs = odd.map((v, i) =>
+      message(production, {
+        controlId: v,
+        patientId: i % 2 ? null : v,
+        messageType: undefined,
+        header: { v, nested: { arr: [v, null, 1] } },
+        raw: i === 5 ? new Uint8Array(0) : new Uint8Array([0, 255, ...enc.encode(v)]),
+        correlationId: v,
+      }),
+    );
+    await Promise.all(msgs.map((m) => writer.received(m)));
+    await Promise.all(
+      msgs.map((m, i) => writer.event({ messageId: m.id, production, item: odd[i], event: 'queued', detail: { note: odd[i] } })),
+    );
+    for (const [i, m] of msgs.entries()) {
+      const got = await store.messages.get(m.id, { includeBody: true });
+      expect(got).toMatchObject({
+        controlId: odd[i],
+        patientId: i % 2 ? null : odd[i],
+        messageType: null,
+        correlationId: odd[i],
+        header: m.header,
+        raw: m.raw,
+        size: m.raw.byteLength,
+      });
+      expect(got?.events[1]).toMatchObject({ item: odd[i], detail: { note: odd[i] } });
+    }
     await writer.close();
   });
 
@@ -381,6 +440,7 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
     expect(n).toBe(23);
     expect(await count(store, 'messages', production)).toBe(5);
     expect(await count(store, 'message_events', production)).toBe(5);
+    expect(await count(store, 'message_status', production)).toBe(5);
     expect(await store.messages.get(elsewhere.id)).toBeDefined();
     expect(await store.messages.purge({ production, olderThan: new Date(cutoff) })).toBe(0);
   });

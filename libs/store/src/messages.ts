@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gte, inArray, isNotNull, lt, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { queryRows, toBytes, toDate, toStr, type StoreDb } from './db.js';
+import { queryRows, toBytes, toDate, toStr, type RunStatement, type StoreDb } from './db.js';
 import { StoreError, toStoreError } from './errors.js';
 import { BatchingMessageWriter } from './message-writer.js';
 import type {
@@ -66,12 +66,24 @@ const bodyText = sql`encode(${messages.raw}, 'escape')`;
 export class MessageStore {
   constructor(
     private readonly db: StoreDb,
+    private readonly run: RunStatement,
     private readonly defaultMaxInFlight = 1,
   ) {}
 
-  /** A new group-commit writer; see {@link BatchingMessageWriter}. */
+  private readonly writers = new Set<MessageWriter>();
+
+  /** A new group-commit writer; see {@link BatchingMessageWriter}. `store.close()` closes it too. */
   writer(opts: WriterOptions = {}): MessageWriter {
-    return new BatchingMessageWriter(this.db, { maxInFlight: this.defaultMaxInFlight, ...opts });
+    const w = new BatchingMessageWriter(this.run, { maxInFlight: this.defaultMaxInFlight, ...opts });
+    this.writers.add(w);
+    return w;
+  }
+
+  /** Flushes and closes every writer (before the store closes its connections). */
+  async closeWriters(): Promise<void> {
+    const all = [...this.writers];
+    this.writers.clear();
+    await Promise.allSettled(all.map((w) => w.close()));
   }
 
   /**

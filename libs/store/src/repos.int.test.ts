@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store, StoreBackend } from './store.js';
+import { toStoreError } from './errors.js';
 import { openTestStore, type TestStore } from './testing.js';
 
 const uniq = (p: string) => `${p}-${randomUUID().slice(0, 8)}`;
@@ -110,7 +111,6 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('repositories on %s', (backe
     await expect(
       store.db.execute(sql`UPDATE config_versions SET spec = '{}'::jsonb WHERE project_id = ${p.id} AND version = 3`),
     ).rejects.toSatisfy((e: unknown) => e instanceof Error);
-    const { toStoreError } = await import('./errors.js');
     const err = await store.db
       .execute(sql`UPDATE config_versions SET comment = 'x' WHERE id = ${v3.id}`)
       .then(() => undefined, (e: unknown) => toStoreError(e));

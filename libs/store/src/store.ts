@@ -13,7 +13,7 @@ import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
-import type { StoreDb } from './db.js';
+import type { RunStatement, StoreDb } from './db.js';
 import { StoreError, toStoreError } from './errors.js';
 import { MessageStore } from './messages.js';
 import { AuditRepo } from './repos/audit.js';
@@ -52,6 +52,7 @@ export interface Store {
   readonly audit: AuditRepo;
   /** Applies pending migrations (see {@link migrateStore}). */
   migrate(): Promise<void>;
+  /** Flushes and closes the message writers, then the database. */
   close(): Promise<void>;
 }
 
@@ -81,7 +82,11 @@ class StoreImpl implements Store {
     private readonly driver: Driver,
   ) {
     this.backend = driver.kind;
-    this.messages = new MessageStore(db, driver.kind === 'postgres' ? 2 : 1);
+    const run: RunStatement =
+      driver.kind === 'postgres'
+        ? async (name, text, values) => void (await driver.pool.query({ name, text, values }))
+        : async (_name, text, values) => void (await driver.client.query(text, values));
+    this.messages = new MessageStore(db, run, driver.kind === 'postgres' ? 2 : 1);
     this.users = new UsersRepo(db);
     this.sessions = new SessionsRepo(db);
     this.workspaces = new WorkspacesRepo(db);
@@ -115,6 +120,7 @@ class StoreImpl implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.messages.closeWriters();
     if (this.driver.kind === 'pglite') await this.driver.client.close();
     else await this.driver.pool.end();
   }
