@@ -90,7 +90,14 @@ describe('hie start: deploy → engine runs → hie send → messages.search wit
 
     // Hot reload: change one item; the others keep running (their restart counters and
     // processed counts carry on; only the changed one is new).
-    const before = (await api.production.status.query({ projectId })) as { running?: { items: { name: string; processed: number }[] } };
+    type Status = { running?: { items: { name: string; processed: number }[] } };
+    let before: Status = {};
+    for (let i = 0; i < 50; i++) {
+      // Node status is reported every second: wait until it shows the message processed.
+      before = (await api.production.status.query({ projectId })) as Status;
+      if (before.running?.items.find((x) => x.name === 'Route')?.processed === 1) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const cur = (await api.projects.get.query({ id: projectId })) as { version: { version: number } };
     const changed = { ...spec, items: spec.items.map((it) => (it.name === 'Lab Files' ? { ...it, settings: { ...it.settings, filename: '{controlId}.hl7' } } : it)) };
     await api.projects.save.mutate({ id: projectId, spec: changed, comment: 'name files by control id', baseVersion: cur.version.version });

@@ -110,9 +110,11 @@ export async function start(): Promise<number> {
     process.once('SIGTERM', () => resolve());
   });
   log.info('shutting down: draining');
-  await new Promise<void>((r) => server.close(() => r()));
-  server.closeAllConnections();
+  // End live (SSE) streams first, or they would hold the HTTP server open.
   await manager.close();
+  const closed = new Promise<void>((r) => server.close(() => r()));
+  server.closeAllConnections();
+  await closed;
   await node.stop();
   for (const w of writers) await w.close();
   await coordinator.close();

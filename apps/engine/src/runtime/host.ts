@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { itemSchema } from '@hie/config';
 import type { Bus, ReplyFn } from '@hie/bus';
+import type { ReportedItemStatus } from '@hie/cluster';
 import type { MessageEnvelope } from '@hie/envelope';
 import { type ItemQueue } from '@hie/queues';
 import { CircuitBreaker, TokenBucketRateLimiter, backoffDelay, createRestartPolicy } from '@hie/resilience';
@@ -23,26 +24,10 @@ export interface QueueEntry {
 
 export type HostState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
-/** Live figures of one item. */
-export interface ItemStatus {
-  name: string;
-  type: string;
-  kind: string;
+/** Live figures of one item: the shape nodes report through the Coordinator, with exact states. */
+export interface ItemStatus extends ReportedItemStatus {
   state: HostState;
-  enabled: boolean;
-  queueDepth: number;
-  inFlight: number;
-  processed: number;
-  errors: number;
-  discarded: number;
-  restarts: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
-  throughputPerSec: number;
   breaker: 'closed' | 'open' | 'half_open' | 'disabled';
-  lastError?: { code: string; message: string; at: number };
-  /** Item-specific live details (listener port, connections…). */
-  details?: Record<string, unknown>;
 }
 
 /** What a host needs from the engine. */

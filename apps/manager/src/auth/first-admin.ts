@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import type { Store } from '@hie/store';
+import { hashPassword } from './password.js';
+
+/** What {@link ensureFirstAdmin} did. */
+export interface FirstAdminResult {
+  /** True when this call created the admin user. */
+  created: boolean;
+  username: string;
+  /**
+   * The random one-time password, when no password was given and the user was created. The caller
+   * prints it once; it is stored only as a bcrypt hash and never logged.
+   */
+  generatedPassword?: string;
+}
+
+/**
+ * Creates the global admin `admin` when the store has no users yet, with `password` (e.g.
+ * `HIE_ADMIN_PASSWORD`) or a random one returned to the caller. Does nothing when any user
+ * exists (an existing admin's password is never reset from here).
+ */
+export async function ensureFirstAdmin(store: Store, password?: string): Promise<FirstAdminResult> {
+  const username = 'admin';
+  if ((await store.users.count()) > 0) return { created: false, username };
+  const generated = password ? undefined : randomBytes(15).toString('base64url');
+  const passwordHash = await hashPassword(password ?? generated!);
+  try {
+    const user = await store.users.create({ username, passwordHash, displayName: 'Administrator', isAdmin: true });
+    await store.audit.append({
+      actorName: 'system',
+      action: 'user.create',
+      entityType: 'user',
+      entityId: user.id,
+      after: { username, isAdmin: true, firstAdmin: true },
+    });
+  } catch (e) {
+    // Another manager process created it first.
+    if (typeof e === 'object' && e !== null && Reflect.get(e, 'code') === 'store.conflict') return { created: false, username };
+    throw e;
+  }
+  return generated ? { created: true, username, generatedPassword: generated } : { created: true, username };
+}

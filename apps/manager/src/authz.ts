@@ -1,0 +1,73 @@
+/**
+ * Who may do what. Roles are per workspace: `viewer` reads, `analyst` also edits and deploys,
+ * `admin` also manages the workspace and its members. A global admin (`users.is_admin`) is admin
+ * in every workspace and manages users. A workspace (or project) the caller is not a member of
+ * answers NOT_FOUND, the same as one that does not exist, so ids do not leak.
+ */
+import { TRPCError } from '@trpc/server';
+import type { MembershipRole, Project, Workspace } from '@hie/store';
+import type { AuthedCtx, Ctx } from './trpc.js';
+
+export type Role = MembershipRole;
+
+const rank: Record<Role, number> = { viewer: 1, analyst: 2, admin: 3 };
+
+/** True when `role` is at least `min`. */
+export function atLeast(role: Role, min: Role): boolean {
+  return rank[role] >= rank[min];
+}
+
+/** The cache key of a membership. */
+export function roleKey(userId: string, workspaceId: string): string {
+  return `${userId}:${workspaceId}`;
+}
+
+/** The caller's role in a workspace (admin for a global admin), or undefined when none. */
+export async function roleIn(ctx: AuthedCtx, workspaceId: string): Promise<Role | undefined> {
+  if (ctx.user.isAdmin) return 'admin';
+  const key = roleKey(ctx.user.id, workspaceId);
+  const role = await ctx.caches.roles.getOrLoad(key, async () => (await ctx.store.memberships.get(ctx.user.id, workspaceId))?.role ?? 'none');
+  return role === 'none' ? undefined : role;
+}
+
+function forbidden(min: Role, role: Role): TRPCError {
+  return new TRPCError({ code: 'FORBIDDEN', message: `this needs the ${min} role in the workspace (you are ${role})` });
+}
+
+/**
+ * The caller's role in the workspace, at least `min`.
+ * @throws NOT_FOUND when the workspace does not exist or the caller is not a member;
+ *   FORBIDDEN when the role is lower than `min`.
+ */
+export async function requireRole(ctx: AuthedCtx, workspaceId: string, min: Role): Promise<Role> {
+  const role = await roleIn(ctx, workspaceId);
+  // A membership implies the workspace exists (cascade); a global admin's call must check.
+  const exists = role !== undefined && (!ctx.user.isAdmin || (await ctx.store.workspaces.get(workspaceId)) !== undefined);
+  if (!role || !exists) throw new TRPCError({ code: 'NOT_FOUND', message: 'workspace not found' });
+  if (!atLeast(role, min)) throw forbidden(min, role);
+  return role;
+}
+
+/** The workspace, NOT_FOUND when it is gone. */
+export async function getWorkspace(ctx: Ctx, workspaceId: string): Promise<Workspace> {
+  const workspace = await ctx.store.workspaces.get(workspaceId);
+  if (!workspace) throw new TRPCError({ code: 'NOT_FOUND', message: 'workspace not found' });
+  return workspace;
+}
+
+/**
+ * The project and the caller's role in its workspace, at least `min`.
+ * @throws NOT_FOUND (no such project, or not a member), FORBIDDEN (role too low).
+ */
+export async function requireProject(ctx: AuthedCtx, projectId: string, min: Role): Promise<{ project: Project; role: Role }> {
+  const project = await ctx.store.projects.get(projectId);
+  const role = project ? await roleIn(ctx, project.workspaceId) : undefined;
+  if (!project || !role) throw new TRPCError({ code: 'NOT_FOUND', message: 'project not found' });
+  if (!atLeast(role, min)) throw forbidden(min, role);
+  return { project, role };
+}
+
+/** @throws FORBIDDEN unless the caller is a global admin. */
+export function requireGlobalAdmin(ctx: Ctx): void {
+  if (!ctx.user?.isAdmin) throw new TRPCError({ code: 'FORBIDDEN', message: 'only an administrator may do this' });
+}

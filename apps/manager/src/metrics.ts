@@ -1,0 +1,107 @@
+/**
+ * Prometheus metrics at `/metrics`: Node's default metrics plus per-item figures derived from
+ * the latest status every fresh engine node reported. `registry` is exported so the process that
+ * hosts the manager can register its own metrics beside them.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { Coordinator } from '@hie/cluster';
+import { freshNodes, mergeItems, type ItemStatus } from './status.js';
+
+/** The manager's metrics registry. */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+/** Coordinators whose node status feeds the item metrics (one per manager server). */
+const sources = new Set<Coordinator>();
+
+/** Starts feeding the item metrics from a coordinator; returns the function that stops it. */
+export function addStatusSource(coordinator: Coordinator): () => void {
+  sources.add(coordinator);
+  return () => sources.delete(coordinator);
+}
+
+interface Snapshot {
+  nodes: number;
+  items: { production: string; item: string; status: ItemStatus }[];
+}
+
+/** One read of the status for all item metrics of a scrape (they are collected in turn). */
+let pending: { at: number; snapshot: Promise<Snapshot> } | undefined;
+
+function snapshot(): Promise<Snapshot> {
+  const now = Date.now();
+  if (pending && now - pending.at < 250) return pending.snapshot;
+  const run = async (): Promise<Snapshot> => {
+    const byProduction = new Map<string, ItemStatus[][]>();
+    let nodes = 0;
+    for (const c of sources) {
+      const fresh = freshNodes(await c.listStatus(), now);
+      nodes += fresh.length;
+      for (const n of fresh) {
+        for (const p of n.productions) {
+          const lists = byProduction.get(p.production) ?? [];
+          lists.push(p.items);
+          byProduction.set(p.production, lists);
+        }
+      }
+    }
+    const items: Snapshot['items'] = [];
+    for (const [production, lists] of byProduction) {
+      for (const status of mergeItems(lists)) items.push({ production, item: status.name, status });
+    }
+    return { nodes, items };
+  };
+  pending = { at: now, snapshot: run() };
+  return pending.snapshot;
+}
+
+const labelNames = ['production', 'item'] as const;
+
+/** A counter whose value is the nodes' cumulative count (reset and set on every scrape). */
+function itemCounter(name: string, help: string, pick: (s: ItemStatus) => number): void {
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    async collect() {
+      const snap = await snapshot();
+      this.reset();
+      for (const { production, item, status } of snap.items) this.inc({ production, item }, pick(status));
+    },
+  });
+}
+
+function itemGauge(name: string, help: string, pick: (s: ItemStatus) => number): void {
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    async collect() {
+      const snap = await snapshot();
+      this.reset();
+      for (const { production, item, status } of snap.items) this.set({ production, item }, pick(status));
+    },
+  });
+}
+
+itemCounter('hie_item_processed_total', 'Messages an item has processed (as reported by the engine nodes).', (s) => s.processed);
+itemCounter('hie_item_errors_total', 'Messages that failed at an item.', (s) => s.errors);
+itemCounter('hie_item_discarded_total', 'Messages an item discarded (overflow, routing).', (s) => s.discarded);
+itemCounter('hie_item_restarts_total', 'Times an item was restarted by its supervisor.', (s) => s.restarts);
+itemGauge('hie_item_queue_depth', 'Messages waiting in an item queue.', (s) => s.queueDepth);
+itemGauge('hie_item_in_flight', 'Messages an item is processing now.', (s) => s.inFlight);
+itemGauge('hie_item_latency_p50_ms', 'Median processing latency of an item, in milliseconds.', (s) => s.latencyP50Ms);
+itemGauge('hie_item_latency_p99_ms', '99th percentile processing latency of an item, in milliseconds.', (s) => s.latencyP99Ms);
+itemGauge('hie_item_throughput_per_second', 'Messages per second an item processes (recent rate).', (s) => s.throughputPerSec);
+itemGauge('hie_item_up', '1 when the item is running, else 0.', (s) => (s.state === 'running' ? 1 : 0));
+
+new Gauge({
+  name: 'hie_engine_nodes',
+  help: 'Engine nodes that reported within the last 10 seconds.',
+  registers: [registry],
+  async collect() {
+    this.set((await snapshot()).nodes);
+  },
+});

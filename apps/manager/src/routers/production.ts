@@ -1,0 +1,121 @@
+import { TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { toTrpcCode } from '@hie/config';
+import { audit } from '../audit.js';
+import { requireProject } from '../authz.js';
+import { writeDesired } from '../deploy.js';
+import { checkSpec, getVersion } from '../spec.js';
+import { runningOf, type ItemStatus } from '../status.js';
+import { authedProcedure, router, type AuthedCtx } from '../trpc.js';
+import { deploymentView } from '../views.js';
+import type { Project, DesiredState as State } from '@hie/store';
+
+const projectId = z.string().min(1);
+
+async function setState(ctx: AuthedCtx, project: Project, version: number, state: State, action: string) {
+  // Re-check the version with today's item types: the engine will refuse what is invalid anyway.
+  await checkSpec(ctx, (await getVersion(ctx, project, version)).spec);
+  const before = await ctx.store.deployments.get(project.id);
+  await writeDesired(ctx, project, version, state, ctx.user.id);
+  ctx.caches.deployments.clear();
+  await audit(ctx, {
+    action,
+    entityType: 'deployment',
+    entityId: project.id,
+    workspaceId: project.workspaceId,
+    before: before ? { version: before.version, state: before.desiredState } : null,
+    after: { version, state },
+  });
+  return { version, state };
+}
+
+async function itemCommand(ctx: AuthedCtx, input: { projectId: string; item: string }, kind: 'item.start' | 'item.stop' | 'item.restart') {
+  const { project } = await requireProject(ctx, input.projectId, 'analyst');
+  const result = await ctx.coordinator.sendCommand({ kind, projectId: project.id, item: input.item });
+  await audit(ctx, {
+    action: kind,
+    entityType: 'item',
+    entityId: `${project.id}:${input.item}`,
+    workspaceId: project.workspaceId,
+    after: { item: input.item, ok: result.ok, ...(result.error ? { error: result.error } : {}) },
+  });
+  if (!result.ok) {
+    const code = result.error?.code ?? 'engine.unexpected';
+    throw new TRPCError({ code: toTrpcCode(code), message: result.error?.message ?? `${kind} failed` });
+  }
+  return { ok: true as const, nodeId: result.nodeId };
+}
+
+const itemInput = z.object({ projectId, item: z.string().min(1) });
+
+export const productionRouter = router({
+  /** Desired state running at `version` (default: the current version). */
+  deploy: authedProcedure.input(z.object({ projectId, version: z.int().min(1).optional() })).mutation(async ({ ctx, input }) => {
+    const { project } = await requireProject(ctx, input.projectId, 'analyst');
+    return setState(ctx, project, input.version ?? project.currentVersion, 'running', 'deployment.deploy');
+  }),
+
+  /** Desired state running at the deployed version (the current one if never deployed). */
+  start: authedProcedure.input(z.object({ projectId })).mutation(async ({ ctx, input }) => {
+    const { project } = await requireProject(ctx, input.projectId, 'analyst');
+    const dep = await ctx.store.deployments.get(project.id);
+    return setState(ctx, project, dep?.version ?? project.currentVersion, 'running', 'deployment.start');
+  }),
+
+  /** Desired state stopped (the engine drains and stops every item). */
+  stop: authedProcedure.input(z.object({ projectId })).mutation(async ({ ctx, input }) => {
+    const { project } = await requireProject(ctx, input.projectId, 'analyst');
+    const dep = await ctx.store.deployments.get(project.id);
+    if (!dep) throw new TRPCError({ code: 'NOT_FOUND', message: 'the project has never been deployed' });
+    return setState(ctx, project, dep.version, 'stopped', 'deployment.stop');
+  }),
+
+  /** Deploys the current version, running; the engine hot-reloads only the changed items. */
+  reload: authedProcedure.input(z.object({ projectId })).mutation(async ({ ctx, input }) => {
+    const { project } = await requireProject(ctx, input.projectId, 'analyst');
+    return setState(ctx, project, project.currentVersion, 'running', 'deployment.reload');
+  }),
+
+  /** What should run (desired) and what the engine nodes report (running). */
+  status: authedProcedure.input(z.object({ projectId })).query(async ({ ctx, input }) => {
+    const { project } = await requireProject(ctx, input.projectId, 'viewer');
+    const [dep, nodes] = await Promise.all([ctx.store.deployments.get(project.id), ctx.coordinator.listStatus()]);
+    const running = runningOf(nodes, project.id);
+    return {
+      ...(dep ? { desired: deploymentView(dep) } : {}),
+      ...(running ? { running } : {}),
+    };
+  }),
+
+  itemStart: authedProcedure.input(itemInput).mutation(({ ctx, input }) => itemCommand(ctx, input, 'item.start')),
+  itemStop: authedProcedure.input(itemInput).mutation(({ ctx, input }) => itemCommand(ctx, input, 'item.stop')),
+  itemRestart: authedProcedure.input(itemInput).mutation(({ ctx, input }) => itemCommand(ctx, input, 'item.restart')),
+
+  /** Server-sent events: the project's item figures every second (`at`: epoch ms). */
+  live: authedProcedure.input(z.object({ projectId, intervalMs: z.int().min(200).max(60_000).optional() })).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }) {
+    const { project } = await requireProject(ctx, input.projectId, 'viewer');
+    const every = input.intervalMs ?? 1000;
+    while (!signal?.aborted) {
+      const running = runningOf(await ctx.coordinator.listStatus(), project.id);
+      const items: ItemStatus[] = running?.items ?? [];
+      yield { at: Date.now(), state: running?.state, stale: running?.stale ?? true, items };
+      await sleep(every, signal);
+    }
+  }),
+});
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

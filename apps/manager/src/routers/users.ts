@@ -1,0 +1,88 @@
+import { TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { audit } from '../audit.js';
+import { requireGlobalAdmin } from '../authz.js';
+import { hashPassword } from '../auth/password.js';
+import { authedProcedure, router } from '../trpc.js';
+import { userView } from '../views.js';
+
+const username = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9._@-]+$/, { message: 'may contain only letters, digits, ".", "_", "@" and "-"' });
+const password = z.string().min(8, { message: 'must be at least 8 characters' }).max(1000);
+
+/** Users: global admins only. */
+export const usersRouter = router({
+  list: authedProcedure.query(async ({ ctx }) => {
+    requireGlobalAdmin(ctx);
+    return (await ctx.store.users.list()).map(userView);
+  }),
+
+  create: authedProcedure
+    .input(
+      z.object({
+        username,
+        password,
+        displayName: z.string().max(200).optional(),
+        isAdmin: z.boolean().optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      requireGlobalAdmin(ctx);
+      if (await ctx.store.users.getByUsername(input.username)) {
+        throw new TRPCError({ code: 'CONFLICT', message: `user "${input.username}" already exists` });
+      }
+      const user = await ctx.store.users.create({
+        username: input.username,
+        passwordHash: await hashPassword(input.password),
+        displayName: input.displayName ?? input.username,
+        isAdmin: input.isAdmin ?? false,
+      });
+      const view = userView(user);
+      await audit(ctx, { action: 'user.create', entityType: 'user', entityId: user.id, after: view });
+      return view;
+    }),
+
+  /** Changing the password or disabling a user ends that user's sessions. */
+  update: authedProcedure
+    .input(
+      z.object({
+        id: z.string().min(1),
+        displayName: z.string().max(200).optional(),
+        password: password.optional(),
+        isAdmin: z.boolean().optional(),
+        disabled: z.boolean().optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      requireGlobalAdmin(ctx);
+      const before = await ctx.store.users.get(input.id);
+      if (!before) throw new TRPCError({ code: 'NOT_FOUND', message: 'user not found' });
+      if (input.id === ctx.user.id && (input.isAdmin === false || input.disabled === true)) {
+        throw new TRPCError({ code: 'BAD_REQUEST', message: 'you cannot remove your own administrator rights or disable yourself' });
+      }
+      const user = await ctx.store.users.update(input.id, {
+        ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
+        ...(input.password !== undefined ? { passwordHash: await hashPassword(input.password) } : {}),
+        ...(input.isAdmin !== undefined ? { isAdmin: input.isAdmin } : {}),
+        ...(input.disabled !== undefined ? { disabled: input.disabled } : {}),
+      });
+      if (input.disabled === true || (input.password !== undefined && input.id !== ctx.user.id)) {
+        await ctx.store.sessions.deleteForUser(input.id);
+      }
+      // Cached sessions carry the user's name and admin flag: drop them all (a rare call).
+      ctx.caches.sessions.clear();
+      ctx.caches.usernames.delete(input.id);
+      const after = userView(user);
+      await audit(ctx, {
+        action: 'user.update',
+        entityType: 'user',
+        entityId: user.id,
+        before: userView(before),
+        after: { ...after, ...(input.password !== undefined ? { passwordChanged: true } : {}) },
+      });
+      return after;
+    }),
+});

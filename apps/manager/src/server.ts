@@ -1,0 +1,142 @@
+/**
+ * The manager's HTTP surface as a node:http request handler: `/api/trpc/*` (tRPC, batching and
+ * SSE subscriptions), `/healthz`, `/readyz`, `/metrics`. Whatever else is asked is left to the
+ * caller (the portal, `hie start`'s own routes): `handle` answers false.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
+import type { Logger } from 'pino';
+import type { Coordinator } from '@hie/cluster';
+import type { Store } from '@hie/store';
+import type { LoginRateLimiter } from './auth/rate-limit.js';
+import { addStatusSource, registry } from './metrics.js';
+import { appRouter } from './router.js';
+import { freshNodes } from './status.js';
+import { createContextFactory, createServices, type ManagerServices } from './trpc.js';
+
+export const TRPC_PREFIX = '/api/trpc/';
+
+export interface ManagerServerOptions {
+  store: Store;
+  coordinator: Coordinator;
+  log: Logger;
+  /** Tried for every request the manager does not serve; answers whether it handled it. */
+  portalHandler?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+  /** @defaultValue 12 */
+  sessionTtlHours?: number;
+  /** `Secure` session cookie (serve over HTTPS). @defaultValue false */
+  secureCookies?: boolean;
+  /** Trust `X-Forwarded-For` for the source address. @defaultValue false */
+  trustProxy?: boolean;
+  /** Largest request body accepted, in bytes. @defaultValue 10 MiB */
+  maxBodySize?: number;
+  limiter?: LoginRateLimiter;
+}
+
+export interface ManagerServer {
+  /** Serves the request if it is the manager's; resolves true when it did. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** Ends open SSE streams and stops feeding metrics. The store and coordinator stay open. */
+  close(): Promise<void>;
+  readonly services: ManagerServices;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
+  const services = createServices({
+    store: opts.store,
+    coordinator: opts.coordinator,
+    log: opts.log,
+    sessionTtlHours: opts.sessionTtlHours,
+    secureCookies: opts.secureCookies,
+    limiter: opts.limiter,
+  });
+  const createContext = createContextFactory(services, { trustProxy: opts.trustProxy });
+  const stopMetrics = addStatusSource(opts.coordinator);
+  const open = new Set<ServerResponse>();
+  const log = opts.log;
+  // Expired sessions are useless rows: sweep them hourly (any manager process may; it is idempotent).
+  const sweep = setInterval(() => {
+    opts.store.sessions.deleteExpired().catch((e: unknown) => log.warn({ err: e }, 'could not delete expired sessions'));
+  }, 3_600_000);
+  sweep.unref();
+
+  async function readiness(): Promise<{ ok: true } | { ok: false; reason: string }> {
+    try {
+      await opts.store.users.count();
+    } catch (e) {
+      log.warn({ err: e }, 'readiness: store unreachable');
+      return { ok: false, reason: 'store unreachable' };
+    }
+    if (freshNodes(await opts.coordinator.listStatus()).length === 0) {
+      return { ok: false, reason: 'no engine node reported in the last 10 s' };
+    }
+    return { ok: true };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q >= 0 ? url.slice(0, q) : url;
+
+    if (pathname.startsWith(TRPC_PREFIX)) {
+      open.add(res);
+      res.once('close', () => open.delete(res));
+      await nodeHTTPRequestHandler({
+        router: appRouter,
+        req,
+        res,
+        path: decodeURIComponent(pathname.slice(TRPC_PREFIX.length)),
+        maxBodySize: opts.maxBodySize ?? 10 * 1024 * 1024,
+        createContext: ({ req: r, res: s }) => createContext(r, s),
+        onError({ error, path }) {
+          // Inputs are never logged: they may hold passwords or message bodies.
+          if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error.cause ?? error, path }, 'API call failed');
+        },
+      });
+      return true;
+    }
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      switch (pathname) {
+        case '/healthz':
+          sendJson(res, 200, { ok: true });
+          return true;
+        case '/readyz': {
+          const r = await readiness();
+          sendJson(res, r.ok ? 200 : 503, r);
+          return true;
+        }
+        case '/metrics': {
+          try {
+            const text = await registry.metrics();
+            res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+            res.end(text);
+          } catch (e) {
+            log.error({ err: e }, 'metrics collection failed');
+            sendJson(res, 500, { ok: false, reason: 'metrics collection failed' });
+          }
+          return true;
+        }
+      }
+    }
+    return opts.portalHandler ? await opts.portalHandler(req, res) : false;
+  }
+
+  return {
+    handle,
+    services,
+    async close() {
+      clearInterval(sweep);
+      stopMetrics();
+      for (const res of open) {
+        const type = res.getHeader('content-type');
+        if (typeof type === 'string' && type.startsWith('text/event-stream')) res.destroy();
+      }
+    },
+  };
+}

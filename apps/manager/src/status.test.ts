@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import type { NodeStatus } from '@hie/cluster';
+import { runningOf } from './status.js';
+import { itemStatus } from './testing/fixtures.js';
+
+const node = (nodeId: string, heartbeatAt: number, processed: number, state: 'running' | 'failed' = 'running'): NodeStatus => ({
+  nodeId,
+  startedAt: 0,
+  heartbeatAt,
+  productions: [{ projectId: 'p', production: 'prod', version: 3, state, items: [itemStatus('A', { processed, latencyP99Ms: processed })] }],
+  itemTypes: [],
+});
+
+describe('runningOf', () => {
+  const now = 1_000_000;
+  it('adds up fresh nodes, ignores stale ones', () => {
+    const r = runningOf([node('a', now - 1000, 5), node('b', now - 2000, 7), node('old', now - 60_000, 100)], 'p', now)!;
+    expect(r.items[0]).toMatchObject({ processed: 12, latencyP99Ms: 7 });
+    expect(r.nodes).toEqual(['a', 'b']);
+    expect(r.stale).toBe(false);
+  });
+
+  it('falls back to the latest stale report, flagged', () => {
+    const r = runningOf([node('old', now - 60_000, 100, 'failed')], 'p', now)!;
+    expect(r).toMatchObject({ stale: true, state: 'failed', nodes: ['old'] });
+    expect(runningOf([node('a', now, 1)], 'other', now)).toBeUndefined();
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * What the engine nodes say is running, merged per project. In a cluster one project's items may
+ * run on several nodes: their figures are added up (latencies: the worst node's).
+ */
+import type { NodeStatus, ReportedItemStatus, ReportedProduction } from '@hie/cluster';
+
+/** A node that has not reported within this long is stale. */
+export const FRESH_MS = 10_000;
+
+export type ItemStatus = ReportedItemStatus;
+
+export interface RunningView {
+  version: number;
+  state: ReportedProduction['state'];
+  error?: ReportedProduction['error'];
+  items: ItemStatus[];
+  /** The nodes reporting this project. */
+  nodes: string[];
+  /** Latest report, epoch ms. */
+  heartbeatAt: number;
+  /** True when no node reported within {@link FRESH_MS}: the figures are old. */
+  stale: boolean;
+}
+
+/** Nodes that reported within {@link FRESH_MS} of `now`. */
+export function freshNodes(nodes: NodeStatus[], now = Date.now()): NodeStatus[] {
+  return nodes.filter((n) => now - n.heartbeatAt <= FRESH_MS);
+}
+
+/** Adds item figures reported by several nodes for the same item. */
+export function mergeItems(lists: ItemStatus[][]): ItemStatus[] {
+  const byName = new Map<string, ItemStatus>();
+  for (const list of lists) {
+    for (const it of list) {
+      const prev = byName.get(it.name);
+      if (!prev) {
+        byName.set(it.name, { ...it });
+        continue;
+      }
+      prev.queueDepth += it.queueDepth;
+      prev.inFlight += it.inFlight;
+      prev.processed += it.processed;
+      prev.errors += it.errors;
+      prev.discarded += it.discarded;
+      prev.restarts += it.restarts;
+      prev.throughputPerSec += it.throughputPerSec;
+      prev.latencyP50Ms = Math.max(prev.latencyP50Ms, it.latencyP50Ms);
+      prev.latencyP99Ms = Math.max(prev.latencyP99Ms, it.latencyP99Ms);
+      if (it.lastError && (!prev.lastError || it.lastError.at > prev.lastError.at)) prev.lastError = it.lastError;
+      if (it.state === 'running') prev.state = 'running';
+      if (it.breaker !== 'closed') prev.breaker = it.breaker;
+    }
+  }
+  return [...byName.values()];
+}
+
+/** The running state of one project across the nodes, or undefined when no node reports it. */
+export function runningOf(nodes: NodeStatus[], projectId: string, now = Date.now()): RunningView | undefined {
+  const reporting = nodes
+    .map((n) => ({ node: n, prod: n.productions.find((p) => p.projectId === projectId) }))
+    .filter((x): x is { node: NodeStatus; prod: ReportedProduction } => x.prod !== undefined)
+    .sort((a, b) => b.node.heartbeatAt - a.node.heartbeatAt);
+  if (reporting.length === 0) return undefined;
+  const fresh = reporting.filter((r) => now - r.node.heartbeatAt <= FRESH_MS);
+  const used = fresh.length > 0 ? fresh : [reporting[0]];
+  const latest = used[0];
+  const error = used.find((r) => r.prod.error)?.prod.error;
+  return {
+    version: latest.prod.version,
+    state: latest.prod.state,
+    ...(error ? { error } : {}),
+    items: mergeItems(used.map((r) => r.prod.items)),
+    nodes: used.map((r) => r.node.nodeId),
+    heartbeatAt: latest.node.heartbeatAt,
+    stale: fresh.length === 0,
+  };
+}

@@ -1,0 +1,239 @@
+/**
+ * tRPC set-up: the request context, the error formatter (typed codes, `data.problems` for config
+ * problems, never a stack), and the base procedures every router builds on.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Coordinator } from '@hie/cluster';
+import { formatProblems, problemsFromZodIssues, toTrpcCode, type ConfigProblem } from '@hie/config';
+import type { ConfigVersion, Deployment, MembershipRole, Store } from '@hie/store';
+import { LoginRateLimiter } from './auth/rate-limit.js';
+import { hashSessionToken, readCookie, SESSION_COOKIE, sessionCookie } from './auth/session.js';
+import { TtlCache } from './cache.js';
+import { KeyedMutex } from './lock.js';
+
+/** The signed-in user, as procedures see it. */
+export interface SessionUser {
+  id: string;
+  username: string;
+  displayName: string;
+  isAdmin: boolean;
+}
+
+/** Long-lived things every request shares. */
+export interface ManagerServices {
+  store: Store;
+  coordinator: Coordinator;
+  log: Logger;
+  limiter: LoginRateLimiter;
+  /** Serialises config saves per project. */
+  locks: KeyedMutex;
+  /** Session lifetime (sliding). */
+  sessionTtlMs: number;
+  /** Add `Secure` to the session cookie (behind HTTPS). */
+  secureCookies: boolean;
+  /** Per-request look-ups, kept a few seconds (see {@link TtlCache}). */
+  caches: {
+    /** Session id → the session's user and expiry. */
+    sessions: TtlCache<{ user: SessionUser; expiresAt: number }>;
+    /** `userId:workspaceId` → role (`none` when not a member). */
+    roles: TtlCache<MembershipRole | 'none'>;
+    /** User id → username (display only). */
+    usernames: TtlCache<string>;
+    /** `projectId:version` → config version: immutable rows, safe to keep. */
+    versions: TtlCache<ConfigVersion>;
+    /**
+     * Every deployment by project, for the project views only (2 s; dropped when this process
+     * deploys). Decisions (delete refused while running, start, stop) read the store.
+     */
+    deployments: TtlCache<Map<string, Deployment>>;
+  };
+}
+
+/** Options of {@link createServices}. */
+export interface ServicesOptions {
+  store: Store;
+  coordinator: Coordinator;
+  log: Logger;
+  /** @defaultValue 12 */
+  sessionTtlHours?: number;
+  /** @defaultValue false */
+  secureCookies?: boolean;
+  limiter?: LoginRateLimiter;
+  /**
+   * How long a session's user and a membership's role may be served from memory. Changes made
+   * through this process apply at once; other manager processes see them after this long.
+   * @defaultValue 5000 (0 disables)
+   */
+  authCacheMs?: number;
+}
+
+export function createServices(opts: ServicesOptions): ManagerServices {
+  return {
+    store: opts.store,
+    coordinator: opts.coordinator,
+    log: opts.log,
+    limiter: opts.limiter ?? new LoginRateLimiter(),
+    locks: new KeyedMutex(),
+    sessionTtlMs: (opts.sessionTtlHours ?? 12) * 3_600_000,
+    secureCookies: opts.secureCookies ?? false,
+    caches: {
+      sessions: new TtlCache(opts.authCacheMs ?? 5000),
+      roles: new TtlCache(opts.authCacheMs ?? 5000),
+      usernames: new TtlCache(60_000),
+      versions: new TtlCache(3_600_000, 500),
+      deployments: new TtlCache(2000, 1),
+    },
+  };
+}
+
+/** The context of one request. */
+export interface Ctx extends ManagerServices {
+  user: SessionUser | null;
+  /** The stored session id (hash of the token), when signed in. */
+  sessionId: string | null;
+  /** The caller's address (audit, login rate limit). */
+  sourceAddress: string | null;
+  /** Adds a `Set-Cookie` header to the response. */
+  setCookie(value: string): void;
+}
+
+/** A context for `createCaller` (tests, scripts): no HTTP, the given user. */
+export function callerContext(services: ManagerServices, user: SessionUser | null, sourceAddress = '127.0.0.1'): Ctx {
+  return { ...services, user, sessionId: null, sourceAddress, setCookie: () => undefined };
+}
+
+/** Options of {@link createContextFactory}. */
+export interface ContextOptions {
+  /** Take the source address from `X-Forwarded-For` (only behind a trusted proxy). @defaultValue false */
+  trustProxy?: boolean;
+}
+
+/** Builds the context of an HTTP request: the session from the `hie_session` cookie. */
+export function createContextFactory(services: ManagerServices, opts: ContextOptions = {}) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<Ctx> => {
+    const sourceAddress = sourceAddressOf(req, opts.trustProxy ?? false);
+    const setCookie = (value: string) => {
+      res.appendHeader('Set-Cookie', value);
+    };
+    const token = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (!token) return { ...services, user: null, sessionId: null, sourceAddress, setCookie };
+    const sessionId = hashSessionToken(token);
+    const now = Date.now();
+    let session = services.caches.sessions.get(sessionId);
+    if (!session || session.expiresAt <= now) {
+      const found = await services.store.sessions.getValid(sessionId);
+      if (!found) {
+        services.caches.sessions.delete(sessionId);
+        return { ...services, user: null, sessionId: null, sourceAddress, setCookie };
+      }
+      const { id, username, displayName, isAdmin } = found.user;
+      session = { user: { id, username, displayName, isAdmin }, expiresAt: found.session.expiresAt.getTime() };
+      services.caches.sessions.set(sessionId, session);
+    }
+    // Sliding expiry: push it out once less than half the lifetime is left (one write per half-life).
+    if (session.expiresAt - now < services.sessionTtlMs / 2) {
+      const expiresAt = now + services.sessionTtlMs;
+      await services.store.sessions.touch(sessionId, new Date(expiresAt));
+      session = { ...session, expiresAt };
+      services.caches.sessions.set(sessionId, session);
+      // The browser's cookie must outlive the session too.
+      setCookie(sessionCookie(token, services.sessionTtlMs / 1000, services.secureCookies));
+    }
+    return { ...services, user: session.user, sessionId, sourceAddress, setCookie };
+  };
+}
+
+function sourceAddressOf(req: IncomingMessage, trustProxy: boolean): string | null {
+  if (trustProxy) {
+    const fwd = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return req.socket.remoteAddress ?? null;
+}
+
+// ── errors ───────────────────────────────────────────────────────────────────────────────────
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+/** The config problems an error carries: zod input issues, or `config.invalid` details. */
+function problemsOf(error: TRPCError): ConfigProblem[] | undefined {
+  const cause = error.cause;
+  if (cause instanceof z.ZodError) return problemsFromZodIssues(cause.issues);
+  if (isRecord(cause) && isRecord(cause['details'])) {
+    const problems = cause['details']['problems'];
+    if (Array.isArray(problems)) return problems.filter(isProblem);
+  }
+  return undefined;
+}
+
+function isProblem(v: unknown): v is ConfigProblem {
+  return isRecord(v) && Array.isArray(v['path']) && typeof v['pathText'] === 'string' && typeof v['message'] === 'string';
+}
+
+/** The stable HIE error code (`config.invalid`, `store.conflict`…) behind an error, if any. */
+function hieCodeOf(error: TRPCError): string | undefined {
+  const cause = error.cause;
+  if (isRecord(cause) && typeof cause['code'] === 'string' && !(cause instanceof z.ZodError)) return cause['code'];
+  return undefined;
+}
+
+const t = initTRPC.context<Ctx>().create({
+  // Never a stack trace, whatever NODE_ENV says.
+  isDev: false,
+  errorFormatter({ shape, error }) {
+    const problems = problemsOf(error);
+    const hieCode = hieCodeOf(error);
+    const { stack: _stack, ...data } = shape.data;
+    const message = problems && error.cause instanceof z.ZodError ? `invalid input:\n${formatProblems(problems)}` : shape.message;
+    return {
+      ...shape,
+      message,
+      data: { ...data, ...(hieCode ? { hieCode } : {}), ...(problems ? { problems } : {}) },
+    };
+  },
+  sse: {
+    ping: { enabled: true, intervalMs: 10_000 },
+    client: { reconnectAfterInactivityMs: 30_000 },
+  },
+});
+
+/**
+ * Maps errors thrown by our code and libs (`HieError`, `StoreError`, `ClusterError`: anything
+ * with a stable `code`) to tRPC codes through THE one mapping (`toTrpcCode` in @hie/config).
+ * Unexpected errors keep `INTERNAL_SERVER_ERROR` and lose their message (it may hold SQL or
+ * paths); the server logs them.
+ */
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (result.ok) return result;
+  const error = result.error;
+  const cause = error.cause;
+  if (error.code !== 'INTERNAL_SERVER_ERROR' || !isRecord(cause) || cause instanceof TRPCError) return result;
+  const code = typeof cause['code'] === 'string' ? cause['code'] : undefined;
+  const kind = cause['kind'];
+  if (!code || kind === 'unexpected' || code === 'store.query') {
+    throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'internal error', cause });
+  }
+  const message = typeof cause['message'] === 'string' ? cause['message'] : error.message;
+  throw new TRPCError({ code: toTrpcCode(cause), message, cause });
+});
+
+const requireUser = t.middleware(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'sign in first' });
+  return next({ ctx: { user: ctx.user } });
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+/** No session needed (`auth.login`, `health`). */
+export const publicProcedure = t.procedure.use(mapErrors);
+/** A signed-in user; `ctx.user` is set. */
+export const authedProcedure = publicProcedure.use(requireUser);
+/** The context inside an {@link authedProcedure}. */
+export type AuthedCtx = Ctx & { user: SessionUser };

@@ -1,0 +1,25 @@
+/**
+ * `npm run bench -- <name> [args…]`: run one benchmark (each prints its figures beside a baseline
+ * measured in the same run). Benchmarks are not tests: nothing here asserts on timing.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const benches: Record<string, string> = {
+  hl7: 'lazy and full HL7 parse vs @medplum/core over the shared corpus',
+  queues: 'put+take per queue type vs plain arrays',
+  store: 'group-commit writer vs naive/raw inserts; search over 1M messages',
+  e2e: 'MLLP in → router → MLLP out vs a bare echo server (--store: store on vs off)',
+  api: 'manager API p50/p95 under 50 clients vs a bare HTTP handler',
+  designer: 'designer with 200 items: time to interactive and frame times while panning',
+};
+
+const [name, ...args] = process.argv.slice(2);
+if (!name || !benches[name]) {
+  console.log('Usage: npm run bench -- <name> [args…]\n');
+  for (const [n, d] of Object.entries(benches)) console.log(`  ${n.padEnd(10)} ${d}`);
+  process.exit(name ? 2 : 0);
+}
+const file = path.join(path.dirname(new URL(import.meta.url).pathname), `${name}.ts`);
+const r = spawnSync(process.execPath, ['--import', 'tsx', file, ...args], { stdio: 'inherit' });
+process.exit(r.status ?? 1);
