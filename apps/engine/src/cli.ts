@@ -80,6 +80,7 @@ async function runProduction(file: string): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await engine.stop();
+  await tracker?.close();
   await writer?.close();
   await store?.close();
   log.info('stopped');

@@ -15,7 +15,8 @@ function patientIdOf(envelope: MessageEnvelope): string | undefined {
     if ((i === 0 || raw[i - 1] === 0x0d || raw[i - 1] === 0x0a) && raw[i] === 0x50 && raw[i + 1] === 0x49 && raw[i + 2] === 0x44) {
       const sep = raw[i + 3];
       let pos = i + 3;
-      for (let n = 0; n < 3; n++) {
+      for (let n = 0; n < 2; n++) {
+        // pos starts at the separator before PID-1; two more reach the one before PID-3
         pos = raw.indexOf(sep, pos + 1);
         if (pos < 0) return undefined;
       }
@@ -40,14 +41,40 @@ function storeEvent(event: MessageEvent): MessageEventName {
  */
 export class StoreTracker extends MemoryTracker {
   override readonly hasStore: boolean;
+  /**
+   * Hand-offs (`queued`) not written yet, by root id + item. A hop that finishes within
+   * `foldMs` folds its queued time into its `delivered`/`failed`/`discarded` event (one row
+   * instead of two); a message still waiting after `foldMs` gets its `queued` row, so the trace
+   * always shows where a stuck message sits.
+   */
+  private readonly pendingQueued = new Map<string, { envelope: MessageEnvelope; item: string; at: number; detail?: Record<string, unknown> }>();
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     private readonly writer: MessageWriter,
     private readonly production: string,
     private readonly log: Logger,
+    private readonly foldMs = 50,
   ) {
     super();
     this.hasStore = writer.storage !== 'none';
+    this.sweeper = setInterval(() => this.sweep(Date.now() - this.foldMs), Math.max(5, this.foldMs >> 1));
+    this.sweeper.unref();
+  }
+
+  private sweep(olderThan: number): void {
+    for (const [key, q] of this.pendingQueued) {
+      if (q.at > olderThan) break; // insertion order = time order
+      this.pendingQueued.delete(key);
+      this.write(q.envelope, q.item, 'queued', q.detail, q.at);
+    }
+  }
+
+  private write(envelope: MessageEnvelope, item: string, event: MessageEvent, detail: Record<string, unknown> | undefined, at?: number): void {
+    const d = event === 'retry' ? { ...detail, retry: true } : detail;
+    this.writer
+      .event({ messageId: rootId(envelope), production: this.production, item, event: storeEvent(event), detail: d ?? null, at })
+      .catch((e: unknown) => this.log.error({ err: ensureError(e), event, item }, 'could not record a message event'));
   }
 
   override received(envelope: MessageEnvelope, item: string): Promise<void> {
@@ -69,13 +96,32 @@ export class StoreTracker extends MemoryTracker {
   }
 
   override event(envelope: MessageEnvelope, item: string, event: MessageEvent, detail?: Record<string, unknown>): void {
-    const d = event === 'retry' ? { ...detail, retry: true } : detail;
-    this.writer
-      .event({ messageId: rootId(envelope), production: this.production, item, event: storeEvent(event), detail: d ?? null })
-      .catch((e: unknown) => this.log.error({ err: ensureError(e), event, item }, 'could not record a message event'));
+    const key = `${rootId(envelope)}|${item}`;
+    if (event === 'queued' && this.foldMs > 0) {
+      // A second hand-off to the same item while one is pending: write the older one now.
+      const older = this.pendingQueued.get(key);
+      if (older) this.write(older.envelope, older.item, 'queued', older.detail, older.at);
+      this.pendingQueued.delete(key);
+      this.pendingQueued.set(key, { envelope, item, at: Date.now(), detail });
+      return;
+    }
+    const q = this.pendingQueued.get(key);
+    if (q && (event === 'delivered' || event === 'failed' || event === 'discarded' || event === 'retry')) {
+      this.pendingQueued.delete(key);
+      this.write(envelope, item, event, { ...q.detail, ...detail, queuedAt: new Date(q.at).toISOString() });
+      return;
+    }
+    this.write(envelope, item, event, detail);
   }
 
   override flush(): Promise<void> {
+    this.sweep(Infinity);
     return this.writer.flush();
+  }
+
+  /** Write what is pending and stop the sweeper (the writer stays open: its owner closes it). */
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.flush();
   }
 }
