@@ -77,6 +77,8 @@ describe('hie start: deploy → engine runs → hie send → messages.search wit
       if (found.items.length === 0) await new Promise((r) => setTimeout(r, 200));
     }
     expect(found.items).toHaveLength(1);
+    const byPatient = (await api.messages.search.query({ projectId, patientId: '555-44-4444' })) as typeof found;
+    expect(byPatient.items.map((m) => m.id)).toEqual([found.items[0].id]);
     let detail: { trace?: { event: string; item: string }[]; events?: { event: string; item: string }[] } = {};
     for (let i = 0; i < 50; i++) {
       detail = (await api.messages.get.query({ projectId, id: found.items[0].id })) as typeof detail;
