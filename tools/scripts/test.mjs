@@ -4,6 +4,8 @@
 import { spawnSync } from 'node:child_process';
 
 const steps = [
+  // The Nx project graph feeds @nx/enforce-module-boundaries; without it ESLint skips the rule.
+  ['nx graph', 'npx', ['nx', 'show', 'projects']],
   ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
   ['lint', 'npx', ['eslint', '.', '--max-warnings=0']],
   ['vitest', 'npx', ['vitest', 'run', ...process.argv.slice(2)]],

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readHl7Header } from './hl7-header';
 
-const corpus = new URL('../../../../shared/corpus/hl7/', import.meta.url);
+const corpus = new URL('../../../testdata/hl7/', import.meta.url);
 const files = readdirSync(corpus).filter((f) => f.endsWith('.hl7'));
 
 describe('readHl7Header on the corpus', () => {

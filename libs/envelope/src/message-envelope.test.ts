@@ -5,7 +5,7 @@ import { EnvelopeError } from './envelope-error';
 import { MessageEnvelope } from './message-envelope';
 import { uuidv7Time } from './uuid';
 
-const corpus = new URL('../../../../shared/corpus/hl7/', import.meta.url);
+const corpus = new URL('../../../testdata/hl7/', import.meta.url);
 const adt = new Uint8Array(readFileSync(new URL('hapi__ADT_A01__2.4__01.hl7', corpus)));
 const bomLf = new Uint8Array(readFileSync(new URL('msfhirconv__VXU_V04__2.5.1__01.hl7', corpus)));
 const enc = (s: string) => new TextEncoder().encode(s);

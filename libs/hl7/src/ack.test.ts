@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildAck, buildNack, parseMessage, validateMessage } from './index';
 
-const corpusDir = fileURLToPath(new URL('../../../../shared/corpus/hl7/', import.meta.url));
+const corpusDir = fileURLToPath(new URL('../../../testdata/hl7/', import.meta.url));
 const TS = /^\d{14}$/;
 
 describe('buildAck', () => {

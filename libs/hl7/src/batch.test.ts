@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseBatch, splitBatch } from './index';
 
-const corpusDir = fileURLToPath(new URL('../../../../shared/corpus/hl7/', import.meta.url));
+const corpusDir = fileURLToPath(new URL('../../../testdata/hl7/', import.meta.url));
 
 const M1 = 'MSH|^~\\&|A|B|||||ADT^A01|1|P|2.5\rPID|1\r';
 const M2 = 'MSH|^~\\&|A|B|||||ADT^A08|2|P|2.5\rPID|2\rPV1|1\r';

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseMessage, validateMessage } from './index';
 
-const corpusDir = fileURLToPath(new URL('../../../../shared/corpus/hl7/', import.meta.url));
+const corpusDir = fileURLToPath(new URL('../../../testdata/hl7/', import.meta.url));
 const files = readdirSync(corpusDir)
   .filter((f) => f.endsWith('.hl7'))
   .sort();

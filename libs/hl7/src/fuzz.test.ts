@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildAck, buildNack, encodeMllp, Hl7Error, MllpDecoder, parseBatch, parseMessage, splitBatch, validateMessage, type Hl7Message } from './index';
 
-const corpusDir = fileURLToPath(new URL('../../../../shared/corpus/hl7/', import.meta.url));
+const corpusDir = fileURLToPath(new URL('../../../testdata/hl7/', import.meta.url));
 const corpus = readdirSync(corpusDir)
   .filter((f) => f.endsWith('.hl7'))
   .sort()

@@ -17,7 +17,7 @@ import { Hl7Message as MedplumMessage } from '@medplum/core';
 import { parseMessage } from '@hie/hl7';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const corpusDir = process.env.HL7_CORPUS ?? join(here, '../../../../shared/corpus/hl7');
+const corpusDir = process.env.HL7_CORPUS ?? join(here, '../../../testdata/hl7');
 const rounds = Number(process.env.HL7_BENCH_ROUNDS ?? 11);
 const runMs = Number(process.env.HL7_BENCH_MS ?? 250);
 

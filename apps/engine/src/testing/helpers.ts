@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const repoRoot = new URL('../../../../', import.meta.url).pathname;
-export const corpusDir = path.resolve(repoRoot, '../shared/corpus/hl7');
+export const corpusDir = path.resolve(repoRoot, 'testdata/hl7');
 
 /** A free TCP port on 127.0.0.1 (bind 0, read, close). */
 export async function freePort(): Promise<number> {
