@@ -48,6 +48,12 @@ export function apiError(err: unknown): ApiErrorInfo {
         /* not JSON: keep the message */
       }
     }
+    // "invalid input:\n<one line per problem>": the problems are listed separately.
+    if (problems.length > 0) {
+      const counted = /^(.*?\(\d+ problems?\))/.exec(message);
+      if (counted) message = counted[1]!;
+      else if (message.includes('\n')) message = message.split('\n')[0]!.replace(/:$/, '');
+    }
     if (message === 'Failed to fetch' || message.includes('fetch failed')) message = 'Cannot reach the HIE manager. Is it running?';
     return {
       code: typeof d.code === 'string' ? d.code : undefined,

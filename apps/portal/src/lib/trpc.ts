@@ -2,12 +2,9 @@
 import { createTRPCContext } from '@trpc/tanstack-react-query';
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
-// The manager's router type. Until apps/manager/src/index.ts exports `AppRouter`, the portal
-// builds against the fallback contract written from apps/manager/API.md. To switch, replace the
-// next line with:
-//   // eslint-disable-next-line @nx/enforce-module-boundaries -- type-only import of the API contract
-//   import type { AppRouter } from '@hie/manager';
-import type { AppRouter } from './api-contract';
+// The manager's router type: a type-only import, erased from the bundle (the portal reaches the
+// manager only over HTTP, never imports its code).
+import type { AppRouter } from '@hie/manager';
 
 export type { AppRouter };
 export type RouterOutputs = inferRouterOutputs<AppRouter>;

@@ -1,0 +1,94 @@
+'use client';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { useSubscription } from '@trpc/tanstack-react-query';
+import { useTRPC, type RouterOutputs } from './trpc';
+
+export type ItemStatus = NonNullable<RouterOutputs['production']['status']['running']>['items'][number];
+
+export interface LiveSample {
+  at: number;
+  items: ItemStatus[];
+}
+
+export type LiveMode = 'connecting' | 'live' | 'polling';
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A live event, whether or not the server wrapped it with `tracked()` (`{id, data}`). */
+function toSample(raw: unknown): LiveSample | undefined {
+  let v = raw;
+  if (isRecord(v) && 'data' in v && 'id' in v && isRecord(v.data)) v = v.data;
+  if (!isRecord(v) || !Array.isArray(v.items)) return undefined;
+  const at = typeof v.at === 'number' ? v.at : typeof v.at === 'string' ? Date.parse(v.at) : Date.now();
+  return { at: Number.isNaN(at) ? Date.now() : at, items: v.items as ItemStatus[] };
+}
+
+interface Options {
+  /** Seconds of samples kept for charts (0 = only the latest). */
+  historySeconds?: number;
+  enabled?: boolean;
+}
+
+/**
+ * Live item status of a production: the `production.live` SSE subscription, with
+ * `production.status` polling as the fallback when the stream is unavailable. Also returns
+ * the desired/running deployment from `production.status`.
+ */
+export function useLive(projectId: string, { historySeconds = 0, enabled = true }: Options = {}) {
+  const trpc = useTRPC();
+  const [latest, setLatest] = useState<LiveSample | undefined>();
+  const [history, setHistory] = useState<LiveSample[]>([]);
+  const keep = useRef(historySeconds);
+  useEffect(() => {
+    keep.current = historySeconds;
+  }, [historySeconds]);
+
+  const push = useCallback((s: LiveSample) => {
+    setLatest(s);
+    if (keep.current > 0) {
+      setHistory((h) => {
+        const cutoff = s.at - keep.current * 1000;
+        const last = h[h.length - 1];
+        if (last && last.at >= s.at) return h;
+        const next = h.length > 0 && h[0]!.at < cutoff ? h.filter((x) => x.at >= cutoff) : h.slice();
+        next.push(s);
+        return next;
+      });
+    }
+  }, []);
+
+  const sub = useSubscription(
+    trpc.production.live.subscriptionOptions(
+      { projectId },
+      {
+        enabled,
+        onData: (d: unknown) => {
+          const s = toSample(d);
+          if (s) push(s);
+        },
+      },
+    ),
+  );
+  const streamOk = sub.status === 'pending' && latest !== undefined;
+  const mode: LiveMode = sub.status === 'error' ? 'polling' : streamOk ? 'live' : 'connecting';
+
+  const status = useQuery(
+    trpc.production.status.queryOptions(
+      { projectId },
+      { enabled, refetchInterval: mode === 'polling' ? 2000 : 5000, meta: { silentError: true } },
+    ),
+  );
+
+  // Without a stream, the polled status feeds the same samples.
+  const polled = status.data?.running?.items;
+  const polledAt = status.dataUpdatedAt;
+  useEffect(() => {
+    if (mode !== 'polling' || !polled) return;
+    push({ at: polledAt || Date.now(), items: polled });
+  }, [mode, polled, polledAt, push]);
+
+  return { latest, history, mode, status, subscriptionError: sub.error };
+}

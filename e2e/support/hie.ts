@@ -1,0 +1,60 @@
+/**
+ * Helpers for the e2e specs: HL7 test messages and `hie send` (the real CLI, over MLLP).
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Page } from '@playwright/test';
+
+const run = promisify(execFile);
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The run's scratch directory (made by playwright.config.ts). */
+export function e2eDir(...parts: string[]): string {
+  const dir = path.join(process.env.HIE_E2E_DIR ?? path.join(repoRoot, 'e2e/artifacts/tmp'), ...parts);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export const adminPassword = () => process.env.HIE_E2E_ADMIN_PASSWORD ?? 'admin';
+export const mllpPort = () => Number(process.env.HIE_E2E_MLLP_PORT ?? 2575);
+
+/** An ADT^A01 with our own control and patient ids (segments separated by CR, as on the wire). */
+export function adtA01(controlId: string, patientId: string, family = 'DOE', given = 'JANE'): string {
+  const ts = '20260101120000';
+  return [
+    `MSH|^~\\&|E2E|HOSP|HIE|HOSP|${ts}||ADT^A01^ADT_A01|${controlId}|P|2.5`,
+    `EVN|A01|${ts}`,
+    `PID|1||${patientId}^^^HOSP^MR||${family}^${given}^Q||19800101|F|||1 Main St^^Leeds^^LS1 1AA^GB`,
+    `PV1|1|I|WARD1^101^1^HOSP||||1234^SMITH^ALAN^^^DR`,
+  ].join('\r');
+}
+
+/** Writes the messages to files and sends them with `hie send`; returns its output (one ACK per line). */
+export async function hieSend(port: number, messages: string[], name = 'msg'): Promise<string> {
+  const dir = e2eDir('send');
+  const files = messages.map((m, i) => {
+    const file = path.join(dir, `${name}-${Date.now()}-${i}.hl7`);
+    writeFileSync(file, m + '\r');
+    return file;
+  });
+  const { stdout, stderr } = await run(process.execPath, ['bin/hie.mjs', 'send', '--host', '127.0.0.1', '--port', String(port), ...files], {
+    cwd: repoRoot,
+    timeout: 60_000,
+  });
+  return stdout + stderr;
+}
+
+export async function login(page: Page, username: string, password: string): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+}
+
+export function artifact(name: string): string {
+  return path.join(repoRoot, 'e2e/artifacts', name);
+}
