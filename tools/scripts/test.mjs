@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: type-check, lint (module boundaries included), then every Vitest project.
+// `npm test`: type-check, lint (module boundaries included), every Vitest project, then the
+// Playwright e2e specs. `HIE_SKIP_E2E=1` leaves the browser tests out (quick local runs).
 // Prints one summary line per step; exits non-zero if any step fails.
 import { spawnSync } from 'node:child_process';
 
@@ -9,9 +10,13 @@ const steps = [
   ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
   ['lint', 'npx', ['eslint', '.', '--max-warnings=0']],
   ['vitest', 'npx', ['vitest', 'run', ...process.argv.slice(2)]],
+  // The portal in Debian's Chromium against a real `hie start` (builds the portal on first run).
+  ['chromium', 'bash', ['tools/scripts/ensure-chromium.sh']],
+  ['e2e', 'npx', ['playwright', 'test', '-c', 'e2e']],
 ];
 const results = [];
 for (const [name, cmd, args] of steps) {
+  if (process.env.HIE_SKIP_E2E && (name === 'e2e' || name === 'chromium')) continue;
   const t0 = Date.now();
   console.log(`\n▶ ${name}: ${cmd} ${args.join(' ')}`);
   const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' } });
