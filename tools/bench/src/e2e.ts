@@ -8,6 +8,9 @@
  * window = frames in flight per connection (1 = classic MLLP: wait for each ACK).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import pg from 'pg';
+import { openTestStore } from '@hie/store';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,7 +53,6 @@ async function stop(child: ChildProcess) {
 }
 
 async function waitPort(port: number) {
-  const net = await import('node:net');
   for (let i = 0; i < 300; i++) {
     const ok = await new Promise<boolean>((r) => {
       const s = net.connect({ port, host: '127.0.0.1' }, () => (s.destroy(), r(true)));
@@ -115,7 +117,6 @@ async function main() {
   const echoProc = await sink(echoPort);
   if (values.store) {
     // Store on PostgreSQL (synchronous_commit on, ACK after store) beside the store off, same run.
-    const { openTestStore } = await import('@hie/store');
     const db = await openTestStore('postgres', { prefix: 'hie_bench' });
     try {
       await stop(echoProc);
@@ -128,7 +129,6 @@ async function main() {
           await stop(h);
         }
       }
-      const pg = (await import('pg')).default;
       const client = new pg.Client({ connectionString: db.databaseUrl });
       await client.connect();
       const counted = await client.query<{ n: number }>('select count(*)::int as n from messages');

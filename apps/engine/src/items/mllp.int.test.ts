@@ -4,7 +4,8 @@ import pino from 'pino';
 import { MllpDecoder, buildAck, encodeMllp, parseMessage } from '@hie/hl7';
 import { createEngine } from '../engine-node';
 import type { ProductionEngine } from '../runtime/production-engine';
-import { sink, sinks, testItemTypes } from '../testing/test-items';
+import { manualServices, sink, sinks, testItemTypes } from '../testing/test-items';
+import { MessageEnvelope } from '@hie/envelope';
 import { freePort } from '../testing/helpers';
 
 const log = pino({ level: 'silent' });
@@ -155,8 +156,6 @@ describe('hl7.mllp.in', () => {
       ],
       [['In', 'Out']],
     );
-    const { manualServices } = await import('../testing/test-items');
-    const { MessageEnvelope } = await import('@hie/envelope');
     await manualServices.get('In')!.submit(MessageEnvelope.createHl7(hl7('RETRY'), { source: 'In' }));
     await e.idle();
     let st = e.status().items.find((i) => i.name === 'Out')!;

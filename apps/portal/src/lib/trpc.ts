@@ -3,7 +3,8 @@ import { createTRPCContext } from '@trpc/tanstack-react-query';
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 // The manager's router type: a type-only import, erased from the bundle (the portal reaches the
-// manager only over HTTP, never imports its code).
+// manager only over HTTP, never imports its code). STYLE.md allows exactly this one type import.
+// eslint-disable-next-line @nx/enforce-module-boundaries -- type-only import of the API contract
 import type { AppRouter } from '@hie/manager';
 
 export type { AppRouter };
