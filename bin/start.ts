@@ -57,7 +57,8 @@ export async function start(): Promise<number> {
     nodeId: 'local',
     trackerFor: (d: DesiredState) => {
       const storage = (d.spec as { storage?: 'full' | 'metadata' | 'none' }).storage ?? 'full';
-      const writer = store.messages.writer({ storage });
+      // No idle wait: commits in flight gather the next batch (group commit) on their own.
+      const writer = store.messages.writer({ storage, maxDelayMs: 0 });
       writers.push(writer);
       return new StoreTracker(writer, d.production, log);
     },

@@ -62,7 +62,7 @@ async function runProduction(file: string): Promise<number> {
   // Raw-first store: PostgreSQL with DATABASE_URL, else embedded PGlite in HIE_DATA_DIR.
   const useStore = env.HIE_STORE !== 'off' && spec.storage !== 'none';
   const store = useStore ? await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR }) : undefined;
-  const writer = store?.messages.writer({ storage: spec.storage });
+  const writer = store?.messages.writer({ storage: spec.storage, maxDelayMs: 0 });
   const tracker = writer ? new StoreTracker(writer, spec.name, log) : undefined;
   const { engine } = createEngine({ log, tracker });
   await engine.apply(raw);
@@ -81,6 +81,7 @@ async function runProduction(file: string): Promise<number> {
   });
   await engine.stop();
   await tracker?.close();
+  if (writer) log.info({ store: writer.metrics() }, 'message store writer figures');
   await writer?.close();
   await store?.close();
   log.info('stopped');

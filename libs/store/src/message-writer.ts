@@ -147,9 +147,10 @@ export class BatchingMessageWriter implements MessageWriter {
   }
 
   /**
-   * Starts batches while a slot is free. A batch takes entries from the head of the queue up to
-   * the first one whose message has an entry in a batch still in flight: entries of one message
-   * therefore commit in call order, even with several batches in flight.
+   * Starts batches while a slot is free. A batch takes queued entries in order, passing over (and
+   * leaving queued) the entries of messages that have an entry in a batch still in flight: entries
+   * of one message therefore commit in call order, even with several batches in flight, and one
+   * busy message never holds up the others (no head-of-line blocking).
    */
   private pump(): void {
     if (this.timer) {
@@ -157,12 +158,25 @@ export class BatchingMessageWriter implements MessageWriter {
       this.timer = undefined;
     }
     while (this.inFlight.size < this.maxInFlight && this.queue.length > 0) {
-      let n = 0;
-      const limit = Math.min(this.maxBatch, this.queue.length);
-      if (this.inFlightIds.size === 0) n = limit;
-      else while (n < limit && !this.inFlightIds.has(entryId(this.queue[n]))) n++;
-      if (n === 0) return; // waits for the batch it depends on
-      const batch = this.queue.splice(0, n);
+      let batch: Entry[];
+      if (this.inFlightIds.size === 0) {
+        batch = this.queue.splice(0, Math.min(this.maxBatch, this.queue.length));
+      } else {
+        batch = [];
+        const kept: Entry[] = [];
+        // Ids passed over in this scan: their later entries must wait too (call order).
+        const blocked = new Set<string>();
+        for (const e of this.queue) {
+          const id = entryId(e);
+          if (batch.length < this.maxBatch && !this.inFlightIds.has(id) && !blocked.has(id)) batch.push(e);
+          else {
+            blocked.add(id);
+            kept.push(e);
+          }
+        }
+        if (batch.length === 0) return; // everything waits for a batch in flight
+        this.queue = kept;
+      }
       this.start(batch);
     }
   }
