@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { MessageEnvelope } from '@hie/envelope';
 import { createEngine } from '../engine-node';
-import { hookCalls, manualServices, sink, sinks, testItemTypes } from '../testing/test-items';
+import { hookCalls, manualServices, maxConcurrent, sink, sinks, testItemTypes } from '../testing/test-items';
 import type { ProductionEngine } from './production-engine';
 
 const log = pino({ level: 'silent' });
@@ -20,6 +20,7 @@ afterEach(async () => {
   sinks.clear();
   manualServices.clear();
   hookCalls.length = 0;
+  maxConcurrent.clear();
 });
 
 const hl7 = (id: string, type = 'ADT^A01') => `MSH|^~\\&|SND|FAC|RCV|FAC|20240101120000||${type}|${id}|P|2.5\rPID|1||${id}^^^MRN||DOE^JOHN\r`;
@@ -88,6 +89,123 @@ describe('ProductionEngine', () => {
     expect(threads.size).toBe(2);
     // Bodies crossed as bytes and came back unchanged.
     expect(sink('Out')[0].text()).toContain('PID|1||T');
+  });
+
+  it('thread_pool runs the handler in the shared worker pool', async () => {
+    const e = newEngine();
+    await e.apply(
+      production(
+        [
+          { name: 'In', type: 'test.manual_in' },
+          { name: 'Stamp', type: 'test.thread_stamp', execution: { mode: 'thread_pool', workers: 2 } },
+          { name: 'Out', type: 'test.collect' },
+        ],
+        [
+          ['In', 'Stamp'],
+          ['Stamp', 'Out'],
+        ],
+      ),
+    );
+    for (let i = 0; i < 6; i++) await submit('In', hl7(`TP${i}`));
+    await e.idle(60_000);
+    expect(sink('Out')).toHaveLength(6);
+    expect(sink('Out').every((m) => m.header.customProperties.threadId !== threadId)).toBe(true);
+  });
+
+  it('async_reliable with one worker keeps order, one at a time; concurrent_async runs N in flight', async () => {
+    const e = newEngine();
+    await e.apply(
+      production(
+        [
+          { name: 'In', type: 'test.manual_in' },
+          { name: 'Ordered', type: 'test.collect', settings: { delayMs: 5 } },
+          { name: 'Parallel', type: 'test.collect', settings: { delayMs: 5 }, messaging: { pattern: 'concurrent_async', concurrency: 4 } },
+        ],
+        [
+          ['In', 'Ordered'],
+          ['In', 'Parallel'],
+        ],
+      ),
+    );
+    for (let i = 0; i < 12; i++) await submit('In', hl7(`O${i}`));
+    await e.idle();
+    expect(maxConcurrent.get('Ordered')).toBe(1);
+    expect(sink('Ordered').map((m) => m.header.controlId)).toEqual(Array.from({ length: 12 }, (_, i) => `O${i}`));
+    expect(maxConcurrent.get('Parallel')).toBeGreaterThan(1);
+    expect(maxConcurrent.get('Parallel')).toBeLessThanOrEqual(4);
+    expect(sink('Parallel')).toHaveLength(12);
+  });
+
+  it('circuit breaker: opens after repeated failures; with whenOpen=wait the message waits and is delivered', async () => {
+    const e = newEngine();
+    await e.apply(
+      production(
+        [
+          { name: 'In', type: 'test.manual_in' },
+          {
+            name: 'Out',
+            type: 'test.collect',
+            settings: { failTimes: 3 },
+            messaging: { retries: 10, retryDelayMs: 1 },
+            circuitBreaker: { enabled: true, failureThreshold: 2, resetTimeoutMs: 30, halfOpenTrials: 1, whenOpen: 'wait' },
+          },
+        ],
+        [['In', 'Out']],
+      ),
+    );
+    const states = new Set<string>();
+    const watch = setInterval(() => states.add(e.status().items.find((i) => i.name === 'Out')!.breaker), 2);
+    await submit('In', hl7('CB1'));
+    await e.idle();
+    clearInterval(watch);
+    expect(states.has('open')).toBe(true);
+    expect(sink('Out').map((m) => m.header.controlId)).toEqual(['CB1']);
+    const st = e.status().items.find((i) => i.name === 'Out')!;
+    expect(st).toMatchObject({ processed: 1, errors: 0, breaker: 'closed' });
+  });
+
+  it('circuit breaker with whenOpen=fail: messages fail with a typed error while open, never vanish', async () => {
+    const e = newEngine();
+    await e.apply(
+      production(
+        [
+          { name: 'In', type: 'test.manual_in' },
+          {
+            name: 'Out',
+            type: 'test.collect',
+            settings: { failTimes: 100 },
+            messaging: { retries: 0 },
+            circuitBreaker: { enabled: true, failureThreshold: 2, resetTimeoutMs: 60_000, whenOpen: 'fail' },
+          },
+        ],
+        [['In', 'Out']],
+      ),
+    );
+    for (let i = 0; i < 5; i++) await submit('In', hl7(`CF${i}`));
+    await e.idle();
+    const st = e.status().items.find((i) => i.name === 'Out')!;
+    expect(st.breaker).toBe('open');
+    expect(st.errors).toBe(5); // every message accounted for: 2 real failures + 3 refused by the open breaker
+    expect(st.lastError?.code).toBe('resilience.circuit_open');
+  });
+
+  it('rate limit spaces messages by the token bucket', async () => {
+    const e = newEngine();
+    await e.apply(
+      production(
+        [
+          { name: 'In', type: 'test.manual_in' },
+          { name: 'Out', type: 'test.collect', rateLimit: { enabled: true, ratePerSecond: 2, burst: 1 } },
+        ],
+        [['In', 'Out']],
+      ),
+    );
+    for (let i = 0; i < 3; i++) await submit('In', hl7(`RL${i}`));
+    while (sink('Out').length === 0) await new Promise((r) => setTimeout(r, 2));
+    // The burst of 1 let the first through; the next token is half a second away.
+    expect(sink('Out')).toHaveLength(1);
+    await e.idle();
+    expect(sink('Out').map((m) => m.header.controlId)).toEqual(['RL0', 'RL1', 'RL2']);
   });
 
   it('retries operational failures, then delivers', async () => {

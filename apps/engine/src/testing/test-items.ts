@@ -11,6 +11,8 @@ import { EngineError } from '../runtime/errors';
 /** Envelopes each sink received, by sink name (main thread only). */
 export const sinks = new Map<string, MessageEnvelope[]>();
 export const hookCalls: string[] = [];
+/** Most messages one collect item had in `onMessage` at the same time, by item name. */
+export const maxConcurrent = new Map<string, number>();
 
 export function sink(name: string): MessageEnvelope[] {
   let list = sinks.get(name);
@@ -58,17 +60,18 @@ export const collect = defineItemType({
   module: import.meta.url,
   create(settings, ctx) {
     let failures = 0;
+    let active = 0;
     return {
       async onMessage(envelope) {
-        if (settings.delayMs) await new Promise((r) => setTimeout(r, settings.delayMs));
-        if (failures < settings.failTimes) {
-          failures++;
-          throw new EngineError('test.flaky', 'flaky failure', 'operational');
+        active++;
+        maxConcurrent.set(ctx.itemName, Math.max(maxConcurrent.get(ctx.itemName) ?? 0, active));
+        try {
+          return await handle(envelope);
+        } finally {
+          active--;
         }
-        if (settings.crashOn && envelope.text().includes(settings.crashOn)) throw new TypeError('handler bug');
-        sink(ctx.itemName).push(envelope);
-        if (settings.respond) return envelope.withBody(new TextEncoder().encode(settings.respond));
       },
+
       onBeforeProcess(envelope) {
         hookCalls.push(`before:${ctx.itemName}`);
         return envelope;
@@ -80,6 +83,16 @@ export const collect = defineItemType({
         hookCalls.push(`error:${ctx.itemName}:${(err as { code?: string }).code ?? 'none'}`);
       },
     };
+    async function handle(envelope: MessageEnvelope): Promise<MessageEnvelope | void> {
+      if (settings.delayMs) await new Promise((r) => setTimeout(r, settings.delayMs));
+      if (failures < settings.failTimes) {
+        failures++;
+        throw new EngineError('test.flaky', 'flaky failure', 'operational');
+      }
+      if (settings.crashOn && envelope.text().includes(settings.crashOn)) throw new TypeError('handler bug');
+      sink(ctx.itemName).push(envelope);
+      if (settings.respond) return envelope.withBody(new TextEncoder().encode(settings.respond));
+    }
   },
 });
 
