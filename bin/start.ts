@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { InProcessCoordinator, type DesiredState } from '@hie/cluster';
-import { EngineNode, StoreTracker, recoverUnfinished } from '@hie/engine';
+import { EngineNode, StoreTracker, recoverUnfinished, startRetention } from '@hie/engine';
 import { createManagerServer, ensureFirstAdmin, readEnv, restoreDesiredState, seedDemo } from '@hie/manager';
 import { openStore, type MessageWriter } from '@hie/store';
 
@@ -65,6 +65,7 @@ export async function start(): Promise<number> {
     recover: (engine, production) => recoverUnfinished(store.messages, engine, production, log),
   });
   node.start();
+  const stopRetention = startRetention({ messages: store.messages, targets: () => node.retentionTargets(), log });
 
   const admin = await ensureFirstAdmin(store, env.HIE_ADMIN_PASSWORD);
   const demoSpec = JSON.parse(readFileSync(path.join(root, 'examples/adt-feed.json'), 'utf8')) as unknown;
@@ -116,6 +117,7 @@ export async function start(): Promise<number> {
   const closed = new Promise<void>((r) => server.close(() => r()));
   server.closeAllConnections();
   await closed;
+  stopRetention();
   await node.stop();
   for (const w of writers) await w.close();
   await coordinator.close();

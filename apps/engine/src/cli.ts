@@ -4,6 +4,7 @@ import pino from 'pino';
 import { openStore } from '@hie/store';
 import { createEngine, createRegistry } from './engine-node';
 import { recoverUnfinished } from './runtime/recovery';
+import { startRetention } from './runtime/retention';
 import { StoreTracker } from './runtime/store-tracker';
 import { readEnv } from './env';
 import { readProductionFile } from './production-file';
@@ -70,6 +71,9 @@ async function runProduction(file: string): Promise<number> {
     const n = await recoverUnfinished(store.messages, engine, spec.name, log);
     if (n > 0) log.warn({ requeued: n }, 're-queued unfinished messages from the store');
   }
+  const stopRetention = store
+    ? startRetention({ messages: store.messages, targets: () => [{ production: spec.name, retentionDays: spec.retentionDays }], log })
+    : () => undefined;
   log.info({ file, store: store ? store.backend : 'off' }, 'production running; Ctrl-C to stop');
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -79,6 +83,7 @@ async function runProduction(file: string): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  stopRetention();
   await engine.stop();
   await tracker?.close();
   if (writer) log.info({ store: writer.metrics() }, 'message store writer figures');

@@ -10,3 +10,4 @@ export { readProductionFile } from './production-file';
 export { StoreTracker } from './runtime/store-tracker';
 export { recoverUnfinished } from './runtime/recovery';
 export { main as cliMain } from './cli';
+export { startRetention, type RetentionTarget } from './runtime/retention';

@@ -174,6 +174,16 @@ export class EngineNode {
     return this.cachedTypes;
   }
 
+  /** What retention needs: each running production's name and retention days. */
+  retentionTargets(): { production: string; retentionDays: number }[] {
+    const out: { production: string; retentionDays: number }[] = [];
+    for (const r of this.running.values()) {
+      const spec = r.engine.production;
+      if (spec && r.state === 'running') out.push({ production: spec.name, retentionDays: spec.retentionDays });
+    }
+    return out;
+  }
+
   /** The engine running a project (tests, resend). */
   engine(projectId: string): ProductionEngine | undefined {
     return this.running.get(projectId)?.engine;
