@@ -1,9 +1,16 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import type { TlsSettings } from '@hie/config';
 import { EngineError } from '../runtime/errors';
 
-/** Read the PEM files named in TLS settings (at item start, so a bad path fails the start with a clear error). */
-export function loadTls(tls: TlsSettings): { cert?: Buffer; key?: Buffer; ca?: Buffer } {
+/**
+ * Read the PEM files named in TLS settings and check they make a usable TLS context (at item start,
+ * so a bad path, a file that is not PEM or a key that does not match its certificate fails the start
+ * with a clear `config.tls` error instead of failing every connection later as a retryable one).
+ * `needCert`: a listener cannot serve TLS without its own certificate and key.
+ */
+export function loadTls(tls: TlsSettings, opts: { needCert?: boolean } = {}): { cert?: Buffer; key?: Buffer; ca?: Buffer } {
   const read = (label: string, file: string) => {
     if (!file) return undefined;
     try {
@@ -12,5 +19,16 @@ export function loadTls(tls: TlsSettings): { cert?: Buffer; key?: Buffer; ca?: B
       throw new EngineError('config.tls', `cannot read TLS ${label} file ${file}: ${(e as Error).message}`, 'user', { file });
     }
   };
-  return { cert: read('certificate', tls.certFile), key: read('key', tls.keyFile), ca: read('CA', tls.caFile) };
+  const pem = { cert: read('certificate', tls.certFile), key: read('key', tls.keyFile), ca: read('CA', tls.caFile) };
+  const files = { certFile: tls.certFile, keyFile: tls.keyFile, caFile: tls.caFile };
+  if (opts.needCert && !pem.cert) throw new EngineError('config.tls', 'TLS is enabled but no certificate/key file is set', 'user', files);
+  if (Boolean(pem.cert) !== Boolean(pem.key)) throw new EngineError('config.tls', 'a TLS certificate file needs its key file, and a key file its certificate', 'user', files);
+  try {
+    createSecureContext(pem); // bad PEM, a key that does not match the certificate
+    if (pem.ca) new X509Certificate(pem.ca); // a CA bundle that is not PEM is otherwise ignored silently
+  } catch (e) {
+    const named = Object.values(files).filter(Boolean).join(', ');
+    throw new EngineError('config.tls', `TLS files (${named}) are not usable: ${(e as Error).message}`, 'user', files);
+  }
+  return pem;
 }

@@ -137,7 +137,13 @@ export class Host {
       this.log.error({ err }, 'item failed to start');
       await this.teardownHandler();
       this.state = 'failed';
-      await this.supervise(err);
+      if (kindOf(err) === 'user') {
+        // A configuration error (e.g. an unreadable TLS file) is not fixed by restarting: stay failed.
+        this.log.error({ code: codeOf(err) }, 'item not restarted: fix its configuration and reload');
+        return;
+      }
+      // Restarts run in the background: a failing item never holds up the rest of a deploy.
+      void this.supervise(err);
     }
   }
 

@@ -248,6 +248,27 @@ describe('ProductionEngine', () => {
     expect(sink('Out').map((m) => m.header.controlId)).toEqual(['after0', 'after1', 'after2', 'after3', 'after4']);
   });
 
+  it('an item that cannot start for a configuration reason fails alone, is not restarted, and does not hold up the deploy', async () => {
+    const e = newEngine();
+    // Default restart policy (on_failure, 5 restarts): a user error must still not be retried.
+    const report = await e.apply(
+      production(
+        [
+          { name: 'Bad TLS', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, tls: { enabled: true, certFile: '/nonexistent/cert.pem', keyFile: '/nonexistent/key.pem' } } },
+          { name: 'In', type: 'test.manual_in' },
+          { name: 'Out', type: 'test.collect' },
+        ],
+        [['In', 'Out']],
+      ),
+    );
+    expect(report.started.sort()).toEqual(['Bad TLS', 'In', 'Out']);
+    const bad = e.status().items.find((i) => i.name === 'Bad TLS')!;
+    expect(bad).toMatchObject({ state: 'failed', restarts: 0, lastError: { code: 'config.tls' } });
+    await submit('In', hl7('OK1'));
+    await e.idle();
+    expect(sink('Out')).toHaveLength(1);
+  });
+
   it('policy never: a crashed item stays failed and its queue is kept', async () => {
     const e = newEngine();
     await e.apply(
