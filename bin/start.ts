@@ -57,10 +57,12 @@ export async function start(): Promise<number> {
     nodeId: 'local',
     trackerFor: (d: DesiredState) => {
       const storage = (d.spec as { storage?: 'full' | 'metadata' | 'none' }).storage ?? 'full';
-      // No idle wait: commits in flight gather the next batch (group commit) on their own.
+      // Raw-first rows: no idle wait, commits in flight gather the next batch (group commit).
       const writer = store.messages.writer({ storage, maxDelayMs: 0 });
-      writers.push(writer);
-      return new StoreTracker(writer, d.production, log);
+      // Events: off the ACK path, in bigger, lazier batches.
+      const events = store.messages.writer({ storage, maxDelayMs: 50, maxBatch: 2000, maxInFlight: 1 });
+      writers.push(writer, events);
+      return new StoreTracker(writer, d.production, log, 50, events);
     },
     recover: (engine, production) => recoverUnfinished(store.messages, engine, production, log),
   });

@@ -57,6 +57,25 @@ describe('StoreTracker', () => {
     await t.close();
   });
 
+  it('with a separate events writer, a message’s events wait for its raw-first row to commit', async () => {
+    const raw = recordingWriter();
+    let commit!: () => void;
+    raw.writer.received = (m) => new Promise<void>((r) => (commit = () => (raw.received.push(m), r())));
+    const ev = recordingWriter();
+    const t = new StoreTracker(raw.writer, 'prod', pino({ level: 'silent' }), 0, ev.writer);
+    const e = env();
+    const stored = t.received(e, 'In');
+    t.event(e, 'Route', 'delivered');
+    await new Promise((r) => setTimeout(r, 5));
+    expect(ev.events).toHaveLength(0); // not before the message row exists
+    commit();
+    await stored;
+    await new Promise((r) => setTimeout(r, 0));
+    expect(ev.events.map((x) => `${x.event}@${x.item}`)).toEqual(['delivered@Route']);
+    expect(raw.events).toHaveLength(0); // events never go through the raw-first writer
+    await t.close();
+  });
+
   it('writes completed once every branch has closed', async () => {
     const { writer, events } = recordingWriter();
     const t = new StoreTracker(writer, 'prod', pino({ level: 'silent' }));

@@ -50,13 +50,24 @@ export class StoreTracker extends MemoryTracker {
   private readonly pendingQueued = new Map<string, { envelope: MessageEnvelope; item: string; at: number; detail?: Record<string, unknown> }>();
   private readonly sweeper: NodeJS.Timeout;
 
+  /** Messages whose raw-first row is not committed yet: their events wait for it. */
+  private readonly uncommitted = new Map<string, Promise<unknown>>();
+  private readonly events: MessageWriter;
+
+  /**
+   * @param writer the raw-first writer (`received`: on the ACK path, kept small and fast)
+   * @param eventsWriter an optional second writer for events (off the ACK path: larger, lazier
+   *   batches); a message's events are handed to it only once its `received` row has committed.
+   */
   constructor(
     private readonly writer: MessageWriter,
     private readonly production: string,
     private readonly log: Logger,
     private readonly foldMs = 50,
+    eventsWriter?: MessageWriter,
   ) {
     super();
+    this.events = eventsWriter ?? writer;
     this.hasStore = writer.storage !== 'none';
     this.sweeper = setInterval(() => this.sweep(Date.now() - this.foldMs), Math.max(5, this.foldMs >> 1));
     this.sweeper.unref();
@@ -72,14 +83,17 @@ export class StoreTracker extends MemoryTracker {
 
   private write(envelope: MessageEnvelope, item: string, event: MessageEvent, detail: Record<string, unknown> | undefined, at?: number): void {
     const d = event === 'retry' ? { ...detail, retry: true } : detail;
-    this.writer
-      .event({ messageId: rootId(envelope), production: this.production, item, event: storeEvent(event), detail: d ?? null, at })
-      .catch((e: unknown) => this.log.error({ err: ensureError(e), event, item }, 'could not record a message event'));
+    const id = rootId(envelope);
+    const ev = { messageId: id, production: this.production, item, event: storeEvent(event), detail: d ?? null, at: at ?? Date.now() };
+    const fail = (e: unknown) => this.log.error({ err: ensureError(e), event, item }, 'could not record a message event');
+    const gate = this.events === this.writer ? undefined : this.uncommitted.get(id);
+    if (gate) gate.then(() => this.events.event(ev).catch(fail), fail);
+    else this.events.event(ev).catch(fail);
   }
 
   override received(envelope: MessageEnvelope, item: string): Promise<void> {
     const h = envelope.header;
-    return this.writer.received({
+    const done = this.writer.received({
       id: h.messageId,
       production: this.production,
       item,
@@ -93,6 +107,12 @@ export class StoreTracker extends MemoryTracker {
       correlationId: h.correlationId ?? null,
       parentId: h.parentId ?? null,
     });
+    if (this.events !== this.writer) {
+      this.uncommitted.set(h.messageId, done);
+      const clear = () => this.uncommitted.delete(h.messageId);
+      done.then(clear, clear);
+    }
+    return done;
   }
 
   override event(envelope: MessageEnvelope, item: string, event: MessageEvent, detail?: Record<string, unknown>): void {
@@ -114,9 +134,11 @@ export class StoreTracker extends MemoryTracker {
     this.write(envelope, item, event, detail);
   }
 
-  override flush(): Promise<void> {
+  override async flush(): Promise<void> {
     this.sweep(Infinity);
-    return this.writer.flush();
+    await this.writer.flush();
+    await Promise.allSettled([...this.uncommitted.values()]);
+    await this.events.flush();
   }
 
   /** Write what is pending and stop the sweeper (the writer stays open: its owner closes it). */
