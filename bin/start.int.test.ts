@@ -79,6 +79,14 @@ describe('hie start: deploy → engine runs → hie send → messages.search wit
     expect(found.items).toHaveLength(1);
     const byPatient = (await api.messages.search.query({ projectId, patientId: '555-44-4444' })) as typeof found;
     expect(byPatient.items.map((m) => m.id)).toEqual([found.items[0].id]);
+    // Body text search: indexed off the ACK path, so it may take a moment to appear.
+    let byText: typeof found = { items: [] };
+    for (let i = 0; i < 50 && byText.items.length === 0; i++) {
+      byText = (await api.messages.search.query({ projectId, text: 'everywoman' })) as typeof found;
+      if (byText.items.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(byText.items.map((m) => m.id)).toEqual([found.items[0].id]);
+    expect(((await api.messages.search.query({ projectId, text: 'no-such-text-anywhere' })) as typeof found).items).toEqual([]);
     let detail: { trace?: { event: string; item: string }[]; events?: { event: string; item: string }[] } = {};
     for (let i = 0; i < 50; i++) {
       detail = (await api.messages.get.query({ projectId, id: found.items[0].id })) as typeof detail;

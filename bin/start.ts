@@ -58,7 +58,7 @@ export async function start(): Promise<number> {
     trackerFor: (d: DesiredState) => {
       const storage = (d.spec as { storage?: 'full' | 'metadata' | 'none' }).storage ?? 'full';
       // Raw-first rows: no idle wait, commits in flight gather the next batch (group commit).
-      const writer = store.messages.writer({ storage, maxDelayMs: 0 });
+      const writer = store.messages.writer({ storage, maxDelayMs: 0, bodyIndex: 'deferred' });
       // Events: off the ACK path, in bigger, lazier batches.
       const events = store.messages.writer({ storage, maxDelayMs: 50, maxBatch: 2000, maxInFlight: 1 });
       writers.push(writer, events);

@@ -156,6 +156,19 @@ export interface WriterOptions {
    * and sent while one commits). @defaultValue 2 on PostgreSQL, 1 on PGlite (single connection)
    */
   maxInFlight?: number;
+  /**
+   * Where the body's text-search row is written: `inline` (with the message, same statement) or
+   * `deferred` (the caller hands it to a writer off the ACK path with `indexBody`, e.g. the events
+   * writer, so trigram indexing never delays an acknowledgement). @defaultValue 'inline'
+   */
+  bodyIndex?: 'inline' | 'deferred';
+}
+
+/** What `indexBody` needs: the message and its bytes. */
+export interface BodyToIndex {
+  id: string;
+  production: string;
+  raw: Uint8Array;
 }
 
 export interface WriterMetrics {
@@ -179,6 +192,8 @@ export interface MessageWriter {
   received(msg: ReceivedMessage): Promise<void>;
   /** Stores an event (and the message's status); resolves once committed. */
   event(e: MessageEventInput): Promise<void>;
+  /** Makes a stored message's body searchable (for `bodyIndex: 'deferred'`); resolves once committed. */
+  indexBody(b: BodyToIndex): Promise<void>;
   /** Resolves when everything handed in before the call is committed. */
   flush(): Promise<void>;
   /** Flushes, then refuses new entries (`store.closed`). */

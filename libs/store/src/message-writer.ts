@@ -17,6 +17,7 @@
 import type { RunStatement } from './db.js';
 import { StoreError, toStoreError } from './errors.js';
 import type {
+  BodyToIndex,
   MessageEventInput,
   MessageWriter,
   ReceivedMessage,
@@ -48,6 +49,7 @@ const MAX_BATCH = 5000;
 type Settle = { resolve: () => void; reject: (e: unknown) => void };
 type Entry = (
   | { kind: 'received'; msg: ReceivedMessage; header: string }
+  | { kind: 'text'; body: BodyToIndex }
   | { kind: 'event'; ev: MessageEventInput; at: number; detail: string | null }
 ) &
   Settle;
@@ -65,13 +67,14 @@ interface StatusUpdate {
 
 const iso = (t: Date | number): string => (typeof t === 'number' ? new Date(t) : t).toISOString();
 
-const entryId = (e: Entry): string => (e.kind === 'received' ? e.msg.id : e.ev.messageId);
+const entryId = (e: Entry): string => (e.kind === 'received' ? e.msg.id : e.kind === 'text' ? e.body.id : e.ev.messageId);
 
 export class BatchingMessageWriter implements MessageWriter {
   readonly storage: StorageMode;
   private readonly maxBatch: number;
   private readonly maxDelayMs: number;
   private readonly maxInFlight: number;
+  private readonly bodyIndex: 'inline' | 'deferred';
   private queue: Entry[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
@@ -89,6 +92,7 @@ export class BatchingMessageWriter implements MessageWriter {
     this.maxBatch = Math.max(1, Math.min(MAX_BATCH, Math.floor(opts.maxBatch ?? 500)));
     this.maxDelayMs = Math.max(0, opts.maxDelayMs ?? 2);
     this.maxInFlight = Math.max(1, Math.floor(opts.maxInFlight ?? 1));
+    this.bodyIndex = opts.bodyIndex ?? 'inline';
   }
 
   received(msg: ReceivedMessage): Promise<void> {
@@ -113,6 +117,11 @@ export class BatchingMessageWriter implements MessageWriter {
       return Promise.reject(invalid(e, ev.messageId));
     }
     return this.enqueue((s) => ({ kind: 'event', ev, at, detail, ...s }));
+  }
+
+  indexBody(body: BodyToIndex): Promise<void> {
+    if (this.storage !== 'full') return this.closed ? Promise.reject(closedError()) : Promise.resolve();
+    return this.enqueue((s) => ({ kind: 'text', body, ...s }));
   }
 
   async flush(): Promise<void> {
@@ -205,7 +214,7 @@ export class BatchingMessageWriter implements MessageWriter {
   private async writeBatch(batch: Entry[]): Promise<void> {
     const t0 = performance.now();
     try {
-      await this.run('hie_write_batch_v1', WRITE_BATCH, this.params(batch));
+      await this.run('hie_write_batch_v2', WRITE_BATCH, this.params(batch));
       this.record(batch.length, performance.now() - t0);
       for (const e of batch) e.resolve();
     } catch (e) {
@@ -233,9 +242,24 @@ export class BatchingMessageWriter implements MessageWriter {
     const rows = new Map<string, MessageRow>();
     const updates = new Map<string, StatusUpdate>();
     const ev = { id: [] as string[], production: [] as string[], item: [] as string[], event: [] as string[], at: [] as string[], detail: [] as (string | null)[] };
+    const text = { id: [] as string[], production: [] as string[], raw: [] as Uint8Array[] };
+    const keepText = this.storage === 'full';
     for (const entry of batch) {
       if (entry.kind === 'received') {
-        if (!rows.has(entry.msg.id)) rows.set(entry.msg.id, { msg: entry.msg, header: entry.header, status: 'received', finishedAt: null });
+        if (!rows.has(entry.msg.id)) {
+          rows.set(entry.msg.id, { msg: entry.msg, header: entry.header, status: 'received', finishedAt: null });
+          if (keepText && this.bodyIndex === 'inline') {
+            text.id.push(entry.msg.id);
+            text.production.push(entry.msg.production);
+            text.raw.push(entry.msg.raw);
+          }
+        }
+        continue;
+      }
+      if (entry.kind === 'text') {
+        text.id.push(entry.body.id);
+        text.production.push(entry.body.production);
+        text.raw.push(entry.body.raw);
         continue;
       }
       const e = entry.ev;
@@ -283,6 +307,9 @@ export class BatchingMessageWriter implements MessageWriter {
       ups.map(([id]) => id),
       ups.map(([, u]) => u.status),
       ups.map(([, u]) => (u.finishedAt === null ? null : iso(u.finishedAt))),
+      text.id,
+      text.production,
+      text.raw,
     ];
   }
 }
@@ -312,6 +339,10 @@ export const WRITE_BATCH = `WITH m AS (
   SET status = coalesce(v.status, t.status), finished_at = coalesce(t.finished_at, v.finished_at)
   FROM unnest($22::text[], $23::text[], $24::timestamptz[]) AS v(id, status, finished_at)
   WHERE t.message_id = v.id
+), x AS (
+  INSERT INTO message_text (message_id, production, body)
+  SELECT id, production, encode(raw, 'escape') FROM unnest($25::text[], $26::text[], $27::bytea[]) AS v(id, production, raw)
+  ON CONFLICT (message_id) DO NOTHING
 )
 SELECT 1 AS ok`;
 

@@ -3,7 +3,7 @@
  * message viewer's queries — search (keyset-paginated), get with full trace, resend, purge.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gte, inArray, isNotNull, lt, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { queryRows, toBytes, toDate, toStr, type RunStatement, type StoreDb } from './db.js';
 import { StoreError, toStoreError } from './errors.js';
@@ -61,7 +61,6 @@ export function bodyPattern(text: string): string {
   return '%' + encoded.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
 }
 
-const bodyText = sql`encode(${messages.raw}, 'escape')`;
 
 export class MessageStore {
   constructor(
@@ -158,7 +157,9 @@ export class MessageStore {
     if (filter.controlId !== undefined) conds.push(eq(messages.controlId, filter.controlId));
     if (filter.patientId !== undefined) conds.push(eq(messages.patientId, filter.patientId));
     if (filter.text !== undefined && filter.text !== '') {
-      conds.push(and(isNotNull(messages.raw), sql`${bodyText} ILIKE ${bodyPattern(filter.text)}`) ?? sql`true`);
+      // The trigram index lives on message_text (see schema.ts); narrowed by production when given.
+      const inProduction = filter.production !== undefined ? sql` AND mt.production = ${filter.production}` : sql``;
+      conds.push(sql`${messages.id} IN (SELECT mt.message_id FROM message_text mt WHERE mt.body ILIKE ${bodyPattern(filter.text)}${inProduction})`);
     }
     if (filter.cursor !== undefined) {
       const [us, id] = decodeCursor(filter.cursor, ['string', 'string'] as const);
@@ -313,6 +314,8 @@ export class MessageStore {
                 WHERE production = ${opts.production} AND received_at < ${olderThan}::timestamptz
                 ORDER BY received_at LIMIT ${batchSize}
               ), ev AS (
+                DELETE FROM message_text WHERE message_id IN (SELECT id FROM doomed)
+              ), dt AS (
                 DELETE FROM message_events WHERE message_id IN (SELECT id FROM doomed)
               ), st AS (
                 DELETE FROM message_status WHERE message_id IN (SELECT id FROM doomed)

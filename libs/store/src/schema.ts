@@ -183,10 +183,22 @@ export const messages = pgTable(
     index('messages_patient_id_idx').on(t.patientId, t.receivedAt, t.id),
     index('messages_message_type_idx').on(t.messageType, t.receivedAt, t.id),
     index('messages_parent_idx').on(t.parentId).where(sql`${t.parentId} is not null`),
-    // Text search over the body: trigrams of encode(raw, 'escape'), an immutable expression that
-    // never fails on non-UTF-8 bytes (HL7 is often Latin-1) and needs no second copy of the body.
-    index('messages_body_trgm_idx').using('gin', sql`encode(${t.raw}, 'escape') gin_trgm_ops`),
   ],
+);
+
+/**
+ * Text search over message bodies, kept out of the `messages` row so trigram indexing can be
+ * written off the ACK path (the engine's lazier events writer) instead of delaying the raw-first
+ * commit. `body` is encode(raw, 'escape'): never fails on non-UTF-8 bytes (HL7 is often Latin-1).
+ */
+export const messageText = pgTable(
+  'message_text',
+  {
+    messageId: text('message_id').primaryKey(),
+    production: text('production').notNull(),
+    body: text('body').notNull(),
+  },
+  (t) => [index('message_text_body_trgm_idx').using('gin', sql`${t.body} gin_trgm_ops`)],
 );
 
 /**

@@ -8,15 +8,17 @@ import { StoreTracker } from './store-tracker';
 function recordingWriter() {
   const events: MessageEventInput[] = [];
   const received: ReceivedMessage[] = [];
+  const indexed: string[] = [];
   const writer: MessageWriter = {
     storage: 'full',
     received: async (m) => void received.push(m),
     event: async (e) => void events.push(e),
+    indexBody: async (b) => void indexed.push(b.id),
     flush: async () => undefined,
     close: async () => undefined,
     metrics: () => ({ batches: 0, rows: 0, avgBatchSize: 0, lastFlushMs: 0, maxFlushMs: 0, totalFlushMs: 0, failedBatches: 0, pending: 0 }),
   };
-  return { writer, events, received };
+  return { writer, events, received, indexed };
 }
 
 const env = () => MessageEnvelope.createHl7('MSH|^~\\&|A|B|C|D|20240101||ADT^A01|C1|P|2.5\rPID|1||12345^^^MRN||DOE\r', { source: 'In' });
@@ -73,6 +75,7 @@ describe('StoreTracker', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(ev.events.map((x) => `${x.event}@${x.item}`)).toEqual(['delivered@Route']);
     expect(raw.events).toHaveLength(0); // events never go through the raw-first writer
+    expect(ev.indexed).toEqual([e.header.messageId]); // body text indexed off the ACK path
     await t.close();
   });
 

@@ -56,8 +56,9 @@ export class StoreTracker extends MemoryTracker {
 
   /**
    * @param writer the raw-first writer (`received`: on the ACK path, kept small and fast)
-   * @param eventsWriter an optional second writer for events (off the ACK path: larger, lazier
-   *   batches); a message's events are handed to it only once its `received` row has committed.
+   * @param eventsWriter an optional second writer for events and body-text indexing (off the ACK
+   *   path: larger, lazier batches); a message's entries are handed to it only once its `received`
+   *   row has committed. Pair it with `bodyIndex: 'deferred'` on `writer`.
    */
   constructor(
     private readonly writer: MessageWriter,
@@ -110,7 +111,13 @@ export class StoreTracker extends MemoryTracker {
     if (this.events !== this.writer) {
       this.uncommitted.set(h.messageId, done);
       const clear = () => this.uncommitted.delete(h.messageId);
-      done.then(clear, clear);
+      done.then(() => {
+        clear();
+        // Text search indexing off the ACK path (the raw writer uses bodyIndex: 'deferred').
+        this.events
+          .indexBody({ id: h.messageId, production: this.production, raw: envelope.body.raw })
+          .catch((e: unknown) => this.log.error({ err: ensureError(e) }, 'could not index a message body'));
+      }, clear);
     }
     return done;
   }
