@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { MllpDecoder, encodeMllp, parseMessage, splitBatch } from '@hie/hl7';
+import { EngineError } from './runtime/errors';
 
 export interface SendResult {
   file: string;
@@ -18,7 +19,9 @@ export async function sendFiles(opts: { host: string; port: number; files: strin
   socket.setNoDelay(true);
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
-    socket.once('error', reject);
+    socket.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new EngineError('mllp.connect', `cannot connect to ${opts.host}:${opts.port} (${e.code ?? e.message}): is an MLLP listener running there?`, 'operational')),
+    );
   });
   const decoder = new MllpDecoder();
   const frames: Uint8Array[] = [];
