@@ -80,7 +80,21 @@ export function newControlId(): string {
 }
 
 /** Local time as `YYYYMMDDHHMMSS` (HL7 DTM, second precision). */
-export function hl7Timestamp(date: Date = new Date()): string {
+export function hl7Timestamp(date?: Date): string {
+  if (date) return formatTimestamp(date);
+  // Hot path (every ACK): format "now" once per second.
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== nowSecond) {
+    nowSecond = second;
+    nowText = formatTimestamp(new Date(second * 1000));
+  }
+  return nowText;
+}
+
+let nowSecond = -1;
+let nowText = '';
+
+function formatTimestamp(date: Date): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
 }

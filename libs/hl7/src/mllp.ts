@@ -16,7 +16,16 @@ const utf8Encoder = new TextEncoder();
  * @see https://www.hl7.org/documentcenter/public/wg/inm/mllp_transport_specification.PDF
  */
 export function encodeMllp(payload: string | Uint8Array): Uint8Array {
-  const body = typeof payload === 'string' ? utf8Encoder.encode(payload) : payload;
+  if (typeof payload === 'string') {
+    // Encode straight into the frame (no intermediate copy); UTF-8 needs at most 3 bytes a char.
+    const frame = new Uint8Array(payload.length * 3 + 3);
+    frame[0] = MLLP_START;
+    const { written } = utf8Encoder.encodeInto(payload, frame.subarray(1, frame.length - 2));
+    frame[written + 1] = MLLP_END;
+    frame[written + 2] = MLLP_CR;
+    return frame.subarray(0, written + 3);
+  }
+  const body = payload;
   const out = new Uint8Array(body.length + 3);
   out[0] = MLLP_START;
   out.set(body, 1);
