@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildAck, buildNack, parseMessage, validateMessage } from './index';
+import { buildAck, buildAckText, buildNack, parseMessage, validateMessage } from './index';
 
 const corpusDir = fileURLToPath(new URL('../../../testdata/hl7/', import.meta.url));
 const TS = /^\d{14}$/;
@@ -103,5 +103,15 @@ describe('buildNack', () => {
       expect(nack.get('MSA-3')).toBe('not HL7');
       expect(nack.get('ERR-3.1')).toBe('100');
     }
+  });
+});
+
+describe('buildAckText', () => {
+  it('is the text of buildAck', () => {
+    const msg = parseMessage('MSH|^~\\&|SND|SF|RCV|RF|20240101||ADT^A01|C42|P|2.5\rPID|1||1\r');
+    const text = buildAckText(msg, 'AA', { controlId: 'X1' });
+    const ack = buildAck(msg, 'AA', { controlId: 'X1' });
+    expect(text.replace(/\|\d{14}\|/, '|TS|')).toBe(ack.toString().replace(/\|\d{14}\|/, '|TS|'));
+    expect(parseMessage(text).get('MSA-2')).toBe('C42');
   });
 });

@@ -115,6 +115,11 @@ function formatTimestamp(date: Date): string {
  * @param code - MSA-1
  */
 export function buildAck(msg: Hl7Message, code: Hl7AckCode, options: Hl7AckOptions = {}): Hl7Message {
+  return parseMessage(buildAckText(msg, code, options));
+}
+
+/** {@link buildAck} as text, for the hot path (an MLLP listener writes it straight out). */
+export function buildAckText(msg: Hl7Message, code: Hl7AckCode, options: Hl7AckOptions = {}): string {
   const msh = msg.segments('MSH')[0];
   const raw = (n: number): string => msh.field(n) ?? '';
   const source: AckSource = {
@@ -129,7 +134,7 @@ export function buildAck(msg: Hl7Message, code: Hl7AckCode, options: Hl7AckOptio
     processingId: raw(11),
     version: raw(12),
   };
-  return parseMessage(ackText(source, code, options));
+  return ackText(source, code, options);
 }
 
 /**

@@ -15,7 +15,7 @@ export {
   type Hl7ToBytesOptions,
   type Hl7AddSegmentOptions,
 } from './message';
-export { buildAck, buildNack, newControlId, hl7Timestamp, type Hl7AckCode, type Hl7AckError, type Hl7AckOptions } from './ack';
+export { buildAck, buildAckText, buildNack, newControlId, hl7Timestamp, type Hl7AckCode, type Hl7AckError, type Hl7AckOptions } from './ack';
 export {
   encodeMllp,
   MllpDecoder,

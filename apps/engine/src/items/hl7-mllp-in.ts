@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { hl7MllpInSettings } from '@hie/config';
 import { MessageEnvelope } from '@hie/envelope';
-import { MllpDecoder, buildAck, buildNack, encodeMllp, parseMessage, validateMessage, type Hl7Message } from '@hie/hl7';
+import { MllpDecoder, buildAck, buildAckText, buildNack, encodeMllp, parseMessage, validateMessage, type Hl7Message } from '@hie/hl7';
 import { defineItemType } from '../item-type';
 import { codeOf, ensureError } from '../runtime/errors';
 import { loadTls } from './tls-options';
@@ -57,7 +57,7 @@ export const hl7MllpIn = defineItemType({
           // Relay the downstream system's ACK as it is.
           return result.response.body.raw;
         }
-        return buildAck(msg, 'AA').toString();
+        return buildAckText(msg, 'AA');
       } catch (e) {
         const err = ensureError(e);
         return buildAck(msg, settings.processingErrorAckCode, { text: err.message, error: { code: '207', message: err.message } }).toString();
