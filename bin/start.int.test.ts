@@ -108,6 +108,11 @@ describe('hie start: deploy → engine runs → hie send → messages.search wit
       if (before.running?.items.find((x) => x.name === 'Route')?.processed === 1) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    // Prometheus: item figures and store batch figures.
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/hie_item_processed_total\{[^}]*item="Route"[^}]*\} 1/);
+    expect(metrics).toMatch(/hie_store_rows\{production="lab-feed",writer="raw"\} [1-9]/);
+
     const cur = (await api.projects.get.query({ id: projectId })) as { version: { version: number } };
     const changed = { ...spec, items: spec.items.map((it) => (it.name === 'Lab Files' ? { ...it, settings: { ...it.settings, filename: '{controlId}.hl7' } } : it)) };
     await api.projects.save.mutate({ id: projectId, spec: changed, comment: 'name files by control id', baseVersion: cur.version.version });

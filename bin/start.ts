@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { InProcessCoordinator, type DesiredState } from '@hie/cluster';
 import { EngineNode, StoreTracker, recoverUnfinished, startRetention } from '@hie/engine';
-import { createManagerServer, ensureFirstAdmin, readEnv, restoreDesiredState, seedDemo } from '@hie/manager';
+import { createManagerServer, ensureFirstAdmin, readEnv, registry, restoreDesiredState, seedDemo } from '@hie/manager';
+import { Gauge } from 'prom-client';
 import { openStore, type MessageWriter } from '@hie/store';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,12 +46,33 @@ async function portalHandler(log: pino.Logger): Promise<Handler | undefined> {
   return (req, res) => handle(req, res);
 }
 
+/** Prometheus gauges for the message store writers (batch sizes, rows, flush times), per production. */
+function storeMetrics(list: () => { production: string; kind: string; writer: MessageWriter }[]): void {
+  const figure = (name: string, help: string, pick: (m: ReturnType<MessageWriter['metrics']>) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['production', 'writer'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const w of list()) this.set({ production: w.production, writer: w.kind }, pick(w.writer.metrics()));
+      },
+    });
+  figure('hie_store_batches', 'Batches the message store writer has committed.', (m) => m.batches);
+  figure('hie_store_rows', 'Entries (messages, events) the message store writer has committed.', (m) => m.rows);
+  figure('hie_store_batch_size_avg', 'Mean entries per committed batch.', (m) => m.avgBatchSize);
+  figure('hie_store_flush_ms_last', 'Duration of the last batch commit, in milliseconds.', (m) => m.lastFlushMs);
+  figure('hie_store_pending', 'Entries waiting or in flight in the writer.', (m) => m.pending);
+  figure('hie_store_failed_batches', 'Batches that failed to commit.', (m) => m.failedBatches);
+}
+
 export async function start(): Promise<number> {
   const env = readEnv();
   const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie' } });
   const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
   const coordinator = new InProcessCoordinator();
-  const writers: MessageWriter[] = [];
+  const writers: { production: string; kind: 'raw' | 'events'; writer: MessageWriter }[] = [];
   const node = new EngineNode({
     coordinator,
     log,
@@ -61,13 +83,15 @@ export async function start(): Promise<number> {
       const writer = store.messages.writer({ storage, maxDelayMs: 0, bodyIndex: 'deferred' });
       // Events: off the ACK path, in bigger, lazier batches.
       const events = store.messages.writer({ storage, maxDelayMs: 50, maxBatch: 2000, maxInFlight: 1 });
-      writers.push(writer, events);
+      writers.push({ production: d.production, kind: 'raw', writer }, { production: d.production, kind: 'events', writer: events });
       return new StoreTracker(writer, d.production, log, 50, events);
     },
     recover: (engine, production) => recoverUnfinished(store.messages, engine, production, log),
   });
   node.start();
   const stopRetention = startRetention({ messages: store.messages, targets: () => node.retentionTargets(), log });
+
+  storeMetrics(() => writers);
 
   const admin = await ensureFirstAdmin(store, env.HIE_ADMIN_PASSWORD);
   const demoSpec = JSON.parse(readFileSync(path.join(root, 'examples/adt-feed.json'), 'utf8')) as unknown;
@@ -121,7 +145,7 @@ export async function start(): Promise<number> {
   await closed;
   stopRetention();
   await node.stop();
-  for (const w of writers) await w.close();
+  for (const w of writers) await w.writer.close();
   await coordinator.close();
   await store.close();
   return 0;
