@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { hl7MllpInSettings } from '@hie/config';
 import { MessageEnvelope } from '@hie/envelope';
-import { MllpDecoder, buildAck, buildAckText, buildNack, encodeMllp, parseMessage, validateMessage, type Hl7Message } from '@hie/hl7';
+import { MllpDecoder, buildAck, buildAckText, buildNack, encodeMllp, validateMessage, type Hl7Message } from '@hie/hl7';
 import { defineItemType } from '../item-type';
 import { codeOf, ensureError } from '../runtime/errors';
 import { loadTls } from './tls-options';
@@ -33,9 +33,11 @@ export const hl7MllpIn = defineItemType({
     };
 
     async function handleFrame(payload: Uint8Array): Promise<string | Uint8Array> {
+      // The envelope caches its parse: in-process, the router reuses this one instead of parsing again.
+      const envelope = MessageEnvelope.createHl7(payload, { source: ctx.itemName });
       let msg: Hl7Message;
       try {
-        msg = parseMessage(payload);
+        msg = envelope.parse<Hl7Message>();
         msg.get('MSH-9'); // fail early on a broken header
       } catch (e) {
         const err = ensureError(e);
@@ -49,7 +51,6 @@ export const hl7MllpIn = defineItemType({
           return buildAck(msg, settings.errorAckCode, { text, error: { code: '101', message: text, location: problems[0].path } }).toString();
         }
       }
-      const envelope = MessageEnvelope.createHl7(payload, { source: ctx.itemName });
       try {
         const result = await ctx.submit(envelope, { wait });
         received++;
