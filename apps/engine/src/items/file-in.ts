@@ -1,9 +1,9 @@
 import { mkdir, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileInSettings } from '@hie/config';
-import { MessageEnvelope } from '@hie/envelope';
 import { splitBatch } from '@hie/hl7';
 import { defineItemType } from '../item-type';
+import { envelopeFor, isHl7 } from '../runtime/envelopes';
 import { ensureError } from '../runtime/errors';
 import { stamp } from './template';
 
@@ -13,7 +13,6 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-const HL7 = 'application/hl7-v2+er7';
 
 /**
  * `file.in`: polls a directory. Files modified within `minAgeMs` are skipped (still being written).
@@ -42,13 +41,10 @@ export const fileIn = defineItemType({
     async function processFile(file: string): Promise<void> {
       const full = path.join(dir, file);
       const bytes = await readFile(full);
-      const isHl7 = settings.contentType === HL7;
-      const parts = isHl7 && settings.splitBatch ? splitBatch(bytes.toString('utf8')) : [bytes];
+      const parts = isHl7(settings.contentType) && settings.splitBatch ? splitBatch(bytes.toString('utf8')) : [bytes];
       for (const part of parts) {
         const raw = typeof part === 'string' ? new TextEncoder().encode(part) : new Uint8Array(part);
-        const envelope = isHl7
-          ? MessageEnvelope.createHl7(raw, { source: ctx.itemName })
-          : MessageEnvelope.create({ raw, contentType: settings.contentType, source: ctx.itemName });
+        const envelope = envelopeFor(raw, settings.contentType, ctx.itemName);
         envelope.header.customProperties.file = file;
         await ctx.submit(envelope, { wait: ctx.hasStore ? 'stored' : 'queued' });
         messages++;

@@ -7,7 +7,6 @@ import { defineItemType } from '../item-type';
 import { codeOf, ensureError } from '../runtime/errors';
 import { loadTls } from './tls-options';
 
-const HL7 = 'application/hl7-v2+er7';
 
 /**
  * `hl7.mllp.in`: an MLLP listener. Frames from one connection are handed on in order and ACKed in
@@ -145,5 +144,3 @@ export const hl7MllpIn = defineItemType({
     };
   },
 });
-
-export { HL7 as HL7_CONTENT_TYPE };

@@ -1,11 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { httpInSettings } from '@hie/config';
-import { MessageEnvelope } from '@hie/envelope';
 import { defineItemType } from '../item-type';
+import { envelopeFor } from '../runtime/envelopes';
 import { codeOf, ensureError, kindOf } from '../runtime/errors';
 
-const HL7_TYPES = new Set(['application/hl7-v2', 'application/hl7-v2+er7', 'x-application/hl7-v2+er7', 'text/hl7']);
 
 function reply(res: http.ServerResponse, status: number, body: unknown) {
   const text = JSON.stringify(body);
@@ -51,9 +50,7 @@ export const httpIn = defineItemType({
       if (size === 0) return reply(res, 400, { error: { code: 'http.empty', message: 'empty body' } });
       const raw = new Uint8Array(Buffer.concat(chunks));
       const contentType = (req.headers['content-type'] ?? 'application/octet-stream').split(';')[0].trim().toLowerCase();
-      const envelope = HL7_TYPES.has(contentType)
-        ? MessageEnvelope.createHl7(raw, { source: ctx.itemName })
-        : MessageEnvelope.create({ raw, contentType, source: ctx.itemName });
+      const envelope = envelopeFor(raw, contentType, ctx.itemName);
       try {
         const result = await ctx.submit(envelope, { wait: settings.respond === 'sync' ? 'response' : ctx.hasStore ? 'stored' : 'queued' });
         received++;

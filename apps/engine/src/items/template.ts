@@ -1,5 +1,6 @@
 import type { MessageEnvelope } from '@hie/envelope';
 import type { Hl7Message } from '@hie/hl7';
+import { isHl7 } from '../runtime/envelopes';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
@@ -21,7 +22,7 @@ function safe(v: string): string {
 export function fillTemplate(template: string, envelope: MessageEnvelope, item: string, now = Date.now()): string {
   let parsed: Hl7Message | undefined;
   const hl7 = (path: string) => {
-    if (envelope.header.contentType !== 'application/hl7-v2+er7') return '';
+    if (!isHl7(envelope.header.contentType)) return '';
     try {
       parsed ??= envelope.parse<Hl7Message>();
       return parsed.get(path) ?? '';

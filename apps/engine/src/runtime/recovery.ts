@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { MessageEnvelope } from '@hie/envelope';
+import { storedEnvelope } from './envelopes';
 import type { MessageStore } from '@hie/store';
 import { ensureError } from './errors';
 import type { ProductionEngine } from './production-engine';
@@ -16,12 +16,7 @@ export async function recoverUnfinished(messages: MessageStore, engine: Producti
       log.warn({ id: m.id }, 'unfinished message has no stored body (metadata mode); cannot replay it');
       continue;
     }
-    const env =
-      m.contentType === 'application/hl7-v2+er7'
-        ? MessageEnvelope.createHl7(m.raw, { source: m.item })
-        : MessageEnvelope.create({ raw: m.raw, contentType: m.contentType, source: m.item });
-    env.header.messageId = m.id;
-    env.header.sessionId = m.id;
+    const env = storedEnvelope(m.id, m.raw, m.contentType, m.item);
     env.header.retryCount = 1;
     try {
       await engine.redeliver(m.item, env);
