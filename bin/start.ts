@@ -47,7 +47,7 @@ async function portalHandler(log: pino.Logger): Promise<Handler | undefined> {
 }
 
 /** Prometheus gauges for the message store writers (batch sizes, rows, flush times), per production. */
-function storeMetrics(list: () => { production: string; kind: string; writer: MessageWriter }[]): void {
+function storeMetrics(list: () => { production: string; tracker: StoreTracker }[]): void {
   const figure = (name: string, help: string, pick: (m: ReturnType<MessageWriter['metrics']>) => number) =>
     new Gauge({
       name,
@@ -56,7 +56,11 @@ function storeMetrics(list: () => { production: string; kind: string; writer: Me
       registers: [registry],
       collect() {
         this.reset();
-        for (const w of list()) this.set({ production: w.production, writer: w.kind }, pick(w.writer.metrics()));
+        for (const { production, tracker } of list()) {
+          const m = tracker.writerMetrics();
+          this.set({ production, writer: 'raw' }, pick(m.raw));
+          this.set({ production, writer: 'events' }, pick(m.events));
+        }
       },
     });
   figure('hie_store_batches', 'Batches the message store writer has committed.', (m) => m.batches);
@@ -72,26 +76,23 @@ export async function start(): Promise<number> {
   const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie' } });
   const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
   const coordinator = new InProcessCoordinator();
-  const writers: { production: string; kind: 'raw' | 'events'; writer: MessageWriter }[] = [];
+  const trackers: { production: string; tracker: StoreTracker }[] = [];
   const node = new EngineNode({
     coordinator,
     log,
     nodeId: 'local',
     trackerFor: (d: DesiredState) => {
       const storage = (d.spec as { storage?: 'full' | 'metadata' | 'none' }).storage ?? 'full';
-      // Raw-first rows: no idle wait, commits in flight gather the next batch (group commit).
-      const writer = store.messages.writer({ storage, maxDelayMs: 0, bodyIndex: 'deferred' });
-      // Events: off the ACK path, in bigger, lazier batches.
-      const events = store.messages.writer({ storage, maxDelayMs: 50, maxBatch: 2000, maxInFlight: 1 });
-      writers.push({ production: d.production, kind: 'raw', writer }, { production: d.production, kind: 'events', writer: events });
-      return new StoreTracker(writer, d.production, log, 50, events);
+      const tracker = StoreTracker.forProduction(store.messages, d.production, storage, log);
+      trackers.push({ production: d.production, tracker });
+      return tracker;
     },
     recover: (engine, production) => recoverUnfinished(store.messages, engine, production, log),
   });
   node.start();
   const stopRetention = startRetention({ messages: store.messages, targets: () => node.retentionTargets(), log });
 
-  storeMetrics(() => writers);
+  storeMetrics(() => trackers);
 
   const admin = await ensureFirstAdmin(store, env.HIE_ADMIN_PASSWORD);
   const demoSpec = JSON.parse(readFileSync(path.join(root, 'examples/adt-feed.json'), 'utf8')) as unknown;
@@ -145,7 +146,7 @@ export async function start(): Promise<number> {
   await closed;
   stopRetention();
   await node.stop();
-  for (const w of writers) await w.writer.close();
+  for (const t of trackers) await t.tracker.close();
   await coordinator.close();
   await store.close();
   return 0;

@@ -63,10 +63,7 @@ async function runProduction(file: string): Promise<number> {
   // Raw-first store: PostgreSQL with DATABASE_URL, else embedded PGlite in HIE_DATA_DIR.
   const useStore = env.HIE_STORE !== 'off' && spec.storage !== 'none';
   const store = useStore ? await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR }) : undefined;
-  const writer = store?.messages.writer({ storage: spec.storage, maxDelayMs: 0, bodyIndex: 'deferred' });
-  // Events go through a second, lazier writer: off the ACK path, in bigger batches.
-  const eventsWriter = store?.messages.writer({ storage: spec.storage, maxDelayMs: 50, maxBatch: 2000, maxInFlight: 1 });
-  const tracker = writer ? new StoreTracker(writer, spec.name, log, 50, eventsWriter) : undefined;
+  const tracker = store ? StoreTracker.forProduction(store.messages, spec.name, spec.storage, log) : undefined;
   const { engine } = createEngine({ log, tracker });
   await engine.apply(raw);
   if (store) {
@@ -87,10 +84,8 @@ async function runProduction(file: string): Promise<number> {
   });
   stopRetention();
   await engine.stop();
+  if (tracker) log.info({ store: tracker.writerMetrics() }, 'message store writer figures');
   await tracker?.close();
-  if (writer) log.info({ store: writer.metrics(), events: eventsWriter?.metrics() }, 'message store writer figures');
-  await writer?.close();
-  await eventsWriter?.close();
   await store?.close();
   log.info('stopped');
   return 0;

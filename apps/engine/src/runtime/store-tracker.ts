@@ -1,32 +1,23 @@
 import type { Logger } from 'pino';
 import type { MessageEnvelope } from '@hie/envelope';
-import type { MessageEventName, MessageWriter } from '@hie/store';
+import type { Hl7Message } from '@hie/hl7';
+import type { MessageEventName, MessageStore, MessageWriter, StorageMode } from '@hie/store';
+import { registerBuiltinCodecs } from './codecs';
+import { isHl7 } from './envelopes';
 import { ensureError } from './errors';
 import { type MessageEvent, MemoryTracker, rootId } from './tracker';
 
-const HL7 = 'application/hl7-v2+er7';
-
-/** PID-3.1 without a full parse: the first component of the first repetition of PID-3. */
+/**
+ * PID-3.1 through the HL7 library (the parse is cached on the envelope: the MLLP listener already
+ * made it). Never throws: a message that does not parse simply has no patient id.
+ */
 function patientIdOf(envelope: MessageEnvelope): string | undefined {
-  if (envelope.header.contentType !== HL7) return undefined;
-  const raw = envelope.body.raw;
-  // Find "PID" at a segment start.
-  for (let i = 0; i + 4 < raw.length; i++) {
-    if ((i === 0 || raw[i - 1] === 0x0d || raw[i - 1] === 0x0a) && raw[i] === 0x50 && raw[i + 1] === 0x49 && raw[i + 2] === 0x44) {
-      const sep = raw[i + 3];
-      let pos = i + 3;
-      for (let n = 0; n < 2; n++) {
-        // pos starts at the separator before PID-1; two more reach the one before PID-3
-        pos = raw.indexOf(sep, pos + 1);
-        if (pos < 0) return undefined;
-      }
-      let end = pos + 1;
-      while (end < raw.length && raw[end] !== sep && raw[end] !== 0x5e && raw[end] !== 0x7e && raw[end] !== 0x0d && raw[end] !== 0x0a) end++;
-      const v = new TextDecoder().decode(raw.subarray(pos + 1, end));
-      return v || undefined;
-    }
+  if (!isHl7(envelope.header.contentType)) return undefined;
+  try {
+    return envelope.parse<Hl7Message>().get('PID-3.1') || undefined;
+  } catch (_e) {
+    return undefined;
   }
-  return undefined;
 }
 
 /** Engine events → store event names (a retry is recorded as processing with the attempt). */
@@ -68,6 +59,7 @@ export class StoreTracker extends MemoryTracker {
     eventsWriter?: MessageWriter,
   ) {
     super();
+    registerBuiltinCodecs(); // patient ids come from the HL7 parse
     this.events = eventsWriter ?? writer;
     this.hasStore = writer.storage !== 'none';
     this.sweeper = setInterval(() => this.sweep(Date.now() - this.foldMs), Math.max(5, this.foldMs >> 1));
@@ -90,6 +82,25 @@ export class StoreTracker extends MemoryTracker {
     const gate = this.events === this.writer ? undefined : this.uncommitted.get(id);
     if (gate) gate.then(() => this.events.event(ev).catch(fail), fail);
     else this.events.event(ev).catch(fail);
+  }
+
+  /**
+   * The tracker a production runs with: a raw-first writer on the ACK path (no idle wait, body text
+   * indexed later) and a lazier writer for events and body-text indexing off it. `close()` closes both.
+   */
+  static forProduction(messages: MessageStore, production: string, storage: StorageMode, log: Logger): StoreTracker {
+    const raw = messages.writer({ storage, maxDelayMs: 0, bodyIndex: 'deferred' });
+    const events = messages.writer({ storage, maxDelayMs: 50, maxBatch: 2000, maxInFlight: 1 });
+    const tracker = new StoreTracker(raw, production, log, 50, events);
+    tracker.ownsWriters = true;
+    return tracker;
+  }
+
+  private ownsWriters = false;
+
+  /** The writers' figures (for metrics and the shutdown log). */
+  writerMetrics(): { raw: ReturnType<MessageWriter['metrics']>; events: ReturnType<MessageWriter['metrics']> } {
+    return { raw: this.writer.metrics(), events: this.events.metrics() };
   }
 
   override received(envelope: MessageEnvelope, item: string): Promise<void> {
@@ -148,9 +159,12 @@ export class StoreTracker extends MemoryTracker {
     await this.events.flush();
   }
 
-  /** Write what is pending and stop the sweeper (the writer stays open: its owner closes it). */
+  /** Write what is pending and stop the sweeper; writers made by {@link forProduction} are closed too. */
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     await this.flush();
+    if (!this.ownsWriters) return;
+    await this.writer.close();
+    if (this.events !== this.writer) await this.events.close();
   }
 }
