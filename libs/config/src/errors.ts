@@ -136,11 +136,15 @@ const KIND_TO_TRPC: Readonly<Record<ErrorKind, TrpcErrorCode>> = {
 
 const KIND_TO_ACK: Readonly<Record<ErrorKind, AckCode>> = { user: 'AR', operational: 'AE', unexpected: 'AE' };
 
+/** Node system errors (EADDRINUSE, EMFILE, ENOSPC…) not listed above: the world's fault, retryable. */
+const SYSTEM_ERROR_CODE = /^E[A-Z]+$/;
+
 function ruleFor(code: string): CodeRule | undefined {
   const whole = CODE_TABLE.get(code);
   if (whole) return whole;
   const dot = code.lastIndexOf('.');
-  return dot >= 0 ? CODE_TABLE.get(code.slice(dot + 1)) : undefined;
+  if (dot >= 0) return CODE_TABLE.get(code.slice(dot + 1));
+  return SYSTEM_ERROR_CODE.test(code) ? operational() : undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { httpInSettings } from '@hie/config';
+import { UNEXPECTED_ERROR_CODE, httpInSettings } from '@hie/config';
 import { defineItemType } from '../item-type';
 import { envelopeFor } from '../runtime/envelopes';
 import { codeOf, ensureError, kindOf } from '../runtime/errors';
@@ -72,7 +72,7 @@ export const httpIn = defineItemType({
         server = http.createServer((req, res) => {
           handle(req, res).catch((e: unknown) => {
             ctx.log.error({ err: ensureError(e) }, 'http.in request failed');
-            if (!res.headersSent) reply(res, 500, { error: { code: 'unexpected', message: 'internal error' } });
+            if (!res.headersSent) reply(res, 500, { error: { code: UNEXPECTED_ERROR_CODE, message: 'internal error' } });
           });
         });
         await new Promise<void>((resolve, reject) => {
