@@ -3,8 +3,8 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Command, CommandResult, Coordinator, DesiredState, ReportedItemType, ReportedProduction } from '@hie/cluster';
-import { MessageEnvelope } from '@hie/envelope';
-import { createEngine, type EngineNodeOptions } from './engine-node';
+import { storedEnvelope } from './runtime/envelopes';
+import { createEngine, createRegistry, type EngineNodeOptions } from './engine-node';
 import { codeOf, ensureError } from './runtime/errors';
 import type { ProductionEngine } from './runtime/production-engine';
 import type { Tracker } from './runtime/tracker';
@@ -114,12 +114,7 @@ export class EngineNode {
           break;
         case 'message.inject': {
           const raw = Uint8Array.from(Buffer.from(c.raw, 'base64'));
-          const env =
-            c.contentType === 'application/hl7-v2+er7'
-              ? MessageEnvelope.createHl7(raw, { source: 'resend' })
-              : MessageEnvelope.create({ raw, contentType: c.contentType, source: 'resend' });
-          env.header.messageId = c.messageId;
-          env.header.sessionId = c.messageId;
+          const env = storedEnvelope(c.messageId, raw, c.contentType, 'resend');
           if (c.parentId) env.header.parentId = c.parentId;
           await r.engine.inject(c.item, env);
           break;
@@ -163,8 +158,7 @@ export class EngineNode {
   private cachedTypes?: ReportedItemType[];
   private itemTypes(): ReportedItemType[] {
     if (!this.cachedTypes) {
-      const { registry } = createEngine({ log: this.log, plugins: this.cfg.plugins });
-      this.cachedTypes = registry.list().map((d) => ({
+      this.cachedTypes = createRegistry(this.cfg.plugins).list().map((d) => ({
         type: d.type,
         kind: d.kind,
         description: d.description,

@@ -376,11 +376,6 @@ export class Host {
     await this.start();
   }
 
-  /** Wait until the queue is empty and nothing is in flight. */
-  async idle(): Promise<void> {
-    while (this.deps.queue.depth > 0 || this.inFlight > 0) await sleep(5);
-  }
-
   status(): ItemStatus {
     return {
       name: this.name,

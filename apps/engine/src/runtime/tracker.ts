@@ -29,7 +29,6 @@ export function rootId(envelope: MessageEnvelope): string {
 export class MemoryTracker implements Tracker {
   readonly hasStore: boolean = false;
   private readonly open = new Map<string, number>();
-  onComplete?: (id: string) => void;
 
   received(_envelope: MessageEnvelope, _item: string): Promise<void> {
     return Promise.resolve(); // nothing durable without a store
@@ -54,12 +53,6 @@ export class MemoryTracker implements Tracker {
     }
     this.open.delete(id);
     this.event(envelope, item, 'completed');
-    this.onComplete?.(id);
-  }
-
-  /** Messages with work still open (in queues or being processed). */
-  get inFlightMessages(): number {
-    return this.open.size;
   }
 
   flush(): Promise<void> {
