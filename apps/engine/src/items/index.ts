@@ -10,12 +10,12 @@ import { httpOut } from './http-out';
 
 /** The built-in item types, in palette order. Registered explicitly; user plugins use the same API. */
 export const builtinItemTypes: readonly ItemTypeDefinition[] = [
-  hl7MllpIn as unknown as ItemTypeDefinition,
-  fileIn as unknown as ItemTypeDefinition,
-  httpIn as unknown as ItemTypeDefinition,
-  hl7Router as unknown as ItemTypeDefinition,
-  hl7Transform as unknown as ItemTypeDefinition,
-  hl7MllpOut as unknown as ItemTypeDefinition,
-  fileOut as unknown as ItemTypeDefinition,
-  httpOut as unknown as ItemTypeDefinition,
+  hl7MllpIn,
+  fileIn,
+  httpIn,
+  hl7Router,
+  hl7Transform,
+  hl7MllpOut,
+  fileOut,
+  httpOut,
 ];

@@ -7,5 +7,5 @@ let done = false;
 export function registerBuiltinCodecs(): void {
   if (done) return;
   done = true;
-  registerCodec(hl7Codec as Parameters<typeof registerCodec>[0]);
+  registerCodec(hl7Codec);
 }
