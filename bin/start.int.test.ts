@@ -128,5 +128,14 @@ describe('hie start: deploy → engine runs → hie send → messages.search wit
     expect(processed(before, 'Route')).toBe(1);
     expect(processed(after, 'Route')).toBe(1); // untouched: same host, same counters
     expect(processed(after, 'Lab Files')).toBe(0); // replaced: a new host
+
+    // Operator stop/start of one item goes through the coordinator to the engine node.
+    const stateOf = async (n: string) =>
+      ((await api.production.status.query({ projectId })) as { running?: { items: { name: string; state: string }[] } }).running?.items.find((x) => x.name === n)?.state;
+    await api.production.itemStop.mutate({ projectId, item: 'Lab Files' });
+    expect(await stateOf('Lab Files')).toBe('stopped');
+    expect(await stateOf('Route')).toBe('running');
+    await api.production.itemStart.mutate({ projectId, item: 'Lab Files' });
+    expect(await stateOf('Lab Files')).toBe('running');
   }, 120_000);
 });

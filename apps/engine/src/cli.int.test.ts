@@ -2,6 +2,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Hl7Message as MedplumMessage } from '@medplum/core';
 import { Hl7Client } from '@medplum/hl7';
+import pg from 'pg';
+import { openTestStore } from '@hie/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusDir, freePort, hie, hieExec, tempDir, waitForPort, writeJson } from './testing/helpers';
 
@@ -81,6 +83,24 @@ describe('hie run: the shared corpus through a real MLLP client (@medplum/hl7)',
     for (const f of files) {
       const raw = (await readFile(f)).toString('latin1').replace(/^\xEF\xBB\xBF/, '');
       expect(written.has(raw), f).toBe(true);
+    }
+  }, 60_000);
+});
+
+describe('hie migrate', () => {
+  it('applies the store migrations to an empty PostgreSQL database', async () => {
+    const db = await openTestStore('postgres', { prefix: 'hie_test_migrate', migrate: false });
+    try {
+      const r = await hieExec(['migrate'], { env: { DATABASE_URL: db.databaseUrl! } });
+      expect(r.code, r.output).toBe(0);
+      expect(r.output).toContain('migrations applied (postgres)');
+      const client = new pg.Client({ connectionString: db.databaseUrl });
+      await client.connect();
+      const tables = await client.query<{ t: string }>("select tablename as t from pg_tables where schemaname = 'public' order by 1");
+      await client.end();
+      expect(tables.rows.map((x) => x.t)).toEqual(expect.arrayContaining(['messages', 'message_events', 'message_status', 'message_text', 'projects', 'users']));
+    } finally {
+      await db.cleanup();
     }
   }, 60_000);
 });

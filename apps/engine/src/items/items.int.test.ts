@@ -76,6 +76,26 @@ describe('file.in', () => {
 });
 
 describe('http.in and http.out', () => {
+  it('http.in with respond: sync answers with the downstream response body', async () => {
+    const e = await run(
+      [
+        { name: 'Web In', type: 'http.in', settings: { host: '127.0.0.1', port: 0, path: '/hl7', respond: 'sync' } },
+        { name: 'Out', type: 'test.collect', settings: { respond: 'PONG' } },
+      ],
+      [['Web In', 'Out']],
+    );
+    const port = Number(e.status().items.find((i) => i.name === 'Web In')!.details!.port);
+    const res = await fetch(`http://127.0.0.1:${port}/hl7`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/hl7-v2+er7' },
+      body: 'MSH|^~\\&|A|B|C|D|20240101||ADT^A01|S1|P|2.5\rPID|1||1\r',
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-message-id')).toMatch(/[0-9a-f-]{36}/);
+    expect(await res.text()).toBe('PONG');
+    expect(sink('Out').map((m) => m.header.controlId)).toEqual(['S1']);
+  });
+
   it('http.in answers 202 with the message id; http.out posts the body and retries 503', async () => {
     let calls = 0;
     const bodies: string[] = [];
