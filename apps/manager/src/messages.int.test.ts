@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Command } from '@hie/cluster';
-import { ADMIN_PASSWORD, errorCode, sampleSpec, startHarness, type ApiClient, type Harness } from './testing/harness.js';
+import { errorCode, sampleSpec, startHarness, type ApiClient, type Harness } from './testing/harness.js';
 
 let h: Harness;
 let admin: ApiClient;
@@ -17,14 +17,7 @@ const adt = (i: number) =>
 
 beforeAll(async () => {
   h = await startHarness();
-  admin = await h.login('admin', ADMIN_PASSWORD);
-  workspaceId = (await admin.api.workspaces.create.mutate({ name: 'Messages' })).id;
-  await h.user('alice', { workspaceId, role: 'analyst' });
-  await h.user('vera', { workspaceId, role: 'viewer' });
-  await h.user('otto');
-  analyst = await h.login('alice', 'alice-password');
-  viewer = await h.login('vera', 'vera-password');
-  outsider = await h.login('otto', 'otto-password');
+  ({ admin, analyst, viewer, outsider, workspaceId } = await h.team('Messages'));
   projectId = (await analyst.api.projects.create.mutate({ workspaceId, name: 'adt', spec: sampleSpec('adt') })).id;
   await analyst.api.production.deploy.mutate({ projectId });
 

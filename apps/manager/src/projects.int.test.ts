@@ -2,7 +2,7 @@ import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tables } from '@hie/store';
 import type { AppRouter } from './router.js';
-import { ADMIN_PASSWORD, errorCode, sampleSpec, startHarness, type ApiClient, type Harness } from './testing/harness.js';
+import { errorCode, sampleSpec, startHarness, type ApiClient, type Harness } from './testing/harness.js';
 
 let h: Harness;
 let admin: ApiClient;
@@ -13,14 +13,7 @@ let workspaceId: string;
 
 beforeAll(async () => {
   h = await startHarness();
-  admin = await h.login('admin', ADMIN_PASSWORD);
-  workspaceId = (await admin.api.workspaces.create.mutate({ name: 'Pathology' })).id;
-  await h.user('alice', { workspaceId, role: 'analyst' });
-  await h.user('vera', { workspaceId, role: 'viewer' });
-  await h.user('otto');
-  analyst = await h.login('alice', 'alice-password');
-  viewer = await h.login('vera', 'vera-password');
-  outsider = await h.login('otto', 'otto-password');
+  ({ admin, analyst, viewer, outsider, workspaceId } = await h.team('Pathology'));
 });
 afterAll(async () => {
   await h?.close();

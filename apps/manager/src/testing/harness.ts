@@ -37,6 +37,11 @@ export interface Harness {
   login(username: string, password: string): Promise<ApiClient>;
   /** Creates a user (and optionally a membership) straight in the store. */
   user(username: string, opts?: { password?: string; isAdmin?: boolean; workspaceId?: string; role?: MembershipRole }): Promise<SessionUser>;
+  /**
+   * The usual cast, signed in: the global admin, a new workspace, alice (analyst) and vera
+   * (viewer) in it, and otto, who belongs to no workspace.
+   */
+  team(workspaceName: string): Promise<{ admin: ApiClient; analyst: ApiClient; viewer: ApiClient; outsider: ApiClient; workspaceId: string }>;
   /** An in-process caller acting as `user` (no HTTP). */
   caller(user: SessionUser | null): ReturnType<typeof createCaller>;
   admin: SessionUser;
@@ -107,6 +112,20 @@ export async function startHarness(opts: { limiter?: LoginRateLimiter } = {}): P
       });
       if (o.workspaceId) await store.memberships.set(row.id, o.workspaceId, o.role ?? 'viewer');
       return { id: row.id, username, displayName: row.displayName, isAdmin: row.isAdmin };
+    },
+    async team(this: Harness, workspaceName: string) {
+      const admin = await this.login('admin', ADMIN_PASSWORD);
+      const workspaceId = (await admin.api.workspaces.create.mutate({ name: workspaceName })).id;
+      await this.user('alice', { workspaceId, role: 'analyst' });
+      await this.user('vera', { workspaceId, role: 'viewer' });
+      await this.user('otto');
+      return {
+        admin,
+        workspaceId,
+        analyst: await this.login('alice', 'alice-password'),
+        viewer: await this.login('vera', 'vera-password'),
+        outsider: await this.login('otto', 'otto-password'),
+      };
     },
     caller(user) {
       return createCaller(callerContext(manager.services, user));
