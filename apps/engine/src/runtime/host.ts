@@ -148,12 +148,10 @@ export class Host {
   }
 
   private async createHandler(): Promise<void> {
-    const ctx = this.serviceContext();
     const settings = this.def.settings.parse(this.spec.settings);
-    this.handler = await this.def.create(settings, ctx);
-    await this.handler.onStart?.(ctx);
     const mode = this.spec.execution.mode;
     if (this.def.kind !== 'service' && (mode === 'multiprocess' || mode === 'thread_pool')) {
+      // The handler lives in the worker threads (created there on first use); none on this thread.
       const { pool, owned } = this.deps.pool(mode, this.spec.execution.workers);
       this.dispatcher = new PoolDispatcher(
         pool,
@@ -168,9 +166,12 @@ export class Host {
         },
         owned,
       );
-    } else {
-      this.dispatcher = new MainThreadDispatcher(this.handler, this.baseContext());
+      return;
     }
+    const ctx = this.serviceContext();
+    this.handler = await this.def.create(settings, ctx);
+    await this.handler.onStart?.(ctx);
+    this.dispatcher = new MainThreadDispatcher(this.handler, this.baseContext());
   }
 
   private async teardownHandler(): Promise<void> {

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { MessageEnvelope } from '@hie/envelope';
 import { createEngine } from '../engine-node';
-import { hookCalls, manualServices, maxConcurrent, sink, sinks, testItemTypes } from '../testing/test-items';
+import { createdOnMain, hookCalls, manualServices, maxConcurrent, sink, sinks, testItemTypes } from '../testing/test-items';
 import type { ProductionEngine } from './production-engine';
 
 const log = pino({ level: 'silent' });
@@ -87,6 +87,8 @@ describe('ProductionEngine', () => {
     expect(sink('Out')).toHaveLength(16);
     expect(threads.has(threadId)).toBe(false);
     expect(threads.size).toBe(2);
+    // The handler exists only in the workers: nothing was created (or started) on this thread.
+    expect(createdOnMain.has('Stamp')).toBe(false);
     // Bodies crossed as bytes and came back unchanged.
     expect(sink('Out')[0].text()).toContain('PID|1||T');
   });

@@ -2,11 +2,14 @@
  * Item types used by the engine's own tests. Defined with the same `defineItemType` a plugin uses;
  * `module: import.meta.url` lets worker threads load them.
  */
-import { threadId } from 'node:worker_threads';
+import { isMainThread, threadId } from 'node:worker_threads';
 import { z } from 'zod';
 import type { MessageEnvelope } from '@hie/envelope';
 import { defineItemType } from '../item-type';
 import { EngineError } from '../runtime/errors';
+
+/** Names of thread_stamp items whose handler was created on the main thread. */
+export const createdOnMain = new Set<string>();
 
 /** Envelopes each sink received, by sink name (main thread only). */
 export const sinks = new Map<string, MessageEnvelope[]>();
@@ -28,7 +31,8 @@ export const threadStamp = defineItemType({
   description: 'test: record the thread id',
   settings: z.object({ busyMs: z.number().default(0).describe('spin this long') }).strict(),
   module: import.meta.url,
-  create(settings) {
+  create(settings, cctx) {
+    if (isMainThread) createdOnMain.add(cctx.itemName);
     return {
       onMessage(envelope, ctx) {
         const until = Date.now() + settings.busyMs;
