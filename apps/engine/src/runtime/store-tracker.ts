@@ -114,7 +114,7 @@ export class StoreTracker extends MemoryTracker {
       controlId: h.controlId ?? null,
       patientId: patientIdOf(envelope) ?? null,
       contentType: h.contentType,
-      header: JSON.parse(JSON.stringify(h)) as Record<string, unknown>,
+      header: { ...h }, // the writer serialises it once, at this call
       raw: envelope.body.raw,
       correlationId: h.correlationId ?? null,
       parentId: h.parentId ?? null,
