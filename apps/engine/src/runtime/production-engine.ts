@@ -244,8 +244,7 @@ export class ProductionEngine {
 
   /** Hand a message to an item directly (resend, recovery). */
   async inject(item: string, envelope: Parameters<Bus['deliver']>[1]): Promise<void> {
-    this.tracker.opened(envelope);
-    await this.bus.deliver(item, envelope);
+    await this.handOff(item, envelope, 'resend');
   }
 
   /**
@@ -257,14 +256,22 @@ export class ProductionEngine {
     envelope.header.sessionId ??= envelope.header.messageId;
     this.tracker.opened(envelope);
     try {
-      for (const to of slot.targets) {
-        this.tracker.opened(envelope);
-        await this.bus.deliver(to, envelope);
-        this.tracker.event(envelope, to, 'queued', { from: fromItem, recovered: true });
-      }
+      for (const to of slot.targets) await this.handOff(to, envelope, fromItem, { recovered: true });
     } finally {
       this.tracker.closed(envelope, fromItem);
     }
+  }
+
+  /** One branch: opened, queued at `to`, and closed again if the hand-off fails (never left open). */
+  private async handOff(to: string, envelope: Parameters<Bus['deliver']>[1], from: string, detail: Record<string, unknown> = {}): Promise<void> {
+    this.tracker.opened(envelope);
+    try {
+      await this.bus.deliver(to, envelope);
+    } catch (e) {
+      this.tracker.closed(envelope, to);
+      throw e;
+    }
+    this.tracker.event(envelope, to, 'queued', { from, ...detail });
   }
 
   /** Operator stop of one item (not a config change): its queue keeps filling, nothing is lost. */
