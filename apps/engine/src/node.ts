@@ -6,6 +6,7 @@ import type { Command, CommandResult, Coordinator, DesiredState, ReportedItemTyp
 import { storedEnvelope } from './runtime/envelopes';
 import { createEngine, createRegistry, type EngineNodeOptions } from './engine-node';
 import { codeOf, ensureError } from './runtime/errors';
+import { reportedState } from './runtime/production-state';
 import type { ProductionEngine } from './runtime/production-engine';
 import type { Tracker } from './runtime/tracker';
 
@@ -137,8 +138,8 @@ export class EngineNode {
         projectId,
         production: r.desired?.production ?? st.name ?? '',
         version: r.desired?.version ?? 0,
-        state: r.state,
-        error: r.error,
+        // An item that could not start (a listener's EADDRINUSE) makes the production failed, never running.
+        ...reportedState(r.state, r.error, st.items),
         items: st.items,
       });
     }
