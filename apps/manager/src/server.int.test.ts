@@ -117,6 +117,13 @@ describe('seedDemo and restoreDesiredState', () => {
     expect(await fresh.getDesired(first.projectId)).toMatchObject({ production: 'adt-feed', version: 1, state: 'running' });
   });
 
+  it("the demo's listeners bind 127.0.0.1 only: a first start exposes nothing to the network", () => {
+    const items = (demoSpec as { items: { name: string; type: string; settings: { host?: string } }[] }).items;
+    const listeners = items.filter((i) => i.type === 'hl7.mllp.in' || i.type === 'http.in');
+    expect(listeners.map((i) => i.name)).toContain('ADT In');
+    for (const i of listeners) expect({ item: i.name, host: i.settings.host }).toEqual({ item: i.name, host: '127.0.0.1' });
+  });
+
   it('refuses an invalid demo spec', async () => {
     await expect(seedDemo({ store: h.store, coordinator: h.coordinator, spec: { name: 'x', items: [{ name: 'a', type: 'nope.nope' }] } })).rejects.toMatchObject({
       code: 'config.invalid',
