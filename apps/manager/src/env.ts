@@ -10,11 +10,17 @@ const envSchema = z.object({
   HIE_DATA_DIR: z.string().min(1).default('./.hie/data'),
   HIE_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   HIE_HOST: z.string().min(1).default('0.0.0.0'),
+  /** PEM certificate (chain) file: with HIE_TLS_KEY, `hie start` serves HTTPS (cookies `Secure`, HSTS). */
+  HIE_TLS_CERT: z.string().min(1).optional(),
+  /** PEM private key file of HIE_TLS_CERT. */
+  HIE_TLS_KEY: z.string().min(1).optional(),
+  /** When set, `/metrics` requires `Authorization: Bearer <token>`. */
+  HIE_METRICS_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
   /** Password of the first admin user; a random one-time password is printed when unset. */
   HIE_ADMIN_PASSWORD: z.string().min(1).optional(),
   HIE_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 365).default(12),
   HIE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+}).refine((e) => !e.HIE_TLS_CERT === !e.HIE_TLS_KEY, { path: ['HIE_TLS_KEY'], message: 'set both HIE_TLS_CERT and HIE_TLS_KEY, or neither' });
 
 export type ManagerEnv = z.output<typeof envSchema>;
 

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Coordinator } from '@hie/cluster';
 import type { Store } from '@hie/store';
 import type { LoginRateLimiter } from './auth/rate-limit.js';
+import { API_CONTENT_SECURITY_POLICY, bearerMatches, checkMutationRequest, isHttps, setSecurityHeaders } from './http-security.js';
 import { addStatusSource, registry } from './metrics.js';
 import { appRouter } from './router.js';
 import { freshNodes } from './status.js';
@@ -26,8 +27,14 @@ export interface ManagerServerOptions {
   sessionTtlHours?: number;
   /** `Secure` session cookie (serve over HTTPS). @defaultValue false */
   secureCookies?: boolean;
-  /** Trust `X-Forwarded-For` for the source address. @defaultValue false */
+  /**
+   * Behind a reverse proxy: trust `X-Forwarded-For` (source address), `X-Forwarded-Proto: https`
+   * (`Secure` cookies, HSTS) and `X-Forwarded-Host` (the origin mutations must come from).
+   * @defaultValue false
+   */
   trustProxy?: boolean;
+  /** When set, `/metrics` answers only `Authorization: Bearer <metricsToken>` (401 otherwise). */
+  metricsToken?: string;
   /** Largest request body accepted, in bytes. @defaultValue 10 MiB */
   maxBodySize?: number;
   limiter?: LoginRateLimiter;
@@ -41,9 +48,15 @@ export interface ManagerServer {
   readonly services: ManagerServices;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': API_CONTENT_SECURITY_POLICY,
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -56,7 +69,8 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     secureCookies: opts.secureCookies,
     limiter: opts.limiter,
   });
-  const createContext = createContextFactory(services, { trustProxy: opts.trustProxy });
+  const trustProxy = opts.trustProxy ?? false;
+  const createContext = createContextFactory(services, { trustProxy });
   const stopMetrics = addStatusSource(opts.coordinator);
   const open = new Set<ServerResponse>();
   const log = opts.log;
@@ -83,8 +97,12 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q >= 0 ? url.slice(0, q) : url;
+    setSecurityHeaders(res, isHttps(req, trustProxy));
 
     if (pathname.startsWith(TRPC_PREFIX)) {
+      // Every API answer may carry patient data (SSE streams too): no browser or proxy keeps a copy.
+      res.setHeader('cache-control', 'no-store');
+      res.setHeader('content-security-policy', API_CONTENT_SECURITY_POLICY);
       open.add(res);
       res.once('close', () => open.delete(res));
       await nodeHTTPRequestHandler({
@@ -93,7 +111,12 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
         res,
         path: decodeURIComponent(pathname.slice(TRPC_PREFIX.length)),
         maxBodySize: opts.maxBodySize ?? 10 * 1024 * 1024,
-        createContext: ({ req: r, res: s }) => createContext(r, s),
+        // tRPC's own SSE headers say `no-cache` (a cache may still store it): add no-store.
+        responseMeta: () => ({ headers: new Headers({ 'cache-control': 'no-store' }) }),
+        createContext: ({ req: r, res: s }) => {
+          if (r.method !== 'GET' && r.method !== 'HEAD') checkMutationRequest(r, trustProxy);
+          return createContext(r, s);
+        },
         onError({ error, path }) {
           // Inputs are never logged: they may hold passwords or message bodies.
           if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error.cause ?? error, path }, 'API call failed');
@@ -112,9 +135,13 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
           return true;
         }
         case '/metrics': {
+          if (opts.metricsToken !== undefined && !bearerMatches(req.headers.authorization, opts.metricsToken)) {
+            sendJson(res, 401, { ok: false, reason: 'a bearer token is required (HIE_METRICS_TOKEN)' }, { 'www-authenticate': 'Bearer realm="metrics"' });
+            return true;
+          }
           try {
             const text = await registry.metrics();
-            res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+            res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store', 'content-security-policy': API_CONTENT_SECURITY_POLICY });
             res.end(text);
           } catch (e) {
             log.error({ err: e }, 'metrics collection failed');

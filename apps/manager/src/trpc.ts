@@ -11,6 +11,7 @@ import { formatProblems, problemsFromZodIssues, toTrpcCode, type ConfigProblem }
 import type { ConfigVersion, Deployment, MembershipRole, Store } from '@hie/store';
 import { LoginRateLimiter } from './auth/rate-limit.js';
 import { hashSessionToken, readCookie, SESSION_COOKIE, sessionCookie } from './auth/session.js';
+import { isHttps } from './http-security.js';
 import { TtlCache } from './cache.js';
 import { KeyedMutex } from './lock.js';
 
@@ -107,14 +108,19 @@ export function callerContext(services: ManagerServices, user: SessionUser | nul
 
 /** Options of {@link createContextFactory}. */
 export interface ContextOptions {
-  /** Take the source address from `X-Forwarded-For` (only behind a trusted proxy). @defaultValue false */
+  /**
+   * Behind a trusted proxy: the source address from `X-Forwarded-For`, and `Secure` cookies when it
+   * says `X-Forwarded-Proto: https`. @defaultValue false
+   */
   trustProxy?: boolean;
 }
 
 /** Builds the context of an HTTP request: the session from the `hie_session` cookie. */
-export function createContextFactory(services: ManagerServices, opts: ContextOptions = {}) {
+export function createContextFactory(shared: ManagerServices, opts: ContextOptions = {}) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<Ctx> => {
     const sourceAddress = sourceAddressOf(req, opts.trustProxy ?? false);
+    // `Secure` whenever the browser came over HTTPS (our TLS, or a trusted proxy's), not only when configured.
+    const services = { ...shared, secureCookies: shared.secureCookies || isHttps(req, opts.trustProxy ?? false) };
     const setCookie = (value: string) => {
       res.appendHeader('Set-Cookie', value);
     };
