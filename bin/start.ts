@@ -7,10 +7,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { InProcessCoordinator, type DesiredState } from '@hie/cluster';
+import { InProcessCoordinator, type Coordinator, type DesiredState, type ReportedProduction } from '@hie/cluster';
 import { EngineNode, StoreTracker, recoverUnfinished, startRetention } from '@hie/engine';
 import { createManagerServer, ensureFirstAdmin, readEnv, registry, restoreDesiredState, seedDemo } from '@hie/manager';
 import { Gauge } from 'prom-client';
@@ -71,9 +73,58 @@ function storeMetrics(list: () => { production: string; tracker: StoreTracker }[
   figure('hie_store_failed_batches', 'Batches that failed to commit.', (m) => m.failedBatches);
 }
 
+/** The certificate and key for HTTPS (HIE_TLS_CERT, HIE_TLS_KEY), read before anything starts. */
+function readTls(certFile: string | undefined, keyFile: string | undefined): { cert: Buffer; key: Buffer } | undefined {
+  if (!certFile || !keyFile) return undefined;
+  const read = (name: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new Error(`${name}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e });
+    }
+  };
+  const pair = { cert: read('HIE_TLS_CERT', certFile), key: read('HIE_TLS_KEY', keyFile) };
+  try {
+    // Parse now: not PEM, or a key that does not match the certificate, must stop the start with a clear message.
+    tls.createSecureContext(pair);
+  } catch (e) {
+    throw new Error(`HIE_TLS_CERT/HIE_TLS_KEY: not a usable certificate and key (${(e as Error).message})`, { cause: e });
+  }
+  return pair;
+}
+
+/**
+ * Waits until the engine has applied every production that should run (at most `timeoutMs`), and
+ * returns those it reports failed, e.g. a listener whose port is taken (EADDRINUSE), and those
+ * still starting: the banner must never call them running.
+ */
+async function productionOutcomes(coordinator: Coordinator, timeoutMs: number): Promise<{ failed: ReportedProduction[]; pending: string[] }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const wanted = (await coordinator.listDesired()).filter((d) => d.state === 'running');
+    const reported = (await coordinator.listStatus()).flatMap((n) => n.productions);
+    const outcome = wanted.map((d) => ({
+      production: d.production,
+      report: reported.find((p) => p.projectId === d.projectId && p.version === d.version && (p.state === 'running' || p.state === 'failed')),
+    }));
+    const pending = outcome.filter((o) => !o.report).map((o) => o.production);
+    if (pending.length === 0 || Date.now() > deadline) {
+      return { failed: outcome.flatMap((o) => (o.report?.state === 'failed' ? [o.report] : [])), pending };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function start(): Promise<number> {
   const env = readEnv();
   const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie' } });
+  let tlsPair: ReturnType<typeof readTls>;
+  try {
+    tlsPair = readTls(env.HIE_TLS_CERT, env.HIE_TLS_KEY);
+  } catch (e) {
+    process.stderr.write(`hie start: ${(e as Error).message}\n`);
+    return 1;
+  }
   const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
   const coordinator = new InProcessCoordinator();
   const trackers: { production: string; tracker: StoreTracker }[] = [];
@@ -100,8 +151,14 @@ export async function start(): Promise<number> {
   const demo = await seedDemo({ store, coordinator, spec: demoSpec });
 
   const portal = await portalHandler(log);
-  const manager = createManagerServer({ store, coordinator, log, portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined });
-  const server = http.createServer((req, res) => {
+  const manager = createManagerServer({
+    store,
+    coordinator,
+    log,
+    metricsToken: env.HIE_METRICS_TOKEN,
+    portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined,
+  });
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     manager.handle(req, res).then(
       (handled) => {
         if (!handled && !res.headersSent) {
@@ -114,22 +171,28 @@ export async function start(): Promise<number> {
         if (!res.headersSent) res.writeHead(500).end();
       },
     );
-  });
+  };
+  // Under TLS the session cookie is Secure and HSTS is sent: the manager sees the TLS socket.
+  const server = tlsPair ? https.createServer(tlsPair, onRequest) : http.createServer(onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(env.HIE_PORT, env.HIE_HOST, () => resolve());
   });
   const port = (server.address() as { port: number }).port;
-  const url = `http://localhost:${port}/`;
+  const url = `${tlsPair ? 'https' : 'http'}://localhost:${port}/`;
+  const { failed, pending } = await productionOutcomes(coordinator, 15_000);
+  const demoFailed = failed.some((p) => p.projectId === demo.projectId);
   const lines = [
     '',
-    `HIE is running: ${url}`,
+    `HIE is running: ${url}${failed.length > 0 ? `   (${failed.length} production${failed.length > 1 ? 's' : ''} FAILED to start: see below)` : ''}`,
     `  store: ${store.backend === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded, in ${env.HIE_DATA_DIR}`}`,
     admin.created
       ? `  login: admin / ${admin.generatedPassword ?? '(the password in HIE_ADMIN_PASSWORD)'}${admin.generatedPassword ? '   ← shown once; change it after logging in' : ''}`
       : '  login: your existing users',
-    demo.created ? '  demo: workspace "Demo", project "adt-feed" deployed (MLLP in on 2575)' : `  productions restored: ${restored}`,
-    '  try:  npx hie send --port 2575 examples/messages/adt-a01.hl7',
+    demo.created ? `  demo: workspace "Demo", project "adt-feed" deployed${demoFailed ? ' but FAILED to start' : ' (MLLP in on 127.0.0.1:2575)'}` : `  productions restored: ${restored}`,
+    ...failed.map((p) => `  FAILED: production "${p.production}": ${p.error?.message ?? 'did not start'}`),
+    ...pending.map((name) => `  still starting: production "${name}"`),
+    ...(demoFailed ? [] : ['  try:  npx hie send --port 2575 examples/messages/adt-a01.hl7']),
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
