@@ -17,25 +17,36 @@ export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 
 /** HSTS under TLS: one year. Not `includeSubDomains`: other hosts of the domain are not ours to pin. */
 export const HSTS = 'max-age=31536000';
 
-/** First value of a header that may repeat or be a comma-separated list (`X-Forwarded-*`). */
-function firstValue(v: string | string[] | undefined): string | undefined {
-  const s = Array.isArray(v) ? v[0] : v;
-  const first = s?.split(',')[0]?.trim();
-  return first ? first : undefined;
+/**
+ * How many proxies in front of us are trusted (`trustProxy`, as HIE_TRUST_PROXY: `true` = one).
+ * @defaultValue 0
+ */
+export type TrustProxy = boolean | number;
+
+/**
+ * The value of an `X-Forwarded-*` header that our outermost trusted proxy wrote: each proxy
+ * appends, so it is the `hops`-th entry from the right; entries further left came from the
+ * client and are never believed. Undefined when no proxy is trusted.
+ */
+function forwarded(v: string | string[] | undefined, trustProxy: TrustProxy): string | undefined {
+  const hops = trustProxy === true ? 1 : trustProxy === false ? 0 : Math.max(0, Math.floor(trustProxy));
+  if (hops === 0 || v === undefined) return undefined;
+  const entries = (Array.isArray(v) ? v.join(',') : v).split(',').map((e) => e.trim()).filter((e) => e !== '');
+  return entries.length === 0 ? undefined : entries[Math.max(0, entries.length - hops)];
 }
 
 /**
  * Whether the browser reached us over HTTPS: TLS on our own socket, or `X-Forwarded-Proto: https`
  * from a proxy we were told to trust (never believed otherwise: any client can send it).
  */
-export function isHttps(req: IncomingMessage, trustProxy: boolean): boolean {
+export function isHttps(req: IncomingMessage, trustProxy: TrustProxy): boolean {
   if ((req.socket as Partial<TLSSocket>).encrypted === true) return true;
-  return trustProxy && firstValue(req.headers['x-forwarded-proto'])?.toLowerCase() === 'https';
+  return forwarded(req.headers['x-forwarded-proto'], trustProxy)?.toLowerCase() === 'https';
 }
 
 /** This server's origin as the browser sees it: the scheme and `Host` (`X-Forwarded-Host` behind a trusted proxy). */
-export function ownOrigin(req: IncomingMessage, trustProxy: boolean): string | undefined {
-  const host = (trustProxy ? firstValue(req.headers['x-forwarded-host']) : undefined) ?? req.headers.host;
+export function ownOrigin(req: IncomingMessage, trustProxy: TrustProxy): string | undefined {
+  const host = forwarded(req.headers['x-forwarded-host'], trustProxy) ?? req.headers.host;
   if (!host) return undefined;
   try {
     return new URL(`${isHttps(req, trustProxy) ? 'https' : 'http'}://${host}`).origin;
@@ -61,7 +72,7 @@ export function setSecurityHeaders(res: ServerResponse, https: boolean): void {
  * token, server-side clients) are not browsers driven by another site and pass.
  * @throws TRPCError `UNSUPPORTED_MEDIA_TYPE` (415) or `FORBIDDEN` (403)
  */
-export function checkMutationRequest(req: IncomingMessage, trustProxy: boolean): void {
+export function checkMutationRequest(req: IncomingMessage, trustProxy: TrustProxy): void {
   const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') {
     throw new TRPCError({ code: 'UNSUPPORTED_MEDIA_TYPE', message: `API calls take a JSON body (content-type: application/json), not ${type ?? 'no content-type'}` });

@@ -27,17 +27,13 @@ export interface ManagerServerOptions {
   sessionTtlHours?: number;
   /** `Secure` session cookie (serve over HTTPS). @defaultValue false */
   secureCookies?: boolean;
-  /**
-   * Behind a reverse proxy: trust `X-Forwarded-For` (source address), `X-Forwarded-Proto: https`
-   * (`Secure` cookies, HSTS) and `X-Forwarded-Host` (the origin mutations must come from).
-   * @defaultValue false
-   */
+  /** Trust `X-Forwarded-For` for the source address. @defaultValue false */
   trustProxy?: boolean;
-  /** When set, `/metrics` answers only `Authorization: Bearer <metricsToken>` (401 otherwise). */
-  metricsToken?: string;
   /** Largest request body accepted, in bytes. @defaultValue 10 MiB */
   maxBodySize?: number;
   limiter?: LoginRateLimiter;
+  /** When set, `/metrics` answers only `Authorization: Bearer <metricsToken>` (401 otherwise). */
+  metricsToken?: string;
 }
 
 export interface ManagerServer {
@@ -69,11 +65,12 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     secureCookies: opts.secureCookies,
     limiter: opts.limiter,
   });
-  const trustProxy = opts.trustProxy ?? false;
-  const createContext = createContextFactory(services, { trustProxy });
+  const createContext = createContextFactory(services, { trustProxy: opts.trustProxy });
   const stopMetrics = addStatusSource(opts.coordinator);
   const open = new Set<ServerResponse>();
   const log = opts.log;
+  // Behind a trusted proxy its `X-Forwarded-Proto`/`-Host` also count: `Secure` cookies, HSTS, the origin mutations must come from.
+  const trustProxy = opts.trustProxy ?? false;
   // Expired sessions are useless rows: sweep them hourly (any manager process may; it is idempotent).
   const sweep = setInterval(() => {
     opts.store.sessions.deleteExpired().catch((e: unknown) => log.warn({ err: e }, 'could not delete expired sessions'));
@@ -100,11 +97,11 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     setSecurityHeaders(res, isHttps(req, trustProxy));
 
     if (pathname.startsWith(TRPC_PREFIX)) {
+      open.add(res);
+      res.once('close', () => open.delete(res));
       // Every API answer may carry patient data (SSE streams too): no browser or proxy keeps a copy.
       res.setHeader('cache-control', 'no-store');
       res.setHeader('content-security-policy', API_CONTENT_SECURITY_POLICY);
-      open.add(res);
-      res.once('close', () => open.delete(res));
       await nodeHTTPRequestHandler({
         router: appRouter,
         req,

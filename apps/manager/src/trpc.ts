@@ -11,9 +11,9 @@ import { formatProblems, problemsFromZodIssues, toTrpcCode, type ConfigProblem }
 import type { ConfigVersion, Deployment, MembershipRole, Store } from '@hie/store';
 import { LoginRateLimiter } from './auth/rate-limit.js';
 import { hashSessionToken, readCookie, SESSION_COOKIE, sessionCookie } from './auth/session.js';
-import { isHttps } from './http-security.js';
 import { TtlCache } from './cache.js';
 import { KeyedMutex } from './lock.js';
+import { isHttps } from './http-security.js';
 
 /** The signed-in user, as procedures see it. */
 export interface SessionUser {
@@ -108,10 +108,7 @@ export function callerContext(services: ManagerServices, user: SessionUser | nul
 
 /** Options of {@link createContextFactory}. */
 export interface ContextOptions {
-  /**
-   * Behind a trusted proxy: the source address from `X-Forwarded-For`, and `Secure` cookies when it
-   * says `X-Forwarded-Proto: https`. @defaultValue false
-   */
+  /** Take the source address from `X-Forwarded-For` (only behind a trusted proxy). @defaultValue false */
   trustProxy?: boolean;
 }
 
