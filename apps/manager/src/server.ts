@@ -31,6 +31,8 @@ export interface ManagerServerOptions {
   /** Largest request body accepted, in bytes. @defaultValue 10 MiB */
   maxBodySize?: number;
   limiter?: LoginRateLimiter;
+  /** Any signed-in user may create a workspace (`HIE_SELF_SERVICE_WORKSPACES=1`). @defaultValue false */
+  selfServiceWorkspaces?: boolean;
 }
 
 export interface ManagerServer {
@@ -55,6 +57,7 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     sessionTtlHours: opts.sessionTtlHours,
     secureCookies: opts.secureCookies,
     limiter: opts.limiter,
+    selfServiceWorkspaces: opts.selfServiceWorkspaces,
   });
   const createContext = createContextFactory(services, { trustProxy: opts.trustProxy });
   const stopMetrics = addStatusSource(opts.coordinator);

@@ -18,18 +18,18 @@ describe('openStore', () => {
       const id = randomUUID();
       await writer.received({
         id,
-        production: 'adt',
+        production: 'adt', projectId: 'p-adt', workspaceId: 'ws',
         item: 'mllp-in',
         receivedAt: new Date(),
         contentType: 'application/hl7-v2',
         header: { a: 1 },
         raw: enc.encode('MSH|^~\\&|A'),
       });
-      await writer.event({ messageId: id, production: 'adt', item: 'router', event: 'processing' });
-      const pending = writer.event({ messageId: id, production: 'adt', item: 'router', event: 'queued' });
+      await writer.event({ messageId: id, production: 'adt', projectId: 'p-adt', workspaceId: 'ws', item: 'router', event: 'processing' });
+      const pending = writer.event({ messageId: id, production: 'adt', projectId: 'p-adt', workspaceId: 'ws', item: 'router', event: 'queued' });
       await first.close(); // flushes the writer first
       await pending;
-      await expect(writer.event({ messageId: id, production: 'adt', item: 'x', event: 'queued' })).rejects.toMatchObject({ code: 'store.closed' });
+      await expect(writer.event({ messageId: id, production: 'adt', projectId: 'p-adt', workspaceId: 'ws', item: 'x', event: 'queued' })).rejects.toMatchObject({ code: 'store.closed' });
       const second = await openStore({ dataDir: dir });
       await migrateStore(second);
       const open: string[] = [];
