@@ -65,7 +65,7 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
     await store.migrate();
     await store.migrate();
     const res: unknown = await store.db.execute(sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
-    expect((res as { rows: { n: number }[] }).rows[0].n).toBe(4);
+    expect((res as { rows: { n: number }[] }).rows[0].n).toBe(5);
     const ext: unknown = await store.db.execute(sql`SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'`);
     expect((ext as { rows: unknown[] }).rows).toHaveLength(1);
   });

@@ -33,7 +33,7 @@ describe('openStore', () => {
       const second = await openStore({ dataDir: dir });
       await migrateStore(second);
       const open: string[] = [];
-      for await (const m of second.messages.unfinished('adt')) open.push(`${m.id}:${m.lastEvent}@${m.lastItem}`);
+      for await (const m of second.messages.unfinished('p-adt')) open.push(`${m.id}:${m.lastEvent}@${m.lastItem}`);
       expect(open).toEqual([`${id}:queued@router`]);
       await second.close();
     } finally {
@@ -54,7 +54,7 @@ describe('openStore', () => {
     try {
       const stores = await Promise.all([1, 2, 3].map(() => openStore({ databaseUrl: t.databaseUrl })));
       const res: unknown = await stores[0].db.execute('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations');
-      expect((res as { rows: { n: number }[] }).rows[0].n).toBe(4);
+      expect((res as { rows: { n: number }[] }).rows[0].n).toBe(5);
       await Promise.all(stores.map((s) => s.close()));
     } finally {
       await t.cleanup();
