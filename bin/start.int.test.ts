@@ -111,7 +111,8 @@ describe('hie start: deploy → engine runs → hie send → messages.search wit
     // Prometheus: item figures and store batch figures.
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/hie_item_processed_total\{[^}]*item="Route"[^}]*\} 1/);
-    expect(metrics).toMatch(/hie_store_rows\{production="lab-feed",writer="raw"\} [1-9]/);
+    expect(metrics).toContain(`hie_store_rows{project="${projectId}",writer="raw"}`);
+    expect(metrics).toMatch(new RegExp(`hie_item_processed_total\\{project="${projectId}",production="lab-feed",item="Route"\\} 1`));
 
     const cur = (await api.projects.get.query({ id: projectId })) as { version: { version: number } };
     const changed = { ...spec, items: spec.items.map((it) => (it.name === 'Lab Files' ? { ...it, settings: { ...it.settings, filename: '{controlId}.hl7' } } : it)) };

@@ -48,20 +48,23 @@ async function portalHandler(log: pino.Logger): Promise<Handler | undefined> {
   return (req, res) => handle(req, res);
 }
 
-/** Prometheus gauges for the message store writers (batch sizes, rows, flush times), per production. */
-function storeMetrics(list: () => { production: string; tracker: StoreTracker }[]): void {
+/**
+ * Prometheus gauges for the message store writers (batch sizes, rows, flush times), per project:
+ * labelled by project id (production names are not unique across workspaces).
+ */
+function storeMetrics(list: () => { projectId: string; tracker: StoreTracker }[]): void {
   const figure = (name: string, help: string, pick: (m: ReturnType<MessageWriter['metrics']>) => number) =>
     new Gauge({
       name,
       help,
-      labelNames: ['production', 'writer'],
+      labelNames: ['project', 'writer'],
       registers: [registry],
       collect() {
         this.reset();
-        for (const { production, tracker } of list()) {
+        for (const { projectId, tracker } of list()) {
           const m = tracker.writerMetrics();
-          this.set({ production, writer: 'raw' }, pick(m.raw));
-          this.set({ production, writer: 'events' }, pick(m.events));
+          this.set({ project: projectId, writer: 'raw' }, pick(m.raw));
+          this.set({ project: projectId, writer: 'events' }, pick(m.events));
         }
       },
     });
@@ -127,18 +130,18 @@ export async function start(): Promise<number> {
   }
   const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
   const coordinator = new InProcessCoordinator();
-  const trackers: { production: string; tracker: StoreTracker }[] = [];
+  const trackers: { projectId: string; tracker: StoreTracker }[] = [];
   const node = new EngineNode({
     coordinator,
     log,
     nodeId: 'local',
     trackerFor: (d: DesiredState) => {
       const storage = (d.spec as { storage?: 'full' | 'metadata' | 'none' }).storage ?? 'full';
-      const tracker = StoreTracker.forProduction(store.messages, d.production, storage, log);
-      trackers.push({ production: d.production, tracker });
+      const tracker = StoreTracker.forProduction(store.messages, d, storage, log);
+      trackers.push({ projectId: d.projectId, tracker });
       return tracker;
     },
-    recover: (engine, production) => recoverUnfinished(store.messages, engine, production, log),
+    recover: (engine, d) => recoverUnfinished(store.messages, engine, d.projectId, log),
   });
   node.start();
   const stopRetention = startRetention({ messages: store.messages, targets: () => node.retentionTargets(), log });
@@ -155,6 +158,7 @@ export async function start(): Promise<number> {
     store,
     coordinator,
     log,
+    selfServiceWorkspaces: env.HIE_SELF_SERVICE_WORKSPACES,
     metricsToken: env.HIE_METRICS_TOKEN,
     portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined,
   });

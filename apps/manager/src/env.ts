@@ -19,6 +19,8 @@ const envSchema = z.object({
   /** Password of the first admin user; a random one-time password is printed when unset. */
   HIE_ADMIN_PASSWORD: z.string().min(1).optional(),
   HIE_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 365).default(12),
+  /** `1`: any signed-in user may create a workspace (and becomes its admin). Off: only global admins. */
+  HIE_SELF_SERVICE_WORKSPACES: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
   HIE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).refine((e) => !e.HIE_TLS_CERT === !e.HIE_TLS_KEY, { path: ['HIE_TLS_KEY'], message: 'set both HIE_TLS_CERT and HIE_TLS_KEY, or neither' });
 

@@ -32,6 +32,8 @@ export interface ManagerServerOptions {
   /** Largest request body accepted, in bytes. @defaultValue 10 MiB */
   maxBodySize?: number;
   limiter?: LoginRateLimiter;
+  /** Any signed-in user may create a workspace (`HIE_SELF_SERVICE_WORKSPACES=1`). @defaultValue false */
+  selfServiceWorkspaces?: boolean;
   /** When set, `/metrics` answers only `Authorization: Bearer <metricsToken>` (401 otherwise). */
   metricsToken?: string;
 }
@@ -64,6 +66,7 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     sessionTtlHours: opts.sessionTtlHours,
     secureCookies: opts.secureCookies,
     limiter: opts.limiter,
+    selfServiceWorkspaces: opts.selfServiceWorkspaces,
   });
   const createContext = createContextFactory(services, { trustProxy: opts.trustProxy });
   const stopMetrics = addStatusSource(opts.coordinator);

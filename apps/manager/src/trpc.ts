@@ -35,6 +35,8 @@ export interface ManagerServices {
   sessionTtlMs: number;
   /** Add `Secure` to the session cookie (behind HTTPS). */
   secureCookies: boolean;
+  /** Any signed-in user may create a workspace; otherwise only global admins. */
+  selfServiceWorkspaces: boolean;
   /** Per-request look-ups, kept a few seconds (see {@link TtlCache}). */
   caches: {
     /** Session id → the session's user and expiry. */
@@ -62,6 +64,8 @@ export interface ServicesOptions {
   sessionTtlHours?: number;
   /** @defaultValue false */
   secureCookies?: boolean;
+  /** @defaultValue false */
+  selfServiceWorkspaces?: boolean;
   limiter?: LoginRateLimiter;
   /**
    * How long a session's user and a membership's role may be served from memory. Changes made
@@ -80,6 +84,7 @@ export function createServices(opts: ServicesOptions): ManagerServices {
     locks: new KeyedMutex(),
     sessionTtlMs: (opts.sessionTtlHours ?? 12) * 3_600_000,
     secureCookies: opts.secureCookies ?? false,
+    selfServiceWorkspaces: opts.selfServiceWorkspaces ?? false,
     caches: {
       sessions: new TtlCache(opts.authCacheMs ?? 5000),
       roles: new TtlCache(opts.authCacheMs ?? 5000),
