@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { InProcessCoordinator, type DesiredState } from '@hie/cluster';
 import { EngineNode, StoreTracker, recoverUnfinished, startRetention } from '@hie/engine';
-import { createManagerServer, ensureFirstAdmin, readEnv, registry, restoreDesiredState, seedDemo } from '@hie/manager';
+import { createManagerServer, ensureFirstAdmin, readEnv, registry, restoreDesiredState, seedDemo, sessionSettings } from '@hie/manager';
 import { Gauge } from 'prom-client';
 import { openStore, type MessageWriter } from '@hie/store';
 
@@ -104,11 +104,13 @@ export async function start(): Promise<number> {
 
   const portal = await portalHandler(log);
   const manager = createManagerServer({
+    ...sessionSettings(env),
     store,
     coordinator,
     log,
     selfServiceWorkspaces: env.HIE_SELF_SERVICE_WORKSPACES,
-    portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined });
+    portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined,
+  });
   const server = http.createServer((req, res) => {
     manager.handle(req, res).then(
       (handled) => {
