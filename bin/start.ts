@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { InProcessCoordinator, type Coordinator, type DesiredState, type ReportedProduction } from '@hie/cluster';
 import { EngineNode, StoreTracker, recoverUnfinished, startRetention } from '@hie/engine';
-import { createManagerServer, ensureFirstAdmin, readEnv, registry, restoreDesiredState, seedDemo } from '@hie/manager';
+import { createManagerServer, ensureFirstAdmin, readEnv, registry, restoreDesiredState, seedDemo, sessionSettings } from '@hie/manager';
 import { Gauge } from 'prom-client';
 import { openStore, type MessageWriter } from '@hie/store';
 
@@ -155,6 +155,7 @@ export async function start(): Promise<number> {
 
   const portal = await portalHandler(log);
   const manager = createManagerServer({
+    ...sessionSettings(env),
     store,
     coordinator,
     log,
