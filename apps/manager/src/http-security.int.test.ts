@@ -132,10 +132,10 @@ describe('mutations refuse what another site could make a browser send', () => {
   });
 
   it('batched calls are refused one by one, as typed errors the tRPC client understands', async () => {
-    const res = await fetch(`${h.baseUrl}/api/trpc/auth.login,auth.logout?batch=1`, {
+    const res = await fetch(`${h.baseUrl}/api/trpc/workspaces.create,auth.logout?batch=1`, {
       method: 'POST',
       headers: { ...json, origin: 'https://evil.example' },
-      body: JSON.stringify({ 0: { username: 'admin', password: ADMIN_PASSWORD }, 1: {} }),
+      body: JSON.stringify({ 0: { name: 'Planted' }, 1: {} }),
     });
     expect(res.status).toBe(403);
     const body = (await res.json()) as { error: { data: { code: string } } }[];
