@@ -104,13 +104,13 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     setSecurityHeaders(res, isHttps(req, trustProxy));
 
     if (pathname.startsWith(TRPC_PREFIX)) {
+      // Every API answer may carry patient data (SSE streams too): no browser or proxy keeps a copy.
+      res.setHeader('cache-control', 'no-store');
+      res.setHeader('content-security-policy', API_CONTENT_SECURITY_POLICY);
       // Oversized batches and batched sign-ins are refused before any procedure runs.
       if (refuseBatch(req, res, decodeURIComponent(pathname.slice(TRPC_PREFIX.length)))) return true;
       open.add(res);
       res.once('close', () => open.delete(res));
-      // Every API answer may carry patient data (SSE streams too): no browser or proxy keeps a copy.
-      res.setHeader('cache-control', 'no-store');
-      res.setHeader('content-security-policy', API_CONTENT_SECURITY_POLICY);
       await nodeHTTPRequestHandler({
         router: appRouter,
         req,
