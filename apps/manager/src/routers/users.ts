@@ -41,7 +41,7 @@ export const usersRouter = router({
         isAdmin: input.isAdmin ?? false,
       });
       const view = userView(user);
-      await audit(ctx, { action: 'user.create', entityType: 'user', entityId: user.id, after: view });
+      await audit(ctx, { action: 'user.create', entityType: 'user', entityId: user.id, entityName: user.username, after: view });
       return view;
     }),
 
@@ -80,6 +80,7 @@ export const usersRouter = router({
         action: 'user.update',
         entityType: 'user',
         entityId: user.id,
+        entityName: user.username,
         before: userView(before),
         after: { ...after, ...(input.password !== undefined ? { passwordChanged: true } : {}) },
       });
