@@ -42,7 +42,8 @@ Applies the store's SQL migrations (PostgreSQL with DATABASE_URL, else the embed
 
 Recomputes the audit log's hash chain (PostgreSQL with DATABASE_URL, else the embedded store in
 HIE_DATA_DIR). Prints "audit log intact: N entries" and exits 0, or "audit log broken at entry
-<id>" (the first entry edited, or the one after an entry removed) and exits 1.`,
+<id>" (the first entry edited, or the one after an entry removed) and exits 1. The embedded
+store is single-process: stop "hie start" on that HIE_DATA_DIR first.`,
   validate: `Usage: hie validate <production.json|yaml>
 
 Prints every problem with its path and exits 1 when there are any, 0 when the production is valid.`,
