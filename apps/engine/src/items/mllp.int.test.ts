@@ -302,9 +302,9 @@ describe('hl7.mllp.in', () => {
       expect(detailsOf(e, 'In').bufferedBytes).toBe(0);
     });
 
-    it('logs a connection refused by maxConnections', async () => {
+    it('logs a connection refused by maxConnections, and one closed for being idle', async () => {
       const { log: captured, lines } = captureLog();
-      const e = await run([{ name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, maxConnections: 1 } }, { name: 'Out', type: 'test.collect' }], [['In', 'Out']], captured);
+      const e = await run([{ name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, maxConnections: 1, idleTimeoutMs: 1000 } }, { name: 'Out', type: 'test.collect' }], [['In', 'Out']], captured);
       const first = await client(portOf(e, 'In'));
       first.socket.write(encodeMllp(hl7('FIRST')));
       await first.waitAcks(1);
@@ -312,7 +312,8 @@ describe('hl7.mllp.in', () => {
       second.on('error', () => undefined);
       await closed(second);
       expect(dropLines(lines, 'max_connections')).toEqual([expect.objectContaining({ level: 40, item: 'In', remote: '127.0.0.1', limit: 1 })]);
-      first.socket.destroy();
+      await closed(first.socket); // then idle
+      expect(lines.filter((l) => l.reason === 'idle_timeout')).toEqual([expect.objectContaining({ level: 30, item: 'In', remote: '127.0.0.1', limit: 1000 })]);
     });
   });
 });
