@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatProblems, validateProduction } from '@hie/config';
 import pino from 'pino';
-import { openStore } from '@hie/store';
+import { localScope, openStore } from '@hie/store';
 import { createEngine, createRegistry } from './engine-node';
 import { recoverUnfinished } from './runtime/recovery';
 import { startRetention } from './runtime/retention';
@@ -63,15 +63,17 @@ async function runProduction(file: string): Promise<number> {
   // Raw-first store: PostgreSQL with DATABASE_URL, else embedded PGlite in HIE_DATA_DIR.
   const useStore = env.HIE_STORE !== 'off' && spec.storage !== 'none';
   const store = useStore ? await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR }) : undefined;
-  const tracker = store ? StoreTracker.forProduction(store.messages, spec.name, spec.storage, log) : undefined;
+  // `hie run` has no manager and no project: its messages live in the production's local scope.
+  const scope = localScope(spec.name);
+  const tracker = store ? StoreTracker.forProduction(store.messages, { ...scope, production: spec.name }, spec.storage, log) : undefined;
   const { engine } = createEngine({ log, tracker });
   await engine.apply(raw);
   if (store) {
-    const n = await recoverUnfinished(store.messages, engine, spec.name, log);
+    const n = await recoverUnfinished(store.messages, engine, scope.projectId, log);
     if (n > 0) log.warn({ requeued: n }, 're-queued unfinished messages from the store');
   }
   const stopRetention = store
-    ? startRetention({ messages: store.messages, targets: () => [{ production: spec.name, retentionDays: spec.retentionDays }], log })
+    ? startRetention({ messages: store.messages, targets: () => [{ projectId: scope.projectId, production: spec.name, retentionDays: spec.retentionDays }], log })
     : () => undefined;
   log.info({ file, store: store ? store.backend : 'off' }, 'production running; Ctrl-C to stop');
   await new Promise<void>((resolve) => {

@@ -6,6 +6,8 @@ export interface AuditInput {
   action: string;
   entityType: string;
   entityId?: string | null;
+  /** The entity's name now (a project's, a user's…), so the audit page can show names. */
+  entityName?: string | null;
   workspaceId?: string | null;
   /** JSON state before (never a password, token or message body). */
   before?: unknown;

@@ -67,6 +67,19 @@ export async function requireProject(ctx: AuthedCtx, projectId: string, min: Rol
   return { project, role };
 }
 
+/**
+ * May the caller read message bodies (raw or parsed) in the workspace? Analysts and admins may; a
+ * viewer only with the membership's PHI reader flag (metadata and traces need no flag).
+ */
+export async function canReadBodies(ctx: AuthedCtx, workspaceId: string, role: Role): Promise<boolean> {
+  if (atLeast(role, 'analyst')) return true;
+  const key = `phi:${roleKey(ctx.user.id, workspaceId)}`;
+  const flag = await ctx.caches.roles.getOrLoad(key, async () =>
+    (await ctx.store.memberships.get(ctx.user.id, workspaceId))?.phiReader ? 'viewer' : 'none',
+  );
+  return flag === 'viewer';
+}
+
 /** @throws FORBIDDEN unless the caller is a global admin. */
 export function requireGlobalAdmin(ctx: Ctx): void {
   if (!ctx.user?.isAdmin) throw new TRPCError({ code: 'FORBIDDEN', message: 'only an administrator may do this' });

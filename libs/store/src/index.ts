@@ -11,6 +11,7 @@ export type { StoreErrorCode, StoreErrorKind, StoreErrorJSON } from './errors.js
 export { MessageStore } from './messages.js';
 export { finishingEvents, statusOfEvent } from './message-writer.js';
 export type * from './message-types.js';
+export { localScope } from './message-types.js';
 export * as tables from './schema.js';
 export {
   membershipRoles,

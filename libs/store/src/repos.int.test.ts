@@ -61,9 +61,9 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('repositories on %s', (backe
     const ws = await store.workspaces.create({ name: uniq('Trust A'), description: 'acute' });
     expect(await store.workspaces.getByName(ws.name)).toEqual(ws);
     await expect(store.workspaces.create({ name: ws.name })).rejects.toMatchObject({ code: 'store.conflict' });
-    expect(await store.memberships.set(u.id, ws.id, 'viewer')).toEqual({ userId: u.id, workspaceId: ws.id, role: 'viewer' });
+    expect(await store.memberships.set(u.id, ws.id, 'viewer')).toEqual({ userId: u.id, workspaceId: ws.id, role: 'viewer', phiReader: false });
     expect((await store.memberships.set(u.id, ws.id, 'analyst')).role).toBe('analyst');
-    expect(await store.memberships.listForWorkspace(ws.id)).toEqual([{ userId: u.id, workspaceId: ws.id, role: 'analyst' }]);
+    expect(await store.memberships.listForWorkspace(ws.id)).toEqual([{ userId: u.id, workspaceId: ws.id, role: 'analyst', phiReader: false }]);
     expect(await store.memberships.get(u.id, ws.id)).toMatchObject({ role: 'analyst' });
     expect((await store.workspaces.listForUser(u.id)).map((w) => [w.id, w.role])).toEqual([[ws.id, 'analyst']]);
     // the check constraint guards the role even past the type system

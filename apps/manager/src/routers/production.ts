@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { toTrpcCode } from '@hie/config';
 import { audit } from '../audit.js';
 import { requireProject } from '../authz.js';
+import { waitWhileAllowed } from '../auth/live-guard.js';
 import { writeDesired } from '../deploy.js';
 import { checkSpec, getVersion } from '../spec.js';
 import { runningOf, type ItemStatus } from '../status.js';
@@ -103,19 +104,8 @@ export const productionRouter = router({
       const running = runningOf(await ctx.coordinator.listStatus(), project.id);
       const items: ItemStatus[] = running?.items ?? [];
       yield { at: Date.now(), state: running?.state, stale: running?.stale ?? true, items };
-      await sleep(every, signal);
+      // Ends the stream (with UNAUTHORIZED / FORBIDDEN) at logout or when the role is removed.
+      await waitWhileAllowed(ctx, project.workspaceId, 'viewer', every, signal);
     }
   }),
 });
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}

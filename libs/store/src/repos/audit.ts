@@ -14,6 +14,7 @@ export interface NewAuditEntry {
   action: string;
   entityType: string;
   entityId?: string | null;
+  entityName?: string | null;
   workspaceId?: string | null;
   before?: unknown;
   after?: unknown;
