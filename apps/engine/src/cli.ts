@@ -19,6 +19,7 @@ Usage: hie <command> [options]
 Commands:
   start                 run the product: portal + API + engine + store on one port (8080)
   migrate               apply the store's database migrations
+  audit verify          check the audit log's hash chain; reports the first broken entry
   run <production>      run a production file (JSON or YAML) until Ctrl-C, then drain and exit
   validate <production> check a production file; prints every problem with its path
   send [options] <files…>  send HL7 files over MLLP and print each ACK (batch files are split)
@@ -37,6 +38,12 @@ password) and deploys the demo production (examples/adt-feed.json, MLLP in on 25
   migrate: `Usage: hie migrate
 
 Applies the store's SQL migrations (PostgreSQL with DATABASE_URL, else the embedded store in HIE_DATA_DIR).`,
+  audit: `Usage: hie audit verify
+
+Recomputes the audit log's hash chain (PostgreSQL with DATABASE_URL, else the embedded store in
+HIE_DATA_DIR). Prints "audit log intact: N entries" and exits 0, or "audit log broken at entry
+<id>" (the first entry edited, or the one after an entry removed) and exits 1. The embedded
+store is single-process: stop "hie start" on that HIE_DATA_DIR first.`,
   validate: `Usage: hie validate <production.json|yaml>
 
 Prints every problem with its path and exits 1 when there are any, 0 when the production is valid.`,
@@ -119,6 +126,21 @@ export async function main(argv: string[]): Promise<number> {
         await store.close();
         out(`migrations applied (${store.backend})`);
         return 0;
+      }
+      case 'audit': {
+        if (rest[0] !== 'verify') {
+          out(HELP.audit);
+          return 2;
+        }
+        const env = readEnv();
+        const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
+        try {
+          const r = await store.audit.verify();
+          out(r.ok ? `audit log intact: ${r.rows} entries` : `audit log broken at entry ${r.firstBrokenId} (${r.rows} entries)`);
+          return r.ok ? 0 : 1;
+        } finally {
+          await store.close();
+        }
       }
       case 'run': {
         if (!rest[0]) {

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Coordinator } from '@hie/cluster';
 import { formatProblems, problemsFromZodIssues, toTrpcCode, type ConfigProblem } from '@hie/config';
 import type { ConfigVersion, Deployment, MembershipRole, Store } from '@hie/store';
+import { recordDenial } from './audit.js';
 import { LoginRateLimiter } from './auth/rate-limit.js';
 import { hashSessionToken, readCookie, SESSION_COOKIE, sessionCookie } from './auth/session.js';
 import { loadSession, slidExpiry, type LiveSession } from './auth/session-lookup.js';
@@ -241,6 +242,13 @@ const mapErrors = t.middleware(async ({ next }) => {
   throw new TRPCError({ code: toTrpcCode(cause), message, cause });
 });
 
+/** Every FORBIDDEN answer is audited as `access.denied` (after {@link mapErrors}, so mapped ones count too). */
+const auditDenials = t.middleware(async ({ ctx, path, next }) => {
+  const result = await next();
+  if (!result.ok && result.error.code === 'FORBIDDEN') await recordDenial(ctx, path, result.error);
+  return result;
+});
+
 const requireUser = t.middleware(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'sign in first' });
   return next({ ctx: { user: ctx.user } });
@@ -249,7 +257,7 @@ const requireUser = t.middleware(({ ctx, next }) => {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 /** No session needed (`auth.login`, `health`). */
-export const publicProcedure = t.procedure.use(mapErrors);
+export const publicProcedure = t.procedure.use(auditDenials).use(mapErrors);
 /** A signed-in user; `ctx.user` is set. */
 export const authedProcedure = publicProcedure.use(requireUser);
 /** The context inside an {@link authedProcedure}. */

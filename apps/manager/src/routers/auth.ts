@@ -54,6 +54,7 @@ export const authRouter = router({
           action: 'auth.login_failed',
           entityType: 'user',
           entityId: user?.id ?? null,
+          entityName: input.username,
           actor: { id: null, name: input.username },
         });
         throw new TRPCError({ code: 'UNAUTHORIZED', message: 'wrong username or password' });
@@ -69,7 +70,7 @@ export const authRouter = router({
         sourceAddress: ctx.sourceAddress,
       });
       ctx.setCookie(sessionCookie(token, (expiresAt - now) / 1000, ctx.secureCookies));
-      await audit(ctx, { action: 'auth.login', entityType: 'user', entityId: user.id, actor: { id: user.id, name: user.username } });
+      await audit(ctx, { action: 'auth.login', entityType: 'user', entityId: user.id, entityName: user.username, actor: { id: user.id, name: user.username } });
       return { user: { id: user.id, username: user.username, displayName: user.displayName, isAdmin: user.isAdmin } };
     }),
 
@@ -80,7 +81,7 @@ export const authRouter = router({
       ctx.caches.sessions.delete(ctx.sessionId);
     }
     ctx.setCookie(clearedSessionCookie(ctx.secureCookies));
-    await audit(ctx, { action: 'auth.logout', entityType: 'user', entityId: ctx.user.id });
+    await audit(ctx, { action: 'auth.logout', entityType: 'user', entityId: ctx.user.id, entityName: ctx.user.username });
     return { ok: true as const };
   }),
 

@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { messageStatuses, type MessageSummary, type Project } from '@hie/store';
-import { audit } from '../audit.js';
+import { audit, forbidden } from '../audit.js';
 import { canReadBodies, requireProject, type Role } from '../authz.js';
 import { asSpec, getVersion } from '../spec.js';
 import { authedProcedure, router, type AuthedCtx } from '../trpc.js';
@@ -40,14 +40,14 @@ async function messageOf(ctx: AuthedCtx, project: Project, id: string, includeBo
 /** FORBIDDEN unless the caller may read message bodies in the project's workspace. */
 async function requireBodies(ctx: AuthedCtx, project: Project, role: Role, what: string): Promise<void> {
   if (await canReadBodies(ctx, project.workspaceId, role)) return;
-  await audit(ctx, {
-    action: 'access.denied',
+  // Audited as access.denied by the tRPC middleware, with this scope.
+  throw forbidden(`${what} needs the analyst role or the PHI reader flag in this workspace`, {
     entityType: 'project',
     entityId: project.id,
+    entityName: project.name,
     workspaceId: project.workspaceId,
-    after: { what, role },
+    detail: { what, role },
   });
-  throw new TRPCError({ code: 'FORBIDDEN', message: `${what} needs the analyst role or the PHI reader flag in this workspace` });
 }
 
 export const messagesRouter = router({
@@ -164,6 +164,7 @@ export const messagesRouter = router({
         action: 'message.resend',
         entityType: 'message',
         entityId: orig.id,
+        entityName: orig.controlId,
         workspaceId: project.workspaceId,
         after: { newId: copy.newId, toItem: input.toItem, edited: raw !== undefined, injected },
       });

@@ -23,6 +23,7 @@ async function setState(ctx: AuthedCtx, project: Project, version: number, state
     action,
     entityType: 'deployment',
     entityId: project.id,
+    entityName: project.name,
     workspaceId: project.workspaceId,
     before: before ? { version: before.version, state: before.desiredState } : null,
     after: { version, state },
@@ -37,6 +38,7 @@ async function itemCommand(ctx: AuthedCtx, input: { projectId: string; item: str
     action: kind,
     entityType: 'item',
     entityId: `${project.id}:${input.item}`,
+    entityName: `${project.name}/${input.item}`,
     workspaceId: project.workspaceId,
     after: { item: input.item, ok: result.ok, ...(result.error ? { error: result.error } : {}) },
   });

@@ -43,7 +43,7 @@ export const usersRouter = router({
         isAdmin: input.isAdmin ?? false,
       });
       const view = userView(user);
-      await audit(ctx, { action: 'user.create', entityType: 'user', entityId: user.id, after: view });
+      await audit(ctx, { action: 'user.create', entityType: 'user', entityId: user.id, entityName: user.username, after: view });
       return view;
     }),
 
@@ -84,6 +84,7 @@ export const usersRouter = router({
         action: 'user.update',
         entityType: 'user',
         entityId: user.id,
+        entityName: user.username,
         before: userView(before),
         after: { ...after, ...(input.password !== undefined ? { passwordChanged: true } : {}) },
       });

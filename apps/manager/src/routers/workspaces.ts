@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { membershipRoles } from '@hie/store';
-import { audit } from '../audit.js';
+import { audit, forbidden } from '../audit.js';
 import { getWorkspace, requireRole, roleKey } from '../authz.js';
 import { authedProcedure, router, type AuthedCtx } from '../trpc.js';
 import { iso } from '../views.js';
@@ -48,8 +48,8 @@ export const workspacesRouter = router({
    */
   create: authedProcedure.input(z.object({ name, description: description.optional() })).mutation(async ({ ctx, input }) => {
     if (!ctx.user.isAdmin && !ctx.selfServiceWorkspaces) {
-      await audit(ctx, { action: 'access.denied', entityType: 'workspace', entityName: input.name, after: { what: 'workspace.create' } });
-      throw new TRPCError({ code: 'FORBIDDEN', message: 'only an administrator may create workspaces (self-service is off)' });
+      // Audited as access.denied by the tRPC middleware, with this scope.
+      throw forbidden('only an administrator may create workspaces (self-service is off)', { entityType: 'workspace', entityName: input.name });
     }
     let ws;
     try {
@@ -61,7 +61,7 @@ export const workspacesRouter = router({
     await ctx.store.memberships.set(ctx.user.id, ws.id, 'admin');
     ctx.caches.roles.delete(roleKey(ctx.user.id, ws.id));
     const view = { id: ws.id, name: ws.name, description: ws.description, role: 'admin' as const, createdAt: iso(ws.createdAt) };
-    await audit(ctx, { action: 'workspace.create', entityType: 'workspace', entityId: ws.id, workspaceId: ws.id, after: view });
+    await audit(ctx, { action: 'workspace.create', entityType: 'workspace', entityId: ws.id, entityName: ws.name, workspaceId: ws.id, after: view });
     return view;
   }),
 
@@ -84,6 +84,7 @@ export const workspacesRouter = router({
         action: 'workspace.update',
         entityType: 'workspace',
         entityId: ws.id,
+        entityName: ws.name,
         workspaceId: ws.id,
         before: { name: workspace.name, description: workspace.description },
         after: { name: ws.name, description: ws.description },
@@ -103,6 +104,7 @@ export const workspacesRouter = router({
       action: 'workspace.delete',
       entityType: 'workspace',
       entityId: workspace.id,
+      entityName: workspace.name,
       workspaceId: workspace.id,
       before: { name: workspace.name, description: workspace.description },
     });
