@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { InProcessCoordinator, type DesiredState } from '@hie/cluster';
 import { EngineNode, StoreTracker, recoverUnfinished, startRetention } from '@hie/engine';
-import { createManagerServer, ensureFirstAdmin, readEnv, registry, restoreDesiredState, seedDemo } from '@hie/manager';
+import { createManagerServer, ensureFirstAdmin, loadSecretKey, readEnv, registry, restoreDesiredState, SecretBox, seedDemo } from '@hie/manager';
 import { Gauge } from 'prom-client';
 import { openStore, type MessageWriter } from '@hie/store';
 
@@ -74,6 +74,9 @@ function storeMetrics(list: () => { production: string; tracker: StoreTracker }[
 export async function start(): Promise<number> {
   const env = readEnv();
   const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie' } });
+  const secretKey = loadSecretKey({ key: env.HIE_SECRET_KEY, dataDir: env.HIE_DATA_DIR });
+  if (secretKey.source === 'generated') log.warn({ file: secretKey.file }, 'generated the key of secret settings; back it up (or set HIE_SECRET_KEY): without it they cannot be decrypted');
+  const secrets = new SecretBox(secretKey.key);
   const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
   const coordinator = new InProcessCoordinator();
   const trackers: { production: string; tracker: StoreTracker }[] = [];
@@ -96,11 +99,11 @@ export async function start(): Promise<number> {
 
   const admin = await ensureFirstAdmin(store, env.HIE_ADMIN_PASSWORD);
   const demoSpec = JSON.parse(readFileSync(path.join(root, 'examples/adt-feed.json'), 'utf8')) as unknown;
-  const restored = await restoreDesiredState({ store, coordinator });
+  const restored = await restoreDesiredState({ store, coordinator, secrets });
   const demo = await seedDemo({ store, coordinator, spec: demoSpec });
 
   const portal = await portalHandler(log);
-  const manager = createManagerServer({ store, coordinator, log, portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined });
+  const manager = createManagerServer({ store, coordinator, log, secrets, portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined });
   const server = http.createServer((req, res) => {
     manager.handle(req, res).then(
       (handled) => {

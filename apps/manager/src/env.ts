@@ -13,6 +13,11 @@ const envSchema = z.object({
   /** Password of the first admin user; a random one-time password is printed when unset. */
   HIE_ADMIN_PASSWORD: z.string().min(1).optional(),
   HIE_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 365).default(12),
+  /**
+   * Key of the secret settings at rest: 32 bytes as 64 hex digits or base64. Unset: generated
+   * into `<HIE_DATA_DIR>/secret.key` on the first start. Set it (the same everywhere) in a cluster.
+   */
+  HIE_SECRET_KEY: z.string().min(1).optional(),
   HIE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

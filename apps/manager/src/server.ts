@@ -10,6 +10,7 @@ import type { Coordinator } from '@hie/cluster';
 import type { Store } from '@hie/store';
 import type { LoginRateLimiter } from './auth/rate-limit.js';
 import { addStatusSource, registry } from './metrics.js';
+import type { SecretBox } from './secrets.js';
 import { appRouter } from './router.js';
 import { freshNodes } from './status.js';
 import { createContextFactory, createServices, type ManagerServices } from './trpc.js';
@@ -31,6 +32,8 @@ export interface ManagerServerOptions {
   /** Largest request body accepted, in bytes. @defaultValue 10 MiB */
   maxBodySize?: number;
   limiter?: LoginRateLimiter;
+  /** The key of secret settings (`loadSecretKey`). @defaultValue a random one (tests) */
+  secrets?: SecretBox;
 }
 
 export interface ManagerServer {
@@ -55,6 +58,7 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     sessionTtlHours: opts.sessionTtlHours,
     secureCookies: opts.secureCookies,
     limiter: opts.limiter,
+    secrets: opts.secrets,
   });
   const createContext = createContextFactory(services, { trustProxy: opts.trustProxy });
   const stopMetrics = addStatusSource(opts.coordinator);

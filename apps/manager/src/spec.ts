@@ -17,6 +17,7 @@ import {
 import type { ConfigVersion, Project } from '@hie/store';
 import { audit } from './audit.js';
 import { itemTypeLookup } from './item-types.js';
+import { resolveSecrets, sealSecrets, secretLookup } from './secrets.js';
 import type { AuthedCtx, Ctx } from './trpc.js';
 
 /** A production spec as written (the JSON `hie run` takes). */
@@ -111,8 +112,12 @@ export async function commitSpec(ctx: AuthedCtx, project: Project, opts: CommitO
     }
     const current = fresh.currentVersion > 0 ? await getVersion(ctx, fresh) : undefined;
     const next = opts.change({ version: fresh.currentVersion, spec: current ? asSpec(current.spec) : emptySpec(project.name) });
-    const checked = await checkSpec(ctx, next, opts.mapProblems);
-    const row = await ctx.store.configVersions.create(project.id, checked.spec, ctx.user.id, opts.comment ?? '');
+    // Secrets: `••• set` keeps the stored value; the settings are validated in plaintext and
+    // stored encrypted.
+    const secretsOf = await secretLookup(ctx.coordinator);
+    const { resolved, plain } = resolveSecrets(ctx.secrets, next, { projectId: project.id, current: current?.spec, secretsOf, mapProblems: opts.mapProblems });
+    const checked = await checkSpec(ctx, plain, opts.mapProblems);
+    const row = await ctx.store.configVersions.create(project.id, sealSecrets(ctx.secrets, asSpec(resolved), project.id, secretsOf), ctx.user.id, opts.comment ?? '');
     await audit(ctx, {
       action: opts.action ?? 'config.save',
       entityType: 'project',
