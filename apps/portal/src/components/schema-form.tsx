@@ -449,19 +449,6 @@ function StringField({ schema, path, value, label, required }: FieldProps) {
     'aria-describedby': errors.length ? `${id}-err` : undefined,
   };
   const set = (text: string) => ctx.onChange(path, text === '' ? undefined : text);
-  if (s.secret === true) {
-    return (
-      <div className="field">
-        <label htmlFor={id}>
-          {label}
-          {required && s.default === undefined ? <span aria-hidden="true"> *</span> : null}
-        </label>
-        <SecretInput {...common} aria-label={label} value={value} onChange={(v) => ctx.onChange(path, v)} />
-        <Help text={help} />
-        <FieldErrors id={`${id}-err`} errors={errors} />
-      </div>
-    );
-  }
   // Unmarked fields that look secret (plugins without the mark) are at least not shown on screen.
   const secret = /password|token|secret/i.test(String(path[path.length - 1]));
   return (
@@ -470,7 +457,9 @@ function StringField({ schema, path, value, label, required }: FieldProps) {
         {label}
         {required && s.default === undefined ? <span aria-hidden="true"> *</span> : null}
       </label>
-      {long ? (
+      {s.secret === true ? (
+        <SecretInput {...common} aria-label={label} value={value} onChange={(v) => ctx.onChange(path, v)} />
+      ) : long ? (
         <textarea {...common} rows={3} onChange={(e) => set(e.target.value)} />
       ) : (
         <input {...common} type={secret ? 'password' : 'text'} autoComplete="off" spellCheck={false} onChange={(e) => set(e.target.value)} />
