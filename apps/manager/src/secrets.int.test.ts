@@ -5,7 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECRET_PLACEHOLDER, type ProductionInput } from '@hie/config';
+import pino from 'pino';
+import { createCaller } from './router.js';
+import { SecretBox } from './secrets.js';
 import { badRequestProblems, startHarness, type ApiClient, type Harness } from './testing/harness.js';
+import { callerContext, createServices } from './trpc.js';
 
 const TOKEN = 'in-token-Zq81';
 const HEADER = 'Bearer out-token-Kx42';
@@ -195,5 +199,18 @@ describe('secret settings', () => {
     expect(JSON.stringify(row?.spec)).not.toContain(TOKEN);
     await analyst.api.production.deploy.mutate({ projectId: p.id });
     expect(settingsOf((await h.coordinator.getDesired(p.id))?.spec, 'Web In').bearerToken).toBe(TOKEN);
+  });
+
+  it('under another key, deploy fails naming the setting (never sending ciphertext to the engine)', async () => {
+    const p = await analyst.api.projects.create.mutate({ workspaceId, name: 'rekeyed', spec: secretSpec('rekeyed') });
+    const services = createServices({ store: h.store, coordinator: h.coordinator, log: pino({ level: 'silent' }), secrets: SecretBox.random() });
+    const alice = (await h.store.users.getByUsername('alice'))!;
+    const other = createCaller(callerContext(services, { id: alice.id, username: 'alice', displayName: 'alice', isAdmin: false }));
+    await expect(other.production.deploy({ projectId: p.id })).rejects.toMatchObject({
+      message: expect.stringMatching(/^cannot decrypt the secret setting items\[0\]\.settings\.bearerToken: HIE_SECRET_KEY is not the key/),
+    });
+    expect(await h.coordinator.getDesired(p.id)).toBeUndefined();
+    // Reading still works (redaction needs no key).
+    expectNoSecret(await other.projects.get({ id: p.id }));
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { builtinItemTypes } from './item-types';
 import { itemJsonSchema } from './json-schema';
+import { validateProduction } from './validate';
 import { ANY_KEY, mapSecrets, redactSecrets, secret, SECRET_PLACEHOLDER, secretPaths, secretPathsOfSchema, valueAt, type SecretPathLookup } from './secrets';
 
 const builtins: SecretPathLookup = (type) => {
@@ -64,5 +65,23 @@ describe('secret settings', () => {
     expect(seen).toEqual([['1', { index: 0, item: 'Out', path: ['headers', 'A'], specPath: ['items', 0, 'settings', 'headers', 'A'] }]]);
     expect(valueAt({ a: [{ b: 'x' }] }, ['a', 0, 'b'])).toBe('x');
     expect(valueAt({ a: 1 }, ['a', 'b'])).toBeUndefined();
+  });
+
+  it('a spec still holding "••• set" (an export) does not validate: the engine would take the placeholder for the token', () => {
+    const itemTypes = (type: string) => builtinItemTypes.find((d) => d.type === type);
+    const exported = {
+      name: 'p',
+      items: [
+        { name: 'In', type: 'http.in', settings: { bearerToken: SECRET_PLACEHOLDER } },
+        { name: 'Out', type: 'http.out', settings: { url: 'http://x.test/', headers: { Accept: 'text/plain', Authorization: SECRET_PLACEHOLDER } } },
+      ],
+    };
+    const r = validateProduction(exported, { itemTypes });
+    expect(r.ok).toBe(false);
+    expect(r.ok ? [] : r.problems.map((p) => `${p.pathText} ${p.code}`)).toEqual(['items[0].settings.bearerToken secret_missing', 'items[1].settings.headers.Authorization secret_missing']);
+    const filled = structuredClone(exported);
+    filled.items[0]!.settings.bearerToken = 'real';
+    filled.items[1]!.settings.headers!.Authorization = 'Bearer real';
+    expect(validateProduction(filled, { itemTypes }).ok).toBe(true);
   });
 });

@@ -123,6 +123,16 @@ function mapAt(
 }
 
 /**
+ * A copy of `settings` where every string at one of `paths` is replaced by `fn`'s answer
+ * (`settings` is not changed).
+ */
+export function mapSettingsSecrets(settings: unknown, paths: readonly SecretPath[], fn: (value: string, path: (string | number)[]) => unknown): unknown {
+  let out = settings;
+  for (const pattern of paths) out = mapAt(out, pattern, 0, [], fn);
+  return out;
+}
+
+/**
  * A copy of `spec` where every string at a secret path of an item's settings is replaced by
  * `fn`'s answer. Everything else is kept as it is (the same objects); `spec` is not changed.
  */
@@ -133,10 +143,7 @@ export function mapSecrets<T>(spec: T, secretsOf: SecretPathLookup, fn: (value: 
     const paths = secretsOf(item['type']);
     if (!paths || paths.length === 0) return item;
     const name = typeof item['name'] === 'string' ? item['name'] : '';
-    let settings: unknown = item['settings'];
-    for (const pattern of paths) {
-      settings = mapAt(settings, pattern, 0, [], (v, path) => fn(v, { index, item: name, path, specPath: ['items', index, 'settings', ...path] }));
-    }
+    const settings = mapSettingsSecrets(item['settings'], paths, (v, path) => fn(v, { index, item: name, path, specPath: ['items', index, 'settings', ...path] }));
     return { ...item, settings };
   });
   return { ...spec, items };
