@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { InProcessCoordinator, type DesiredState } from '@hie/cluster';
 import { EngineNode, StoreTracker, recoverUnfinished, startRetention } from '@hie/engine';
-import { createManagerServer, ensureFirstAdmin, loadSecretKey, readEnv, registry, restoreDesiredState, SecretBox, seedDemo } from '@hie/manager';
+import { createManagerServer, ensureFirstAdmin, loadSecretKey, readEnv, registry, restoreDesiredState, SecretBox, seedDemo, sessionSettings } from '@hie/manager';
 import { Gauge } from 'prom-client';
 import { openStore, type MessageWriter } from '@hie/store';
 
@@ -46,20 +46,23 @@ async function portalHandler(log: pino.Logger): Promise<Handler | undefined> {
   return (req, res) => handle(req, res);
 }
 
-/** Prometheus gauges for the message store writers (batch sizes, rows, flush times), per production. */
-function storeMetrics(list: () => { production: string; tracker: StoreTracker }[]): void {
+/**
+ * Prometheus gauges for the message store writers (batch sizes, rows, flush times), per project:
+ * labelled by project id (production names are not unique across workspaces).
+ */
+function storeMetrics(list: () => { projectId: string; tracker: StoreTracker }[]): void {
   const figure = (name: string, help: string, pick: (m: ReturnType<MessageWriter['metrics']>) => number) =>
     new Gauge({
       name,
       help,
-      labelNames: ['production', 'writer'],
+      labelNames: ['project', 'writer'],
       registers: [registry],
       collect() {
         this.reset();
-        for (const { production, tracker } of list()) {
+        for (const { projectId, tracker } of list()) {
           const m = tracker.writerMetrics();
-          this.set({ production, writer: 'raw' }, pick(m.raw));
-          this.set({ production, writer: 'events' }, pick(m.events));
+          this.set({ project: projectId, writer: 'raw' }, pick(m.raw));
+          this.set({ project: projectId, writer: 'events' }, pick(m.events));
         }
       },
     });
@@ -79,18 +82,18 @@ export async function start(): Promise<number> {
   const secrets = new SecretBox(secretKey.key);
   const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
   const coordinator = new InProcessCoordinator();
-  const trackers: { production: string; tracker: StoreTracker }[] = [];
+  const trackers: { projectId: string; tracker: StoreTracker }[] = [];
   const node = new EngineNode({
     coordinator,
     log,
     nodeId: 'local',
     trackerFor: (d: DesiredState) => {
       const storage = (d.spec as { storage?: 'full' | 'metadata' | 'none' }).storage ?? 'full';
-      const tracker = StoreTracker.forProduction(store.messages, d.production, storage, log);
-      trackers.push({ production: d.production, tracker });
+      const tracker = StoreTracker.forProduction(store.messages, d, storage, log);
+      trackers.push({ projectId: d.projectId, tracker });
       return tracker;
     },
-    recover: (engine, production) => recoverUnfinished(store.messages, engine, production, log),
+    recover: (engine, d) => recoverUnfinished(store.messages, engine, d.projectId, log),
   });
   node.start();
   const stopRetention = startRetention({ messages: store.messages, targets: () => node.retentionTargets(), log });
@@ -103,7 +106,15 @@ export async function start(): Promise<number> {
   const demo = await seedDemo({ store, coordinator, spec: demoSpec });
 
   const portal = await portalHandler(log);
-  const manager = createManagerServer({ store, coordinator, log, secrets, portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined });
+  const manager = createManagerServer({
+    ...sessionSettings(env),
+    store,
+    coordinator,
+    log,
+    secrets,
+    selfServiceWorkspaces: env.HIE_SELF_SERVICE_WORKSPACES,
+    portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined,
+  });
   const server = http.createServer((req, res) => {
     manager.handle(req, res).then(
       (handled) => {

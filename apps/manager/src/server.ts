@@ -8,6 +8,7 @@ import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import type { Logger } from 'pino';
 import type { Coordinator } from '@hie/cluster';
 import type { Store } from '@hie/store';
+import { refuseBatch } from './auth/batch-guard.js';
 import type { LoginRateLimiter } from './auth/rate-limit.js';
 import { addStatusSource, registry } from './metrics.js';
 import type { SecretBox } from './secrets.js';
@@ -25,13 +26,17 @@ export interface ManagerServerOptions {
   portalHandler?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
   /** @defaultValue 12 */
   sessionTtlHours?: number;
+  /** Absolute session lifetime. @defaultValue 168 (7 days) */
+  sessionMaxHours?: number;
   /** `Secure` session cookie (serve over HTTPS). @defaultValue false */
   secureCookies?: boolean;
-  /** Trust `X-Forwarded-For` for the source address. @defaultValue false */
-  trustProxy?: boolean;
+  /** Trust `X-Forwarded-For` for the source address: `true` or the number of proxy hops. @defaultValue false */
+  trustProxy?: boolean | number;
   /** Largest request body accepted, in bytes. @defaultValue 10 MiB */
   maxBodySize?: number;
   limiter?: LoginRateLimiter;
+  /** Any signed-in user may create a workspace (`HIE_SELF_SERVICE_WORKSPACES=1`). @defaultValue false */
+  selfServiceWorkspaces?: boolean;
   /** The key of secret settings (`loadSecretKey`). @defaultValue a random one (tests) */
   secrets?: SecretBox;
 }
@@ -56,8 +61,10 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     coordinator: opts.coordinator,
     log: opts.log,
     sessionTtlHours: opts.sessionTtlHours,
+    sessionMaxHours: opts.sessionMaxHours,
     secureCookies: opts.secureCookies,
     limiter: opts.limiter,
+    selfServiceWorkspaces: opts.selfServiceWorkspaces,
     secrets: opts.secrets,
   });
   const createContext = createContextFactory(services, { trustProxy: opts.trustProxy });
@@ -89,6 +96,8 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     const pathname = q >= 0 ? url.slice(0, q) : url;
 
     if (pathname.startsWith(TRPC_PREFIX)) {
+      // Oversized batches and batched sign-ins are refused before any procedure runs.
+      if (refuseBatch(req, res, decodeURIComponent(pathname.slice(TRPC_PREFIX.length)))) return true;
       open.add(res);
       res.once('close', () => open.delete(res));
       await nodeHTTPRequestHandler({

@@ -14,7 +14,7 @@ function LoginForm() {
   const [password, setPassword] = useState('');
   const login = useMutation(
     trpc.auth.login.mutationOptions({
-      meta: { silentError: true },
+      meta: { silentError: true, authFlow: true },
       onSuccess: async () => {
         await qc.invalidateQueries();
         const next = params.get('next');
