@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileInSettings } from '@hie/config';
 import { splitBatch } from '@hie/hl7';
@@ -6,6 +6,7 @@ import { defineItemType } from '../item-type';
 import { envelopeFor, isHl7 } from '../runtime/envelopes';
 import { ensureError } from '../runtime/errors';
 import { stamp } from './template';
+import { DIR_MODE, FILE_MODE } from './file-modes';
 
 /** `*` and `?` wildcards → an anchored RegExp (no other syntax, so no user regex). */
 export function globToRegExp(glob: string): RegExp {
@@ -51,8 +52,11 @@ export const fileIn = defineItemType({
       }
       if (settings.afterProcess === 'delete') await unlink(full);
       else {
-        await mkdir(archiveDir, { recursive: true });
-        await rename(full, path.join(archiveDir, `${stamp(Date.now())}_${file}`));
+        await mkdir(archiveDir, { recursive: true, mode: DIR_MODE });
+        const archived = path.join(archiveDir, `${stamp(Date.now())}_${file}`);
+        await rename(full, archived);
+        // Best effort: a file we do not own keeps its mode (the sender chose it), and is archived anyway.
+        await chmod(archived, FILE_MODE).catch(() => undefined);
       }
       files++;
     }
@@ -81,7 +85,7 @@ export const fileIn = defineItemType({
           if (code === 'ENOENT') continue; // taken by someone else
           ctx.log.error({ err, file: name }, 'file processing failed');
           if (code === 'EACCES' || code === 'EISDIR') {
-            await mkdir(errorDir, { recursive: true }).catch(() => undefined);
+            await mkdir(errorDir, { recursive: true, mode: DIR_MODE }).catch(() => undefined);
             await rename(full, path.join(errorDir, name)).catch(() => undefined);
           }
           // Otherwise (downstream refused): the file stays and is retried next poll.
@@ -99,7 +103,7 @@ export const fileIn = defineItemType({
     return {
       async onStart() {
         stopped = false;
-        await mkdir(dir, { recursive: true });
+        await mkdir(dir, { recursive: true, mode: DIR_MODE });
         polling = poll().finally(schedule);
       },
       async onStop() {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileOutSettings } from '@hie/config';
 import { defineItemType } from '../item-type';
 import { EngineError } from '../runtime/errors';
+import { DIR_MODE, FILE_MODE } from './file-modes';
 import { fillTemplate } from './template';
 
 async function exists(p: string): Promise<boolean> {
@@ -31,7 +32,7 @@ export const fileOut = defineItemType({
     let written = 0;
     return {
       async onStart() {
-        await mkdir(dir, { recursive: true });
+        await mkdir(dir, { recursive: true, mode: DIR_MODE });
       },
       async onMessage(envelope) {
         const name = fillTemplate(settings.filename, envelope, ctx.itemName) || envelope.header.messageId;
@@ -43,7 +44,7 @@ export const fileOut = defineItemType({
           for (let i = 1; await exists(target); i++) target = `${base}-${i}${ext}`;
         }
         const tmp = path.join(dir, `.${path.basename(target)}.${randomBytes(4).toString('hex')}.tmp`);
-        const fh = await open(tmp, 'w');
+        const fh = await open(tmp, 'w', FILE_MODE); // the rename keeps it: the target gets this mode
         try {
           await fh.writeFile(envelope.body.raw);
           await fh.sync();
