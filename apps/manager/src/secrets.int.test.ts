@@ -120,9 +120,14 @@ describe('secret settings', () => {
     await analyst.api.projects.save.mutate({ id: p.id, baseVersion: 4, spec: cleared });
     expect(settingsOf((await analyst.api.projects.get.query({ id: p.id })).version.spec, 'Web In').bearerToken).toBe('');
 
-    const entries = await admin.api.audit.list.query({ workspaceId, limit: 500 });
-    expect(entries.items.some((e) => e.action === 'config.item.upsert')).toBe(true);
+    const entries = await admin.api.audit.list.query({ workspaceId, entityId: p.id, limit: 500 });
     expectNoSecret(entries);
+    // The change summary names a secret's path when its value changed, and only then.
+    const upsert = entries.items.find((e) => e.action === 'config.item.upsert');
+    expect(upsert?.after).toMatchObject({ changes: { itemsChanged: [{ item: 'Web In', paths: ['settings.bearerToken'] }] } });
+    const roundTrip = entries.items.find((e) => e.action === 'config.save' && (e.after as { version?: number }).version === 2);
+    expect(roundTrip?.after).toMatchObject({ changes: { production: ['description'] } });
+    expect((roundTrip?.after as { changes: object }).changes).not.toHaveProperty('itemsChanged');
   });
 
   it('"••• set" where nothing is stored is refused with the field: an import of an export, a renamed item', async () => {
