@@ -155,6 +155,24 @@ describe('secret settings', () => {
     expect(await problemsOf(analyst.api.items.upsert.mutate({ projectId: p.id, baseVersion: 1, item }))).toEqual([expect.stringMatching(/^item\.settings\.bearerToken: /)]);
   });
 
+  it('stored header values are not kept when the URL they go to changes (no redirecting credentials)', async () => {
+    const p = await analyst.api.projects.create.mutate({ workspaceId, name: 'redirect', spec: secretSpec('redirect') });
+    const got = (await analyst.api.projects.get.query({ id: p.id })).version.spec;
+    const withOut = (settings: Settings) => ({ ...got, items: got.items?.map((i) => (i.name === 'Web Out' ? { ...i, settings: { ...i.settings, ...settings } } : i)) });
+    const elsewhere = withOut({ url: 'http://attacker.test/collect' });
+    const problems = await problemsOf(analyst.api.projects.save.mutate({ id: p.id, baseVersion: 1, spec: elsewhere }));
+    expect(problems).toHaveLength(2);
+    for (const x of problems) expect(x).toMatch(/^items\[2\]\.settings\.headers.*: "••• set" cannot keep the stored secret: url changed, so enter the secret again$/);
+    // The same through items.upsert.
+    const item = elsewhere.items!.find((i) => i.name === 'Web Out')!;
+    expect(await problemsOf(analyst.api.items.upsert.mutate({ projectId: p.id, baseVersion: 1, item }))).toHaveLength(2);
+    // New values for the new URL are fine; other settings of the item may change keeping them.
+    await analyst.api.projects.save.mutate({ id: p.id, baseVersion: 1, spec: withOut({ timeoutMs: 5000 }) });
+    await analyst.api.projects.save.mutate({ id: p.id, baseVersion: 2, spec: withOut({ url: 'http://other.test/', headers: { Authorization: 'Bearer other' } }) });
+    await analyst.api.production.deploy.mutate({ projectId: p.id });
+    expect(settingsOf((await h.coordinator.getDesired(p.id))?.spec, 'Web Out')).toMatchObject({ url: 'http://other.test/', headers: { Authorization: 'Bearer other' } });
+  });
+
   it('an encrypted value only decrypts where it was saved: copied to another project, item or field it is refused', async () => {
     const a = await analyst.api.projects.create.mutate({ workspaceId, name: 'a', spec: secretSpec('a') });
     const sealed = settingsOf((await h.store.configVersions.get(a.id, 1))?.spec, 'Web In').bearerToken as string;

@@ -27,6 +27,8 @@ import {
   SECRET_PLACEHOLDER,
   secretPaths,
   secretPathsOfSchema,
+  secretsBoundTo,
+  secretsBoundToOfSchema,
   valueAt,
   type ConfigProblem,
   type SecretLocation,
@@ -136,18 +138,28 @@ export function loadSecretKey(opts: { key?: string; dataDir: string }): LoadedSe
 
 // ── specs ────────────────────────────────────────────────────────────────────────────────────
 
-const builtinPaths = new Map<string, SecretPath[]>(builtinItemTypes.map((d) => [d.type, secretPathsOfSchema(d.settings)]));
+interface SecretRules {
+  paths: SecretPath[];
+  boundTo: string[];
+}
+
+const builtinRules = new Map<string, SecretRules>(
+  builtinItemTypes.map((d) => [d.type, { paths: secretPathsOfSchema(d.settings), boundTo: secretsBoundToOfSchema(d.settings) }]),
+);
+
+/** Where each item type's secrets are, and the settings they are bound to (see `bindSecretsTo`). */
+export type SecretLookup = SecretPathLookup & { boundTo?: (type: string) => readonly string[] };
 
 /**
  * Which settings of each item type are secret: the built-ins' zod schemas, and the JSON Schema
- * engine nodes report for plugin types (their `"secret": true` marks).
+ * engine nodes report for plugin types (their `"secret": true` and `"secretsBoundTo"` marks).
  */
-export async function secretLookup(coordinator: Coordinator): Promise<SecretPathLookup> {
-  const paths = new Map(builtinPaths);
+export async function secretLookup(coordinator: Coordinator): Promise<SecretLookup> {
+  const rules = new Map(builtinRules);
   for (const t of await listItemTypes(coordinator)) {
-    if (!paths.has(t.type)) paths.set(t.type, secretPaths(t.settingsSchema));
+    if (!rules.has(t.type)) rules.set(t.type, { paths: secretPaths(t.settingsSchema), boundTo: secretsBoundTo(t.settingsSchema) });
   }
-  return (type) => paths.get(type);
+  return Object.assign((type: string) => rules.get(type)?.paths, { boundTo: (type: string) => rules.get(type)?.boundTo ?? [] });
 }
 
 /** The place a secret is bound to (the AES-GCM additional data). */
@@ -176,11 +188,30 @@ function eachSettingsString(spec: unknown, fn: (s: string, item: string, setting
   });
 }
 
+/** The item named `name` in `spec`. */
+function itemNamed(spec: unknown, name: string): Record<string, unknown> | undefined {
+  const items = isRecord(spec) && Array.isArray(spec['items']) ? spec['items'] : [];
+  const item: unknown = items.find((i: unknown) => isRecord(i) && i['name'] === name);
+  return isRecord(item) ? item : undefined;
+}
+
 /** The stored value of the secret at `at` in `spec`: same item name, same settings path. */
 function storedAt(spec: unknown, at: SecretLocation): unknown {
-  const items = isRecord(spec) && Array.isArray(spec['items']) ? spec['items'] : [];
-  const item = items.find((i: unknown) => isRecord(i) && i['name'] === at.item);
-  return isRecord(item) ? valueAt(item['settings'], at.path) : undefined;
+  return valueAt(itemNamed(spec, at.item)?.['settings'], at.path);
+}
+
+/**
+ * Why the stored secrets of item `at.item` may not be kept in `next`: its type changed, or a
+ * setting they are bound to (where they are sent) did.
+ */
+function keepRefused(next: unknown, current: unknown, at: SecretLocation, boundTo: SecretLookup['boundTo']): string | undefined {
+  const now = isRecord(next) && Array.isArray(next['items']) ? (next['items'][at.index] as unknown) : undefined;
+  const before = itemNamed(current, at.item);
+  if (!isRecord(now) || !before) return undefined;
+  if (now['type'] !== before['type']) return `item "${at.item}" changed type`;
+  const type = String(now['type']);
+  const changed = (boundTo?.(type) ?? []).find((f) => JSON.stringify(valueAt(now['settings'], [f])) !== JSON.stringify(valueAt(before['settings'], [f])));
+  return changed === undefined ? undefined : `${changed} changed`;
 }
 
 function problem(path: (string | number)[], message: string): ConfigProblem {
@@ -210,7 +241,7 @@ export interface ResolveOptions {
   projectId: string | undefined;
   /** The project's current spec (as stored); placeholders take their value from it. */
   current: unknown;
-  secretsOf: SecretPathLookup;
+  secretsOf: SecretLookup;
   mapProblems?: (p: ConfigProblem[]) => ConfigProblem[];
 }
 
@@ -220,7 +251,8 @@ export interface ResolveOptions {
  * encrypted value is accepted only where it was sealed (a rollback to an older version);
  * anything else is a new value. Every problem is reported at once, with its path.
  * @throws HieError `config.invalid` (→ BAD_REQUEST): `••• set` where nothing is stored (an
- *   import of an export, a renamed item), an encrypted value from elsewhere.
+ *   import of an export, a renamed item) or where the item's type or a setting its secrets are
+ *   bound to changed (`http.out`'s `url`), an encrypted value from elsewhere.
  * @throws HieError `secrets.unavailable` when a stored secret does not decrypt (wrong key).
  */
 export function resolveSecrets<T>(box: SecretBox, spec: T, opts: ResolveOptions): ResolvedSecrets<T> {
@@ -235,8 +267,13 @@ export function resolveSecrets<T>(box: SecretBox, spec: T, opts: ResolveOptions)
       return v;
     }
     const stored = storedAt(opts.current, at);
-    if (typeof stored === 'string' && stored !== '' && stored !== SECRET_PLACEHOLDER) return stored;
-    problems.push(problem(at.specPath, `"${SECRET_PLACEHOLDER}" keeps a stored secret, but none is stored for item "${at.item}" here: enter the value`));
+    if (typeof stored !== 'string' || stored === '' || stored === SECRET_PLACEHOLDER) {
+      problems.push(problem(at.specPath, `"${SECRET_PLACEHOLDER}" keeps a stored secret, but none is stored for item "${at.item}" here: enter the value`));
+      return v;
+    }
+    const refused = keepRefused(spec, opts.current, at, opts.secretsOf.boundTo);
+    if (refused === undefined) return stored;
+    problems.push(problem(at.specPath, `"${SECRET_PLACEHOLDER}" cannot keep the stored secret: ${refused}, so enter the secret again`));
     return v;
   });
   // Encrypted-looking text outside a secret setting could only fail at deploy: refuse it now.

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { builtinItemTypes } from './item-types';
 import { itemJsonSchema } from './json-schema';
 import { validateProduction } from './validate';
-import { ANY_KEY, mapSecrets, redactSecrets, secret, SECRET_PLACEHOLDER, secretPaths, secretPathsOfSchema, valueAt, type SecretPathLookup } from './secrets';
+import { ANY_KEY, mapSecrets, redactSecrets, secret, SECRET_PLACEHOLDER, secretPaths, secretPathsOfSchema, secretsBoundToOfSchema, valueAt, type SecretPathLookup } from './secrets';
 
 const builtins: SecretPathLookup = (type) => {
   const d = builtinItemTypes.find((t) => t.type === type);
@@ -16,6 +16,8 @@ describe('secret settings', () => {
     expect(marked['http.in']).toEqual([['bearerToken']]);
     expect(marked['http.out']).toEqual([['headers', ANY_KEY]]);
     for (const t of ['hl7.mllp.in', 'hl7.mllp.out', 'file.in', 'file.out', 'hl7.router', 'hl7.transform']) expect(marked[t]).toEqual([]);
+    // http.out's headers are only kept while its URL stays the same.
+    expect(Object.fromEntries(builtinItemTypes.map((d) => [d.type, secretsBoundToOfSchema(d.settings)]))).toMatchObject({ 'http.out': ['url'], 'http.in': [] });
   });
 
   it('the mark reaches the JSON Schema the portal renders (also inside the item schema)', () => {

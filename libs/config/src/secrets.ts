@@ -27,6 +27,22 @@ export function secret<T extends z.ZodType>(schema: T): T {
   return schema.meta({ secret: true });
 }
 
+/**
+ * Binds an item type's secrets to the settings that say where they are sent (`url`, `host`):
+ * when one of those changes, `••• set` no longer keeps the stored secrets and they must be
+ * entered again — or anyone allowed to edit the item could point it, with its stored
+ * credentials, at a server of their own. Shows in the JSON Schema as `"secretsBoundTo"`.
+ */
+export function bindSecretsTo<T extends z.ZodType>(settings: T, fields: readonly string[]): T {
+  return settings.meta({ secretsBoundTo: [...fields] });
+}
+
+/** The settings an item type's secrets are bound to ({@link bindSecretsTo}), from its JSON Schema. */
+export function secretsBoundTo(schema: JsonSchema): string[] {
+  const fields = (schema as Record<string, unknown>)['secretsBoundTo'];
+  return Array.isArray(fields) ? fields.filter((f): f is string => typeof f === 'string') : [];
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -76,16 +92,25 @@ export function secretPaths(schema: JsonSchema): SecretPath[] {
 /** How often one `$ref` is followed along one path by {@link secretPaths}. */
 export const MAX_RECURSION = 3;
 
-const zodSecretPaths = new WeakMap<z.ZodType, SecretPath[]>();
+const zodJsonSchemas = new WeakMap<z.ZodType, JsonSchema>();
 
-/** {@link secretPaths} of a zod settings schema (cached per schema). */
-export function secretPathsOfSchema(settings: z.ZodType): SecretPath[] {
-  let paths = zodSecretPaths.get(settings);
-  if (!paths) {
-    paths = secretPaths(z.toJSONSchema(settings, { io: 'input', unrepresentable: 'any' }));
-    zodSecretPaths.set(settings, paths);
+function jsonSchemaOf(settings: z.ZodType): JsonSchema {
+  let schema = zodJsonSchemas.get(settings);
+  if (!schema) {
+    schema = z.toJSONSchema(settings, { io: 'input', unrepresentable: 'any' });
+    zodJsonSchemas.set(settings, schema);
   }
-  return paths;
+  return schema;
+}
+
+/** {@link secretPaths} of a zod settings schema. */
+export function secretPathsOfSchema(settings: z.ZodType): SecretPath[] {
+  return secretPaths(jsonSchemaOf(settings));
+}
+
+/** {@link secretsBoundTo} of a zod settings schema. */
+export function secretsBoundToOfSchema(settings: z.ZodType): string[] {
+  return secretsBoundTo(jsonSchemaOf(settings));
 }
 
 /** Where a secret value sits in a spec. */

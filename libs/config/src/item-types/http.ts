@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { secret } from '../secrets';
+import { bindSecretsTo, secret } from '../secrets';
 
 /** Settings of `http.in`: accept messages by HTTP POST. */
 export const httpInSettings = z
@@ -14,9 +14,12 @@ export const httpInSettings = z
   .strict();
 export type HttpInSettings = z.output<typeof httpInSettings>;
 
-/** Settings of `http.out`: send each message in an HTTP request. */
-export const httpOutSettings = z
-  .object({
+/**
+ * Settings of `http.out`: send each message in an HTTP request. Its header values are kept only
+ * while `url` stays the same.
+ */
+export const httpOutSettings = bindSecretsTo(
+  z.object({
     url: z.string().url().describe('Target URL'),
     method: z.enum(['POST', 'PUT', 'PATCH']).default('POST').describe('HTTP method'),
     // Every header value is secret, not only Authorization: tokens travel under free-form names
@@ -25,6 +28,7 @@ export const httpOutSettings = z
     headers: z.record(z.string(), secret(z.string())).default({}).describe('Extra request headers (values are secret: write-only, encrypted at rest)'),
     timeoutMs: z.number().int().min(1).default(30_000).describe('Request timeout (a timeout is retryable)'),
     retryOn: z.array(z.number().int()).default([408, 429, 500, 502, 503, 504]).describe('HTTP statuses that are retried; other 4xx fail at once'),
-  })
-  .strict();
+  }).strict(),
+  ['url'],
+);
 export type HttpOutSettings = z.output<typeof httpOutSettings>;
