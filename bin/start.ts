@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { InProcessCoordinator, type Coordinator, type DesiredState, type ReportedProduction } from '@hie/cluster';
 import { EngineNode, StoreTracker, recoverUnfinished, startRetention } from '@hie/engine';
-import { createManagerServer, ensureFirstAdmin, readEnv, registry, restoreDesiredState, seedDemo, sessionSettings } from '@hie/manager';
+import { createManagerServer, ensureFirstAdmin, loadSecretKey, readEnv, registry, restoreDesiredState, SecretBox, seedDemo, sessionSettings } from '@hie/manager';
 import { Gauge } from 'prom-client';
 import { openStore, type MessageWriter } from '@hie/store';
 
@@ -128,6 +128,9 @@ export async function start(): Promise<number> {
     process.stderr.write(`hie start: ${(e as Error).message}\n`);
     return 1;
   }
+  const secretKey = loadSecretKey({ key: env.HIE_SECRET_KEY, dataDir: env.HIE_DATA_DIR });
+  if (secretKey.source === 'generated') log.warn({ file: secretKey.file }, 'generated the key of secret settings; back it up (or set HIE_SECRET_KEY): without it they cannot be decrypted');
+  const secrets = new SecretBox(secretKey.key);
   const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
   const coordinator = new InProcessCoordinator();
   const trackers: { projectId: string; tracker: StoreTracker }[] = [];
@@ -150,7 +153,7 @@ export async function start(): Promise<number> {
 
   const admin = await ensureFirstAdmin(store, env.HIE_ADMIN_PASSWORD);
   const demoSpec = JSON.parse(readFileSync(path.join(root, 'examples/adt-feed.json'), 'utf8')) as unknown;
-  const restored = await restoreDesiredState({ store, coordinator });
+  const restored = await restoreDesiredState({ store, coordinator, secrets });
   const demo = await seedDemo({ store, coordinator, spec: demoSpec });
 
   const portal = await portalHandler(log);
@@ -159,6 +162,7 @@ export async function start(): Promise<number> {
     store,
     coordinator,
     log,
+    secrets,
     selfServiceWorkspaces: env.HIE_SELF_SERVICE_WORKSPACES,
     metricsToken: env.HIE_METRICS_TOKEN,
     portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined,

@@ -8,6 +8,7 @@ import type { Coordinator, DesiredState } from '@hie/cluster';
 import type { Deployment, DesiredState as State, Project, Store } from '@hie/store';
 import type { Ctx } from './trpc.js';
 import { asSpec } from './spec.js';
+import { revealSecrets, type SecretBox } from './secrets.js';
 
 function productionName(spec: unknown): string {
   const s = asSpec(spec);
@@ -20,7 +21,7 @@ function productionName(spec: unknown): string {
  * @throws NOT_FOUND when the version does not exist.
  */
 export async function writeDesired(
-  deps: { store: Store; coordinator: Coordinator },
+  deps: { store: Store; coordinator: Coordinator; secrets?: SecretBox },
   project: Project,
   version: number,
   state: State,
@@ -36,7 +37,7 @@ export async function writeDesired(
     production,
     version,
     state,
-    spec: row.spec,
+    spec: revealSecrets(row.spec, deps.secrets, project.id),
     updatedAt: dep.updatedAt.getTime(),
     ...(updatedBy ? { updatedBy } : {}),
   };
@@ -48,7 +49,7 @@ export async function writeDesired(
  * Loads every deployment from the store into the coordinator: call it once at start-up with the
  * in-process coordinator (it forgets everything when the process ends). Returns the count.
  */
-export async function restoreDesiredState(deps: { store: Store; coordinator: Coordinator }): Promise<number> {
+export async function restoreDesiredState(deps: { store: Store; coordinator: Coordinator; secrets?: SecretBox }): Promise<number> {
   let n = 0;
   for (const d of await deps.store.deployments.list()) {
     const [project, row] = await Promise.all([deps.store.projects.get(d.projectId), deps.store.configVersions.get(d.projectId, d.version)]);
@@ -59,7 +60,7 @@ export async function restoreDesiredState(deps: { store: Store; coordinator: Coo
       production: productionName(row.spec),
       version: d.version,
       state: d.desiredState,
-      spec: row.spec,
+      spec: revealSecrets(row.spec, deps.secrets, project.id),
       updatedAt: d.updatedAt.getTime(),
       ...(d.updatedBy ? { updatedBy: d.updatedBy } : {}),
     });

@@ -36,6 +36,11 @@ const envSchema = z.object({
     .regex(/^(true|false|on|off|yes|no|[0-9])$/, { message: 'must be true, false or a number of proxy hops (0-9)' })
     .transform((v) => (['true', 'on', 'yes'].includes(v) ? 1 : ['false', 'off', 'no'].includes(v) ? 0 : Number(v)))
     .default(0),
+  /**
+   * Key of the secret settings at rest: 32 bytes as 64 hex digits or base64. Unset: generated
+   * into `<HIE_DATA_DIR>/secret.key` on the first start. Set it (the same everywhere) in a cluster.
+   */
+  HIE_SECRET_KEY: z.string().min(1).optional(),
   HIE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).refine((e) => !e.HIE_TLS_CERT === !e.HIE_TLS_KEY, { path: ['HIE_TLS_KEY'], message: 'set both HIE_TLS_CERT and HIE_TLS_KEY, or neither' });
 

@@ -17,3 +17,5 @@ export { LoginRateLimiter } from './auth/rate-limit.js';
 export { registry } from './metrics.js';
 export { readEnv, sessionSettings } from './env.js';
 export type { ManagerEnv } from './env.js';
+export { loadSecretKey, SecretBox } from './secrets.js';
+export type { LoadedSecretKey } from './secrets.js';

@@ -12,6 +12,7 @@ import { refuseBatch } from './auth/batch-guard.js';
 import type { LoginRateLimiter } from './auth/rate-limit.js';
 import { API_CONTENT_SECURITY_POLICY, bearerMatches, checkMutationRequest, isHttps, setSecurityHeaders } from './http-security.js';
 import { addStatusSource, registry } from './metrics.js';
+import type { SecretBox } from './secrets.js';
 import { appRouter } from './router.js';
 import { freshNodes } from './status.js';
 import { createContextFactory, createServices, type ManagerServices } from './trpc.js';
@@ -39,6 +40,8 @@ export interface ManagerServerOptions {
   selfServiceWorkspaces?: boolean;
   /** When set, `/metrics` answers only `Authorization: Bearer <metricsToken>` (401 otherwise). */
   metricsToken?: string;
+  /** The key of secret settings (`loadSecretKey`). @defaultValue a random one (tests) */
+  secrets?: SecretBox;
 }
 
 export interface ManagerServer {
@@ -71,6 +74,7 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     secureCookies: opts.secureCookies,
     limiter: opts.limiter,
     selfServiceWorkspaces: opts.selfServiceWorkspaces,
+    secrets: opts.secrets,
   });
   const createContext = createContextFactory(services, { trustProxy: opts.trustProxy });
   const stopMetrics = addStatusSource(opts.coordinator);

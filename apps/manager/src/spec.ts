@@ -18,6 +18,7 @@ import type { ConfigVersion, Project } from '@hie/store';
 import { audit, changeSummary } from './audit.js';
 import { diffSpecs } from './diff.js';
 import { itemTypeLookup } from './item-types.js';
+import { maskForDiff, resolveSecrets, sealSecrets, secretLookup } from './secrets.js';
 import type { AuthedCtx, Ctx } from './trpc.js';
 
 /** A production spec as written (the JSON `hie run` takes). */
@@ -113,8 +114,13 @@ export async function commitSpec(ctx: AuthedCtx, project: Project, opts: CommitO
     const current = fresh.currentVersion > 0 ? await getVersion(ctx, fresh) : undefined;
     const base = current ? asSpec(current.spec) : emptySpec(project.name);
     const next = opts.change({ version: fresh.currentVersion, spec: base });
-    const checked = await checkSpec(ctx, next, opts.mapProblems);
-    const row = await ctx.store.configVersions.create(project.id, checked.spec, ctx.user.id, opts.comment ?? '');
+    // Secrets: `••• set` keeps the stored value; the settings are validated in plaintext and
+    // stored encrypted.
+    const secretsOf = await secretLookup(ctx.coordinator);
+    const { resolved, plain } = resolveSecrets(ctx.secrets, next, { projectId: project.id, current: current?.spec, secretsOf, mapProblems: opts.mapProblems });
+    const checked = await checkSpec(ctx, plain, opts.mapProblems);
+    const stored = sealSecrets(ctx.secrets, asSpec(resolved), project.id, secretsOf);
+    const row = await ctx.store.configVersions.create(project.id, stored, ctx.user.id, opts.comment ?? '');
     await audit(ctx, {
       action: opts.action ?? 'config.save',
       entityType: 'project',
@@ -123,7 +129,7 @@ export async function commitSpec(ctx: AuthedCtx, project: Project, opts: CommitO
       workspaceId: project.workspaceId,
       before: { version: fresh.currentVersion },
       // What changed, by item names and setting paths only: values may be secrets.
-      after: { version: row.version, comment: row.comment, ...opts.detail, changes: changeSummary(diffSpecs(base, checked.spec)) },
+      after: { version: row.version, comment: row.comment, ...opts.detail, changes: changeSummary(diffSpecs(...maskForDiff(ctx.secrets, project.id, base, stored, secretsOf))) },
     });
     return { version: row.version, warnings: { cycles: checked.cycles } };
   });

@@ -16,6 +16,7 @@ import { loadSession, slidExpiry, type LiveSession } from './auth/session-lookup
 import { TtlCache } from './cache.js';
 import { KeyedMutex } from './lock.js';
 import { isHttps } from './http-security.js';
+import { SecretBox } from './secrets.js';
 
 /** The signed-in user, as procedures see it. */
 export interface SessionUser {
@@ -33,6 +34,8 @@ export interface ManagerServices {
   limiter: LoginRateLimiter;
   /** Serialises config saves per project. */
   locks: KeyedMutex;
+  /** Encrypts secret settings at rest (see secrets.ts). */
+  secrets: SecretBox;
   /** Session lifetime (sliding). */
   sessionTtlMs: number;
   /** Absolute session lifetime from sign-in, however active the session is. */
@@ -74,6 +77,12 @@ export interface ServicesOptions {
   selfServiceWorkspaces?: boolean;
   limiter?: LoginRateLimiter;
   /**
+   * The key secret settings are encrypted with (`loadSecretKey`).
+   * @defaultValue a random key: secrets saved by this process do not decrypt after a restart
+   *   (tests, benchmarks)
+   */
+  secrets?: SecretBox;
+  /**
    * How long a session's user and a membership's role may be served from memory. Changes made
    * through this process apply at once; other manager processes see them after this long.
    * @defaultValue 5000 (0 disables)
@@ -88,6 +97,7 @@ export function createServices(opts: ServicesOptions): ManagerServices {
     log: opts.log,
     limiter: opts.limiter ?? new LoginRateLimiter(),
     locks: new KeyedMutex(),
+    secrets: opts.secrets ?? SecretBox.random(),
     sessionTtlMs: (opts.sessionTtlHours ?? 12) * 3_600_000,
     sessionMaxMs: (opts.sessionMaxHours ?? 168) * 3_600_000,
     secureCookies: opts.secureCookies ?? false,

@@ -5,3 +5,4 @@ export * from './validate';
 export * from './json-schema';
 export * from './cycles';
 export * from './item-types';
+export * from './secrets';

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { HieError } from './errors';
 import { ITEM_TYPE_PATTERN, productionSchema, type Production } from './production';
+import { mapSettingsSecrets, SECRET_PLACEHOLDER, secretPathsOfSchema } from './secrets';
 
 /** One thing wrong with a production spec. */
 export interface ConfigProblem {
@@ -158,6 +159,13 @@ export function validateProduction(spec: unknown, opts: ValidateProductionOption
         problems.push(problem(['items', i, 'type'], 'unknown_item_type', `unknown item type "${item.type}"`));
         return;
       }
+      // "••• set" is what an export shows for a secret: running it would make the placeholder
+      // the password.
+      mapSettingsSecrets(settings, secretPathsOfSchema(info.settings), (v, path) => {
+        if (v === SECRET_PLACEHOLDER) {
+          problems.push(problem(['items', i, 'settings', ...path], 'secret_missing', `"${SECRET_PLACEHOLDER}" stands for a secret that is not in this spec: enter the value`));
+        }
+      });
       const result = info.settings.safeParse(settings);
       if (!result.success) problems.push(...problemsFromZodIssues(result.error.issues, ['items', i, 'settings']));
       else if (isRecord(result.data)) typedSettings.set(i, result.data);

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UNEXPECTED_ERROR_CODE, httpInSettings } from '@hie/config';
@@ -5,6 +6,18 @@ import { defineItemType } from '../item-type';
 import { envelopeFor } from '../runtime/envelopes';
 import { codeOf, ensureError, kindOf } from '../runtime/errors';
 
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest();
+}
+
+/**
+ * Whether the request's Authorization header carries `Bearer <token>`. Compared as SHA-256
+ * digests with `timingSafeEqual`: equal lengths whatever was sent, and no early exit on the
+ * first differing byte, so response times tell nothing about the token.
+ */
+export function bearerMatches(authorization: string | undefined, expected: Buffer): boolean {
+  return timingSafeEqual(digest(authorization ?? ''), expected);
+}
 
 function reply(res: http.ServerResponse, status: number, body: unknown) {
   const text = JSON.stringify(body);
@@ -28,12 +41,13 @@ export const httpIn = defineItemType({
     let server: http.Server | undefined;
     let port = settings.port;
     let received = 0;
+    const expectedAuth = settings.bearerToken ? digest(`Bearer ${settings.bearerToken}`) : undefined;
 
     async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname !== settings.path) return reply(res, 404, { error: { code: 'http.not_found', message: `POST to ${settings.path}` } });
       if (req.method !== 'POST') return reply(res, 405, { error: { code: 'http.method', message: 'only POST is accepted' } });
-      if (settings.bearerToken && req.headers.authorization !== `Bearer ${settings.bearerToken}`) {
+      if (expectedAuth && !bearerMatches(req.headers.authorization, expectedAuth)) {
         return reply(res, 401, { error: { code: 'http.unauthorized', message: 'missing or wrong bearer token' } });
       }
       const chunks: Buffer[] = [];

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ConfigProblem, ItemInput } from '@hie/config';
 import { formatPath } from '@hie/config';
 import { requireProject } from '../authz.js';
+import { redactSpec, secretLookup } from '../secrets.js';
 import { asSpec, commitSpec, getVersion } from '../spec.js';
 import { authedProcedure, router } from '../trpc.js';
 
@@ -32,7 +33,7 @@ export const itemsRouter = router({
   /** The items of the current version. */
   list: authedProcedure.input(z.object({ projectId })).query(async ({ ctx, input }) => {
     const { project } = await requireProject(ctx, input.projectId, 'viewer');
-    const spec = asSpec((await getVersion(ctx, project)).spec);
+    const spec = redactSpec(asSpec((await getVersion(ctx, project)).spec), await secretLookup(ctx.coordinator));
     return { version: project.currentVersion, items: spec.items ?? [] };
   }),
 

@@ -5,6 +5,7 @@ import { audit } from '../audit.js';
 import { requireProject } from '../authz.js';
 import { waitWhileAllowed } from '../auth/live-guard.js';
 import { writeDesired } from '../deploy.js';
+import { revealSecrets } from '../secrets.js';
 import { checkSpec, getVersion } from '../spec.js';
 import { runningOf, type ItemStatus } from '../status.js';
 import { authedProcedure, router, type AuthedCtx } from '../trpc.js';
@@ -15,7 +16,8 @@ const projectId = z.string().min(1);
 
 async function setState(ctx: AuthedCtx, project: Project, version: number, state: State, action: string) {
   // Re-check the version with today's item types: the engine will refuse what is invalid anyway.
-  await checkSpec(ctx, (await getVersion(ctx, project, version)).spec);
+  // In plaintext, as the engine will see it (a secret's own rules apply to it, not to its ciphertext).
+  await checkSpec(ctx, revealSecrets((await getVersion(ctx, project, version)).spec, ctx.secrets, project.id));
   const before = await ctx.store.deployments.get(project.id);
   await writeDesired(ctx, project, version, state, ctx.user.id);
   ctx.caches.deployments.clear();

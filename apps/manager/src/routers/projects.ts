@@ -4,6 +4,7 @@ import type { Project } from '@hie/store';
 import { audit } from '../audit.js';
 import { requireProject, requireRole } from '../authz.js';
 import { deploymentsForViews } from '../deploy.js';
+import { redactSpec, resolveSecrets, revealSecrets, sealSecrets, secretLookup } from '../secrets.js';
 import { asSpec, checkSpec, commitSpec, emptySpec, getVersion, productionNameFor, specInput, type Spec } from '../spec.js';
 import { authedProcedure, router, type AuthedCtx } from '../trpc.js';
 import { deploymentView, iso, projectView } from '../views.js';
@@ -22,7 +23,16 @@ async function authorName(ctx: AuthedCtx, authorId: string | null): Promise<stri
   return (await ctx.caches.usernames.getOrLoad(authorId, async () => (await ctx.store.users.get(authorId))?.username)) ?? null;
 }
 
-/** Creates a project with `spec` as version 1 (spec already checked). */
+/**
+ * A spec sent for a new project, checked, its secrets in plaintext. `••• set` is refused (with
+ * its path): a new project has nothing stored to keep — an export's secrets must be entered.
+ */
+async function checkNewSpec(ctx: AuthedCtx, spec: unknown): Promise<Spec> {
+  const { plain } = resolveSecrets(ctx.secrets, spec, { projectId: undefined, current: undefined, secretsOf: await secretLookup(ctx.coordinator) });
+  return (await checkSpec(ctx, plain)).spec;
+}
+
+/** Creates a project with `spec` as version 1 (spec already checked, secrets in plaintext: encrypted here). */
 async function createWithSpec(
   ctx: AuthedCtx,
   input: { workspaceId: string; name: string; description?: string },
@@ -30,6 +40,7 @@ async function createWithSpec(
   comment: string,
   action: string,
 ): Promise<Project> {
+  const secretsOf = await secretLookup(ctx.coordinator);
   let project: Project;
   try {
     project = await ctx.store.projects.create({ workspaceId: input.workspaceId, name: input.name, description: input.description ?? '' });
@@ -37,7 +48,7 @@ async function createWithSpec(
     if (isConflict(e)) throw new TRPCError({ code: 'CONFLICT', message: `a project named "${input.name}" already exists in this workspace`, cause: e });
     throw e;
   }
-  const v = await ctx.store.configVersions.create(project.id, spec, ctx.user.id, comment);
+  const v = await ctx.store.configVersions.create(project.id, sealSecrets(ctx.secrets, spec, project.id, secretsOf), ctx.user.id, comment);
   const created = { ...project, currentVersion: v.version, updatedAt: v.createdAt };
   await audit(ctx, {
     action,
@@ -59,7 +70,7 @@ export const projectsRouter = router({
 
   /** A project with the spec of its current version (or of `version`). */
   get: authedProcedure.input(z.object({ id, version: version.optional() })).query(async ({ ctx, input }) => {
-    const [{ project, role }, deployments] = await Promise.all([requireProject(ctx, input.id, 'viewer'), deploymentsForViews(ctx)]);
+    const [{ project, role }, deployments, secretsOf] = await Promise.all([requireProject(ctx, input.id, 'viewer'), deploymentsForViews(ctx), secretLookup(ctx.coordinator)]);
     const deployment = deployments.get(project.id);
     const row = await getVersion(ctx, project, input.version);
     const author = await authorName(ctx, row.authorId);
@@ -68,7 +79,7 @@ export const projectsRouter = router({
       role,
       version: {
         version: row.version,
-        spec: asSpec(row.spec),
+        spec: redactSpec(asSpec(row.spec), secretsOf),
         comment: row.comment,
         createdAt: iso(row.createdAt),
         author,
@@ -82,7 +93,7 @@ export const projectsRouter = router({
     .input(z.object({ workspaceId: id, name, description: description.optional(), spec: specInput.optional() }))
     .mutation(async ({ ctx, input }) => {
       await requireRole(ctx, input.workspaceId, 'analyst');
-      const { spec } = await checkSpec(ctx, input.spec ?? emptySpec(input.name));
+      const spec = await checkNewSpec(ctx, input.spec ?? emptySpec(input.name));
       return projectView(await createWithSpec(ctx, input, spec, 'created', 'project.create'));
     }),
 
@@ -139,7 +150,8 @@ export const projectsRouter = router({
   clone: authedProcedure.input(z.object({ id, name })).mutation(async ({ ctx, input }) => {
     const { project } = await requireProject(ctx, input.id, 'analyst');
     const row = await getVersion(ctx, project);
-    const { spec } = await checkSpec(ctx, { ...asSpec(row.spec), name: productionNameFor(input.name) });
+    // Secrets are bound to their project: decrypted here, encrypted again for the copy.
+    const { spec } = await checkSpec(ctx, { ...revealSecrets(asSpec(row.spec), ctx.secrets, project.id), name: productionNameFor(input.name) });
     const created = await createWithSpec(
       ctx,
       { workspaceId: project.workspaceId, name: input.name, description: project.description },
@@ -150,7 +162,10 @@ export const projectsRouter = router({
     return projectView(created);
   }),
 
-  /** The production spec of the current version (or of `version`): the file `hie run` takes. */
+  /**
+   * The production spec of the current version (or of `version`): the file `hie run` takes, its
+   * secrets shown as `••• set` (fill them in before running it elsewhere).
+   */
   export: authedProcedure.input(z.object({ id, version: version.optional() })).query(async ({ ctx, input }) => {
     const { project } = await requireProject(ctx, input.id, 'viewer');
     const row = await getVersion(ctx, project, input.version);
@@ -163,7 +178,7 @@ export const projectsRouter = router({
       workspaceId: project.workspaceId,
       after: { version: row.version },
     });
-    return asSpec(row.spec);
+    return redactSpec(asSpec(row.spec), await secretLookup(ctx.coordinator));
   }),
 
   /** A new project from a production spec; its name defaults to the production's. */
@@ -171,7 +186,7 @@ export const projectsRouter = router({
     .input(z.object({ workspaceId: id, name: name.optional(), description: description.optional(), spec: specInput }))
     .mutation(async ({ ctx, input }) => {
       await requireRole(ctx, input.workspaceId, 'analyst');
-      const { spec } = await checkSpec(ctx, input.spec);
+      const spec = await checkNewSpec(ctx, input.spec);
       const projectName = input.name ?? (typeof spec.name === 'string' ? spec.name : 'imported');
       return projectView(
         await createWithSpec(ctx, { workspaceId: input.workspaceId, name: projectName, description: input.description ?? spec.description }, spec, 'imported', 'project.import'),

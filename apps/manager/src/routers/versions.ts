@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { requireProject } from '../authz.js';
 import { diffSpecs } from '../diff.js';
+import { maskForDiff, secretLookup } from '../secrets.js';
 import { asSpec, commitSpec, getVersion } from '../spec.js';
 import { authedProcedure, router } from '../trpc.js';
 import { iso } from '../views.js';
@@ -24,11 +25,11 @@ export const versionsRouter = router({
     }));
   }),
 
-  /** What changed from version `from` to version `to`. */
+  /** What changed from version `from` to version `to`; a changed secret shows as `••• changed`, never its value. */
   diff: authedProcedure.input(z.object({ projectId, from: version, to: version })).query(async ({ ctx, input }) => {
     const { project } = await requireProject(ctx, input.projectId, 'viewer');
-    const [a, b] = await Promise.all([getVersion(ctx, project, input.from), getVersion(ctx, project, input.to)]);
-    return diffSpecs(a.spec, b.spec);
+    const [a, b, secretsOf] = await Promise.all([getVersion(ctx, project, input.from), getVersion(ctx, project, input.to), secretLookup(ctx.coordinator)]);
+    return diffSpecs(...maskForDiff(ctx.secrets, project.id, a.spec, b.spec, secretsOf));
   }),
 
   /** A new version whose spec equals `version`'s (versions are never changed). */

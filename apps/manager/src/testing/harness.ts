@@ -152,4 +152,20 @@ export async function errorCode(p: Promise<unknown>): Promise<string> {
   throw new Error('expected the call to fail');
 }
 
+/**
+ * The problems of a call that must fail with BAD_REQUEST (`data.problems`, with their paths).
+ * @throws when the call succeeds or fails otherwise.
+ */
+export async function badRequestProblems(p: Promise<unknown>): Promise<{ path: (string | number)[]; pathText: string; message: string }[]> {
+  try {
+    await p;
+  } catch (e) {
+    if (!(e instanceof TRPCClientError)) throw e;
+    const err = e as TRPCClientError<AppRouter>;
+    if (err.data?.code !== 'BAD_REQUEST') throw e;
+    return err.data.problems ?? [];
+  }
+  throw new Error('expected BAD_REQUEST');
+}
+
 export { itemStatus, nodeStatus, sampleSpec } from './fixtures.js';

@@ -8,7 +8,7 @@
  * so the default applies.
  */
 import { createContext, useContext, useId, useState, type ReactNode } from 'react';
-import { formatPath } from '@hie/config';
+import { formatPath, SECRET_PLACEHOLDER } from '@hie/config';
 import { JsonEditor } from './json-editor';
 
 export interface JsonSchema {
@@ -37,6 +37,8 @@ export interface JsonSchema {
   $defs?: Record<string, JsonSchema>;
   additionalProperties?: boolean | JsonSchema;
   propertyNames?: JsonSchema;
+  /** A secret setting (zod `secret()`): write-only, shown as "••• set" by the API. */
+  secret?: boolean;
 }
 
 export type Path = (string | number)[];
@@ -379,6 +381,57 @@ function NumberField({ schema, path, value, label, required }: FieldProps) {
   );
 }
 
+/**
+ * A password input for a secret setting. The API never sends a stored secret, only "••• set":
+ * the input then shows it as its placeholder and, left alone (or emptied again), sends it back
+ * unchanged, which the manager reads as "keep the stored value". Typing replaces it; Clear
+ * removes it.
+ */
+function SecretInput(props: {
+  id?: string;
+  value: unknown;
+  onChange: (v: string | undefined) => void;
+  disabled: boolean;
+  placeholder?: string;
+  className?: string;
+  'aria-label'?: string;
+  'aria-required'?: boolean;
+  'aria-invalid'?: boolean;
+  'aria-describedby'?: string;
+}) {
+  const { value, onChange, placeholder, ...rest } = props;
+  // Whether a value is stored: decided once, so emptying the input restores "keep it".
+  const [stored, setStored] = useState(value === SECRET_PLACEHOLDER);
+  const isSet = value === SECRET_PLACEHOLDER;
+  return (
+    <span className="row nowrap">
+      <input
+        {...rest}
+        type="password"
+        autoComplete="new-password"
+        spellCheck={false}
+        value={isSet || typeof value !== 'string' ? '' : value}
+        placeholder={isSet ? SECRET_PLACEHOLDER : placeholder}
+        onChange={(e) => onChange(e.target.value === '' ? (stored ? SECRET_PLACEHOLDER : undefined) : e.target.value)}
+      />
+      {stored || (typeof value === 'string' && value !== '') ? (
+        <button
+          type="button"
+          className="small"
+          disabled={props.disabled}
+          aria-label={`Clear ${props['aria-label'] ?? 'secret'}`}
+          onClick={() => {
+            setStored(false);
+            onChange(undefined);
+          }}
+        >
+          Clear
+        </button>
+      ) : null}
+    </span>
+  );
+}
+
 function StringField({ schema, path, value, label, required }: FieldProps) {
   const ctx = useForm();
   const s = resolve(schema, ctx.root);
@@ -396,6 +449,7 @@ function StringField({ schema, path, value, label, required }: FieldProps) {
     'aria-describedby': errors.length ? `${id}-err` : undefined,
   };
   const set = (text: string) => ctx.onChange(path, text === '' ? undefined : text);
+  // Unmarked fields that look secret (plugins without the mark) are at least not shown on screen.
   const secret = /password|token|secret/i.test(String(path[path.length - 1]));
   return (
     <div className="field">
@@ -403,7 +457,9 @@ function StringField({ schema, path, value, label, required }: FieldProps) {
         {label}
         {required && s.default === undefined ? <span aria-hidden="true"> *</span> : null}
       </label>
-      {long ? (
+      {s.secret === true ? (
+        <SecretInput {...common} aria-label={label} value={value} onChange={(v) => ctx.onChange(path, v)} />
+      ) : long ? (
         <textarea {...common} rows={3} onChange={(e) => set(e.target.value)} />
       ) : (
         <input {...common} type={secret ? 'password' : 'text'} autoComplete="off" spellCheck={false} onChange={(e) => set(e.target.value)} />
@@ -518,6 +574,7 @@ function RecordField({ schema, path, value, label }: FieldProps) {
   const errors = errorsAt(ctx, path, true);
   const set = (next: [string, unknown][]) => ctx.onChange(path, Object.fromEntries(next));
   const { help } = splitDescription(s.description);
+  const secretValues = typeof s.additionalProperties === 'object' && resolve(s.additionalProperties, ctx.root).secret === true;
   return (
     <div className="field" role="group" aria-labelledby={`${id}-label`}>
       <span className="label" id={`${id}-label`}>
@@ -534,14 +591,25 @@ function RecordField({ schema, path, value, label }: FieldProps) {
             style={{ width: '40%' }}
             onChange={(e) => set(entries.map((en, j) => (j === i ? [e.target.value, en[1]] : en)))}
           />
-          <input
-            aria-label={`${label} value ${i + 1}`}
-            className="grow"
-            value={v === undefined || v === null ? '' : String(v)}
-            placeholder="value"
-            disabled={ctx.disabled}
-            onChange={(e) => set(entries.map((en, j) => (j === i ? [en[0], e.target.value] : en)))}
-          />
+          {secretValues ? (
+            <SecretInput
+              aria-label={`${label} value ${i + 1}`}
+              className="grow"
+              value={v}
+              placeholder="value"
+              disabled={ctx.disabled}
+              onChange={(text) => set(entries.map((en, j) => (j === i ? [en[0], text ?? ''] : en)))}
+            />
+          ) : (
+            <input
+              aria-label={`${label} value ${i + 1}`}
+              className="grow"
+              value={v === undefined || v === null ? '' : String(v)}
+              placeholder="value"
+              disabled={ctx.disabled}
+              onChange={(e) => set(entries.map((en, j) => (j === i ? [en[0], e.target.value] : en)))}
+            />
+          )}
           <button type="button" className="small icon" aria-label={`Remove ${label} ${k}`} disabled={ctx.disabled} onClick={() => set(entries.filter((_, j) => j !== i))}>
             ✕
           </button>

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bindSecretsTo, secret } from '../secrets';
 
 /** Settings of `http.in`: accept messages by HTTP POST. */
 export const httpInSettings = z
@@ -8,19 +9,26 @@ export const httpInSettings = z
     path: z.string().default('/').describe('URL path that accepts POSTs'),
     maxBodyBytes: z.number().int().min(1).default(16 * 1024 * 1024).describe('Largest accepted body'),
     respond: z.enum(['accepted', 'sync']).default('accepted').describe('accepted: 202 with the message id once queued/stored; sync: wait and return the downstream response'),
-    bearerToken: z.string().default('').describe('When set, callers must send Authorization: Bearer <token>'),
+    bearerToken: secret(z.string().default('')).describe('When set, callers must send Authorization: Bearer <token>'),
   })
   .strict();
 export type HttpInSettings = z.output<typeof httpInSettings>;
 
-/** Settings of `http.out`: send each message in an HTTP request. */
-export const httpOutSettings = z
-  .object({
+/**
+ * Settings of `http.out`: send each message in an HTTP request. Its header values are kept only
+ * while `url` stays the same.
+ */
+export const httpOutSettings = bindSecretsTo(
+  z.object({
     url: z.string().url().describe('Target URL'),
     method: z.enum(['POST', 'PUT', 'PATCH']).default('POST').describe('HTTP method'),
-    headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers'),
+    // Every header value is secret, not only Authorization: tokens travel under free-form names
+    // (X-Api-Key, Ocp-Apim-Subscription-Key, vendor headers) that no list would catch, and
+    // hiding a harmless value costs little. The header names stay visible.
+    headers: z.record(z.string(), secret(z.string())).default({}).describe('Extra request headers (values are secret: write-only, encrypted at rest)'),
     timeoutMs: z.number().int().min(1).default(30_000).describe('Request timeout (a timeout is retryable)'),
     retryOn: z.array(z.number().int()).default([408, 429, 500, 502, 503, 504]).describe('HTTP statuses that are retried; other 4xx fail at once'),
-  })
-  .strict();
+  }).strict(),
+  ['url'],
+);
 export type HttpOutSettings = z.output<typeof httpOutSettings>;
