@@ -6,7 +6,7 @@ import { createEngine } from '../engine-node';
 import type { ProductionEngine } from '../runtime/production-engine';
 import { manualServices, sink, sinks, testItemTypes } from '../testing/test-items';
 import { MessageEnvelope } from '@hie/envelope';
-import { freePort } from '../testing/helpers';
+import { freePort, testPolicy } from '../testing/helpers';
 
 const log = pino({ level: 'silent' });
 let engine: ProductionEngine | undefined;
@@ -42,7 +42,7 @@ async function client(port: number) {
 }
 
 async function run(items: object[], connections: [string, string][]) {
-  engine = createEngine({ log, plugins: testItemTypes }).engine;
+  engine = createEngine({ log, plugins: testItemTypes, policy: testPolicy() }).engine;
   await engine.apply({ name: 'mllp', items, connections: connections.map(([from, to]) => ({ from, to })) });
   return engine;
 }
