@@ -13,6 +13,7 @@ import pino from 'pino';
 import { InProcessCoordinator, type DesiredState } from '@hie/cluster';
 import { EngineNode, StoreTracker, recoverUnfinished, startRetention } from '@hie/engine';
 import { createManagerServer, ensureFirstAdmin, readEnv, registry, restoreDesiredState, seedDemo } from '@hie/manager';
+import { hostPolicyFromEnv } from '@hie/policy';
 import { Gauge } from 'prom-client';
 import { openStore, type MessageWriter } from '@hie/store';
 
@@ -76,11 +77,14 @@ export async function start(): Promise<number> {
   const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie' } });
   const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
   const coordinator = new InProcessCoordinator();
+  // One policy for saves (manager) and starts (engine); the manager's own address is never an egress target.
+  const policy = hostPolicyFromEnv(env, [{ host: env.HIE_HOST, port: env.HIE_PORT }]);
   const trackers: { production: string; tracker: StoreTracker }[] = [];
   const node = new EngineNode({
     coordinator,
     log,
     nodeId: 'local',
+    policy,
     trackerFor: (d: DesiredState) => {
       const storage = (d.spec as { storage?: 'full' | 'metadata' | 'none' }).storage ?? 'full';
       const tracker = StoreTracker.forProduction(store.messages, d.production, storage, log);
@@ -100,7 +104,7 @@ export async function start(): Promise<number> {
   const demo = await seedDemo({ store, coordinator, spec: demoSpec });
 
   const portal = await portalHandler(log);
-  const manager = createManagerServer({ store, coordinator, log, portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined });
+  const manager = createManagerServer({ store, coordinator, log, policy, portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined });
   const server = http.createServer((req, res) => {
     manager.handle(req, res).then(
       (handled) => {
@@ -120,6 +124,7 @@ export async function start(): Promise<number> {
     server.listen(env.HIE_PORT, env.HIE_HOST, () => resolve());
   });
   const port = (server.address() as { port: number }).port;
+  if (port !== env.HIE_PORT) policy.ownAddresses.push({ host: env.HIE_HOST, port }); // HIE_PORT=0: known only now
   const url = `http://localhost:${port}/`;
   const lines = [
     '',

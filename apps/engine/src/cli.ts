@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { formatProblems, validateProduction } from '@hie/config';
+import { formatProblems } from '@hie/config';
+import { hostPolicyFromEnv, validateProductionWithPolicy } from '@hie/policy';
 import pino from 'pino';
 import { openStore } from '@hie/store';
 import { createEngine, createRegistry } from './engine-node';
@@ -27,7 +28,9 @@ Run "hie <command> --help" for a command's options.`,
   run: `Usage: hie run <production.json|yaml>
 
 Runs the production until SIGINT/SIGTERM, then drains every queue and exits 0.
-Environment: HIE_LOG_LEVEL (info), DATABASE_URL (PostgreSQL store), HIE_DATA_DIR (./.hie/data).`,
+Environment: HIE_LOG_LEVEL (info), DATABASE_URL (PostgreSQL store), HIE_DATA_DIR (./.hie/data),
+HIE_FILE_ROOTS (folders items may use, ':'-separated; default: this folder), HIE_EGRESS_ALLOW
+(hosts, host:port, CIDRs items may send to; default: any but link-local/metadata).`,
   start: `Usage: hie start
 
 The all-in-one product on one port (HIE_PORT, default 8080): the portal at /, the manager API at
@@ -39,7 +42,8 @@ password) and deploys the demo production (examples/adt-feed.json, MLLP in on 25
 Applies the store's SQL migrations (PostgreSQL with DATABASE_URL, else the embedded store in HIE_DATA_DIR).`,
   validate: `Usage: hie validate <production.json|yaml>
 
-Prints every problem with its path and exits 1 when there are any, 0 when the production is valid.`,
+Prints every problem with its path and exits 1 when there are any, 0 when the production is valid.
+Folders, TLS files and target hosts are checked against HIE_FILE_ROOTS and HIE_EGRESS_ALLOW too.`,
   send: `Usage: hie send [--host 127.0.0.1] [--port 2575] [--timeout 30000] <files…>
 
 Sends each message in each file over one MLLP connection, waits for each ACK and prints
@@ -54,7 +58,8 @@ async function runProduction(file: string): Promise<number> {
   const env = readEnv();
   const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie-engine' } });
   const raw = await readProductionFile(file);
-  const checked = validateProduction(raw, { itemTypes: createRegistry().lookup });
+  const policy = hostPolicyFromEnv(env);
+  const checked = await validateProductionWithPolicy(raw, { itemTypes: createRegistry().lookup, policy });
   if (!checked.ok) {
     out(`${file}: invalid production\n${formatProblems(checked.problems)}`);
     return 1;
@@ -64,7 +69,7 @@ async function runProduction(file: string): Promise<number> {
   const useStore = env.HIE_STORE !== 'off' && spec.storage !== 'none';
   const store = useStore ? await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR }) : undefined;
   const tracker = store ? StoreTracker.forProduction(store.messages, spec.name, spec.storage, log) : undefined;
-  const { engine } = createEngine({ log, tracker });
+  const { engine } = createEngine({ log, tracker, policy });
   await engine.apply(raw);
   if (store) {
     const n = await recoverUnfinished(store.messages, engine, spec.name, log);
@@ -131,7 +136,7 @@ export async function main(argv: string[]): Promise<number> {
           return 2;
         }
         const spec = await readProductionFile(rest[0]);
-        const r = validateProduction(spec, { itemTypes: createRegistry().lookup });
+        const r = await validateProductionWithPolicy(spec, { itemTypes: createRegistry().lookup, policy: hostPolicyFromEnv(readEnv()) });
         if (r.ok) {
           out(`${rest[0]}: valid (${r.value.items.length} items, ${r.value.connections.length} connections)`);
           return 0;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hostPolicyEnvShape } from '@hie/policy';
 
 /** The manager's environment: read once here, validated, failing at start with a clear message. */
 const envSchema = z.object({
@@ -14,6 +15,7 @@ const envSchema = z.object({
   HIE_ADMIN_PASSWORD: z.string().min(1).optional(),
   HIE_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 365).default(12),
   HIE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...hostPolicyEnvShape,
 });
 
 export type ManagerEnv = z.output<typeof envSchema>;

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import type { Logger } from 'pino';
 import type { Coordinator } from '@hie/cluster';
+import type { HostPolicy } from '@hie/policy';
 import type { Store } from '@hie/store';
 import type { LoginRateLimiter } from './auth/rate-limit.js';
 import { addStatusSource, registry } from './metrics.js';
@@ -31,6 +32,8 @@ export interface ManagerServerOptions {
   /** Largest request body accepted, in bytes. @defaultValue 10 MiB */
   maxBodySize?: number;
   limiter?: LoginRateLimiter;
+  /** What items may touch on the host; every save is checked against it. @defaultValue the working folder, no allow list */
+  policy?: HostPolicy;
 }
 
 export interface ManagerServer {
@@ -55,6 +58,7 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     sessionTtlHours: opts.sessionTtlHours,
     secureCookies: opts.secureCookies,
     limiter: opts.limiter,
+    policy: opts.policy,
   });
   const createContext = createContextFactory(services, { trustProxy: opts.trustProxy });
   const stopMetrics = addStatusSource(opts.coordinator);

@@ -7,6 +7,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Coordinator } from '@hie/cluster';
+import { createHostPolicy, type HostPolicy } from '@hie/policy';
 import { formatProblems, problemsFromZodIssues, toTrpcCode, type ConfigProblem } from '@hie/config';
 import type { ConfigVersion, Deployment, MembershipRole, Store } from '@hie/store';
 import { LoginRateLimiter } from './auth/rate-limit.js';
@@ -34,6 +35,8 @@ export interface ManagerServices {
   sessionTtlMs: number;
   /** Add `Secure` to the session cookie (behind HTTPS). */
   secureCookies: boolean;
+  /** Folders and hosts items may touch: checked on every spec save. */
+  policy: HostPolicy;
   /** Per-request look-ups, kept a few seconds (see {@link TtlCache}). */
   caches: {
     /** Session id → the session's user and expiry. */
@@ -62,6 +65,8 @@ export interface ServicesOptions {
   /** @defaultValue false */
   secureCookies?: boolean;
   limiter?: LoginRateLimiter;
+  /** What items may touch on the host (HIE_FILE_ROOTS, HIE_EGRESS_ALLOW, own address). @defaultValue `createHostPolicy()`: the working folder, no allow list */
+  policy?: HostPolicy;
   /**
    * How long a session's user and a membership's role may be served from memory. Changes made
    * through this process apply at once; other manager processes see them after this long.
@@ -79,6 +84,7 @@ export function createServices(opts: ServicesOptions): ManagerServices {
     locks: new KeyedMutex(),
     sessionTtlMs: (opts.sessionTtlHours ?? 12) * 3_600_000,
     secureCookies: opts.secureCookies ?? false,
+    policy: opts.policy ?? createHostPolicy(),
     caches: {
       sessions: new TtlCache(opts.authCacheMs ?? 5000),
       roles: new TtlCache(opts.authCacheMs ?? 5000),

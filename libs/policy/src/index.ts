@@ -12,3 +12,4 @@ export {
 export { ensureFolderInsideRoots, resolveInsideRoots, resolveInsideRootsSync } from './paths';
 export { assertEgressAllowed, checkEgress, urlTarget, type CheckEgressOptions, type EgressAddress, type EgressDecision } from './egress';
 export { checkProductionHostPolicy, validateProductionWithPolicy, type ValidateWithPolicyOptions } from './check-production';
+export { hostPolicyEnvShape, hostPolicyFromEnv, type HostPolicyEnv } from './env';
