@@ -2,7 +2,7 @@
  * Issue 9, findings 2–4: items touch only folders under the roots, reach only hosts the egress
  * policy allows, and run user patterns on a linear-time engine.
  */
-import { mkdir, readFile, readdir, realpath, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -109,13 +109,32 @@ describe('file roots', () => {
       name: 'p',
       items: [
         { name: 'In', type: 'test.manual_in' },
-        { name: 'Files Out', type: 'file.out', settings: { directory: './out/adt', filename: '{controlId}.hl7' } },
+        // In a worker thread: the policy travels with the item.
+        { name: 'Files Out', type: 'file.out', settings: { directory: './out/adt', filename: '{controlId}.hl7' }, execution: { mode: 'multiprocess', workers: 1 } },
       ],
       connections: [{ from: 'In', to: 'Files Out' }],
     });
     await manualServices.get('In')!.submit(MessageEnvelope.createHl7(msg('W1'), { source: 'In' }));
     await e.idle();
     expect(await readdir(path.join(root, 'out', 'adt'))).toEqual(['W1.hl7']);
+  });
+
+  it('file.out checks its folder again before every write: swapped for a symlink out of the roots after start, it refuses', async () => {
+    const e = newEngine();
+    await e.apply({
+      name: 'p',
+      items: [
+        { name: 'In', type: 'test.manual_in' },
+        { name: 'Files Out', type: 'file.out', settings: { directory: 'out', filename: '{controlId}.hl7' }, messaging: { retries: 0 } },
+      ],
+      connections: [{ from: 'In', to: 'Files Out' }],
+    });
+    await rm(path.join(root, 'out'), { recursive: true });
+    await symlink(outside, path.join(root, 'out'));
+    await expect(manualServices.get('In')!.submit(MessageEnvelope.createHl7(msg('W2'), { source: 'In' }), { wait: 'response' })).rejects.toMatchObject({
+      code: 'policy.path_outside_roots',
+    });
+    expect(await readdir(outside)).toEqual([]);
   });
 });
 
