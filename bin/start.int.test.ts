@@ -10,12 +10,16 @@ import { openTestStore, type TestStore } from '@hie/store';
 import { freePort, hie, hieExec, tempDir, waitForPort } from '../apps/engine/src/testing/helpers';
 
 let cookie = '';
+let lastSetCookie = '';
 const jarFetch = async (input: string | URL | Request, init?: RequestInit) => {
   const headers = new Headers(init?.headers);
   if (cookie) headers.set('cookie', cookie);
   const res = await fetch(input, { ...init, headers });
   const set = res.headers.getSetCookie().find((c) => c.startsWith('hie_session='));
-  if (set) cookie = set.split(';')[0];
+  if (set) {
+    cookie = set.split(';')[0];
+    lastSetCookie = set;
+  }
   return res;
 };
 
@@ -33,7 +37,7 @@ describe('hie start: deploy → engine runs → hie send → messages.search wit
     const dir = await tempDir();
     child = hie(['start'], {
       cwd: dir,
-      env: { DATABASE_URL: db.databaseUrl!, HIE_PORT: String(port), HIE_HOST: '127.0.0.1', HIE_ADMIN_PASSWORD: 'test-admin-pw', HIE_PORTAL: 'off' },
+      env: { DATABASE_URL: db.databaseUrl!, HIE_PORT: String(port), HIE_HOST: '127.0.0.1', HIE_ADMIN_PASSWORD: 'test-admin-pw', HIE_PORTAL: 'off', HIE_SESSION_TTL_HOURS: '2' },
     });
     await waitForPort(port, 60_000);
     api = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `http://127.0.0.1:${port}/api/trpc`, fetch: jarFetch })] });
@@ -48,6 +52,8 @@ describe('hie start: deploy → engine runs → hie send → messages.search wit
   it('runs the flow end to end', async () => {
     await expect(api.projects.list.query({ workspaceId: '00000000-0000-0000-0000-000000000000' })).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
     await api.auth.login.mutate({ username: 'admin', password: 'test-admin-pw' });
+    // HIE_SESSION_TTL_HOURS reaches the server: a 2-hour session cookie.
+    expect(lastSetCookie).toContain('Max-Age=7200');
     const ws = await api.workspaces.create.mutate({ name: `Trust ${Date.now()}` });
     const outDir = path.join(await tempDir(), 'out');
     const spec = {
@@ -111,7 +117,8 @@ describe('hie start: deploy → engine runs → hie send → messages.search wit
     // Prometheus: item figures and store batch figures.
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/hie_item_processed_total\{[^}]*item="Route"[^}]*\} 1/);
-    expect(metrics).toMatch(/hie_store_rows\{production="lab-feed",writer="raw"\} [1-9]/);
+    expect(metrics).toContain(`hie_store_rows{project="${projectId}",writer="raw"}`);
+    expect(metrics).toMatch(new RegExp(`hie_item_processed_total\\{project="${projectId}",production="lab-feed",item="Route"\\} 1`));
 
     const cur = (await api.projects.get.query({ id: projectId })) as { version: { version: number } };
     const changed = { ...spec, items: spec.items.map((it) => (it.name === 'Lab Files' ? { ...it, settings: { ...it.settings, filename: '{controlId}.hl7' } } : it)) };

@@ -7,12 +7,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { InProcessCoordinator, type DesiredState } from '@hie/cluster';
+import { InProcessCoordinator, type Coordinator, type DesiredState, type ReportedProduction } from '@hie/cluster';
 import { EngineNode, StoreTracker, recoverUnfinished, startRetention } from '@hie/engine';
-import { createManagerServer, ensureFirstAdmin, readEnv, registry, restoreDesiredState, seedDemo } from '@hie/manager';
+import { createManagerServer, ensureFirstAdmin, readEnv, registry, restoreDesiredState, seedDemo, sessionSettings } from '@hie/manager';
 import { hostPolicyFromEnv } from '@hie/policy';
 import { Gauge } from 'prom-client';
 import { openStore, type MessageWriter } from '@hie/store';
@@ -47,20 +49,23 @@ async function portalHandler(log: pino.Logger): Promise<Handler | undefined> {
   return (req, res) => handle(req, res);
 }
 
-/** Prometheus gauges for the message store writers (batch sizes, rows, flush times), per production. */
-function storeMetrics(list: () => { production: string; tracker: StoreTracker }[]): void {
+/**
+ * Prometheus gauges for the message store writers (batch sizes, rows, flush times), per project:
+ * labelled by project id (production names are not unique across workspaces).
+ */
+function storeMetrics(list: () => { projectId: string; tracker: StoreTracker }[]): void {
   const figure = (name: string, help: string, pick: (m: ReturnType<MessageWriter['metrics']>) => number) =>
     new Gauge({
       name,
       help,
-      labelNames: ['production', 'writer'],
+      labelNames: ['project', 'writer'],
       registers: [registry],
       collect() {
         this.reset();
-        for (const { production, tracker } of list()) {
+        for (const { projectId, tracker } of list()) {
           const m = tracker.writerMetrics();
-          this.set({ production, writer: 'raw' }, pick(m.raw));
-          this.set({ production, writer: 'events' }, pick(m.events));
+          this.set({ project: projectId, writer: 'raw' }, pick(m.raw));
+          this.set({ project: projectId, writer: 'events' }, pick(m.events));
         }
       },
     });
@@ -72,14 +77,63 @@ function storeMetrics(list: () => { production: string; tracker: StoreTracker }[
   figure('hie_store_failed_batches', 'Batches that failed to commit.', (m) => m.failedBatches);
 }
 
+/** The certificate and key for HTTPS (HIE_TLS_CERT, HIE_TLS_KEY), read before anything starts. */
+function readTls(certFile: string | undefined, keyFile: string | undefined): { cert: Buffer; key: Buffer } | undefined {
+  if (!certFile || !keyFile) return undefined;
+  const read = (name: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new Error(`${name}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e });
+    }
+  };
+  const pair = { cert: read('HIE_TLS_CERT', certFile), key: read('HIE_TLS_KEY', keyFile) };
+  try {
+    // Parse now: not PEM, or a key that does not match the certificate, must stop the start with a clear message.
+    tls.createSecureContext(pair);
+  } catch (e) {
+    throw new Error(`HIE_TLS_CERT/HIE_TLS_KEY: not a usable certificate and key (${(e as Error).message})`, { cause: e });
+  }
+  return pair;
+}
+
+/**
+ * Waits until the engine has applied every production that should run (at most `timeoutMs`), and
+ * returns those it reports failed, e.g. a listener whose port is taken (EADDRINUSE), and those
+ * still starting: the banner must never call them running.
+ */
+async function productionOutcomes(coordinator: Coordinator, timeoutMs: number): Promise<{ failed: ReportedProduction[]; pending: string[] }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const wanted = (await coordinator.listDesired()).filter((d) => d.state === 'running');
+    const reported = (await coordinator.listStatus()).flatMap((n) => n.productions);
+    const outcome = wanted.map((d) => ({
+      production: d.production,
+      report: reported.find((p) => p.projectId === d.projectId && p.version === d.version && (p.state === 'running' || p.state === 'failed')),
+    }));
+    const pending = outcome.filter((o) => !o.report).map((o) => o.production);
+    if (pending.length === 0 || Date.now() > deadline) {
+      return { failed: outcome.flatMap((o) => (o.report?.state === 'failed' ? [o.report] : [])), pending };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export async function start(): Promise<number> {
   const env = readEnv();
   const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie' } });
+  let tlsPair: ReturnType<typeof readTls>;
+  try {
+    tlsPair = readTls(env.HIE_TLS_CERT, env.HIE_TLS_KEY);
+  } catch (e) {
+    process.stderr.write(`hie start: ${(e as Error).message}\n`);
+    return 1;
+  }
   const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
   const coordinator = new InProcessCoordinator();
   // One policy for saves (manager) and starts (engine); the manager's own address is never an egress target.
   const policy = hostPolicyFromEnv(env, [{ host: env.HIE_HOST, port: env.HIE_PORT }]);
-  const trackers: { production: string; tracker: StoreTracker }[] = [];
+  const trackers: { projectId: string; tracker: StoreTracker }[] = [];
   const node = new EngineNode({
     coordinator,
     log,
@@ -87,11 +141,11 @@ export async function start(): Promise<number> {
     policy,
     trackerFor: (d: DesiredState) => {
       const storage = (d.spec as { storage?: 'full' | 'metadata' | 'none' }).storage ?? 'full';
-      const tracker = StoreTracker.forProduction(store.messages, d.production, storage, log);
-      trackers.push({ production: d.production, tracker });
+      const tracker = StoreTracker.forProduction(store.messages, d, storage, log);
+      trackers.push({ projectId: d.projectId, tracker });
       return tracker;
     },
-    recover: (engine, production) => recoverUnfinished(store.messages, engine, production, log),
+    recover: (engine, d) => recoverUnfinished(store.messages, engine, d.projectId, log),
   });
   node.start();
   const stopRetention = startRetention({ messages: store.messages, targets: () => node.retentionTargets(), log });
@@ -104,8 +158,17 @@ export async function start(): Promise<number> {
   const demo = await seedDemo({ store, coordinator, spec: demoSpec });
 
   const portal = await portalHandler(log);
-  const manager = createManagerServer({ store, coordinator, log, policy, portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined });
-  const server = http.createServer((req, res) => {
+  const manager = createManagerServer({
+    ...sessionSettings(env),
+    store,
+    coordinator,
+    log,
+    policy,
+    selfServiceWorkspaces: env.HIE_SELF_SERVICE_WORKSPACES,
+    metricsToken: env.HIE_METRICS_TOKEN,
+    portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined,
+  });
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     manager.handle(req, res).then(
       (handled) => {
         if (!handled && !res.headersSent) {
@@ -118,23 +181,29 @@ export async function start(): Promise<number> {
         if (!res.headersSent) res.writeHead(500).end();
       },
     );
-  });
+  };
+  // Under TLS the session cookie is Secure and HSTS is sent: the manager sees the TLS socket.
+  const server = tlsPair ? https.createServer(tlsPair, onRequest) : http.createServer(onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(env.HIE_PORT, env.HIE_HOST, () => resolve());
   });
   const port = (server.address() as { port: number }).port;
   if (port !== env.HIE_PORT) policy.ownAddresses.push({ host: env.HIE_HOST, port }); // HIE_PORT=0: known only now
-  const url = `http://localhost:${port}/`;
+  const url = `${tlsPair ? 'https' : 'http'}://localhost:${port}/`;
+  const { failed, pending } = await productionOutcomes(coordinator, 15_000);
+  const demoFailed = failed.some((p) => p.projectId === demo.projectId);
   const lines = [
     '',
-    `HIE is running: ${url}`,
+    `HIE is running: ${url}${failed.length > 0 ? `   (${failed.length} production${failed.length > 1 ? 's' : ''} FAILED to start: see below)` : ''}`,
     `  store: ${store.backend === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded, in ${env.HIE_DATA_DIR}`}`,
     admin.created
       ? `  login: admin / ${admin.generatedPassword ?? '(the password in HIE_ADMIN_PASSWORD)'}${admin.generatedPassword ? '   ← shown once; change it after logging in' : ''}`
       : '  login: your existing users',
-    demo.created ? '  demo: workspace "Demo", project "adt-feed" deployed (MLLP in on 2575)' : `  productions restored: ${restored}`,
-    '  try:  npx hie send --port 2575 examples/messages/adt-a01.hl7',
+    demo.created ? `  demo: workspace "Demo", project "adt-feed" deployed${demoFailed ? ' but FAILED to start' : ' (MLLP in on 127.0.0.1:2575)'}` : `  productions restored: ${restored}`,
+    ...failed.map((p) => `  FAILED: production "${p.production}": ${p.error?.message ?? 'did not start'}`),
+    ...pending.map((name) => `  still starting: production "${name}"`),
+    ...(demoFailed ? [] : ['  try:  npx hie send --port 2575 examples/messages/adt-a01.hl7']),
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');

@@ -9,6 +9,10 @@ COPY libs/ libs/
 COPY tools/bench/package.json tools/bench/
 RUN npm ci --no-audit --no-fund
 COPY . .
+# Without DATABASE_URL the embedded store lives here (/app is root's): patient data, the node user's alone.
+ENV HIE_DATA_DIR=/data
+RUN mkdir -p /data && chown node:node /data && chmod 700 /data
+VOLUME ["/data"]
 EXPOSE 2575 8080
 USER node
 ENTRYPOINT ["node", "bin/hie.mjs"]

@@ -6,6 +6,7 @@
  * Set HIE_E2E_URL (+ HIE_E2E_ADMIN_PASSWORD) to run against a stack that is already up instead.
  */
 import { defineConfig } from '@playwright/test';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,7 +23,8 @@ function once(name: string, make: () => string): string {
 const port = Number(once('HIE_E2E_PORT', () => String(20000 + Math.floor(Math.random() * 20000))));
 once('HIE_E2E_MLLP_PORT', () => String(port + 1));
 const dir = once('HIE_E2E_DIR', () => mkdtempSync(path.join(tmpdir(), 'hie-e2e-')));
-const adminPassword = once('HIE_E2E_ADMIN_PASSWORD', () => `e2e-${Math.random().toString(36).slice(2, 12)}`);
+// Passwords need 12+ characters: a UUID's worth of randomness, never a short one.
+const adminPassword = once('HIE_E2E_ADMIN_PASSWORD', () => `e2e-${randomUUID()}`);
 const external = process.env.HIE_E2E_URL;
 const baseURL = external ?? `http://127.0.0.1:${port}`;
 
@@ -64,6 +66,8 @@ export default defineConfig({
           HIE_PORT: String(port),
           HIE_HOST: '127.0.0.1',
           HIE_DATA_DIR: path.join(dir, 'data'),
+          // Items may touch the repo (the demo's ./out) and this run's scratch folder, nothing else.
+          HIE_FILE_ROOTS: [repoRoot, dir].join(path.delimiter),
           HIE_ADMIN_PASSWORD: adminPassword,
           HIE_LOG_LEVEL: 'warn',
           NEXT_TELEMETRY_DISABLED: '1',

@@ -14,7 +14,9 @@ const run = Math.random().toString(36).slice(2, 7);
 const workspaceName = `E2E ${run}`;
 const projectName = `e2e-flow-${run}`;
 const viewerName = `viewer-${run}`;
-const viewerPassword = `pw-${run}-viewer`;
+const viewerPassword = `pw-${run}-viewer-password`;
+const outsiderName = `outsider-${run}`;
+const outsiderPassword = `pw-${run}-outsider-password`;
 const controlPrefix = `E2E${run.toUpperCase()}`;
 let projectUrl = '';
 
@@ -242,6 +244,13 @@ test('an analyst designs, deploys and watches a production', async ({ page }) =>
     await members.getByRole('button', { name: 'Set role' }).click();
     await expect(members.getByTestId(`member-${viewerName}`)).toBeVisible();
     await shot(page, '09-users');
+    // Someone with an account but no role in this workspace (finding 1 of issue 9's outsider).
+    await page.getByTestId('create-user').click();
+    await dialog.getByLabel('Username').fill(outsiderName);
+    await dialog.getByLabel('Display name').fill('Otto Outsider');
+    await dialog.getByLabel('Password').fill(outsiderPassword);
+    await dialog.getByRole('button', { name: 'Create user' }).click();
+    await expect(page.getByTestId(`user-${outsiderName}`)).toBeVisible();
   });
 
   expect(errors, 'console errors').toEqual([]);
@@ -270,5 +279,32 @@ test('a viewer can look but not change', async ({ browser }) => {
   const res = await page.request.post('/api/trpc/projects.update', { data: { id: projectId, description: 'hacked' } });
   expect(res.status()).toBe(403);
   expect(errors, 'console errors').toEqual([]);
+  await context.close();
+});
+
+test('an outsider sees nothing of the workspace, its project or its messages', async ({ browser }) => {
+  test.skip(!projectUrl, 'needs the project of the first test');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await login(page, outsiderName, outsiderPassword);
+  // No workspace of his, and none he can make himself (self-service is off by default).
+  await expect(page.getByRole('heading', { name: 'Workspaces' })).toBeVisible();
+  await expect(page.getByTestId(`workspace-${workspaceName}`)).toHaveCount(0);
+  await expect(page.getByTestId('workspace-Demo')).toHaveCount(0);
+  await shot(page, '11-outsider-workspaces');
+  // The project's pages by URL show nothing of it.
+  await page.goto(`${projectUrl}/messages`);
+  await expect(page.getByTestId('message-row')).toHaveCount(0);
+  await expect(page.getByText(controlPrefix)).toHaveCount(0);
+  await shot(page, '12-outsider-messages');
+  // And the API answers as if the project did not exist, for its messages by patient id and text too.
+  const projectId = projectUrl.split('/').pop()!;
+  for (const input of [{ projectId }, { projectId, patientId: `PAT${run}1` }, { projectId, text: controlPrefix }]) {
+    const res = await page.request.get(`/api/trpc/messages.search?input=${encodeURIComponent(JSON.stringify(input))}`);
+    expect(res.status()).toBe(404);
+    expect(await res.text()).not.toContain(controlPrefix);
+  }
+  const created = await page.request.post('/api/trpc/workspaces.create', { data: { name: `Outsider ${run}` } });
+  expect(created.status()).toBe(403);
   await context.close();
 });

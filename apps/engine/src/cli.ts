@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { formatProblems } from '@hie/config';
 import { hostPolicyFromEnv, validateProductionWithPolicy } from '@hie/policy';
 import pino from 'pino';
-import { openStore } from '@hie/store';
+import { localScope, openStore } from '@hie/store';
 import { createEngine, createRegistry } from './engine-node';
 import { recoverUnfinished } from './runtime/recovery';
 import { startRetention } from './runtime/retention';
@@ -20,6 +20,7 @@ Usage: hie <command> [options]
 Commands:
   start                 run the product: portal + API + engine + store on one port (8080)
   migrate               apply the store's database migrations
+  audit verify          check the audit log's hash chain; reports the first broken entry
   run <production>      run a production file (JSON or YAML) until Ctrl-C, then drain and exit
   validate <production> check a production file; prints every problem with its path
   send [options] <files…>  send HL7 files over MLLP and print each ACK (batch files are split)
@@ -40,6 +41,12 @@ password) and deploys the demo production (examples/adt-feed.json, MLLP in on 25
   migrate: `Usage: hie migrate
 
 Applies the store's SQL migrations (PostgreSQL with DATABASE_URL, else the embedded store in HIE_DATA_DIR).`,
+  audit: `Usage: hie audit verify
+
+Recomputes the audit log's hash chain (PostgreSQL with DATABASE_URL, else the embedded store in
+HIE_DATA_DIR). Prints "audit log intact: N entries" and exits 0, or "audit log broken at entry
+<id>" (the first entry edited, or the one after an entry removed) and exits 1. The embedded
+store is single-process: stop "hie start" on that HIE_DATA_DIR first.`,
   validate: `Usage: hie validate <production.json|yaml>
 
 Prints every problem with its path and exits 1 when there are any, 0 when the production is valid.
@@ -68,15 +75,17 @@ async function runProduction(file: string): Promise<number> {
   // Raw-first store: PostgreSQL with DATABASE_URL, else embedded PGlite in HIE_DATA_DIR.
   const useStore = env.HIE_STORE !== 'off' && spec.storage !== 'none';
   const store = useStore ? await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR }) : undefined;
-  const tracker = store ? StoreTracker.forProduction(store.messages, spec.name, spec.storage, log) : undefined;
+  // `hie run` has no manager and no project: its messages live in the production's local scope.
+  const scope = localScope(spec.name);
+  const tracker = store ? StoreTracker.forProduction(store.messages, { ...scope, production: spec.name }, spec.storage, log) : undefined;
   const { engine } = createEngine({ log, tracker, policy });
   await engine.apply(raw);
   if (store) {
-    const n = await recoverUnfinished(store.messages, engine, spec.name, log);
+    const n = await recoverUnfinished(store.messages, engine, scope.projectId, log);
     if (n > 0) log.warn({ requeued: n }, 're-queued unfinished messages from the store');
   }
   const stopRetention = store
-    ? startRetention({ messages: store.messages, targets: () => [{ production: spec.name, retentionDays: spec.retentionDays }], log })
+    ? startRetention({ messages: store.messages, targets: () => [{ projectId: scope.projectId, production: spec.name, retentionDays: spec.retentionDays }], log })
     : () => undefined;
   log.info({ file, store: store ? store.backend : 'off' }, 'production running; Ctrl-C to stop');
   await new Promise<void>((resolve) => {
@@ -122,6 +131,21 @@ export async function main(argv: string[]): Promise<number> {
         await store.close();
         out(`migrations applied (${store.backend})`);
         return 0;
+      }
+      case 'audit': {
+        if (rest[0] !== 'verify') {
+          out(HELP.audit);
+          return 2;
+        }
+        const env = readEnv();
+        const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
+        try {
+          const r = await store.audit.verify();
+          out(r.ok ? `audit log intact: ${r.rows} entries` : `audit log broken at entry ${r.firstBrokenId} (${r.rows} entries)`);
+          return r.ok ? 0 : 1;
+        } finally {
+          await store.close();
+        }
       }
       case 'run': {
         if (!rest[0]) {

@@ -6,7 +6,9 @@ import type { Command, CommandResult, Coordinator, DesiredState, ReportedItemTyp
 import { storedEnvelope } from './runtime/envelopes';
 import { createEngine, createRegistry, type EngineNodeOptions } from './engine-node';
 import { codeOf, ensureError } from './runtime/errors';
+import { reportedState } from './runtime/production-state';
 import type { ProductionEngine } from './runtime/production-engine';
+import type { RetentionTarget } from './runtime/retention';
 import type { Tracker } from './runtime/tracker';
 
 interface Running {
@@ -22,10 +24,10 @@ export interface EngineNodeConfig extends EngineNodeOptions {
   coordinator: Coordinator;
   log: Logger;
   nodeId?: string;
-  /** A tracker per production (the store-backed one records raw-first); default in-memory. */
+  /** A tracker per project (the store-backed one records raw-first); default in-memory. */
   trackerFor?: (desired: DesiredState) => Tracker;
-  /** Called once per production before its first start: re-queue unfinished messages. */
-  recover?: (engine: ProductionEngine, production: string) => Promise<number>;
+  /** Called once per project before its first start: re-queue the project's unfinished messages. */
+  recover?: (engine: ProductionEngine, desired: DesiredState) => Promise<number>;
   /** Status report interval. @defaultValue 1000 */
   reportEveryMs?: number;
 }
@@ -80,7 +82,7 @@ export class EngineNode {
         await r.engine.apply(desired.spec);
         if (!this.recovered.has(desired.projectId) && this.cfg.recover) {
           this.recovered.add(desired.projectId);
-          const n = await this.cfg.recover(r.engine, desired.production);
+          const n = await this.cfg.recover(r.engine, desired);
           if (n > 0) this.log.warn({ production: desired.production, requeued: n }, 're-queued unfinished messages after restart');
         }
         r.state = 'running';
@@ -138,8 +140,8 @@ export class EngineNode {
         projectId,
         production: r.desired?.production ?? st.name ?? '',
         version: r.desired?.version ?? 0,
-        state: r.state,
-        error: r.error,
+        // An item that could not start (a listener's EADDRINUSE) makes the production failed, never running.
+        ...reportedState(r.state, r.error, st.items),
         items: st.items,
       });
     }
@@ -169,12 +171,12 @@ export class EngineNode {
     return this.cachedTypes;
   }
 
-  /** What retention needs: each running production's name and retention days. */
-  retentionTargets(): { production: string; retentionDays: number }[] {
-    const out: { production: string; retentionDays: number }[] = [];
-    for (const r of this.running.values()) {
+  /** What retention needs: each running project, its production's name and retention days. */
+  retentionTargets(): RetentionTarget[] {
+    const out: RetentionTarget[] = [];
+    for (const [projectId, r] of this.running) {
       const spec = r.engine.production;
-      if (spec && r.state === 'running') out.push({ production: spec.name, retentionDays: spec.retentionDays });
+      if (spec && r.state === 'running') out.push({ projectId, production: spec.name, retentionDays: spec.retentionDays });
     }
     return out;
   }

@@ -123,7 +123,7 @@ describe('users (global admin only)', () => {
     expect(updated.displayName).toBe('Frank F');
     const f = await h.login('frank', 'frank-password-2');
     expect(await errorCode(f.api.users.list.query())).toBe('FORBIDDEN');
-    expect(await errorCode(f.api.users.create.mutate({ username: 'x1', password: 'password-x' }))).toBe('FORBIDDEN');
+    expect(await errorCode(f.api.users.create.mutate({ username: 'x1', password: 'password-x-long' }))).toBe('FORBIDDEN');
     expect(await errorCode(admin.api.users.update.mutate({ id: h.admin.id, isAdmin: false }))).toBe('BAD_REQUEST');
 
     const audit = await admin.api.audit.list.query({ entityType: 'user' });

@@ -6,6 +6,7 @@
  */
 import { TRPCError } from '@trpc/server';
 import type { MembershipRole, Project, Workspace } from '@hie/store';
+import { forbidden as deny, type DeniedScope } from './audit.js';
 import type { AuthedCtx, Ctx } from './trpc.js';
 
 export type Role = MembershipRole;
@@ -30,8 +31,8 @@ export async function roleIn(ctx: AuthedCtx, workspaceId: string): Promise<Role 
   return role === 'none' ? undefined : role;
 }
 
-function forbidden(min: Role, role: Role): TRPCError {
-  return new TRPCError({ code: 'FORBIDDEN', message: `this needs the ${min} role in the workspace (you are ${role})` });
+function forbidden(min: Role, role: Role, scope: DeniedScope): TRPCError {
+  return deny(`this needs the ${min} role in the workspace (you are ${role})`, { ...scope, detail: { needs: min, role } });
 }
 
 /**
@@ -44,7 +45,7 @@ export async function requireRole(ctx: AuthedCtx, workspaceId: string, min: Role
   // A membership implies the workspace exists (cascade); a global admin's call must check.
   const exists = role !== undefined && (!ctx.user.isAdmin || (await ctx.store.workspaces.get(workspaceId)) !== undefined);
   if (!role || !exists) throw new TRPCError({ code: 'NOT_FOUND', message: 'workspace not found' });
-  if (!atLeast(role, min)) throw forbidden(min, role);
+  if (!atLeast(role, min)) throw forbidden(min, role, { entityType: 'workspace', entityId: workspaceId, workspaceId });
   return role;
 }
 
@@ -63,11 +64,26 @@ export async function requireProject(ctx: AuthedCtx, projectId: string, min: Rol
   const project = await ctx.store.projects.get(projectId);
   const role = project ? await roleIn(ctx, project.workspaceId) : undefined;
   if (!project || !role) throw new TRPCError({ code: 'NOT_FOUND', message: 'project not found' });
-  if (!atLeast(role, min)) throw forbidden(min, role);
+  if (!atLeast(role, min)) {
+    throw forbidden(min, role, { entityType: 'project', entityId: project.id, entityName: project.name, workspaceId: project.workspaceId });
+  }
   return { project, role };
+}
+
+/**
+ * May the caller read message bodies (raw or parsed) in the workspace? Analysts and admins may; a
+ * viewer only with the membership's PHI reader flag (metadata and traces need no flag).
+ */
+export async function canReadBodies(ctx: AuthedCtx, workspaceId: string, role: Role): Promise<boolean> {
+  if (atLeast(role, 'analyst')) return true;
+  const key = `phi:${roleKey(ctx.user.id, workspaceId)}`;
+  const flag = await ctx.caches.roles.getOrLoad(key, async () =>
+    (await ctx.store.memberships.get(ctx.user.id, workspaceId))?.phiReader ? 'viewer' : 'none',
+  );
+  return flag === 'viewer';
 }
 
 /** @throws FORBIDDEN unless the caller is a global admin. */
 export function requireGlobalAdmin(ctx: Ctx): void {
-  if (!ctx.user?.isAdmin) throw new TRPCError({ code: 'FORBIDDEN', message: 'only an administrator may do this' });
+  if (!ctx.user?.isAdmin) throw deny('only an administrator may do this');
 }

@@ -15,9 +15,9 @@ function productionName(spec: unknown): string {
 }
 
 /**
- * Writes the desired state of a project (store, then coordinator).
- * @throws NOT_FOUND when the version does not exist; CONFLICT when another project already runs
- *   a production of the same name (messages are stored per production name).
+ * Writes the desired state of a project (store, then coordinator). Productions of the same name
+ * may run side by side: messages belong to a project id, never to a production's name.
+ * @throws NOT_FOUND when the version does not exist.
  */
 export async function writeDesired(
   deps: { store: Store; coordinator: Coordinator },
@@ -29,17 +29,6 @@ export async function writeDesired(
   const row = await deps.store.configVersions.get(project.id, version);
   if (!row) throw new TRPCError({ code: 'NOT_FOUND', message: `project has no version ${version}` });
   const production = productionName(row.spec);
-  if (state === 'running') {
-    const clash = (await deps.coordinator.listDesired()).find(
-      (d) => d.projectId !== project.id && d.production === production && d.state === 'running',
-    );
-    if (clash) {
-      throw new TRPCError({
-        code: 'CONFLICT',
-        message: `another project already runs a production named "${production}"; rename this production first`,
-      });
-    }
-  }
   const dep = await deps.store.deployments.upsert(project.id, { version, desiredState: state, updatedBy });
   const desired: DesiredState = {
     projectId: project.id,
@@ -83,11 +72,4 @@ export async function restoreDesiredState(deps: { store: Store; coordinator: Coo
 export async function deploymentsForViews(ctx: Ctx): Promise<Map<string, Deployment>> {
   const all = await ctx.caches.deployments.getOrLoad('all', async () => new Map((await ctx.store.deployments.list()).map((d) => [d.projectId, d])));
   return all ?? new Map();
-}
-
-/** The production name messages of a project are stored under (deployed version's, else current). */
-export async function productionOf(store: Store, project: Project): Promise<string | undefined> {
-  const dep = await store.deployments.get(project.id);
-  const row = await store.configVersions.get(project.id, dep?.version ?? project.currentVersion);
-  return row ? productionName(row.spec) : undefined;
 }

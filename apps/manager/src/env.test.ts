@@ -1,9 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { readEnv } from './env.js';
+import { readEnv, sessionSettings } from './env.js';
 
 describe('readEnv', () => {
   it('defaults', () => {
-    expect(readEnv({})).toEqual({ HIE_DATA_DIR: './.hie/data', HIE_PORT: 8080, HIE_HOST: '0.0.0.0', HIE_SESSION_TTL_HOURS: 12, HIE_LOG_LEVEL: 'info', HIE_FILE_ROOTS: [], HIE_EGRESS_ALLOW: [] });
+    expect(readEnv({})).toEqual({
+      HIE_DATA_DIR: './.hie/data',
+      HIE_PORT: 8080,
+      HIE_HOST: '0.0.0.0',
+      HIE_SESSION_TTL_HOURS: 12,
+      HIE_SESSION_MAX_HOURS: 168,
+      HIE_TRUST_PROXY: 0,
+      HIE_SELF_SERVICE_WORKSPACES: false,
+      HIE_LOG_LEVEL: 'info',
+      HIE_FILE_ROOTS: [],
+      HIE_EGRESS_ALLOW: [],
+    });
   });
 
   it('parses numbers and refuses bad values, naming them but not echoing them', () => {
@@ -28,5 +39,34 @@ describe('readEnv: host policy', () => {
       HIE_EGRESS_ALLOW: ['lab.example.org:2575', '10.0.0.0/8'],
     });
     expect(() => readEnv({ HIE_EGRESS_ALLOW: 'ok.example, not ok' })).toThrow(/HIE_EGRESS_ALLOW/);
+  });
+});
+
+describe('readEnv: sign-in settings', () => {
+  it('HIE_ADMIN_PASSWORD needs 12 characters; the error names the variable, never the value', () => {
+    expect(() => readEnv({ HIE_ADMIN_PASSWORD: 'short-pw-11' })).toThrow(/HIE_ADMIN_PASSWORD: must be at least 12 characters/);
+    expect(() => readEnv({ HIE_ADMIN_PASSWORD: 'short-pw-11' })).not.toThrow(/short-pw-11/);
+    expect(readEnv({ HIE_ADMIN_PASSWORD: 'long-enough-12' }).HIE_ADMIN_PASSWORD).toBe('long-enough-12');
+  });
+
+  it('HIE_TRUST_PROXY: off by default; true, on, yes = one proxy; or a hop count', () => {
+    expect(readEnv({ HIE_TRUST_PROXY: 'true' }).HIE_TRUST_PROXY).toBe(1);
+    expect(readEnv({ HIE_TRUST_PROXY: 'ON' }).HIE_TRUST_PROXY).toBe(1);
+    expect(readEnv({ HIE_TRUST_PROXY: 'false' }).HIE_TRUST_PROXY).toBe(0);
+    expect(readEnv({ HIE_TRUST_PROXY: '2' }).HIE_TRUST_PROXY).toBe(2);
+    expect(() => readEnv({ HIE_TRUST_PROXY: 'maybe' })).toThrow(/HIE_TRUST_PROXY/);
+  });
+
+  it('sessionSettings hands the session and proxy settings to createManagerServer', () => {
+    expect(sessionSettings(readEnv({ HIE_SESSION_TTL_HOURS: '2', HIE_SESSION_MAX_HOURS: '24', HIE_TRUST_PROXY: 'true' }))).toEqual({
+      sessionTtlHours: 2,
+      sessionMaxHours: 24,
+      trustProxy: 1,
+    });
+  });
+
+  it('HIE_SESSION_MAX_HOURS', () => {
+    expect(readEnv({ HIE_SESSION_MAX_HOURS: '24' }).HIE_SESSION_MAX_HOURS).toBe(24);
+    expect(() => readEnv({ HIE_SESSION_MAX_HOURS: '0' })).toThrow(/HIE_SESSION_MAX_HOURS/);
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { hostPolicyEnvShape } from '@hie/policy';
+import { MIN_PASSWORD_LENGTH } from './auth/password-policy.js';
 
 /** The manager's environment: read once here, validated, failing at start with a clear message. */
 const envSchema = z.object({
@@ -11,12 +12,34 @@ const envSchema = z.object({
   HIE_DATA_DIR: z.string().min(1).default('./.hie/data'),
   HIE_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   HIE_HOST: z.string().min(1).default('0.0.0.0'),
+  /** PEM certificate (chain) file: with HIE_TLS_KEY, `hie start` serves HTTPS (cookies `Secure`, HSTS). */
+  HIE_TLS_CERT: z.string().min(1).optional(),
+  /** PEM private key file of HIE_TLS_CERT. */
+  HIE_TLS_KEY: z.string().min(1).optional(),
+  /** When set, `/metrics` requires `Authorization: Bearer <token>`. */
+  HIE_METRICS_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
   /** Password of the first admin user; a random one-time password is printed when unset. */
-  HIE_ADMIN_PASSWORD: z.string().min(1).optional(),
+  HIE_ADMIN_PASSWORD: z.string().min(MIN_PASSWORD_LENGTH, { message: `must be at least ${MIN_PASSWORD_LENGTH} characters` }).optional(),
+  /** Idle session lifetime: a session used at least every this many hours stays signed in. */
   HIE_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 365).default(12),
+  /** `1`: any signed-in user may create a workspace (and becomes its admin). Off: only global admins. */
+  HIE_SELF_SERVICE_WORKSPACES: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
+  /** Absolute session lifetime: after this long from sign-in, however active, sign in again. */
+  HIE_SESSION_MAX_HOURS: z.coerce.number().positive().max(24 * 365).default(168),
+  /**
+   * Proxies in front of the manager whose `X-Forwarded-For` gives the client's address (sign-in
+   * limits, audit): `false`/`0` (default: the socket's address), `true` (one proxy) or a count.
+   */
+  HIE_TRUST_PROXY: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^(true|false|on|off|yes|no|[0-9])$/, { message: 'must be true, false or a number of proxy hops (0-9)' })
+    .transform((v) => (['true', 'on', 'yes'].includes(v) ? 1 : ['false', 'off', 'no'].includes(v) ? 0 : Number(v)))
+    .default(0),
   HIE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ...hostPolicyEnvShape,
-});
+}).refine((e) => !e.HIE_TLS_CERT === !e.HIE_TLS_KEY, { path: ['HIE_TLS_KEY'], message: 'set both HIE_TLS_CERT and HIE_TLS_KEY, or neither' });
 
 export type ManagerEnv = z.output<typeof envSchema>;
 
@@ -33,4 +56,9 @@ export function readEnv(source: Record<string, string | undefined> = process.env
     throw new Error(`invalid environment:\n${lines}`);
   }
   return r.data;
+}
+
+/** The sign-in and session settings of {@link ManagerEnv}, as `createManagerServer` takes them. */
+export function sessionSettings(env: ManagerEnv): { sessionTtlHours: number; sessionMaxHours: number; trustProxy: number } {
+  return { sessionTtlHours: env.HIE_SESSION_TTL_HOURS, sessionMaxHours: env.HIE_SESSION_MAX_HOURS, trustProxy: env.HIE_TRUST_PROXY };
 }

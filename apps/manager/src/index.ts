@@ -15,5 +15,5 @@ export { ensureFirstAdmin } from './auth/first-admin.js';
 export type { FirstAdminResult } from './auth/first-admin.js';
 export { LoginRateLimiter } from './auth/rate-limit.js';
 export { registry } from './metrics.js';
-export { readEnv } from './env.js';
+export { readEnv, sessionSettings } from './env.js';
 export type { ManagerEnv } from './env.js';

@@ -29,7 +29,10 @@ beforeAll(async () => {
     ids.push(id);
     await writer.received({
       id,
-      production: i === 3 ? 'someone-else' : 'adt',
+      // The fourth belongs to another project whose production has the same name.
+      production: 'adt',
+      projectId: i === 3 ? 'someone-else' : projectId,
+      workspaceId: i === 3 ? 'another-workspace' : workspaceId,
       item: 'ADT In',
       receivedAt: Date.now() - (10 - i) * 1000,
       messageType: 'ADT^A01',
@@ -39,7 +42,7 @@ beforeAll(async () => {
       header: { source: 'PAS' },
       raw: enc.encode(adt(i)),
     });
-    await writer.event({ messageId: id, production: i === 3 ? 'someone-else' : 'adt', item: 'Files', event: i === 1 ? 'failed' : 'delivered', detail: i === 1 ? { code: 'file.io', message: 'disk full' } : null });
+    await writer.event({ messageId: id, production: 'adt', projectId: i === 3 ? 'someone-else' : projectId, workspaceId: i === 3 ? 'another-workspace' : workspaceId, item: 'Files', event: i === 1 ? 'failed' : 'delivered', detail: i === 1 ? { code: 'file.io', message: 'disk full' } : null });
   }
   await writer.close();
 });
@@ -54,7 +57,9 @@ describe('messages', () => {
     expect(typeof all.items[0].receivedAt).toBe('string');
     expect((await viewer.api.messages.search.query({ projectId, status: 'failed' })).items.map((m) => m.controlId)).toEqual(['CTRL1']);
     expect((await viewer.api.messages.search.query({ projectId, patientId: 'PAT0' })).items).toHaveLength(1);
-    expect((await viewer.api.messages.search.query({ projectId, text: 'smith^john' })).items).toHaveLength(3);
+    expect((await analyst.api.messages.search.query({ projectId, text: 'smith^john' })).items).toHaveLength(3);
+    // Text search reads bodies: a plain viewer may not.
+    expect(await errorCode(viewer.api.messages.search.query({ projectId, text: 'smith^john' }))).toBe('FORBIDDEN');
     expect((await viewer.api.messages.search.query({ projectId, from: Date.now() - 8500 })).items.map((m) => m.controlId)).toEqual(['CTRL2']);
     const page1 = await viewer.api.messages.search.query({ projectId, limit: 2 });
     expect(page1.items).toHaveLength(2);
@@ -65,20 +70,38 @@ describe('messages', () => {
     expect(await errorCode(outsider.api.messages.search.query({ projectId }))).toBe('NOT_FOUND');
   });
 
+  it('get: a viewer sees metadata and trace, not the body, unless she is a PHI reader', async () => {
+    const meta = await viewer.api.messages.get.query({ projectId, id: ids[1] });
+    expect(meta).toMatchObject({ raw: null, bodyHidden: true, controlId: 'CTRL1', status: 'failed' });
+    expect(meta.trace.map((e) => e.event)).toEqual(['received', 'failed']);
+    expect(JSON.stringify(meta)).not.toContain('SMITH');
+    const viewed = await admin.api.audit.list.query({ workspaceId, action: 'message.view_metadata' });
+    expect(viewed.items[0]).toMatchObject({ actorName: 'vera', entityId: ids[1] });
+    const refused = await admin.api.audit.list.query({ workspaceId, action: 'access.denied' });
+    expect(refused.items[0]).toMatchObject({ actorName: 'vera' });
+    await admin.api.workspaces.setMember.mutate({ workspaceId, username: 'vera', role: 'viewer', phiReader: true });
+    expect((await viewer.api.messages.get.query({ projectId, id: ids[1] })).raw).toBe(adt(1));
+    await admin.api.workspaces.setMember.mutate({ workspaceId, username: 'vera', role: 'viewer', phiReader: false });
+    expect((await viewer.api.messages.get.query({ projectId, id: ids[1] })).raw).toBeNull();
+  });
+
   it('get: body and trace, audited as a view', async () => {
-    const m = await viewer.api.messages.get.query({ projectId, id: ids[1] });
+    const m = await analyst.api.messages.get.query({ projectId, id: ids[1] });
     expect(m.raw).toBe(adt(1));
     expect(m.rawEncoding).toBe('utf-8');
     expect(m.status).toBe('failed');
     expect(m.trace.map((e) => e.event)).toEqual(['received', 'failed']);
     expect(m.trace[1].detail).toEqual({ code: 'file.io', message: 'disk full' });
     // Another production's message is not visible through this project.
-    expect(await errorCode(viewer.api.messages.get.query({ projectId, id: ids[3] }))).toBe('NOT_FOUND');
+    expect(await errorCode(analyst.api.messages.get.query({ projectId, id: ids[3] }))).toBe('NOT_FOUND');
     expect(await errorCode(outsider.api.messages.get.query({ projectId, id: ids[1] }))).toBe('NOT_FOUND');
 
     const audit = await admin.api.audit.list.query({ workspaceId, action: 'message.view' });
-    expect(audit.items).toHaveLength(1);
-    expect(audit.items[0]).toMatchObject({ actorName: 'vera', entityType: 'message', entityId: ids[1] });
+    expect(audit.items.filter((a) => a.actorName === 'alice')).toHaveLength(1);
+    expect(audit.items[0]).toMatchObject({ actorName: 'alice', entityType: 'message', entityId: ids[1] });
+    // Searches are audited too, with their filters.
+    const searches = await admin.api.audit.list.query({ workspaceId, action: 'message.search' });
+    expect(searches.items.some((a) => JSON.stringify(a.after).includes('PAT0'))).toBe(true);
     expect(JSON.stringify(audit.items[0])).not.toContain('SMITH');
   });
 
@@ -110,9 +133,9 @@ describe('messages', () => {
           parentId: ids[1],
         },
       ]);
-      const copy = await viewer.api.messages.get.query({ projectId, id: r.newId });
+      const copy = await analyst.api.messages.get.query({ projectId, id: r.newId });
       expect(copy).toMatchObject({ raw: edited, parentId: ids[1], item: 'Route' });
-      const orig = await viewer.api.messages.get.query({ projectId, id: ids[1] });
+      const orig = await analyst.api.messages.get.query({ projectId, id: ids[1] });
       expect(orig.resends).toEqual([offline.newId, r.newId]);
       expect(orig.trace.map((e) => e.event)).toContain('resent');
     } finally {

@@ -22,7 +22,7 @@ export function addStatusSource(coordinator: Coordinator): () => void {
 
 interface Snapshot {
   nodes: number;
-  items: { production: string; item: string; status: ItemStatus }[];
+  items: { project: string; production: string; item: string; status: ItemStatus }[];
 }
 
 /** One read of the status for all item metrics of a scrape (they are collected in turn). */
@@ -32,22 +32,23 @@ function snapshot(): Promise<Snapshot> {
   const now = Date.now();
   if (pending && now - pending.at < 250) return pending.snapshot;
   const run = async (): Promise<Snapshot> => {
-    const byProduction = new Map<string, ItemStatus[][]>();
+    // By project id: two projects may run productions of the same name.
+    const byProject = new Map<string, { production: string; lists: ItemStatus[][] }>();
     let nodes = 0;
     for (const c of sources) {
       const fresh = freshNodes(await c.listStatus(), now);
       nodes += fresh.length;
       for (const n of fresh) {
         for (const p of n.productions) {
-          const lists = byProduction.get(p.production) ?? [];
-          lists.push(p.items);
-          byProduction.set(p.production, lists);
+          const entry = byProject.get(p.projectId) ?? { production: p.production, lists: [] };
+          entry.lists.push(p.items);
+          byProject.set(p.projectId, entry);
         }
       }
     }
     const items: Snapshot['items'] = [];
-    for (const [production, lists] of byProduction) {
-      for (const status of mergeItems(lists)) items.push({ production, item: status.name, status });
+    for (const [project, { production, lists }] of byProject) {
+      for (const status of mergeItems(lists)) items.push({ project, production, item: status.name, status });
     }
     return { nodes, items };
   };
@@ -55,7 +56,8 @@ function snapshot(): Promise<Snapshot> {
   return pending.snapshot;
 }
 
-const labelNames = ['production', 'item'] as const;
+/** `project` is the project id (the key); `production` its name, for people reading dashboards. */
+const labelNames = ['project', 'production', 'item'] as const;
 
 /** A counter whose value is the nodes' cumulative count (reset and set on every scrape). */
 function itemCounter(name: string, help: string, pick: (s: ItemStatus) => number): void {
@@ -67,7 +69,7 @@ function itemCounter(name: string, help: string, pick: (s: ItemStatus) => number
     async collect() {
       const snap = await snapshot();
       this.reset();
-      for (const { production, item, status } of snap.items) this.inc({ production, item }, pick(status));
+      for (const { project, production, item, status } of snap.items) this.inc({ project, production, item }, pick(status));
     },
   });
 }
@@ -81,7 +83,7 @@ function itemGauge(name: string, help: string, pick: (s: ItemStatus) => number):
     async collect() {
       const snap = await snapshot();
       this.reset();
-      for (const { production, item, status } of snap.items) this.set({ production, item }, pick(status));
+      for (const { project, production, item, status } of snap.items) this.set({ project, production, item }, pick(status));
     },
   });
 }

@@ -58,9 +58,11 @@ describe('production', () => {
     expect(await analyst.api.production.deploy.mutate({ projectId: p.id, version: 1 })).toEqual({ version: 1, state: 'running' });
     expect(await errorCode(analyst.api.production.deploy.mutate({ projectId: p.id, version: 7 }))).toBe('NOT_FOUND');
 
-    // Another project may not run a production of the same name.
+    // Another project may run a production of the same name: messages belong to project ids.
     const twin = await analyst.api.projects.create.mutate({ workspaceId, name: 'twin', spec: sampleSpec('feed') });
-    expect(await errorCode(analyst.api.production.deploy.mutate({ projectId: twin.id }))).toBe('CONFLICT');
+    expect(await analyst.api.production.deploy.mutate({ projectId: twin.id })).toEqual({ version: 1, state: 'running' });
+    expect((await h.coordinator.listDesired()).filter((d) => d.production === 'feed' && d.state === 'running')).toHaveLength(2);
+    await analyst.api.production.stop.mutate({ projectId: twin.id });
 
     await analyst.api.production.stop.mutate({ projectId: p.id });
     await admin.api.projects.delete.mutate({ id: p.id });

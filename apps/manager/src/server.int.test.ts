@@ -54,12 +54,18 @@ describe('HTTP surface', () => {
     const text = await res.text();
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).toContain('# TYPE hie_item_processed_total counter');
-    expect(text).toContain('hie_item_processed_total{production="adt-feed",item="ADT In"} 42');
-    expect(text).toContain('hie_item_processed_total{production="adt-feed",item="Files"} 40');
-    expect(text).toContain('hie_item_errors_total{production="adt-feed",item="ADT In"} 2');
-    expect(text).toContain('hie_item_queue_depth{production="adt-feed",item="ADT In"} 7');
-    expect(text).toContain('hie_item_latency_p99_ms{production="adt-feed",item="ADT In"} 3.5');
+    expect(text).toContain('hie_item_processed_total{project="p1",production="adt-feed",item="ADT In"} 42');
+    expect(text).toContain('hie_item_processed_total{project="p1",production="adt-feed",item="Files"} 40');
+    expect(text).toContain('hie_item_errors_total{project="p1",production="adt-feed",item="ADT In"} 2');
+    expect(text).toContain('hie_item_queue_depth{project="p1",production="adt-feed",item="ADT In"} 7');
+    expect(text).toContain('hie_item_latency_p99_ms{project="p1",production="adt-feed",item="ADT In"} 3.5');
     expect(text).toMatch(/hie_engine_nodes \d/);
+    // A second project whose production has the same name is its own series, never summed in.
+    await h.coordinator.reportStatus(nodeStatus('n-metrics-2', 'p2', 'adt-feed', [itemStatus('ADT In', { processed: 5 })]));
+    await new Promise((r) => setTimeout(r, 300)); // one status read serves a scrape (250 ms)
+    const both = await (await fetch(`${h.baseUrl}/metrics`)).text();
+    expect(both).toContain('hie_item_processed_total{project="p1",production="adt-feed",item="ADT In"} 42');
+    expect(both).toContain('hie_item_processed_total{project="p2",production="adt-feed",item="ADT In"} 5');
     // The lead can add metrics of their own to the exported registry.
     expect(registry.getSingleMetric('hie_item_queue_depth')).toBeDefined();
   });
@@ -115,6 +121,13 @@ describe('seedDemo and restoreDesiredState', () => {
     const fresh = new InProcessCoordinator();
     expect(await restoreDesiredState({ store: h.store, coordinator: fresh })).toBe(1);
     expect(await fresh.getDesired(first.projectId)).toMatchObject({ production: 'adt-feed', version: 1, state: 'running' });
+  });
+
+  it("the demo's listeners bind 127.0.0.1 only: a first start exposes nothing to the network", () => {
+    const items = (demoSpec as { items: { name: string; type: string; settings: { host?: string } }[] }).items;
+    const listeners = items.filter((i) => i.type === 'hl7.mllp.in' || i.type === 'http.in');
+    expect(listeners.map((i) => i.name)).toContain('ADT In');
+    for (const i of listeners) expect({ item: i.name, host: i.settings.host }).toEqual({ item: i.name, host: '127.0.0.1' });
   });
 
   it('refuses an invalid demo spec', async () => {

@@ -9,7 +9,9 @@ import type { Logger } from 'pino';
 import type { Coordinator } from '@hie/cluster';
 import type { HostPolicy } from '@hie/policy';
 import type { Store } from '@hie/store';
+import { refuseBatch } from './auth/batch-guard.js';
 import type { LoginRateLimiter } from './auth/rate-limit.js';
+import { API_CONTENT_SECURITY_POLICY, bearerMatches, checkMutationRequest, isHttps, setSecurityHeaders } from './http-security.js';
 import { addStatusSource, registry } from './metrics.js';
 import { appRouter } from './router.js';
 import { freshNodes } from './status.js';
@@ -25,15 +27,21 @@ export interface ManagerServerOptions {
   portalHandler?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
   /** @defaultValue 12 */
   sessionTtlHours?: number;
+  /** Absolute session lifetime. @defaultValue 168 (7 days) */
+  sessionMaxHours?: number;
   /** `Secure` session cookie (serve over HTTPS). @defaultValue false */
   secureCookies?: boolean;
-  /** Trust `X-Forwarded-For` for the source address. @defaultValue false */
-  trustProxy?: boolean;
+  /** Trust `X-Forwarded-For` for the source address: `true` or the number of proxy hops. @defaultValue false */
+  trustProxy?: boolean | number;
   /** Largest request body accepted, in bytes. @defaultValue 10 MiB */
   maxBodySize?: number;
   limiter?: LoginRateLimiter;
   /** What items may touch on the host; every save is checked against it. @defaultValue the working folder, no allow list */
   policy?: HostPolicy;
+  /** Any signed-in user may create a workspace (`HIE_SELF_SERVICE_WORKSPACES=1`). @defaultValue false */
+  selfServiceWorkspaces?: boolean;
+  /** When set, `/metrics` answers only `Authorization: Bearer <metricsToken>` (401 otherwise). */
+  metricsToken?: string;
 }
 
 export interface ManagerServer {
@@ -44,9 +52,15 @@ export interface ManagerServer {
   readonly services: ManagerServices;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': API_CONTENT_SECURITY_POLICY,
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -56,14 +70,18 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     coordinator: opts.coordinator,
     log: opts.log,
     sessionTtlHours: opts.sessionTtlHours,
+    sessionMaxHours: opts.sessionMaxHours,
     secureCookies: opts.secureCookies,
     limiter: opts.limiter,
     policy: opts.policy,
+    selfServiceWorkspaces: opts.selfServiceWorkspaces,
   });
   const createContext = createContextFactory(services, { trustProxy: opts.trustProxy });
   const stopMetrics = addStatusSource(opts.coordinator);
   const open = new Set<ServerResponse>();
   const log = opts.log;
+  // Behind a trusted proxy its `X-Forwarded-Proto`/`-Host` also count: `Secure` cookies, HSTS, the origin mutations must come from.
+  const trustProxy = opts.trustProxy ?? false;
   // Expired sessions are useless rows: sweep them hourly (any manager process may; it is idempotent).
   const sweep = setInterval(() => {
     opts.store.sessions.deleteExpired().catch((e: unknown) => log.warn({ err: e }, 'could not delete expired sessions'));
@@ -87,8 +105,14 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q >= 0 ? url.slice(0, q) : url;
+    setSecurityHeaders(res, isHttps(req, trustProxy));
 
     if (pathname.startsWith(TRPC_PREFIX)) {
+      // Every API answer may carry patient data (SSE streams too): no browser or proxy keeps a copy.
+      res.setHeader('cache-control', 'no-store');
+      res.setHeader('content-security-policy', API_CONTENT_SECURITY_POLICY);
+      // Oversized batches and batched sign-ins are refused before any procedure runs.
+      if (refuseBatch(req, res, decodeURIComponent(pathname.slice(TRPC_PREFIX.length)))) return true;
       open.add(res);
       res.once('close', () => open.delete(res));
       await nodeHTTPRequestHandler({
@@ -97,7 +121,12 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
         res,
         path: decodeURIComponent(pathname.slice(TRPC_PREFIX.length)),
         maxBodySize: opts.maxBodySize ?? 10 * 1024 * 1024,
-        createContext: ({ req: r, res: s }) => createContext(r, s),
+        // tRPC's own SSE headers say `no-cache` (a cache may still store it): add no-store.
+        responseMeta: () => ({ headers: new Headers({ 'cache-control': 'no-store' }) }),
+        createContext: ({ req: r, res: s }) => {
+          if (r.method !== 'GET' && r.method !== 'HEAD') checkMutationRequest(r, trustProxy);
+          return createContext(r, s);
+        },
         onError({ error, path }) {
           // Inputs are never logged: they may hold passwords or message bodies.
           if (error.code === 'INTERNAL_SERVER_ERROR') log.error({ err: error.cause ?? error, path }, 'API call failed');
@@ -116,9 +145,13 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
           return true;
         }
         case '/metrics': {
+          if (opts.metricsToken !== undefined && !bearerMatches(req.headers.authorization, opts.metricsToken)) {
+            sendJson(res, 401, { ok: false, reason: 'a bearer token is required (HIE_METRICS_TOKEN)' }, { 'www-authenticate': 'Bearer realm="metrics"' });
+            return true;
+          }
           try {
             const text = await registry.metrics();
-            res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+            res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store', 'content-security-policy': API_CONTENT_SECURITY_POLICY });
             res.end(text);
           } catch (e) {
             log.error({ err: e }, 'metrics collection failed');

@@ -15,7 +15,8 @@ import {
 } from '@hie/config';
 import { validateProductionWithPolicy } from '@hie/policy';
 import type { ConfigVersion, Project } from '@hie/store';
-import { audit } from './audit.js';
+import { audit, changeSummary } from './audit.js';
+import { diffSpecs } from './diff.js';
 import { itemTypeLookup } from './item-types.js';
 import type { AuthedCtx, Ctx } from './trpc.js';
 
@@ -111,16 +112,19 @@ export async function commitSpec(ctx: AuthedCtx, project: Project, opts: CommitO
       });
     }
     const current = fresh.currentVersion > 0 ? await getVersion(ctx, fresh) : undefined;
-    const next = opts.change({ version: fresh.currentVersion, spec: current ? asSpec(current.spec) : emptySpec(project.name) });
+    const base = current ? asSpec(current.spec) : emptySpec(project.name);
+    const next = opts.change({ version: fresh.currentVersion, spec: base });
     const checked = await checkSpec(ctx, next, opts.mapProblems);
     const row = await ctx.store.configVersions.create(project.id, checked.spec, ctx.user.id, opts.comment ?? '');
     await audit(ctx, {
       action: opts.action ?? 'config.save',
       entityType: 'project',
       entityId: project.id,
+      entityName: fresh.name,
       workspaceId: project.workspaceId,
       before: { version: fresh.currentVersion },
-      after: { version: row.version, comment: row.comment, ...opts.detail },
+      // What changed, by item names and setting paths only: values may be secrets.
+      after: { version: row.version, comment: row.comment, ...opts.detail, changes: changeSummary(diffSpecs(base, checked.spec)) },
     });
     return { version: row.version, warnings: { cycles: checked.cycles } };
   });

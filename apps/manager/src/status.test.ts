@@ -20,6 +20,15 @@ describe('runningOf', () => {
     expect(r.stale).toBe(false);
   });
 
+  it('failed when any fresh node reports it failed, even if the latest report says running', () => {
+    const failing = node('b', now - 2000, 0, 'failed');
+    failing.productions[0].error = { code: 'EADDRINUSE', message: 'item "A" is down: listen EADDRINUSE' };
+    const r = runningOf([node('a', now - 1000, 5), failing], 'p', now)!;
+    expect(r).toMatchObject({ state: 'failed', error: { code: 'EADDRINUSE' } });
+    // A stale node's old failure does not count.
+    expect(runningOf([node('a', now - 1000, 5), node('old', now - 60_000, 0, 'failed')], 'p', now)!.state).toBe('running');
+  });
+
   it('falls back to the latest stale report, flagged', () => {
     const r = runningOf([node('old', now - 60_000, 100, 'failed')], 'p', now)!;
     expect(r).toMatchObject({ stale: true, state: 'failed', nodes: ['old'] });

@@ -67,7 +67,8 @@ export function runningOf(nodes: NodeStatus[], projectId: string, now = Date.now
   const error = used.find((r) => r.prod.error)?.prod.error;
   return {
     version: latest.prod.version,
-    state: latest.prod.state,
+    // One node that cannot run it (its listener's port taken) is enough: never shown as running.
+    state: used.some((r) => r.prod.state === 'failed') ? 'failed' : latest.prod.state,
     ...(error ? { error } : {}),
     items: mergeItems(used.map((r) => r.prod.items)),
     nodes: used.map((r) => r.node.nodeId),

@@ -10,10 +10,13 @@ import type { Coordinator } from '@hie/cluster';
 import { createHostPolicy, type HostPolicy } from '@hie/policy';
 import { formatProblems, problemsFromZodIssues, toTrpcCode, type ConfigProblem } from '@hie/config';
 import type { ConfigVersion, Deployment, MembershipRole, Store } from '@hie/store';
+import { recordDenial } from './audit.js';
 import { LoginRateLimiter } from './auth/rate-limit.js';
 import { hashSessionToken, readCookie, SESSION_COOKIE, sessionCookie } from './auth/session.js';
+import { loadSession, slidExpiry, type LiveSession } from './auth/session-lookup.js';
 import { TtlCache } from './cache.js';
 import { KeyedMutex } from './lock.js';
+import { isHttps } from './http-security.js';
 
 /** The signed-in user, as procedures see it. */
 export interface SessionUser {
@@ -33,14 +36,18 @@ export interface ManagerServices {
   locks: KeyedMutex;
   /** Session lifetime (sliding). */
   sessionTtlMs: number;
+  /** Absolute session lifetime from sign-in, however active the session is. */
+  sessionMaxMs: number;
   /** Add `Secure` to the session cookie (behind HTTPS). */
   secureCookies: boolean;
   /** Folders and hosts items may touch: checked on every spec save. */
   policy: HostPolicy;
+  /** Any signed-in user may create a workspace; otherwise only global admins. */
+  selfServiceWorkspaces: boolean;
   /** Per-request look-ups, kept a few seconds (see {@link TtlCache}). */
   caches: {
-    /** Session id → the session's user and expiry. */
-    sessions: TtlCache<{ user: SessionUser; expiresAt: number }>;
+    /** Session id → the session's user, expiry and creation time. */
+    sessions: TtlCache<LiveSession>;
     /** `userId:workspaceId` → role (`none` when not a member). */
     roles: TtlCache<MembershipRole | 'none'>;
     /** User id → username (display only). */
@@ -62,8 +69,12 @@ export interface ServicesOptions {
   log: Logger;
   /** @defaultValue 12 */
   sessionTtlHours?: number;
+  /** Absolute session lifetime. @defaultValue 168 (7 days) */
+  sessionMaxHours?: number;
   /** @defaultValue false */
   secureCookies?: boolean;
+  /** @defaultValue false */
+  selfServiceWorkspaces?: boolean;
   limiter?: LoginRateLimiter;
   /** What items may touch on the host (HIE_FILE_ROOTS, HIE_EGRESS_ALLOW, own address). @defaultValue `createHostPolicy()`: the working folder, no allow list */
   policy?: HostPolicy;
@@ -83,8 +94,10 @@ export function createServices(opts: ServicesOptions): ManagerServices {
     limiter: opts.limiter ?? new LoginRateLimiter(),
     locks: new KeyedMutex(),
     sessionTtlMs: (opts.sessionTtlHours ?? 12) * 3_600_000,
+    sessionMaxMs: (opts.sessionMaxHours ?? 168) * 3_600_000,
     secureCookies: opts.secureCookies ?? false,
     policy: opts.policy ?? createHostPolicy(),
+    selfServiceWorkspaces: opts.selfServiceWorkspaces ?? false,
     caches: {
       sessions: new TtlCache(opts.authCacheMs ?? 5000),
       roles: new TtlCache(opts.authCacheMs ?? 5000),
@@ -113,14 +126,19 @@ export function callerContext(services: ManagerServices, user: SessionUser | nul
 
 /** Options of {@link createContextFactory}. */
 export interface ContextOptions {
-  /** Take the source address from `X-Forwarded-For` (only behind a trusted proxy). @defaultValue false */
-  trustProxy?: boolean;
+  /**
+   * Take the source address from `X-Forwarded-For` (only behind a trusted proxy): `true` or a
+   * number of trusted proxy hops in front of the manager (`true` = 1). @defaultValue false
+   */
+  trustProxy?: boolean | number;
 }
 
 /** Builds the context of an HTTP request: the session from the `hie_session` cookie. */
-export function createContextFactory(services: ManagerServices, opts: ContextOptions = {}) {
+export function createContextFactory(shared: ManagerServices, opts: ContextOptions = {}) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<Ctx> => {
     const sourceAddress = sourceAddressOf(req, opts.trustProxy ?? false);
+    // `Secure` whenever the browser came over HTTPS (our TLS, or a trusted proxy's), not only when configured.
+    const services = { ...shared, secureCookies: shared.secureCookies || isHttps(req, opts.trustProxy ?? false) };
     const setCookie = (value: string) => {
       res.appendHeader('Set-Cookie', value);
     };
@@ -128,35 +146,35 @@ export function createContextFactory(services: ManagerServices, opts: ContextOpt
     if (!token) return { ...services, user: null, sessionId: null, sourceAddress, setCookie };
     const sessionId = hashSessionToken(token);
     const now = Date.now();
-    let session = services.caches.sessions.get(sessionId);
-    if (!session || session.expiresAt <= now) {
-      const found = await services.store.sessions.getValid(sessionId);
-      if (!found) {
-        services.caches.sessions.delete(sessionId);
-        return { ...services, user: null, sessionId: null, sourceAddress, setCookie };
-      }
-      const { id, username, displayName, isAdmin } = found.user;
-      session = { user: { id, username, displayName, isAdmin }, expiresAt: found.session.expiresAt.getTime() };
-      services.caches.sessions.set(sessionId, session);
-    }
-    // Sliding expiry: push it out once less than half the lifetime is left (one write per half-life).
-    if (session.expiresAt - now < services.sessionTtlMs / 2) {
-      const expiresAt = now + services.sessionTtlMs;
+    let session = await loadSession(services, sessionId, now);
+    if (!session) return { ...services, user: null, sessionId: null, sourceAddress, setCookie };
+    // Sliding expiry, capped by the absolute lifetime.
+    const expiresAt = slidExpiry(services, session, now);
+    if (expiresAt !== undefined) {
       await services.store.sessions.touch(sessionId, new Date(expiresAt));
       session = { ...session, expiresAt };
       services.caches.sessions.set(sessionId, session);
-      // The browser's cookie must outlive the session too.
-      setCookie(sessionCookie(token, services.sessionTtlMs / 1000, services.secureCookies));
+      // The browser's cookie must live as long as the session.
+      setCookie(sessionCookie(token, (expiresAt - now) / 1000, services.secureCookies));
     }
     return { ...services, user: session.user, sessionId, sourceAddress, setCookie };
   };
 }
 
-function sourceAddressOf(req: IncomingMessage, trustProxy: boolean): string | null {
-  if (trustProxy) {
+/**
+ * The client's address. Behind `hops` trusted proxies, each appends the address it received
+ * from to `X-Forwarded-For`, so the client is the `hops`-th entry from the right; entries further
+ * left were written by the client and are never believed (they would let one client pose as
+ * many and slip past the sign-in limits).
+ */
+export function sourceAddressOf(req: IncomingMessage, trustProxy: boolean | number): string | null {
+  const hops = trustProxy === true ? 1 : trustProxy === false ? 0 : Math.max(0, Math.floor(trustProxy));
+  if (hops > 0) {
     const fwd = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim();
-    if (first) return first;
+    const list = (Array.isArray(fwd) ? fwd.join(',') : (fwd ?? '')).split(',').map((a) => a.trim()).filter((a) => a !== '');
+    // Fewer entries than proxies: the request did not come through all of them; the leftmost is the best we know.
+    const client = list.length > 0 ? list[Math.max(0, list.length - hops)] : undefined;
+    if (client) return client;
   }
   return req.socket.remoteAddress ?? null;
 }
@@ -230,6 +248,13 @@ const mapErrors = t.middleware(async ({ next }) => {
   throw new TRPCError({ code: toTrpcCode(cause), message, cause });
 });
 
+/** Every FORBIDDEN answer is audited as `access.denied` (after {@link mapErrors}, so mapped ones count too). */
+const auditDenials = t.middleware(async ({ ctx, path, next }) => {
+  const result = await next();
+  if (!result.ok && result.error.code === 'FORBIDDEN') await recordDenial(ctx, path, result.error);
+  return result;
+});
+
 const requireUser = t.middleware(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'sign in first' });
   return next({ ctx: { user: ctx.user } });
@@ -238,7 +263,7 @@ const requireUser = t.middleware(({ ctx, next }) => {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 /** No session needed (`auth.login`, `health`). */
-export const publicProcedure = t.procedure.use(mapErrors);
+export const publicProcedure = t.procedure.use(auditDenials).use(mapErrors);
 /** A signed-in user; `ctx.user` is set. */
 export const authedProcedure = publicProcedure.use(requireUser);
 /** The context inside an {@link authedProcedure}. */

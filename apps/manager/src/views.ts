@@ -64,6 +64,8 @@ export interface AuditEntryView {
   action: string;
   entityType: string;
   entityId: string | null;
+  /** The entity's name when the entry was written. */
+  entityName: string | null;
   workspaceId: string | null;
   before: unknown;
   after: unknown;
@@ -79,6 +81,7 @@ export function auditView(a: AuditEntry): AuditEntryView {
     action: a.action,
     entityType: a.entityType,
     entityId: a.entityId,
+    entityName: a.entityName,
     workspaceId: a.workspaceId,
     before: a.before ?? null,
     after: a.after ?? null,

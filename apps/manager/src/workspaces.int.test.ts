@@ -15,9 +15,15 @@ describe('workspaces and members over HTTP', () => {
   it('create, list (only the caller’s), update, members, delete', async () => {
     await h.user('wendy', { password: 'wendy-password' });
     const wendy = await h.login('wendy', 'wendy-password');
+    // Self-service is off by default: only a global admin creates workspaces.
+    expect(await errorCode(wendy.api.workspaces.create.mutate({ name: 'Cardiology' }))).toBe('FORBIDDEN');
+    expect((await admin.api.audit.list.query({ action: 'access.denied' })).items[0]).toMatchObject({ actorName: 'wendy', entityName: 'Cardiology' });
+    // HIE_SELF_SERVICE_WORKSPACES=1 lets any signed-in user create one (and be its admin).
+    h.manager.services.selfServiceWorkspaces = true;
     const ws = await wendy.api.workspaces.create.mutate({ name: 'Cardiology', description: 'Heart' });
+    h.manager.services.selfServiceWorkspaces = false;
     expect(ws).toMatchObject({ name: 'Cardiology', description: 'Heart', role: 'admin' });
-    expect(await errorCode(wendy.api.workspaces.create.mutate({ name: 'Cardiology' }))).toBe('CONFLICT');
+    expect(await errorCode(admin.api.workspaces.create.mutate({ name: 'Cardiology' }))).toBe('CONFLICT');
 
     const other = await admin.api.workspaces.create.mutate({ name: 'Radiology' });
     // Wendy sees only hers; the global admin sees all.

@@ -130,6 +130,21 @@ describe('MllpDecoder', () => {
     expect(frames(out)).toEqual(['ABCDEF']);
   });
 
+  it('says whether a frame is under way, including one being skipped for its size', () => {
+    const d = new MllpDecoder({ maxFrameBytes: 4 });
+    expect(d.inFrame).toBe(false);
+    d.push(enc.encode('\r\n'));
+    expect(d.inFrame).toBe(false);
+    d.push(new Uint8Array([0x0b]));
+    expect(d.inFrame).toBe(true); // started, nothing buffered yet
+    d.push(enc.encode('toolong'));
+    expect(d.inFrame).toBe(true); // skipping, still waiting for the end block
+    d.push(new Uint8Array([0x1c, 0x0d]));
+    expect(d.inFrame).toBe(false);
+    d.push(concat([encodeMllp('ok'), new Uint8Array([0x0b]), enc.encode('h')]));
+    expect(d.inFrame).toBe(true);
+  });
+
   it('resets', () => {
     const d = new MllpDecoder();
     d.push(concat([new Uint8Array([0x0b]), enc.encode('half')]));

@@ -63,7 +63,7 @@ const DISCARDING = 2;
  * - A `0x0B` inside a frame means the sender started over: the unfinished frame is dropped,
  *   reported as `mllp.garbled`, and the new frame begins.
  * - A frame longer than `maxFrameBytes` is reported once as `mllp.frame_too_large`; its bytes
- *   are dropped up to the next `0x0B`.
+ *   are dropped up to its end block (or the next `0x0B`, if the sender started over).
  * - A frame that lies entirely within one pushed chunk is returned as a view (`subarray`) of
  *   that chunk, without copying: do not reuse a chunk's memory after pushing it if you keep
  *   the payloads. Frames spanning chunks are copied into a new array.
@@ -86,6 +86,14 @@ export class MllpDecoder {
   /** Bytes held for the frame being received. */
   get buffered(): number {
     return this.size;
+  }
+
+  /**
+   * A start block has been seen and its end block not yet: a frame is under way (including one
+   * being skipped for being too large). Lets a listener put a deadline on finishing a frame.
+   */
+  get inFrame(): boolean {
+    return this.state !== OUTSIDE;
   }
 
   /** Forgets any partial frame and state (e.g. when the connection is replaced). */
@@ -147,21 +155,32 @@ export class MllpDecoder {
         }
         events.push({ kind: 'frame', payload: this.parts.length === 0 ? chunk.subarray(pos, e) : this.concat(chunk.subarray(pos, e)) });
         this.drop();
-        this.state = OUTSIDE;
-        pos = e + 1;
-        if (pos < n) {
-          if (chunk[pos] === MLLP_CR) pos++;
-        } else {
-          this.skipCr = true;
-        }
+        pos = this.endFrame(chunk, e);
       } else {
+        // Skipping an oversize frame: it ends at its end block, or where a new frame starts.
         const s = chunk.indexOf(MLLP_START, pos);
+        const e = chunk.indexOf(MLLP_END, pos);
+        if (e !== -1 && (s === -1 || e < s)) {
+          pos = this.endFrame(chunk, e);
+          continue;
+        }
         if (s === -1) break;
         this.state = IN_FRAME;
         pos = s + 1;
       }
     }
     return events;
+  }
+
+  /** Leaves the frame whose end block is at `end`; swallows the CR after it, even in the next chunk. */
+  private endFrame(chunk: Uint8Array, end: number): number {
+    this.state = OUTSIDE;
+    const pos = end + 1;
+    if (pos >= chunk.length) {
+      this.skipCr = true;
+      return pos;
+    }
+    return chunk[pos] === MLLP_CR ? pos + 1 : pos;
   }
 
   private drop(): void {

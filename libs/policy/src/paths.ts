@@ -92,9 +92,10 @@ export function resolveInsideRootsSync(setting: string, policy: HostPolicy): str
 /**
  * Creates the folder a setting names, when it is inside the roots, and returns its real path,
  * checked again once it exists (nothing on the way may have become a symlink out meanwhile).
+ * `mode`: permissions of the folders created (narrowed by the umask).
  * @throws HieError `policy.path_outside_roots` (user), or the `mkdir` error.
  */
-export async function ensureFolderInsideRoots(setting: string, policy: HostPolicy): Promise<string> {
-  await mkdir(await resolveInsideRoots(setting, policy), { recursive: true });
+export async function ensureFolderInsideRoots(setting: string, policy: HostPolicy, mode?: number): Promise<string> {
+  await mkdir(await resolveInsideRoots(setting, policy), { recursive: true, mode });
   return resolveInsideRoots(setting, policy);
 }

@@ -11,6 +11,7 @@ export type { StoreErrorCode, StoreErrorKind, StoreErrorJSON } from './errors.js
 export { MessageStore } from './messages.js';
 export { finishingEvents, statusOfEvent } from './message-writer.js';
 export type * from './message-types.js';
+export { localScope } from './message-types.js';
 export * as tables from './schema.js';
 export {
   membershipRoles,
@@ -29,5 +30,5 @@ export type { Workspace, NewWorkspace, Membership } from './repos/workspaces.js'
 export { ProjectsRepo, ConfigVersionsRepo, DeploymentsRepo } from './repos/projects.js';
 export type { Project, NewProject, ConfigVersion, ConfigVersionInfo, Deployment } from './repos/projects.js';
 export { AuditRepo } from './repos/audit.js';
-export type { AuditEntry, NewAuditEntry, AuditFilter } from './repos/audit.js';
+export type { AuditEntry, NewAuditEntry, AuditFilter, AuditVerification } from './repos/audit.js';
 export { openTestStore, type TestStore } from './testing.js';

@@ -3,10 +3,26 @@ import type { MessageEventName, MessageStatus } from './schema.js';
 /** What to keep of each message: everything, metadata and events only (raw = NULL), or nothing. */
 export type StorageMode = 'full' | 'metadata' | 'none';
 
+/**
+ * Whose messages: every stored row carries its project and the project's workspace, and every
+ * query of the message store is scoped by project. `hie run` (no manager) uses
+ * {@link localScope}.
+ */
+export interface MessageScope {
+  projectId: string;
+  workspaceId: string;
+}
+
+/** The scope of a production run by `hie run`, outside any workspace. */
+export function localScope(production: string): MessageScope {
+  return { projectId: `local:${production}`, workspaceId: 'local' };
+}
+
 /** A message as a service received it; the engine maps its envelope to this. */
-export interface ReceivedMessage {
+export interface ReceivedMessage extends MessageScope {
   /** Message id (a UUID as text); `received()` is idempotent on it. */
   id: string;
+  /** The production's name (display only). */
   production: string;
   /** The service that received it. */
   item: string;
@@ -22,7 +38,7 @@ export interface ReceivedMessage {
 }
 
 /** One state change of a message at an item. */
-export interface MessageEventInput {
+export interface MessageEventInput extends MessageScope {
   messageId: string;
   production: string;
   item: string;
@@ -36,6 +52,8 @@ export interface MessageEventInput {
 export interface MessageEvent {
   id: number;
   messageId: string;
+  projectId: string;
+  workspaceId: string;
   production: string;
   item: string;
   event: MessageEventName;
@@ -45,6 +63,8 @@ export interface MessageEvent {
 
 export interface MessageSummary {
   id: string;
+  projectId: string;
+  workspaceId: string;
   production: string;
   item: string;
   receivedAt: Date;
@@ -70,7 +90,6 @@ export interface MessageDetail extends MessageSummary {
 }
 
 export interface MessageSearchFilter {
-  production?: string;
   item?: string;
   status?: MessageStatus | MessageStatus[];
   /** received_at ≥ from */
@@ -96,6 +115,8 @@ export interface MessageSearchResult {
 /** A message that must be resumed after a restart. */
 export interface UnfinishedMessage {
   id: string;
+  projectId: string;
+  workspaceId: string;
   production: string;
   /** The service that received it. */
   item: string;
@@ -122,7 +143,7 @@ export interface ResendOptions {
 }
 
 /** What the engine needs to inject the copy. */
-export interface ResendResult {
+export interface ResendResult extends MessageScope {
   newId: string;
   parentId: string;
   production: string;
@@ -138,7 +159,8 @@ export interface ResendResult {
 }
 
 export interface PurgeOptions {
-  production: string;
+  /** Only this project's messages are purged. */
+  projectId: string;
   olderThan: Date;
   /** @defaultValue 5000 */
   batchSize?: number;
@@ -165,7 +187,7 @@ export interface WriterOptions {
 }
 
 /** What `indexBody` needs: the message and its bytes. */
-export interface BodyToIndex {
+export interface BodyToIndex extends MessageScope {
   id: string;
   production: string;
   raw: Uint8Array;

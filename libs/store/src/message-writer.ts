@@ -241,29 +241,41 @@ export class BatchingMessageWriter implements MessageWriter {
   private params(batch: Entry[]): unknown[] {
     const rows = new Map<string, MessageRow>();
     const updates = new Map<string, StatusUpdate>();
-    const ev = { id: [] as string[], production: [] as string[], item: [] as string[], event: [] as string[], at: [] as string[], detail: [] as (string | null)[] };
-    const text = { id: [] as string[], production: [] as string[], raw: [] as Uint8Array[] };
+    const ev = {
+      id: [] as string[],
+      projectId: [] as string[],
+      workspaceId: [] as string[],
+      production: [] as string[],
+      item: [] as string[],
+      event: [] as string[],
+      at: [] as string[],
+      detail: [] as (string | null)[],
+    };
+    const text = { id: [] as string[], projectId: [] as string[], workspaceId: [] as string[], production: [] as string[], raw: [] as Uint8Array[] };
+    const addText = (b: BodyToIndex) => {
+      text.id.push(b.id);
+      text.projectId.push(b.projectId);
+      text.workspaceId.push(b.workspaceId);
+      text.production.push(b.production);
+      text.raw.push(b.raw);
+    };
     const keepText = this.storage === 'full';
     for (const entry of batch) {
       if (entry.kind === 'received') {
         if (!rows.has(entry.msg.id)) {
           rows.set(entry.msg.id, { msg: entry.msg, header: entry.header, status: 'received', finishedAt: null });
-          if (keepText && this.bodyIndex === 'inline') {
-            text.id.push(entry.msg.id);
-            text.production.push(entry.msg.production);
-            text.raw.push(entry.msg.raw);
-          }
+          if (keepText && this.bodyIndex === 'inline') addText(entry.msg);
         }
         continue;
       }
       if (entry.kind === 'text') {
-        text.id.push(entry.body.id);
-        text.production.push(entry.body.production);
-        text.raw.push(entry.body.raw);
+        addText(entry.body);
         continue;
       }
       const e = entry.ev;
       ev.id.push(e.messageId);
+      ev.projectId.push(e.projectId);
+      ev.workspaceId.push(e.workspaceId);
       ev.production.push(e.production);
       ev.item.push(e.item);
       ev.event.push(e.event);
@@ -284,6 +296,8 @@ export class BatchingMessageWriter implements MessageWriter {
     const ups = [...updates];
     return [
       col((r) => r.msg.id),
+      col((r) => r.msg.projectId),
+      col((r) => r.msg.workspaceId),
       col((r) => r.msg.production),
       col((r) => r.msg.item),
       col((r) => iso(r.msg.receivedAt)),
@@ -299,6 +313,8 @@ export class BatchingMessageWriter implements MessageWriter {
       col((r) => r.status),
       col((r) => (r.finishedAt === null ? null : iso(r.finishedAt))),
       ev.id,
+      ev.projectId,
+      ev.workspaceId,
       ev.production,
       ev.item,
       ev.event,
@@ -308,6 +324,8 @@ export class BatchingMessageWriter implements MessageWriter {
       ups.map(([, u]) => u.status),
       ups.map(([, u]) => (u.finishedAt === null ? null : iso(u.finishedAt))),
       text.id,
+      text.projectId,
+      text.workspaceId,
       text.production,
       text.raw,
     ];
@@ -321,27 +339,28 @@ export class BatchingMessageWriter implements MessageWriter {
  * repeated `received()` adds neither a row nor a `received` event.
  */
 export const WRITE_BATCH = `WITH m AS (
-  INSERT INTO messages (id, production, item, received_at, message_type, control_id, patient_id, content_type, header, raw, size, parent_id, correlation_id)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::bytea[], $11::int[], $12::text[], $13::text[])
+  INSERT INTO messages (id, project_id, workspace_id, production, item, received_at, message_type, control_id, patient_id, content_type, header, raw, size, parent_id, correlation_id)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::bytea[], $13::int[], $14::text[], $15::text[])
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, production, item, received_at
+  RETURNING id, project_id, workspace_id, production, item, received_at
 ), s AS (
-  INSERT INTO message_status (message_id, production, received_at, status, finished_at)
-  SELECT * FROM unnest($1::text[], $2::text[], $4::timestamptz[], $14::text[], $15::timestamptz[])
+  INSERT INTO message_status (message_id, project_id, workspace_id, production, received_at, status, finished_at)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $6::timestamptz[], $16::text[], $17::timestamptz[])
   ON CONFLICT (message_id) DO NOTHING
 ), e AS (
-  INSERT INTO message_events (message_id, production, item, event, at, detail)
-  SELECT id, production, item, 'received', received_at, NULL::jsonb FROM m
+  INSERT INTO message_events (message_id, project_id, workspace_id, production, item, event, at, detail)
+  SELECT id, project_id, workspace_id, production, item, 'received', received_at, NULL::jsonb FROM m
   UNION ALL
-  SELECT * FROM unnest($16::text[], $17::text[], $18::text[], $19::text[], $20::timestamptz[], $21::jsonb[])
+  SELECT * FROM unnest($18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::timestamptz[], $25::jsonb[])
 ), u AS (
   UPDATE message_status AS t
   SET status = coalesce(v.status, t.status), finished_at = coalesce(t.finished_at, v.finished_at)
-  FROM unnest($22::text[], $23::text[], $24::timestamptz[]) AS v(id, status, finished_at)
+  FROM unnest($26::text[], $27::text[], $28::timestamptz[]) AS v(id, status, finished_at)
   WHERE t.message_id = v.id
 ), x AS (
-  INSERT INTO message_text (message_id, production, body)
-  SELECT id, production, encode(raw, 'escape') FROM unnest($25::text[], $26::text[], $27::bytea[]) AS v(id, production, raw)
+  INSERT INTO message_text (message_id, project_id, workspace_id, production, body)
+  SELECT id, project_id, workspace_id, production, encode(raw, 'escape')
+  FROM unnest($29::text[], $30::text[], $31::text[], $32::text[], $33::bytea[]) AS v(id, project_id, workspace_id, production, raw)
   ON CONFLICT (message_id) DO NOTHING
 )
 SELECT 1 AS ok`;

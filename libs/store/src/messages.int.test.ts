@@ -13,11 +13,14 @@ const hl7 = (controlId: string, patientId: string, extra = '') =>
     `MSH|^~\\&|LAB|HOSP|EPR|HOSP|20240101120000||ADT^A01|${controlId}|P|2.5\rPID|1||${patientId}^^^HOSP^MR||${extra}^JOHN\r`,
   );
 
+/** Rows of a test "project": its id is the production name here, its workspace derived from it. */
+const scoped = (production: string) => ({ production, projectId: production, workspaceId: `ws-${production}` });
+
 function message(production: string, over: Partial<ReceivedMessage> = {}): ReceivedMessage {
   const id = over.id ?? randomUUID();
   return {
     id,
-    production,
+    ...scoped(production),
     item: 'mllp-in',
     receivedAt: Date.now(),
     messageType: 'ADT^A01',
@@ -32,11 +35,13 @@ function message(production: string, over: Partial<ReceivedMessage> = {}): Recei
 
 async function count(store: Store, table: 'messages' | 'message_events' | 'message_status', production: string): Promise<number> {
   const res: unknown = await store.db.execute(
-    sql`SELECT count(*)::int AS n FROM ${sql.identifier(table)} WHERE production = ${production}`,
+    sql`SELECT count(*)::int AS n FROM ${sql.identifier(table)} WHERE project_id = ${production}`,
   );
   const rows = (res as { rows: { n: number }[] }).rows;
   return Number(rows[0].n);
 }
+
+const ids0 = (items: MessageSummary[]) => items.map((m) => m.id);
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -60,7 +65,7 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
     await store.migrate();
     await store.migrate();
     const res: unknown = await store.db.execute(sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
-    expect((res as { rows: { n: number }[] }).rows[0].n).toBe(4);
+    expect((res as { rows: { n: number }[] }).rows[0].n).toBe(5);
     const ext: unknown = await store.db.execute(sql`SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'`);
     expect((ext as { rows: unknown[] }).rows).toHaveLength(1);
   });
@@ -85,7 +90,7 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
     const writer = store.messages.writer();
     const msg = message(production);
     await writer.received(msg);
-    const got = await store.messages.get(msg.id, { includeBody: true });
+    const got = await store.messages.get(production, msg.id, { includeBody: true });
     expect(got?.raw).toEqual(msg.raw);
     expect(got?.header).toEqual(msg.header);
     expect(got?.size).toBe(msg.raw.byteLength);
@@ -99,8 +104,8 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
     const meta = store.messages.writer({ storage: 'metadata' });
     const m1 = message(production);
     await meta.received(m1);
-    await meta.event({ messageId: m1.id, production, item: 'router', event: 'queued' });
-    const got = await store.messages.get(m1.id, { includeBody: true });
+    await meta.event({ messageId: m1.id, ...scoped(production), item: 'router', event: 'queued' });
+    const got = await store.messages.get(production, m1.id, { includeBody: true });
     expect(got?.raw).toBeNull();
     expect(got?.size).toBe(m1.raw.byteLength);
     expect(got?.header).toEqual(m1.header);
@@ -110,10 +115,10 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
     const none = store.messages.writer({ storage: 'none' });
     const m2 = message(production);
     await none.received(m2);
-    await none.event({ messageId: m2.id, production, item: 'router', event: 'queued' });
+    await none.event({ messageId: m2.id, ...scoped(production), item: 'router', event: 'queued' });
     await none.flush();
     expect(none.metrics().batches).toBe(0);
-    expect(await store.messages.get(m2.id)).toBeUndefined();
+    expect(await store.messages.get(production, m2.id)).toBeUndefined();
     expect(await count(store, 'messages', production)).toBe(1);
     await meta.close();
     await none.close();
@@ -126,18 +131,18 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
     // Across batches: each call awaited, so each event is its own commit (UPDATE path).
     const a = message(production, { receivedAt: t0 });
     await writer.received(a);
-    await writer.event({ messageId: a.id, production, item: 'router', event: 'queued', at: t0 + 1 });
-    await writer.event({ messageId: a.id, production, item: 'router', event: 'processing', at: t0 + 2 });
-    await writer.event({ messageId: a.id, production, item: 'out', event: 'failed', at: t0 + 3, detail: { code: 'net.timeout', attempt: 1 } });
-    await writer.event({ messageId: a.id, production, item: 'out', event: 'delivered', at: t0 + 4, detail: { attempt: 2 } });
+    await writer.event({ messageId: a.id, ...scoped(production), item: 'router', event: 'queued', at: t0 + 1 });
+    await writer.event({ messageId: a.id, ...scoped(production), item: 'router', event: 'processing', at: t0 + 2 });
+    await writer.event({ messageId: a.id, ...scoped(production), item: 'out', event: 'failed', at: t0 + 3, detail: { code: 'net.timeout', attempt: 1 } });
+    await writer.event({ messageId: a.id, ...scoped(production), item: 'out', event: 'delivered', at: t0 + 4, detail: { attempt: 2 } });
     // Within one batch: not awaited in between, coalesced into the INSERT.
     const b = message(production, { receivedAt: t0 });
     await Promise.all([
       writer.received(b),
-      writer.event({ messageId: b.id, production, item: 'router', event: 'queued', at: t0 + 1 }),
-      writer.event({ messageId: b.id, production, item: 'router', event: 'discarded', at: t0 + 2, detail: { reason: 'filtered' } }),
+      writer.event({ messageId: b.id, ...scoped(production), item: 'router', event: 'queued', at: t0 + 1 }),
+      writer.event({ messageId: b.id, ...scoped(production), item: 'router', event: 'discarded', at: t0 + 2, detail: { reason: 'filtered' } }),
     ]);
-    const ga = await store.messages.get(a.id);
+    const ga = await store.messages.get(production, a.id);
     expect(ga?.events.map((e) => [e.event, e.item])).toEqual([
       ['received', 'mllp-in'],
       ['queued', 'router'],
@@ -149,16 +154,16 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
     expect(ga?.events.map((e) => e.at.getTime())).toEqual([t0, t0 + 1, t0 + 2, t0 + 3, t0 + 4]);
     expect(ga?.status).toBe('delivered');
     expect(ga?.finishedAt).toBeNull();
-    const gb = await store.messages.get(b.id);
+    const gb = await store.messages.get(production, b.id);
     expect(gb?.status).toBe('discarded');
     expect(gb?.finishedAt?.getTime()).toBe(t0 + 2);
     expect(gb?.events.map((e) => e.event)).toEqual(['received', 'queued', 'discarded']);
     // completed finishes without changing the status
-    await writer.event({ messageId: a.id, production, item: 'out', event: 'completed', at: t0 + 5 });
-    const ga2 = await store.messages.get(a.id);
+    await writer.event({ messageId: a.id, ...scoped(production), item: 'out', event: 'completed', at: t0 + 5 });
+    const ga2 = await store.messages.get(production, a.id);
     expect(ga2?.status).toBe('delivered');
     expect(ga2?.finishedAt?.getTime()).toBe(t0 + 5);
-    expect(await store.messages.trace(a.id)).toHaveLength(6);
+    expect(await store.messages.trace(production, a.id)).toHaveLength(6);
     await writer.close();
   });
 
@@ -170,15 +175,15 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
     const base = Date.now();
     for (const [i, m] of msgs.entries()) {
       all.push(writer.received({ ...m, receivedAt: base }));
-      all.push(writer.event({ messageId: m.id, production, item: 'router', event: 'queued', at: base + 1 }));
-      if (i % 2 === 0) all.push(writer.event({ messageId: m.id, production, item: 'out', event: 'failed', at: base + 2 }));
-      all.push(writer.event({ messageId: m.id, production, item: 'out', event: i % 2 === 0 ? 'delivered' : 'processing', at: base + 3 }));
-      if (i % 3 === 0) all.push(writer.event({ messageId: m.id, production, item: 'out', event: 'completed', at: base + 4 }));
+      all.push(writer.event({ messageId: m.id, ...scoped(production), item: 'router', event: 'queued', at: base + 1 }));
+      if (i % 2 === 0) all.push(writer.event({ messageId: m.id, ...scoped(production), item: 'out', event: 'failed', at: base + 2 }));
+      all.push(writer.event({ messageId: m.id, ...scoped(production), item: 'out', event: i % 2 === 0 ? 'delivered' : 'processing', at: base + 3 }));
+      if (i % 3 === 0) all.push(writer.event({ messageId: m.id, ...scoped(production), item: 'out', event: 'completed', at: base + 4 }));
     }
     await Promise.all(all);
     expect(writer.metrics().batches).toBeGreaterThan(1);
     for (const [i, m] of msgs.entries()) {
-      const got = await store.messages.get(m.id);
+      const got = await store.messages.get(production, m.id);
       expect(got?.status).toBe(i % 2 === 0 ? 'delivered' : 'processing');
       expect(got?.finishedAt === null).toBe(i % 3 !== 0);
     }
@@ -203,10 +208,10 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
     );
     await Promise.all(msgs.map((m) => writer.received(m)));
     await Promise.all(
-      msgs.map((m, i) => writer.event({ messageId: m.id, production, item: odd[i], event: 'queued', detail: { note: odd[i] } })),
+      msgs.map((m, i) => writer.event({ messageId: m.id, ...scoped(production), item: odd[i], event: 'queued', detail: { note: odd[i] } })),
     );
     for (const [i, m] of msgs.entries()) {
-      const got = await store.messages.get(m.id, { includeBody: true });
+      const got = await store.messages.get(production, m.id, { includeBody: true });
       expect(got).toMatchObject({
         controlId: odd[i],
         patientId: i % 2 ? null : odd[i],
@@ -230,7 +235,7 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
     await Promise.all([writer.received(m), writer.received(m)]);
     expect(await count(store, 'messages', production)).toBe(1);
     expect(await count(store, 'message_events', production)).toBe(1);
-    expect((await store.messages.get(m.id))?.item).toBe('mllp-in');
+    expect((await store.messages.get(production, m.id))?.item).toBe('mllp-in');
     await writer.close();
   });
 
@@ -275,7 +280,7 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
       }
       await Promise.all(all.map((m) => writer.received(m)));
       const failed = all.filter((_, i) => i % 11 === 0);
-      await Promise.all(failed.map((m) => writer.event({ messageId: m.id, production: m.production, item: 'out', event: 'failed' })));
+      await Promise.all(failed.map((m) => writer.event({ messageId: m.id, ...scoped(m.production), item: 'out', event: 'failed' })));
       await writer.close();
     });
 
@@ -289,42 +294,42 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
 
     it('filters by production, item, status, time, type, control id and patient id', async () => {
       const inProd = (m: ReceivedMessage) => m.production === production;
-      expect(ids((await store.messages.search({ production, limit: 500 })).items)).toEqual(expected(inProd));
-      expect(ids((await store.messages.search({ production, item: 'file-in', limit: 500 })).items)).toEqual(
+      expect(ids((await store.messages.search(production, { limit: 500 })).items)).toEqual(expected(inProd));
+      expect(ids((await store.messages.search(production, { item: 'file-in', limit: 500 })).items)).toEqual(
         expected((m) => inProd(m) && m.item === 'file-in'),
       );
-      expect(ids((await store.messages.search({ production, status: 'failed', limit: 500 })).items)).toEqual(
+      expect(ids((await store.messages.search(production, { status: 'failed', limit: 500 })).items)).toEqual(
         expected((m, i) => inProd(m) && i % 11 === 0),
       );
-      expect(ids((await store.messages.search({ production, status: ['failed', 'received'], limit: 500 })).items)).toEqual(
+      expect(ids((await store.messages.search(production, { status: ['failed', 'received'], limit: 500 })).items)).toEqual(
         expected(inProd),
       );
       const from = new Date(base + 10);
       const to = new Date(base + 20);
-      expect(ids((await store.messages.search({ production, from, to, limit: 500 })).items)).toEqual(
+      expect(ids((await store.messages.search(production, { from, to, limit: 500 })).items)).toEqual(
         expected((m) => inProd(m) && Number(m.receivedAt) >= base + 10 && Number(m.receivedAt) < base + 20),
       );
-      expect(ids((await store.messages.search({ production, messageType: 'ORU^R01', limit: 500 })).items)).toEqual(
+      expect(ids((await store.messages.search(production, { messageType: 'ORU^R01', limit: 500 })).items)).toEqual(
         expected((m) => inProd(m) && m.messageType === 'ORU^R01'),
       );
-      const byControl = await store.messages.search({ controlId: 'CTL17' });
+      const byControl = await store.messages.search(production, { controlId: 'CTL17' });
       expect(ids(byControl.items)).toEqual([all[17].id]);
       expect(byControl.items[0]).toMatchObject({ production, controlId: 'CTL17', patientId: 'PAT3', item: 'file-in', messageType: 'ADT^A01' });
       expect(byControl.items[0].receivedAt).toEqual(new Date(base + 5));
-      expect(ids((await store.messages.search({ patientId: 'PAT3', production: other })).items)).toEqual(
+      expect(ids((await store.messages.search(other, { patientId: 'PAT3' })).items)).toEqual(
         expected((m) => m.production === other && m.patientId === 'PAT3'),
       );
     });
 
     it('finds body text, case-insensitively, with LIKE characters and non-ASCII taken literally', async () => {
-      expect(ids((await store.messages.search({ production, text: 'smith77' })).items)).toEqual([all[77].id]);
-      expect(ids((await store.messages.search({ production, text: 'müller' })).items)).toEqual([all[42].id]);
+      expect(ids((await store.messages.search(production, { text: 'smith77' })).items)).toEqual([all[77].id]);
+      expect(ids((await store.messages.search(production, { text: 'müller' })).items)).toEqual([all[42].id]);
       // case folding covers ASCII only: Ü and ü are different bytes
-      expect(ids((await store.messages.search({ production, text: 'MÜLLER' })).items)).toEqual([]);
-      expect(ids((await store.messages.search({ production, text: 'Müller' })).items)).toEqual([all[42].id]);
-      expect(ids((await store.messages.search({ production, text: '50%_off \\x' })).items)).toEqual([all[42].id]);
-      expect(ids((await store.messages.search({ production, text: '5_%off' })).items)).toEqual([]);
-      expect((await store.messages.search({ production, text: 'PID|1||PAT3^', limit: 500 })).items).toHaveLength(
+      expect(ids((await store.messages.search(production, { text: 'MÜLLER' })).items)).toEqual([]);
+      expect(ids((await store.messages.search(production, { text: 'Müller' })).items)).toEqual([all[42].id]);
+      expect(ids((await store.messages.search(production, { text: '50%_off \\x' })).items)).toEqual([all[42].id]);
+      expect(ids((await store.messages.search(production, { text: '5_%off' })).items)).toEqual([]);
+      expect((await store.messages.search(production, { text: 'PID|1||PAT3^', limit: 500 })).items).toHaveLength(
         expected((m) => m.production === production && m.patientId === 'PAT3').length,
       );
       expect(bodyPattern('a%b_c\\d')).toBe('%a\\%b\\_c\\\\\\\\d%');
@@ -335,7 +340,7 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
       let cursor: string | undefined;
       let pages = 0;
       do {
-        const page = await store.messages.search({ production, limit: 7, cursor });
+        const page = await store.messages.search(production, { limit: 7, cursor });
         seen.push(...ids(page.items));
         cursor = page.nextCursor;
         pages++;
@@ -345,15 +350,15 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
       expect(new Set(seen).size).toBe(seen.length);
       expect(pages).toBe(Math.ceil(seen.length / 7));
       // with another filter
-      const a = await store.messages.search({ production, messageType: 'ADT^A01', limit: 5 });
-      const b = await store.messages.search({ production, messageType: 'ADT^A01', limit: 5, cursor: a.nextCursor });
+      const a = await store.messages.search(production, { messageType: 'ADT^A01', limit: 5 });
+      const b = await store.messages.search(production, { messageType: 'ADT^A01', limit: 5, cursor: a.nextCursor });
       expect([...ids(a.items), ...ids(b.items)]).toEqual(expected((m) => m.production === production && m.messageType === 'ADT^A01').slice(0, 10));
     });
 
     it('limits pages to 500 and refuses a bad cursor', async () => {
-      expect((await store.messages.search({})).items).toHaveLength(50);
-      expect((await store.messages.search({ limit: 10_000 })).items.length).toBeLessThanOrEqual(500);
-      await expect(store.messages.search({ cursor: 'nope' })).rejects.toMatchObject({ code: 'store.invalid', kind: 'user' });
+      expect((await store.messages.search(production, {})).items).toHaveLength(50);
+      expect((await store.messages.search(production, { limit: 10_000 })).items.length).toBeLessThanOrEqual(500);
+      await expect(store.messages.search(production, { cursor: 'nope' })).rejects.toMatchObject({ code: 'store.invalid', kind: 'user' });
     });
   });
 
@@ -363,14 +368,14 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
     const t0 = Date.parse('2024-06-01T00:00:00.000Z');
     const msgs = Array.from({ length: 7 }, (_, i) => message(production, { receivedAt: t0 + i }));
     for (const m of msgs) await writer.received(m);
-    await writer.event({ messageId: msgs[0].id, production, item: 'router', event: 'queued' });
-    await writer.event({ messageId: msgs[1].id, production, item: 'out', event: 'delivered' });
-    await writer.event({ messageId: msgs[1].id, production, item: 'out', event: 'completed' });
-    await writer.event({ messageId: msgs[2].id, production, item: 'router', event: 'discarded' });
-    await writer.event({ messageId: msgs[3].id, production, item: 'out', event: 'failed', detail: { final: false } });
+    await writer.event({ messageId: msgs[0].id, ...scoped(production), item: 'router', event: 'queued' });
+    await writer.event({ messageId: msgs[1].id, ...scoped(production), item: 'out', event: 'delivered' });
+    await writer.event({ messageId: msgs[1].id, ...scoped(production), item: 'out', event: 'completed' });
+    await writer.event({ messageId: msgs[2].id, ...scoped(production), item: 'router', event: 'discarded' });
+    await writer.event({ messageId: msgs[3].id, ...scoped(production), item: 'out', event: 'failed', detail: { final: false } });
     await Promise.all([
-      writer.event({ messageId: msgs[4].id, production, item: 'router', event: 'processing' }),
-      writer.event({ messageId: msgs[4].id, production, item: 'router', event: 'completed' }),
+      writer.event({ messageId: msgs[4].id, ...scoped(production), item: 'router', event: 'processing' }),
+      writer.event({ messageId: msgs[4].id, ...scoped(production), item: 'router', event: 'completed' }),
     ]);
     // "crash": the writer is dropped without close(); a new process opens the same database.
     let reopened: Store = store;
@@ -400,30 +405,61 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
     const writer = store.messages.writer();
     const orig = message(production, { correlationId: 'corr-1' });
     await writer.received(orig);
-    const res = await store.messages.resend(orig.id, { toItem: 'out', actor: 'alice' });
+    const res = await store.messages.resend(production, orig.id, { toItem: 'out', actor: 'alice' });
     expect(res).toMatchObject({ parentId: orig.id, production, item: 'out', header: orig.header, correlationId: 'corr-1', controlId: orig.controlId });
     expect(res.raw).toEqual(orig.raw);
-    const copy = await store.messages.get(res.newId, { includeBody: true });
+    const copy = await store.messages.get(production, res.newId, { includeBody: true });
     expect(copy).toMatchObject({ parentId: orig.id, item: 'out', status: 'received', raw: orig.raw });
     expect(copy?.events.map((e) => e.event)).toEqual(['received']);
     expect(copy?.events[0].detail).toMatchObject({ resentFrom: orig.id, actor: 'alice' });
-    const o = await store.messages.get(orig.id);
+    const o = await store.messages.get(production, orig.id);
     expect(o?.resends).toEqual([res.newId]);
     expect(o?.events.map((e) => e.event)).toEqual(['received', 'resent']);
     expect(o?.events[1].detail).toMatchObject({ newId: res.newId, toItem: 'out', actor: 'alice' });
-    const edited = await store.messages.resend(orig.id, { toItem: 'out', raw: enc.encode('MSH|edited') });
-    expect((await store.messages.get(edited.newId, { includeBody: true }))?.raw).toEqual(enc.encode('MSH|edited'));
-    expect((await store.messages.get(orig.id))?.resends).toHaveLength(2);
+    const edited = await store.messages.resend(production, orig.id, { toItem: 'out', raw: enc.encode('MSH|edited') });
+    expect((await store.messages.get(production, edited.newId, { includeBody: true }))?.raw).toEqual(enc.encode('MSH|edited'));
+    expect((await store.messages.get(production, orig.id))?.resends).toHaveLength(2);
     // the copy is unfinished until the engine completes it
     expect((await collect(store.messages.unfinished(production))).map((m) => m.id)).toContain(res.newId);
 
     const metaWriter = store.messages.writer({ storage: 'metadata' });
     const noBody = message(production);
     await metaWriter.received(noBody);
-    await expect(store.messages.resend(noBody.id, { toItem: 'out' })).rejects.toMatchObject({ code: 'store.no_body' });
-    await expect(store.messages.resend(randomUUID(), { toItem: 'out' })).rejects.toMatchObject({ code: 'store.not_found', kind: 'user' });
+    await expect(store.messages.resend(production, noBody.id, { toItem: 'out' })).rejects.toMatchObject({ code: 'store.no_body' });
+    await expect(store.messages.resend(production, randomUUID(), { toItem: 'out' })).rejects.toMatchObject({ code: 'store.not_found', kind: 'user' });
     await writer.close();
     await metaWriter.close();
+  });
+
+  it('keeps two projects whose productions share a name apart: get, trace, search, text, unfinished, resend, purge', async () => {
+    const name = `adt-feed-${randomUUID()}`;
+    const a = { production: name, projectId: `A-${randomUUID()}`, workspaceId: 'ws-a' };
+    const b = { production: name, projectId: `B-${randomUUID()}`, workspaceId: 'ws-b' };
+    const writer = store.messages.writer();
+    const old = Date.parse('2024-01-01T00:00:00.000Z');
+    const ma = message(name, { ...a, patientId: 'SAME-PID', receivedAt: old, raw: hl7('CA', 'SAME-PID', 'ALICEONLY') });
+    const mb = message(name, { ...b, patientId: 'SAME-PID', receivedAt: old, raw: hl7('CB', 'SAME-PID', 'BOBONLY') });
+    await Promise.all([writer.received(ma), writer.received(mb)]);
+    await writer.event({ messageId: ma.id, ...a, item: 'router', event: 'queued' });
+    await writer.close();
+    // by id: the other project's message does not exist for this one
+    expect(await store.messages.get(a.projectId, mb.id, { includeBody: true })).toBeUndefined();
+    expect(await store.messages.trace(a.projectId, mb.id)).toEqual([]);
+    expect((await store.messages.get(a.projectId, ma.id))?.projectId).toBe(a.projectId);
+    // by patient id and by body text
+    expect(ids0((await store.messages.search(a.projectId, { patientId: 'SAME-PID' })).items)).toEqual([ma.id]);
+    expect(ids0((await store.messages.search(b.projectId, { patientId: 'SAME-PID' })).items)).toEqual([mb.id]);
+    expect((await store.messages.search(a.projectId, { text: 'BOBONLY' })).items).toEqual([]);
+    expect(ids0((await store.messages.search(b.projectId, { text: 'BOBONLY' })).items)).toEqual([mb.id]);
+    expect(ids0((await store.messages.search(a.projectId, { status: ['received', 'queued'] })).items)).toEqual([ma.id]);
+    // recovery reads only the project's open messages
+    expect((await collect(store.messages.unfinished(a.projectId))).map((m) => m.id)).toEqual([ma.id]);
+    // resend of another project's message: not found
+    await expect(store.messages.resend(a.projectId, mb.id, { toItem: 'out' })).rejects.toMatchObject({ code: 'store.not_found' });
+    // retention purges only its own project
+    expect(await store.messages.purge({ projectId: a.projectId, olderThan: new Date(old + 1) })).toBe(1);
+    expect(await store.messages.get(b.projectId, mb.id)).toBeDefined();
+    expect(await count(store, 'message_events', b.projectId)).toBe(1);
   });
 
   it('purges old messages and their events in batches', async () => {
@@ -434,14 +470,14 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
     const fresh = Array.from({ length: 5 }, (_, i) => message(production, { receivedAt: cutoff + i }));
     const elsewhere = message(`p-${randomUUID()}`, { receivedAt: cutoff - 5000 });
     await Promise.all([...old, ...fresh, elsewhere].map((m) => writer.received(m)));
-    await Promise.all(old.map((m) => writer.event({ messageId: m.id, production, item: 'out', event: 'delivered' })));
+    await Promise.all(old.map((m) => writer.event({ messageId: m.id, ...scoped(production), item: 'out', event: 'delivered' })));
     await writer.close();
-    const n = await store.messages.purge({ production, olderThan: new Date(cutoff), batchSize: 5 });
+    const n = await store.messages.purge({ projectId: production, olderThan: new Date(cutoff), batchSize: 5 });
     expect(n).toBe(23);
     expect(await count(store, 'messages', production)).toBe(5);
     expect(await count(store, 'message_events', production)).toBe(5);
     expect(await count(store, 'message_status', production)).toBe(5);
-    expect(await store.messages.get(elsewhere.id)).toBeDefined();
-    expect(await store.messages.purge({ production, olderThan: new Date(cutoff) })).toBe(0);
+    expect(await store.messages.get(elsewhere.projectId, elsewhere.id)).toBeDefined();
+    expect(await store.messages.purge({ projectId: production, olderThan: new Date(cutoff) })).toBe(0);
   });
 });

@@ -28,6 +28,8 @@ const MAX_LIMIT = 500;
 
 const summaryColumns = {
   id: messages.id,
+  projectId: messages.projectId,
+  workspaceId: messages.workspaceId,
   production: messages.production,
   item: messages.item,
   receivedAt: messages.receivedAt,
@@ -86,11 +88,11 @@ export class MessageStore {
   }
 
   /**
-   * Every message of a production that is not finished — no `completed` and no `discarded`
+   * Every message of a project that is not finished — no `completed` and no `discarded`
    * event yet — oldest first, with its latest event, for the engine to resume after a restart.
    * Reads pages of `pageSize` over a partial index, so the cost follows the open messages only.
    */
-  async *unfinished(production: string, opts: { pageSize?: number } = {}): AsyncIterable<UnfinishedMessage> {
+  async *unfinished(projectId: string, opts: { pageSize?: number } = {}): AsyncIterable<UnfinishedMessage> {
     const pageSize = Math.max(1, opts.pageSize ?? 500);
     let after: { us: string; id: string } | undefined;
     for (;;) {
@@ -99,14 +101,14 @@ export class MessageStore {
       try {
         rows = await queryRows(
           this.db,
-          sql`SELECT m.id, m.production, m.item, m.received_at, m.content_type, m.header, m.raw, m.correlation_id, m.parent_id, s.status,
+          sql`SELECT m.id, m.project_id, m.workspace_id, m.production, m.item, m.received_at, m.content_type, m.header, m.raw, m.correlation_id, m.parent_id, s.status,
                 (extract(epoch from s.received_at) * 1000000)::bigint::text AS us, le.event AS last_event, le.item AS last_item
               FROM message_status s
               JOIN messages m ON m.id = s.message_id
               LEFT JOIN LATERAL (
                 SELECT e.event, e.item FROM message_events e WHERE e.message_id = s.message_id ORDER BY e.at DESC, e.id DESC LIMIT 1
               ) le ON true
-              WHERE s.production = ${production} AND s.finished_at IS NULL ${keyset}
+              WHERE s.project_id = ${projectId} AND s.finished_at IS NULL ${keyset}
               ORDER BY s.received_at, s.message_id
               LIMIT ${pageSize}`,
         );
@@ -116,6 +118,8 @@ export class MessageStore {
       for (const r of rows) {
         yield {
           id: String(r['id']),
+          projectId: String(r['project_id']),
+          workspaceId: String(r['workspace_id']),
           production: String(r['production']),
           item: String(r['item']),
           receivedAt: toDate(r['received_at']),
@@ -135,20 +139,17 @@ export class MessageStore {
     }
   }
 
-  /** Newest first, keyset-paginated on (received_at desc, id desc). */
-  async search(filter: MessageSearchFilter = {}): Promise<MessageSearchResult> {
+  /** One project's messages, newest first, keyset-paginated on (received_at desc, id desc). */
+  async search(projectId: string, filter: MessageSearchFilter = {}): Promise<MessageSearchResult> {
     const limit = Math.min(MAX_LIMIT, Math.max(1, Math.floor(filter.limit ?? DEFAULT_LIMIT)));
     const statuses = filter.status === undefined ? [] : Array.isArray(filter.status) ? filter.status : [filter.status];
-    // With a status filter, walk message_status's (production, status, received_at) index and
+    // With a status filter, walk message_status's (project_id, status, received_at) index and
     // look the messages up; otherwise walk the messages indexes. Both copies of received_at and
     // the id are equal, so the cursor means the same either way.
     const byStatus = statuses.length > 0;
     const receivedAt = byStatus ? messageStatus.receivedAt : messages.receivedAt;
     const idCol = byStatus ? messageStatus.messageId : messages.id;
-    const conds: SQL[] = [];
-    if (filter.production !== undefined) {
-      conds.push(eq(byStatus ? messageStatus.production : messages.production, filter.production));
-    }
+    const conds: SQL[] = [eq(byStatus ? messageStatus.projectId : messages.projectId, projectId)];
     if (filter.item !== undefined) conds.push(eq(messages.item, filter.item));
     if (byStatus) conds.push(statuses.length === 1 ? eq(messageStatus.status, statuses[0]) : inArray(messageStatus.status, statuses));
     if (filter.from !== undefined) conds.push(gte(receivedAt, filter.from));
@@ -157,9 +158,10 @@ export class MessageStore {
     if (filter.controlId !== undefined) conds.push(eq(messages.controlId, filter.controlId));
     if (filter.patientId !== undefined) conds.push(eq(messages.patientId, filter.patientId));
     if (filter.text !== undefined && filter.text !== '') {
-      // The trigram index lives on message_text (see schema.ts); narrowed by production when given.
-      const inProduction = filter.production !== undefined ? sql` AND mt.production = ${filter.production}` : sql``;
-      conds.push(sql`${messages.id} IN (SELECT mt.message_id FROM message_text mt WHERE mt.body ILIKE ${bodyPattern(filter.text)}${inProduction})`);
+      // The trigram index lives on message_text (see schema.ts); never looks outside the project.
+      conds.push(
+        sql`${messages.id} IN (SELECT mt.message_id FROM message_text mt WHERE mt.body ILIKE ${bodyPattern(filter.text)} AND mt.project_id = ${projectId})`,
+      );
     }
     if (filter.cursor !== undefined) {
       const [us, id] = decodeCursor(filter.cursor, ['string', 'string'] as const);
@@ -171,7 +173,7 @@ export class MessageStore {
         .select({ ...summaryColumns, us: micros(receivedAt) })
         .from(messages)
         .innerJoin(messageStatus, eq(messageStatus.messageId, messages.id))
-        .where(conds.length > 0 ? and(...conds) : undefined)
+        .where(and(...conds))
         .orderBy(desc(receivedAt), desc(idCol))
         .limit(limit + 1);
       const page = rows.slice(0, limit);
@@ -184,8 +186,11 @@ export class MessageStore {
     }
   }
 
-  /** One message with its full trace (events by at, id) and the ids resent from it. */
-  async get(id: string, opts: { includeBody?: boolean } = {}): Promise<MessageDetail | undefined> {
+  /**
+   * One message of the project with its full trace (events by at, id) and the ids resent from it;
+   * `undefined` when there is none with that id in that project.
+   */
+  async get(projectId: string, id: string, opts: { includeBody?: boolean } = {}): Promise<MessageDetail | undefined> {
     try {
       const [row] = await this.db
         .select({
@@ -195,11 +200,15 @@ export class MessageStore {
         })
         .from(messages)
         .innerJoin(messageStatus, eq(messageStatus.messageId, messages.id))
-        .where(eq(messages.id, id));
+        .where(and(eq(messages.id, id), eq(messages.projectId, projectId)));
       if (!row) return undefined;
       const [events, resends] = await Promise.all([
-        this.trace(id),
-        this.db.select({ id: messages.id }).from(messages).where(eq(messages.parentId, id)).orderBy(asc(messages.receivedAt), asc(messages.id)),
+        this.trace(projectId, id),
+        this.db
+          .select({ id: messages.id })
+          .from(messages)
+          .where(and(eq(messages.parentId, id), eq(messages.projectId, projectId)))
+          .orderBy(asc(messages.receivedAt), asc(messages.id)),
       ]);
       return { ...row, events, resends: resends.map((r) => r.id) };
     } catch (e) {
@@ -207,13 +216,13 @@ export class MessageStore {
     }
   }
 
-  /** The events of one message, ordered by (at, id). */
-  async trace(id: string): Promise<MessageEvent[]> {
+  /** The events of one message of the project, ordered by (at, id). */
+  async trace(projectId: string, id: string): Promise<MessageEvent[]> {
     try {
       const rows = await this.db
         .select()
         .from(messageEvents)
-        .where(eq(messageEvents.messageId, id))
+        .where(and(eq(messageEvents.messageId, id), eq(messageEvents.projectId, projectId)))
         .orderBy(asc(messageEvents.at), asc(messageEvents.id));
       return rows.map((r) => ({ ...r, detail: r.detail ?? null }));
     } catch (e) {
@@ -226,10 +235,13 @@ export class MessageStore {
    * `received` event on the copy and a `resent` event on the original, in one transaction. The
    * engine then injects the copy into `toItem`; until it completes, `unfinished()` lists it.
    */
-  async resend(id: string, opts: ResendOptions): Promise<ResendResult> {
+  async resend(projectId: string, id: string, opts: ResendOptions): Promise<ResendResult> {
     try {
       return await this.db.transaction(async (tx) => {
-        const [orig] = await tx.select().from(messages).where(eq(messages.id, id));
+        const [orig] = await tx
+          .select()
+          .from(messages)
+          .where(and(eq(messages.id, id), eq(messages.projectId, projectId)));
         if (!orig) throw new StoreError('store.not_found', `message ${id} not found`, { details: { id } });
         const raw = opts.raw ?? orig.raw;
         if (!raw) {
@@ -241,8 +253,10 @@ export class MessageStore {
         const receivedAt = new Date();
         const correlationId = orig.correlationId ?? orig.id;
         const actor = opts.actor ?? null;
+        const scope = { projectId: orig.projectId, workspaceId: orig.workspaceId };
         await tx.insert(messages).values({
           id: newId,
+          ...scope,
           production: orig.production,
           item: opts.toItem,
           receivedAt,
@@ -256,10 +270,11 @@ export class MessageStore {
           parentId: orig.id,
           correlationId,
         });
-        await tx.insert(messageStatus).values({ messageId: newId, production: orig.production, receivedAt, status: 'received' });
+        await tx.insert(messageStatus).values({ messageId: newId, ...scope, production: orig.production, receivedAt, status: 'received' });
         await tx.insert(messageEvents).values([
           {
             messageId: orig.id,
+            ...scope,
             production: orig.production,
             item: opts.toItem,
             event: 'resent',
@@ -268,6 +283,7 @@ export class MessageStore {
           },
           {
             messageId: newId,
+            ...scope,
             production: orig.production,
             item: opts.toItem,
             event: 'received',
@@ -277,6 +293,7 @@ export class MessageStore {
         ]);
         return {
           newId,
+          ...scope,
           parentId: orig.id,
           production: orig.production,
           item: opts.toItem,
@@ -296,7 +313,7 @@ export class MessageStore {
   }
 
   /**
-   * Deletes a production's messages received before `olderThan`, with their events, in batches of
+   * Deletes a project's messages received before `olderThan`, with their events, in batches of
    * `batchSize`: each batch is one statement (its own short transaction), so writers never wait
    * long. Returns the number of messages deleted.
    */
@@ -311,7 +328,7 @@ export class MessageStore {
           this.db,
           sql`WITH doomed AS (
                 SELECT id FROM messages
-                WHERE production = ${opts.production} AND received_at < ${olderThan}::timestamptz
+                WHERE project_id = ${opts.projectId} AND received_at < ${olderThan}::timestamptz
                 ORDER BY received_at LIMIT ${batchSize}
               ), ev AS (
                 DELETE FROM message_text WHERE message_id IN (SELECT id FROM doomed)

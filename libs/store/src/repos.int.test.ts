@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store, StoreBackend } from './store.js';
+import { queryRows } from './db.js';
 import { toStoreError } from './errors.js';
 import { openTestStore, type TestStore } from './testing.js';
 
@@ -61,9 +62,9 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('repositories on %s', (backe
     const ws = await store.workspaces.create({ name: uniq('Trust A'), description: 'acute' });
     expect(await store.workspaces.getByName(ws.name)).toEqual(ws);
     await expect(store.workspaces.create({ name: ws.name })).rejects.toMatchObject({ code: 'store.conflict' });
-    expect(await store.memberships.set(u.id, ws.id, 'viewer')).toEqual({ userId: u.id, workspaceId: ws.id, role: 'viewer' });
+    expect(await store.memberships.set(u.id, ws.id, 'viewer')).toEqual({ userId: u.id, workspaceId: ws.id, role: 'viewer', phiReader: false });
     expect((await store.memberships.set(u.id, ws.id, 'analyst')).role).toBe('analyst');
-    expect(await store.memberships.listForWorkspace(ws.id)).toEqual([{ userId: u.id, workspaceId: ws.id, role: 'analyst' }]);
+    expect(await store.memberships.listForWorkspace(ws.id)).toEqual([{ userId: u.id, workspaceId: ws.id, role: 'analyst', phiReader: false }]);
     expect(await store.memberships.get(u.id, ws.id)).toMatchObject({ role: 'analyst' });
     expect((await store.workspaces.listForUser(u.id)).map((w) => [w.id, w.role])).toEqual([[ws.id, 'analyst']]);
     // the check constraint guards the role even past the type system
@@ -126,10 +127,34 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('repositories on %s', (backe
     expect(await store.deployments.get(p.id)).toEqual(d2);
     expect((await store.deployments.list()).map((x) => x.projectId)).toContain(p.id);
     await expect(store.deployments.upsert(p.id, { version: 99, desiredState: 'running' })).rejects.toMatchObject({ code: 'store.not_found' });
-    // deleting the project removes versions and deployment
+    // deleting the project removes its deployment and keeps its versions (soft delete)
     expect(await store.projects.delete(p.id)).toBe(true);
-    expect(await store.configVersions.list(p.id)).toEqual([]);
+    expect(await store.configVersions.list(p.id)).toHaveLength(12);
     expect(await store.deployments.get(p.id)).toBeUndefined();
+  });
+
+  it('projects: delete is soft — hidden everywhere, history kept, name reusable', async () => {
+    const ws = await store.workspaces.create({ name: uniq('Trust S') });
+    const p = await store.projects.create({ workspaceId: ws.id, name: 'Radiology' });
+    await store.configVersions.create(p.id, { name: 'rad', items: [] }, null, 'created');
+    await store.deployments.upsert(p.id, { version: 1, desiredState: 'stopped' });
+    expect(await store.projects.delete(p.id)).toBe(true);
+    expect(await store.projects.delete(p.id)).toBe(false);
+    expect(await store.projects.get(p.id)).toBeUndefined();
+    expect(await store.projects.getByName(ws.id, 'Radiology')).toBeUndefined();
+    expect(await store.projects.list(ws.id)).toEqual([]);
+    await expect(store.projects.update(p.id, { description: 'x' })).rejects.toMatchObject({ code: 'store.not_found' });
+    await expect(store.configVersions.create(p.id, {}, null)).rejects.toMatchObject({ code: 'store.not_found' });
+    await expect(store.deployments.upsert(p.id, { version: 1, desiredState: 'running' })).rejects.toMatchObject({ code: 'store.not_found' });
+    expect(await store.deployments.get(p.id)).toBeUndefined();
+    // the row and its history are still there
+    expect((await store.configVersions.get(p.id, 1))?.spec).toEqual({ name: 'rad', items: [] });
+    const [raw] = await queryRows<{ deleted_at: unknown }>(store.db, sql`SELECT deleted_at FROM projects WHERE id = ${p.id}`);
+    expect(raw.deleted_at).not.toBeNull();
+    // the name is free again
+    const again = await store.projects.create({ workspaceId: ws.id, name: 'Radiology' });
+    expect(again.id).not.toBe(p.id);
+    expect((await store.projects.list(ws.id)).map((x) => x.id)).toEqual([again.id]);
   });
 
   it('audit: append and query with filters and a cursor', async () => {

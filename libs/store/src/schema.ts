@@ -79,6 +79,11 @@ export const memberships = pgTable(
       .notNull()
       .references(() => workspaces.id, { onDelete: 'cascade' }),
     role: text('role').$type<MembershipRole>().notNull(),
+    /**
+     * May read message bodies (raw and parsed) with a `viewer` role; analysts and admins always
+     * may. Metadata and traces need no flag.
+     */
+    phiReader: boolean('phi_reader').notNull().default(false),
   },
   (t) => [
     primaryKey({ name: 'memberships_pk', columns: [t.userId, t.workspaceId] }),
@@ -100,8 +105,10 @@ export const projects = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     /** The latest saved config version (0 until the first save). */
     currentVersion: integer('current_version').notNull().default(0),
+    /** Set when the project is deleted: it disappears from the API, its config history stays. */
+    deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [uniqueIndex('projects_workspace_name_unique').on(t.workspaceId, t.name)],
+  (t) => [uniqueIndex('projects_workspace_name_unique').on(t.workspaceId, t.name).where(sql`${t.deletedAt} is null`)],
 );
 
 export const configVersions = pgTable(
@@ -160,6 +167,11 @@ export const messages = pgTable(
   'messages',
   {
     id: text('id').primaryKey(),
+    /** The project the message belongs to: every query of the message viewer is scoped by it. */
+    projectId: text('project_id').notNull(),
+    /** The project's workspace (the data owner), kept beside it for audit and retention. */
+    workspaceId: text('workspace_id').notNull(),
+    /** The production's name at the time (display only: never a key). */
     production: text('production').notNull(),
     /** The service that received it (or the item a resend was injected into). */
     item: text('item').notNull(),
@@ -177,7 +189,7 @@ export const messages = pgTable(
     correlationId: text('correlation_id'),
   },
   (t) => [
-    index('messages_production_received_idx').on(t.production, t.receivedAt, t.id),
+    index('messages_project_received_idx').on(t.projectId, t.receivedAt, t.id),
     index('messages_received_idx').on(t.receivedAt, t.id),
     index('messages_control_id_idx').on(t.controlId),
     index('messages_patient_id_idx').on(t.patientId, t.receivedAt, t.id),
@@ -195,6 +207,8 @@ export const messageText = pgTable(
   'message_text',
   {
     messageId: text('message_id').primaryKey(),
+    projectId: text('project_id').notNull(),
+    workspaceId: text('workspace_id').notNull(),
     production: text('production').notNull(),
     body: text('body').notNull(),
   },
@@ -210,6 +224,8 @@ export const messageStatus = pgTable(
   'message_status',
   {
     messageId: text('message_id').primaryKey(),
+    projectId: text('project_id').notNull(),
+    workspaceId: text('workspace_id').notNull(),
     production: text('production').notNull(),
     /** A copy of messages.received_at, for ordering status searches and recovery. */
     receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
@@ -219,10 +235,10 @@ export const messageStatus = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [
-    index('message_status_production_idx').on(t.production, t.status, t.receivedAt, t.messageId),
+    index('message_status_project_idx').on(t.projectId, t.status, t.receivedAt, t.messageId),
     index('message_status_status_idx').on(t.status, t.receivedAt, t.messageId),
     // Recovery reads only the open messages: a small partial index, not a scan of the table.
-    index('message_status_unfinished_idx').on(t.production, t.receivedAt, t.messageId).where(sql`${t.finishedAt} is null`),
+    index('message_status_unfinished_idx').on(t.projectId, t.receivedAt, t.messageId).where(sql`${t.finishedAt} is null`),
   ],
 );
 
@@ -233,6 +249,8 @@ export const messageEvents = pgTable(
     // No foreign key on purpose: the hot path stays one cheap insert, and an event for an unknown
     // message must never fail a whole batch. `purge` deletes events together with their message.
     messageId: text('message_id').notNull(),
+    projectId: text('project_id').notNull(),
+    workspaceId: text('workspace_id').notNull(),
     production: text('production').notNull(),
     item: text('item').notNull(),
     event: text('event').$type<MessageEventName>().notNull(),
@@ -254,10 +272,17 @@ export const auditLog = pgTable(
     action: text('action').notNull(),
     entityType: text('entity_type').notNull(),
     entityId: text('entity_id'),
+    /** The entity's name when the entry was written (the audit page shows names, not ids). */
+    entityName: text('entity_name'),
     workspaceId: text('workspace_id'),
     before: jsonb('before').$type<unknown>(),
     after: jsonb('after').$type<unknown>(),
     sourceAddress: text('source_address'),
+    /**
+     * sha256 (hex) of the previous row's hash and this row's content, set by a trigger: the log is
+     * a hash chain (`hie audit verify` reports the first broken link). UPDATE and DELETE are refused.
+     */
+    hash: text('hash'),
   },
   (t) => [
     index('audit_log_at_idx').on(t.at, t.id),

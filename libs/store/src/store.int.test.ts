@@ -18,22 +18,22 @@ describe('openStore', () => {
       const id = randomUUID();
       await writer.received({
         id,
-        production: 'adt',
+        production: 'adt', projectId: 'p-adt', workspaceId: 'ws',
         item: 'mllp-in',
         receivedAt: new Date(),
         contentType: 'application/hl7-v2',
         header: { a: 1 },
         raw: enc.encode('MSH|^~\\&|A'),
       });
-      await writer.event({ messageId: id, production: 'adt', item: 'router', event: 'processing' });
-      const pending = writer.event({ messageId: id, production: 'adt', item: 'router', event: 'queued' });
+      await writer.event({ messageId: id, production: 'adt', projectId: 'p-adt', workspaceId: 'ws', item: 'router', event: 'processing' });
+      const pending = writer.event({ messageId: id, production: 'adt', projectId: 'p-adt', workspaceId: 'ws', item: 'router', event: 'queued' });
       await first.close(); // flushes the writer first
       await pending;
-      await expect(writer.event({ messageId: id, production: 'adt', item: 'x', event: 'queued' })).rejects.toMatchObject({ code: 'store.closed' });
+      await expect(writer.event({ messageId: id, production: 'adt', projectId: 'p-adt', workspaceId: 'ws', item: 'x', event: 'queued' })).rejects.toMatchObject({ code: 'store.closed' });
       const second = await openStore({ dataDir: dir });
       await migrateStore(second);
       const open: string[] = [];
-      for await (const m of second.messages.unfinished('adt')) open.push(`${m.id}:${m.lastEvent}@${m.lastItem}`);
+      for await (const m of second.messages.unfinished('p-adt')) open.push(`${m.id}:${m.lastEvent}@${m.lastItem}`);
       expect(open).toEqual([`${id}:queued@router`]);
       await second.close();
     } finally {
@@ -54,7 +54,7 @@ describe('openStore', () => {
     try {
       const stores = await Promise.all([1, 2, 3].map(() => openStore({ databaseUrl: t.databaseUrl })));
       const res: unknown = await stores[0].db.execute('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations');
-      expect((res as { rows: { n: number }[] }).rows[0].n).toBe(4);
+      expect((res as { rows: { n: number }[] }).rows[0].n).toBe(5);
       await Promise.all(stores.map((s) => s.close()));
     } finally {
       await t.cleanup();

@@ -3,7 +3,7 @@
  * PGlite (PostgreSQL in WebAssembly, same SQL) otherwise. Both give a Drizzle `PgDatabase` over
  * the one schema; every query in this lib is written once against it.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -149,7 +149,9 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
       let dataDir = 'memory://';
       if (!opts.memory) {
         dataDir = resolve(opts.dataDir ?? './.hie/data');
-        mkdirSync(dataDir, { recursive: true });
+        // The database holds patient data: only this user may enter its folder (and any parent we create).
+        mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+        chmodSync(dataDir, 0o700);
       }
       client = await PGlite.create({ dataDir, extensions: { pg_trgm } });
     } catch (e) {

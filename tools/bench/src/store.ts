@@ -55,6 +55,8 @@ function makeMessages(n: number, production: string): ReceivedMessage[] {
     return {
       id: randomUUID(),
       production,
+      projectId: production,
+      workspaceId: 'bench',
       item: 'mllp-in',
       receivedAt: Date.now(),
       messageType: 'ADT^A01',
@@ -104,7 +106,7 @@ async function writerRun(
   const w = store.messages.writer(opts);
   const rate = await drive(msgs, producers, {
     received: (m) => w.received(m),
-    event: (m, event, item) => w.event({ messageId: m.id, production, item, event }),
+    event: (m, event, item) => w.event({ messageId: m.id, production, projectId: production, workspaceId: 'bench', item, event }),
   });
   await w.close();
   return { rate, metrics: w.metrics(), ms: (n * 1000) / rate };
@@ -211,8 +213,8 @@ async function seedAndSearch(): Promise<void> {
     await store.db.execute(sql.raw(`SET maintenance_work_mem = '256MB'`));
     await store.db.execute(
       sql.raw(`
-      INSERT INTO messages (id, production, item, received_at, message_type, control_id, patient_id, content_type, header, raw, size)
-      SELECT md5(i::text)::uuid::text, 'prod-' || (i % 5), 'mllp-in',
+      INSERT INTO messages (id, project_id, workspace_id, production, item, received_at, message_type, control_id, patient_id, content_type, header, raw, size)
+      SELECT md5(i::text)::uuid::text, 'prod-' || (i % 5), 'bench', 'prod-' || (i % 5), 'mllp-in',
              timestamptz '2024-01-01' + (i * interval '2.592 second'),
              (ARRAY['ADT^A01','ADT^A08','ORU^R01','ORM^O01'])[1 + i % 4],
              'MSG' || lpad(i::text, 9, '0'), 'PAT' || ((i::bigint * 7919) % 250000),
@@ -226,15 +228,15 @@ async function seedAndSearch(): Promise<void> {
     const loadMs = performance.now() - t0;
     t0 = performance.now();
     await store.db.execute(
-      sql.raw(`INSERT INTO message_events (message_id, production, item, event, at)
-               SELECT id, production, item, 'received', received_at FROM messages`),
+      sql.raw(`INSERT INTO message_events (message_id, project_id, workspace_id, production, item, event, at)
+               SELECT id, project_id, workspace_id, production, item, 'received', received_at FROM messages`),
     );
     await store.db.execute(
-      sql.raw(`INSERT INTO message_status (message_id, production, received_at, status, finished_at)
-               SELECT id, production, received_at, CASE WHEN right(id, 2) = '00' THEN 'failed' ELSE 'delivered' END, received_at FROM messages`),
+      sql.raw(`INSERT INTO message_status (message_id, project_id, workspace_id, production, received_at, status, finished_at)
+               SELECT id, project_id, workspace_id, production, received_at, CASE WHEN right(id, 2) = '00' THEN 'failed' ELSE 'delivered' END, received_at FROM messages`),
     );
     // The text-search rows (the engine writes them off the ACK path).
-    await store.db.execute(sql.raw(`INSERT INTO message_text (message_id, production, body) SELECT id, production, encode(raw, 'escape') FROM messages`));
+    await store.db.execute(sql.raw(`INSERT INTO message_text (message_id, project_id, workspace_id, production, body) SELECT id, project_id, workspace_id, production, encode(raw, 'escape') FROM messages`));
     const eventsMs = performance.now() - t0;
     t0 = performance.now();
     for (const d of defs.rows) await store.db.execute(sql.raw(d.indexdef));
@@ -248,14 +250,17 @@ async function seedAndSearch(): Promise<void> {
       `seeded: messages ${ms(loadMs)} (${fmt((SEED_ROWS * 1000) / loadMs)} rows/s), events ${ms(eventsMs)}, ${defs.rows.length} indexes + analyze ${ms(indexMs)}; messages with indexes and TOAST ${size}`,
     );
 
-    const lookup = async (label: string, make: (i: number) => Parameters<Store['messages']['search']>[0]) => {
-      for (let i = 0; i < 20; i++) await store.messages.search(make(1 + Math.floor(Math.random() * SEED_ROWS))); // warm-up
+    type Filter = Parameters<Store['messages']['search']>[1];
+    // Every search is scoped by project (here the seeded `prod-N`, as the message viewer does).
+    const lookup = async (label: string, make: (i: number) => Filter) => {
+      const search = (i: number) => store.messages.search(`prod-${i % 5}`, make(i));
+      for (let i = 0; i < 20; i++) await search(1 + Math.floor(Math.random() * SEED_ROWS)); // warm-up
       const times: number[] = [];
       let found = 0;
       for (let k = 0; k < LOOKUPS; k++) {
         const i = 1 + Math.floor(Math.random() * SEED_ROWS);
         const s = performance.now();
-        const res = await store.messages.search(make(i));
+        const res = await search(i);
         times.push(performance.now() - s);
         found += res.items.length;
       }
@@ -266,23 +271,22 @@ async function seedAndSearch(): Promise<void> {
     };
     await lookup('search by control id', (i) => ({ controlId: `MSG${String(i).padStart(9, '0')}` }));
     await lookup('search by patient id', (i) => ({ patientId: `PAT${(i * 7919) % 250_000}` }));
-    await lookup('production, first page of 50', (i) => ({ production: `prod-${i % 5}` }));
-    await lookup('production + type + day window', (i) => ({
-      production: `prod-${i % 5}`,
+    await lookup('project, first page of 50', () => ({}));
+    await lookup('project + type + day window', (i) => ({
       messageType: 'ORU^R01',
       from: new Date(Date.parse('2024-01-01') + (i % 29) * 86_400_000),
       to: new Date(Date.parse('2024-01-01') + ((i % 29) + 1) * 86_400_000),
     }));
-    await lookup('production + status failed', (i) => ({ production: `prod-${i % 5}`, status: 'failed' }));
-    const page1 = await store.messages.search({ production: 'prod-1', limit: 50 });
+    await lookup('project + status failed', () => ({ status: 'failed' }));
+    const page1 = await store.messages.search('prod-1', { limit: 50 });
     let s = performance.now();
-    await store.messages.search({ production: 'prod-1', limit: 50, cursor: page1.nextCursor });
+    await store.messages.search('prod-1', { limit: 50, cursor: page1.nextCursor });
     console.log(`${'next page by cursor'.padEnd(34)} ${ms(performance.now() - s)}`);
     s = performance.now();
-    const txt = await store.messages.search({ text: 'SMITH4242^JOHN', limit: 50 });
+    const txt = await store.messages.search('prod-1', { text: 'SMITH4242^JOHN', limit: 50 });
     console.log(`${'text search (trigram), 1 query'.padEnd(34)} ${ms(performance.now() - s)} (${txt.items.length} hits)`);
     s = performance.now();
-    const detail = await store.messages.get(page1.items[3].id, { includeBody: true });
+    const detail = await store.messages.get('prod-1', page1.items[3].id, { includeBody: true });
     console.log(`${'get with trace and body'.padEnd(34)} ${ms(performance.now() - s)} (${detail?.events.length} events)`);
   } finally {
     await t.cleanup();

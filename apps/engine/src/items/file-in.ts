@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { lstat, open, readdir, rename, unlink } from 'node:fs/promises';
+import { chmod, lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileInSettings } from '@hie/config';
 import { splitBatch } from '@hie/hl7';
@@ -8,6 +8,7 @@ import { defineItemType } from '../item-type';
 import { envelopeFor, isHl7 } from '../runtime/envelopes';
 import { ensureError } from '../runtime/errors';
 import { stamp } from './template';
+import { DIR_MODE, FILE_MODE } from './file-modes';
 
 /** `*` and `?` wildcards → an anchored RegExp (no other syntax, so no user regex). */
 export function globToRegExp(glob: string): RegExp {
@@ -65,7 +66,12 @@ export const fileIn = defineItemType({
         messages++;
       }
       if (settings.afterProcess === 'delete') await unlink(full);
-      else await rename(full, path.join(await ensureFolderInsideRoots(archiveSetting(), ctx.policy), `${stamp(Date.now())}_${file}`));
+      else {
+        const archived = path.join(await ensureFolderInsideRoots(archiveSetting(), ctx.policy, DIR_MODE), `${stamp(Date.now())}_${file}`);
+        await rename(full, archived);
+        // Best effort: a file we do not own keeps its mode (the sender chose it), and is archived anyway.
+        await chmod(archived, FILE_MODE).catch(() => undefined);
+      }
       files++;
     }
 
@@ -100,7 +106,7 @@ export const fileIn = defineItemType({
           if (code === 'ENOENT') continue; // taken by someone else
           ctx.log.error({ err, file: name }, 'file processing failed');
           if (code === 'EACCES' || code === 'EISDIR') {
-            await ensureFolderInsideRoots(errorSetting(), ctx.policy)
+            await ensureFolderInsideRoots(errorSetting(), ctx.policy, DIR_MODE)
               .then((errorDir) => rename(full, path.join(errorDir, name)))
               .catch((e2: unknown) => ctx.log.error({ err: ensureError(e2), file: name }, 'cannot move the file to the error directory'));
           }
@@ -119,7 +125,7 @@ export const fileIn = defineItemType({
     return {
       async onStart() {
         stopped = false;
-        dir = await ensureFolderInsideRoots(settings.directory, ctx.policy);
+        dir = await ensureFolderInsideRoots(settings.directory, ctx.policy, DIR_MODE);
         // Refuse archive/error folders outside the roots now, not at the first file.
         await resolveInsideRoots(archiveSetting(), ctx.policy);
         await resolveInsideRoots(errorSetting(), ctx.policy);

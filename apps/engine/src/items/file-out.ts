@@ -5,6 +5,7 @@ import { fileOutSettings } from '@hie/config';
 import { ensureFolderInsideRoots, resolveInsideRoots } from '@hie/policy';
 import { defineItemType } from '../item-type';
 import { EngineError } from '../runtime/errors';
+import { DIR_MODE, FILE_MODE } from './file-modes';
 import { fillTemplate } from './template';
 
 async function exists(p: string): Promise<boolean> {
@@ -34,7 +35,7 @@ export const fileOut = defineItemType({
     let written = 0;
     return {
       async onStart() {
-        dir = await ensureFolderInsideRoots(settings.directory, ctx.policy);
+        dir = await ensureFolderInsideRoots(settings.directory, ctx.policy, DIR_MODE);
       },
       async onMessage(envelope) {
         // Resolved again per message: a folder swapped for a symlink out of the roots is refused.
@@ -48,7 +49,8 @@ export const fileOut = defineItemType({
           for (let i = 1; await exists(target); i++) target = `${base}-${i}${ext}`;
         }
         const tmp = path.join(dir, `.${path.basename(target)}.${randomBytes(4).toString('hex')}.tmp`);
-        const fh = await open(tmp, 'wx'); // O_EXCL: never write through something planted at the temp name
+        // O_EXCL: never write through something planted at the temp name; the rename keeps the mode for the target.
+        const fh = await open(tmp, 'wx', FILE_MODE);
         try {
           await fh.writeFile(envelope.body.raw);
           await fh.sync();

@@ -12,6 +12,16 @@ import { loadTls } from './tls-options';
  * `hl7.mllp.in`: an MLLP listener. Frames from one connection are handed on in order and ACKed in
  * order; many connections run in parallel. When downstream queues are full (`block` overflow) the
  * hand-off waits, pending frames pile up to `maxPipelined`, and the socket stops being read.
+ *
+ * Resource limits, so no client can hold memory or a slot without bound (each closure logs one
+ * warn line `mllp connection dropped by a limit` with the remote address, `reason` and bytes):
+ * - `maxConnectionBytes` / `maxListenerBytes` count what is held in memory: unfinished frames plus
+ *   frames waiting for their ACK (overshoot: at most one socket read, 64 KiB, per connection).
+ *   Over either, a connection with frames waiting stops being read until they drain; one with
+ *   none (its unfinished frame alone is too much) is closed. Only ACKed frames are ever promised,
+ *   so no limit loses a message the sender was told we have.
+ * - `frameTimeoutMs`: a frame started and not finished in time closes the connection (slow-loris).
+ * - `maxConnections`: further connections are refused by the server (`reason: max_connections`).
  */
 export const hl7MllpIn = defineItemType({
   type: 'hl7.mllp.in',
@@ -24,6 +34,11 @@ export const hl7MllpIn = defineItemType({
     let server: net.Server | undefined;
     const sockets = new Set<net.Socket>();
     let received = 0;
+    /** Bytes all connections hold now (unfinished frames + frames waiting for their ACK), and the most ever. */
+    let held = 0;
+    let peakHeld = 0;
+    /** Connections closed by a limit (frame deadline, byte budgets, maxConnections). */
+    let dropped = 0;
     let port = settings.port;
     const wait = settings.ackMode === 'application' ? 'response' : settings.ackMode === 'after_store' && ctx.hasStore ? 'stored' : 'queued';
 
@@ -64,15 +79,49 @@ export const hl7MllpIn = defineItemType({
       }
     }
 
+    /** Why a limit closed a connection; the `reason` of its log line. */
+    type DropReason = 'frame_timeout' | 'connection_bytes' | 'listener_bytes';
+
+    /** Closes a connection a limit refused, with one warn line saying which limit and what it held. */
+    function drop(socket: net.Socket, reason: DropReason, bytes: number, limit: number) {
+      dropped++;
+      ctx.log.warn({ remote: socket.remoteAddress, remotePort: socket.remotePort, reason, bytes, limit }, 'mllp connection dropped by a limit');
+      socket.destroy();
+    }
+
     function onConnection(socket: net.Socket) {
       sockets.add(socket);
       socket.setNoDelay(true);
-      if (settings.idleTimeoutMs > 0) socket.setTimeout(settings.idleTimeoutMs, () => socket.end());
+      if (settings.idleTimeoutMs > 0) {
+        socket.setTimeout(settings.idleTimeoutMs, () => {
+          ctx.log.info({ remote: socket.remoteAddress, remotePort: socket.remotePort, reason: 'idle_timeout', limit: settings.idleTimeoutMs }, 'mllp connection closed: idle');
+          socket.end();
+        });
+      }
       const decoder = new MllpDecoder({ maxFrameBytes: settings.maxMessageBytes });
       let chain: Promise<void> = Promise.resolve();
       let pending = 0;
       let paused = false;
+      // What this connection holds in memory: the decoder's unfinished frame (`partial`, as last
+      // counted into `held`) and the frames decoded but not yet ACKed (`waiting`).
+      let partial = 0;
+      let waiting = 0;
+      let frameTimer: ReturnType<typeof setTimeout> | undefined;
+
+      // The frame deadline runs from the first byte of a frame to its end block, and restarts with
+      // each completed frame. It is suspended while we stop reading: a paused sender is not slow.
+      const armDeadline = (restart: boolean) => {
+        if (frameTimer && (restart || paused || !decoder.inFrame)) {
+          clearTimeout(frameTimer);
+          frameTimer = undefined;
+        }
+        if (!frameTimer && !paused && decoder.inFrame && settings.frameTimeoutMs > 0 && !socket.destroyed) {
+          frameTimer = setTimeout(() => drop(socket, 'frame_timeout', decoder.buffered, settings.frameTimeoutMs), settings.frameTimeoutMs);
+        }
+      };
+
       socket.on('data', (chunk: Buffer) => {
+        let completed = false;
         for (const ev of decoder.push(chunk)) {
           if (ev.kind === 'error') {
             if (ev.error.code === 'mllp.frame_too_large') {
@@ -83,25 +132,54 @@ export const hl7MllpIn = defineItemType({
             }
             continue;
           }
+          completed = true;
           pending++;
-          if (pending >= settings.maxPipelined && !paused) {
-            paused = true;
-            socket.pause(); // backpressure: stop reading until acknowledged work drains
-          }
           const payload = ev.payload;
+          waiting += payload.length;
+          held += payload.length;
           chain = chain.then(async () => {
             const ack = await handleFrame(payload);
             write(socket, ack);
             pending--;
-            if (paused && pending < Math.max(1, settings.maxPipelined >> 1)) {
+            waiting -= payload.length;
+            held -= payload.length;
+            if (paused && pending < Math.max(1, settings.maxPipelined >> 1) && waiting <= settings.maxConnectionBytes >> 1) {
               paused = false;
               socket.resume();
+              armDeadline(true);
             }
           });
         }
+        held += decoder.buffered - partial;
+        partial = decoder.buffered;
+        if (held > peakHeld) peakHeld = held;
+        // Byte budgets. Frames waiting for their ACK drain on their own, so a connection that has
+        // some is paused (backpressure: nothing is lost, the sender waits). One that has none can
+        // only grow its unfinished frame, which is not ACKed yet: closing it loses nothing the
+        // sender was told we have, and it will send again.
+        const mine = partial + waiting;
+        const over: [DropReason, number, number] | undefined =
+          mine > settings.maxConnectionBytes ? ['connection_bytes', mine, settings.maxConnectionBytes] : held > settings.maxListenerBytes ? ['listener_bytes', held, settings.maxListenerBytes] : undefined;
+        if (over && pending === 0) {
+          drop(socket, ...over);
+          return;
+        }
+        if (!paused && (over || pending >= settings.maxPipelined)) {
+          paused = true;
+          socket.pause(); // backpressure: stop reading until acknowledged work drains
+        }
+        armDeadline(completed);
       });
       socket.on('error', (e) => ctx.log.debug({ err: e }, 'mllp client socket error'));
-      socket.on('close', () => sockets.delete(socket));
+      socket.on('close', () => {
+        sockets.delete(socket);
+        clearTimeout(frameTimer);
+        // An unfinished frame dies with its connection; waiting frames are still handed on and
+        // release their bytes as they go.
+        held -= partial;
+        partial = 0;
+        decoder.reset();
+      });
     }
 
     return {
@@ -116,6 +194,10 @@ export const hl7MllpIn = defineItemType({
           server = net.createServer(onConnection);
         }
         server.maxConnections = settings.maxConnections;
+        server.on('drop', (d?: net.DropArgument) => {
+          dropped++;
+          ctx.log.warn({ remote: d?.remoteAddress, remotePort: d?.remotePort, reason: 'max_connections', limit: settings.maxConnections }, 'mllp connection dropped by a limit');
+        });
         server.on('error', (e) => ctx.log.error({ err: e }, 'mllp listener error'));
         await new Promise<void>((resolve, reject) => {
           server!.once('error', reject);
@@ -139,7 +221,7 @@ export const hl7MllpIn = defineItemType({
         clearTimeout(timer);
       },
       info() {
-        return { port, connections: sockets.size, received };
+        return { port, connections: sockets.size, received, bufferedBytes: held, peakBufferedBytes: peakHeld, droppedConnections: dropped };
       },
     };
   },

@@ -1,12 +1,15 @@
 import net from 'node:net';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
+import { z } from 'zod';
 import { MllpDecoder, buildAck, encodeMllp, parseMessage } from '@hie/hl7';
 import { createEngine } from '../engine-node';
 import type { ProductionEngine } from '../runtime/production-engine';
 import { manualServices, sink, sinks, testItemTypes } from '../testing/test-items';
 import { MessageEnvelope } from '@hie/envelope';
 import { freePort, testPolicy } from '../testing/helpers';
+import { defineItemType } from '../item-type';
 
 const log = pino({ level: 'silent' });
 let engine: ProductionEngine | undefined;
@@ -41,13 +44,54 @@ async function client(port: number) {
   return { socket, acks, waitAcks };
 }
 
-async function run(items: object[], connections: [string, string][]) {
-  engine = createEngine({ log, plugins: testItemTypes, policy: testPolicy() }).engine;
+/** Holds every message in `onMessage` until the test opens the gate: a blocked handler. */
+let openGate = () => undefined as void;
+let gateOpen = Promise.resolve();
+let passed = 0;
+const gate = defineItemType({
+  type: 'test.gate',
+  version: 1,
+  kind: 'operation',
+  description: 'test: hold messages until opened',
+  settings: z.object({}).strict(),
+  module: import.meta.url,
+  create() {
+    return {
+      async onMessage() {
+        await gateOpen;
+        passed++;
+      },
+    };
+  },
+});
+function closeGate() {
+  passed = 0;
+  gateOpen = new Promise<void>((r) => (openGate = r));
+}
+
+/** A logger whose JSON lines the test can read. */
+function captureLog() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { log: pino({ level: 'info' }, stream), lines };
+}
+
+const closed = (socket: net.Socket) => new Promise<void>((r) => (socket.destroyed ? r() : socket.once('close', () => r())));
+const dropLines = (lines: Record<string, unknown>[], reason: string) => lines.filter((l) => l.msg === 'mllp connection dropped by a limit' && l.reason === reason);
+
+async function run(items: object[], connections: [string, string][], logger = log) {
+  engine = createEngine({ log: logger, plugins: [...testItemTypes, gate], policy: testPolicy() }).engine;
   await engine.apply({ name: 'mllp', items, connections: connections.map(([from, to]) => ({ from, to })) });
   return engine;
 }
 
-const portOf = (e: ProductionEngine, item: string) => Number(e.status().items.find((i) => i.name === item)!.details!.port);
+const detailsOf = (e: ProductionEngine, item: string) => e.status().items.find((i) => i.name === item)!.details!;
+const portOf = (e: ProductionEngine, item: string) => Number(detailsOf(e, item).port);
 
 describe('hl7.mllp.in', () => {
   it('ACKs pipelined frames in order; a garbled frame gets a NACK and the connection lives on', async () => {
@@ -167,5 +211,109 @@ describe('hl7.mllp.in', () => {
     expect(st.errors).toBe(1);
     expect(st.lastError?.code).toBe('mllp.rejected');
     expect(answered).toBe(4); // AR is not retried
+  });
+
+  describe('resource limits', () => {
+    it('closes a connection whose frame is not finished within frameTimeoutMs (slow-loris) and logs it; a normal client is served alongside', { timeout: 20_000 }, async () => {
+      const { log: captured, lines } = captureLog();
+      const e = await run([{ name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, frameTimeoutMs: 300 } }, { name: 'Out', type: 'test.collect' }], [['In', 'Out']], captured);
+      const slow = await client(portOf(e, 'In'));
+      slow.socket.on('error', () => undefined); // writes after the server closed it
+      const frame = encodeMllp(hl7('SLOW'));
+      let at = 0;
+      // One byte every 100 ms: the frame would take ~7 s, far past the deadline.
+      const drip = setInterval(() => {
+        if (at < frame.length && !slow.socket.destroyed) slow.socket.write(frame.subarray(at, ++at));
+      }, 100);
+      try {
+        const normal = await client(portOf(e, 'In'));
+        normal.socket.write(encodeMllp(hl7('FAST')));
+        expect((await normal.waitAcks(1)).map((a) => parseMessage(a).get('MSA-1'))).toEqual(['AA']);
+        await closed(slow.socket);
+        expect(at).toBeLessThan(frame.length);
+        expect(slow.acks).toEqual([]);
+        expect(dropLines(lines, 'frame_timeout')).toEqual([
+          expect.objectContaining({ level: 40, item: 'In', remote: '127.0.0.1', bytes: expect.any(Number), limit: 300 }),
+        ]);
+        expect(detailsOf(e, 'In').droppedConnections).toBe(1);
+        expect(normal.socket.destroyed).toBe(false);
+        normal.socket.destroy();
+        await e.idle();
+        expect(sink('Out').map((m) => m.header.controlId)).toEqual(['FAST']);
+      } finally {
+        clearInterval(drip);
+      }
+    });
+
+    it('a client pipelining large frames into a blocked handler cannot make the listener hold more than maxListenerBytes; nothing is lost', { timeout: 30_000 }, async () => {
+      closeGate();
+      const budget = 256 * 1024;
+      const e = await run(
+        [
+          { name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, maxListenerBytes: budget } },
+          { name: 'Gate', type: 'test.gate', queue: { size: 1, overflow: 'block' } },
+        ],
+        [['In', 'Gate']],
+      );
+      const c = await client(portOf(e, 'In'));
+      const n = 40;
+      const big = (i: number) => hl7(`L${i}`) + `NTE|1||${'x'.repeat(50 * 1024)}\r`;
+      for (let i = 0; i < n; i++) c.socket.write(encodeMllp(big(i)));
+      // The listener fills up to its budget, then stops reading: the rest waits in the sender's socket.
+      for (let i = 0; i < 2000 && Number(detailsOf(e, 'In').bufferedBytes) <= budget; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(Number(detailsOf(e, 'In').bufferedBytes)).toBeGreaterThan(budget);
+      expect(c.acks.length).toBeLessThan(n);
+      openGate();
+      const acks = await c.waitAcks(n, 20_000);
+      expect(acks).toHaveLength(n);
+      expect(acks.every((a) => parseMessage(a).get('MSA-1') === 'AA')).toBe(true);
+      await e.idle();
+      expect(passed).toBe(n);
+      const d = detailsOf(e, 'In');
+      // Over the budget by at most one socket read (64 KiB): the read that crossed it.
+      expect(Number(d.peakBufferedBytes)).toBeLessThanOrEqual(budget + 64 * 1024);
+      expect(d.bufferedBytes).toBe(0);
+      expect(d.droppedConnections).toBe(0);
+      c.socket.destroy();
+    });
+
+    it('closes a connection whose unfinished frame exceeds maxConnectionBytes and logs it; a normal client is served alongside', { timeout: 20_000 }, async () => {
+      const { log: captured, lines } = captureLog();
+      const budget = 64 * 1024;
+      const e = await run(
+        [{ name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, maxConnectionBytes: budget, maxMessageBytes: 1024 * 1024 } }, { name: 'Out', type: 'test.collect' }],
+        [['In', 'Out']],
+        captured,
+      );
+      const hog = await client(portOf(e, 'In'));
+      hog.socket.on('error', () => undefined);
+      hog.socket.write(encodeMllp(hl7('HOG') + `NTE|1||${'x'.repeat(200 * 1024)}\r`));
+      const normal = await client(portOf(e, 'In'));
+      normal.socket.write(encodeMllp(hl7('OK')));
+      expect((await normal.waitAcks(1)).map((a) => parseMessage(a).get('MSA-1'))).toEqual(['AA']);
+      await closed(hog.socket);
+      expect(hog.acks).toEqual([]);
+      const [line] = dropLines(lines, 'connection_bytes');
+      expect(line).toMatchObject({ level: 40, item: 'In', remote: '127.0.0.1', limit: budget });
+      expect(Number(line.bytes)).toBeGreaterThan(budget);
+      normal.socket.destroy();
+      await e.idle();
+      expect(sink('Out').map((m) => m.header.controlId)).toEqual(['OK']);
+      expect(detailsOf(e, 'In').bufferedBytes).toBe(0);
+    });
+
+    it('logs a connection refused by maxConnections, and one closed for being idle', async () => {
+      const { log: captured, lines } = captureLog();
+      const e = await run([{ name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, maxConnections: 1, idleTimeoutMs: 1000 } }, { name: 'Out', type: 'test.collect' }], [['In', 'Out']], captured);
+      const first = await client(portOf(e, 'In'));
+      first.socket.write(encodeMllp(hl7('FIRST')));
+      await first.waitAcks(1);
+      const second = net.connect({ host: '127.0.0.1', port: portOf(e, 'In') });
+      second.on('error', () => undefined);
+      await closed(second);
+      expect(dropLines(lines, 'max_connections')).toEqual([expect.objectContaining({ level: 40, item: 'In', remote: '127.0.0.1', limit: 1 })]);
+      await closed(first.socket); // then idle
+      expect(lines.filter((l) => l.reason === 'idle_timeout')).toEqual([expect.objectContaining({ level: 30, item: 'In', remote: '127.0.0.1', limit: 1000 })]);
+    });
   });
 });

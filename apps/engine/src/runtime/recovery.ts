@@ -5,13 +5,15 @@ import { ensureError } from './errors';
 import type { ProductionEngine } from './production-engine';
 
 /**
- * After a restart, every stored message of the production that never completed is handed on again
+ * After a restart, every stored message of the project that never completed is handed on again
  * from the service that received it (at-least-once; items are idempotent by message id where they
  * can be). Messages stored without a body (`metadata` mode) cannot be replayed and are reported.
  */
-export async function recoverUnfinished(messages: MessageStore, engine: ProductionEngine, production: string, log: Logger): Promise<number> {
+export async function recoverUnfinished(messages: MessageStore, engine: ProductionEngine, projectId: string, log: Logger): Promise<number> {
   let n = 0;
-  for await (const m of messages.unfinished(production)) {
+  // Scoped by project id, never by the production's name: another project's production of the
+  // same name must not have its messages replayed into this one's items.
+  for await (const m of messages.unfinished(projectId)) {
     if (!m.raw) {
       log.warn({ id: m.id }, 'unfinished message has no stored body (metadata mode); cannot replay it');
       continue;

@@ -3,13 +3,16 @@ import type { MessageStore } from '@hie/store';
 import { ensureError } from './errors';
 
 export interface RetentionTarget {
+  /** The project whose messages are purged (never by production name: names are not unique). */
+  projectId: string;
+  /** For the log line. */
   production: string;
   /** Keep messages this many days; 0 keeps them for ever. */
   retentionDays: number;
 }
 
 /**
- * Retention: every `everyMs` (and once shortly after start) purge each production's messages
+ * Retention: every `everyMs` (and once shortly after start) purge each project's messages
  * older than its `retentionDays`, in small batches so the writer is never locked out.
  * Returns a stop function.
  */
@@ -31,10 +34,10 @@ export function startRetention(opts: {
         if (!(t.retentionDays > 0)) continue;
         const olderThan = new Date(Date.now() - t.retentionDays * 86_400_000);
         try {
-          const n = await opts.messages.purge({ production: t.production, olderThan });
-          if (n > 0) opts.log.info({ production: t.production, purged: n, olderThan }, 'retention: purged old messages');
+          const n = await opts.messages.purge({ projectId: t.projectId, olderThan });
+          if (n > 0) opts.log.info({ projectId: t.projectId, production: t.production, purged: n, olderThan }, 'retention: purged old messages');
         } catch (e) {
-          opts.log.error({ err: ensureError(e), production: t.production }, 'retention purge failed');
+          opts.log.error({ err: ensureError(e), projectId: t.projectId, production: t.production }, 'retention purge failed');
         }
       }
     } finally {

@@ -21,6 +21,7 @@ function recordingWriter() {
   return { writer, events, received, indexed };
 }
 
+const owner = { production: 'prod', projectId: 'project-1', workspaceId: 'ws-1' };
 const env = () => MessageEnvelope.createHl7('MSH|^~\\&|A|B|C|D|20240101||ADT^A01|C1|P|2.5\rPID|1||12345^^^MRN||DOE\r', { source: 'In' });
 
 afterEach(() => vi.useRealTimers());
@@ -28,15 +29,15 @@ afterEach(() => vi.useRealTimers());
 describe('StoreTracker', () => {
   it('stores the raw message with its control id and patient id (PID-3.1)', async () => {
     const { writer, received } = recordingWriter();
-    const t = new StoreTracker(writer, 'prod', pino({ level: 'silent' }));
+    const t = new StoreTracker(writer, owner, pino({ level: 'silent' }));
     await t.received(env(), 'In');
-    expect(received[0]).toMatchObject({ production: 'prod', item: 'In', controlId: 'C1', patientId: '12345', messageType: 'ADT^A01' });
+    expect(received[0]).toMatchObject({ production: 'prod', projectId: 'project-1', workspaceId: 'ws-1', item: 'In', controlId: 'C1', patientId: '12345', messageType: 'ADT^A01' });
     await t.close();
   });
 
   it('folds a quick hop’s queued event into its delivered event', async () => {
     const { writer, events } = recordingWriter();
-    const t = new StoreTracker(writer, 'prod', pino({ level: 'silent' }), 50);
+    const t = new StoreTracker(writer, owner, pino({ level: 'silent' }), 50);
     const e = env();
     t.event(e, 'Route', 'queued', { from: 'In' });
     t.event(e, 'Route', 'delivered');
@@ -48,7 +49,7 @@ describe('StoreTracker', () => {
   it('writes the queued event of a message that waits longer than the fold window', async () => {
     vi.useFakeTimers();
     const { writer, events } = recordingWriter();
-    const t = new StoreTracker(writer, 'prod', pino({ level: 'silent' }), 50);
+    const t = new StoreTracker(writer, owner, pino({ level: 'silent' }), 50);
     const e = env();
     t.event(e, 'Out', 'queued', { from: 'Route' });
     expect(events).toHaveLength(0);
@@ -64,7 +65,7 @@ describe('StoreTracker', () => {
     let commit!: () => void;
     raw.writer.received = (m) => new Promise<void>((r) => (commit = () => (raw.received.push(m), r())));
     const ev = recordingWriter();
-    const t = new StoreTracker(raw.writer, 'prod', pino({ level: 'silent' }), 0, ev.writer);
+    const t = new StoreTracker(raw.writer, owner, pino({ level: 'silent' }), 0, ev.writer);
     const e = env();
     const stored = t.received(e, 'In');
     t.event(e, 'Route', 'delivered');
@@ -81,7 +82,7 @@ describe('StoreTracker', () => {
 
   it('writes completed once every branch has closed', async () => {
     const { writer, events } = recordingWriter();
-    const t = new StoreTracker(writer, 'prod', pino({ level: 'silent' }));
+    const t = new StoreTracker(writer, owner, pino({ level: 'silent' }));
     const e = env();
     t.opened(e);
     t.opened(e);

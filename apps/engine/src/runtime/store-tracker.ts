@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { MessageEnvelope } from '@hie/envelope';
 import type { Hl7Message } from '@hie/hl7';
-import type { MessageEventName, MessageStore, MessageWriter, StorageMode } from '@hie/store';
+import type { MessageEventName, MessageScope, MessageStore, MessageWriter, StorageMode } from '@hie/store';
 import { registerBuiltinCodecs } from './codecs';
 import { isHl7 } from './envelopes';
 import { ensureError } from './errors';
@@ -51,14 +51,21 @@ export class StoreTracker extends MemoryTracker {
    *   path: larger, lazier batches); a message's entries are handed to it only once its `received`
    *   row has committed. Pair it with `bodyIndex: 'deferred'` on `writer`.
    */
+  /** The production's name, stored for display beside the project scope. */
+  private readonly production: string;
+  /** Whose messages these are: every row written carries it. */
+  private readonly scope: MessageScope;
+
   constructor(
     private readonly writer: MessageWriter,
-    private readonly production: string,
+    owner: MessageScope & { production: string },
     private readonly log: Logger,
     private readonly foldMs = 50,
     eventsWriter?: MessageWriter,
   ) {
     super();
+    this.production = owner.production;
+    this.scope = { projectId: owner.projectId, workspaceId: owner.workspaceId };
     registerBuiltinCodecs(); // patient ids come from the HL7 parse
     this.events = eventsWriter ?? writer;
     this.hasStore = writer.storage !== 'none';
@@ -77,7 +84,7 @@ export class StoreTracker extends MemoryTracker {
   private write(envelope: MessageEnvelope, item: string, event: MessageEvent, detail: Record<string, unknown> | undefined, at?: number): void {
     const d = event === 'retry' ? { ...detail, retry: true } : detail;
     const id = rootId(envelope);
-    const ev = { messageId: id, production: this.production, item, event: storeEvent(event), detail: d ?? null, at: at ?? Date.now() };
+    const ev = { messageId: id, ...this.scope, production: this.production, item, event: storeEvent(event), detail: d ?? null, at: at ?? Date.now() };
     const fail = (e: unknown) => this.log.error({ err: ensureError(e), event, item }, 'could not record a message event');
     const gate = this.events === this.writer ? undefined : this.uncommitted.get(id);
     if (gate) gate.then(() => this.events.event(ev).catch(fail), fail);
@@ -88,10 +95,10 @@ export class StoreTracker extends MemoryTracker {
    * The tracker a production runs with: a raw-first writer on the ACK path (no idle wait, body text
    * indexed later) and a lazier writer for events and body-text indexing off it. `close()` closes both.
    */
-  static forProduction(messages: MessageStore, production: string, storage: StorageMode, log: Logger): StoreTracker {
+  static forProduction(messages: MessageStore, owner: MessageScope & { production: string }, storage: StorageMode, log: Logger): StoreTracker {
     const raw = messages.writer({ storage, maxDelayMs: 0, bodyIndex: 'deferred' });
     const events = messages.writer({ storage, maxDelayMs: 50, maxBatch: 2000, maxInFlight: 1 });
-    const tracker = new StoreTracker(raw, production, log, 50, events);
+    const tracker = new StoreTracker(raw, owner, log, 50, events);
     tracker.ownsWriters = true;
     return tracker;
   }
@@ -107,6 +114,7 @@ export class StoreTracker extends MemoryTracker {
     const h = envelope.header;
     const done = this.writer.received({
       id: h.messageId,
+      ...this.scope,
       production: this.production,
       item,
       receivedAt: h.timestamp,
@@ -126,7 +134,7 @@ export class StoreTracker extends MemoryTracker {
         clear();
         // Text search indexing off the ACK path (the raw writer uses bodyIndex: 'deferred').
         this.events
-          .indexBody({ id: h.messageId, production: this.production, raw: envelope.body.raw })
+          .indexBody({ id: h.messageId, ...this.scope, production: this.production, raw: envelope.body.raw })
           .catch((e: unknown) => this.log.error({ err: ensureError(e) }, 'could not index a message body'));
       }, clear);
     }

@@ -1,9 +1,8 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { messageStatuses, type MessageSummary, type Project } from '@hie/store';
-import { audit } from '../audit.js';
-import { requireProject } from '../authz.js';
-import { productionOf } from '../deploy.js';
+import { audit, forbidden } from '../audit.js';
+import { canReadBodies, requireProject, type Role } from '../authz.js';
 import { asSpec, getVersion } from '../spec.js';
 import { authedProcedure, router, type AuthedCtx } from '../trpc.js';
 import { iso } from '../views.js';
@@ -28,18 +27,27 @@ function bodyText(raw: Uint8Array): { text: string; encoding: 'utf-8' | 'latin1'
   }
 }
 
-/** The project's production name, or NOT_FOUND. */
-async function production(ctx: AuthedCtx, project: Project): Promise<string> {
-  const name = await productionOf(ctx.store, project);
-  if (!name) throw new TRPCError({ code: 'NOT_FOUND', message: 'project has no production' });
-  return name;
+/**
+ * The message, if it belongs to the project (by project id: never by the production's name,
+ * which another workspace may use too); NOT_FOUND otherwise.
+ */
+async function messageOf(ctx: AuthedCtx, project: Project, id: string, includeBody: boolean) {
+  const msg = await ctx.store.messages.get(project.id, id, { includeBody });
+  if (!msg) throw new TRPCError({ code: 'NOT_FOUND', message: 'message not found' });
+  return msg;
 }
 
-/** The message, if it belongs to the project's production; NOT_FOUND otherwise. */
-async function messageOf(ctx: AuthedCtx, project: Project, id: string, includeBody: boolean) {
-  const [name, msg] = await Promise.all([production(ctx, project), ctx.store.messages.get(id, { includeBody })]);
-  if (!msg || msg.production !== name) throw new TRPCError({ code: 'NOT_FOUND', message: 'message not found' });
-  return msg;
+/** FORBIDDEN unless the caller may read message bodies in the project's workspace. */
+async function requireBodies(ctx: AuthedCtx, project: Project, role: Role, what: string): Promise<void> {
+  if (await canReadBodies(ctx, project.workspaceId, role)) return;
+  // Audited as access.denied by the tRPC middleware, with this scope.
+  throw forbidden(`${what} needs the analyst role or the PHI reader flag in this workspace`, {
+    entityType: 'project',
+    entityId: project.id,
+    entityName: project.name,
+    workspaceId: project.workspaceId,
+    detail: { what, role },
+  });
 }
 
 export const messagesRouter = router({
@@ -61,22 +69,39 @@ export const messagesRouter = router({
       }),
     )
     .query(async ({ ctx, input }) => {
-      const { project } = await requireProject(ctx, input.projectId, 'viewer');
+      const { project, role } = await requireProject(ctx, input.projectId, 'viewer');
       const { projectId: _p, ...filter } = input;
-      const result = await ctx.store.messages.search({ ...filter, production: await production(ctx, project) });
+      // Searching body text is reading bodies (a match is an answer about their content).
+      if (filter.text !== undefined) await requireBodies(ctx, project, role, 'searching message text');
+      const result = await ctx.store.messages.search(project.id, filter);
+      // A search is a view of patient data: audited with its filters, in the owner's workspace.
+      await audit(ctx, {
+        action: 'message.search',
+        entityType: 'project',
+        entityId: project.id,
+        entityName: project.name,
+        workspaceId: project.workspaceId,
+        after: { filter: { ...filter, from: filter.from?.toISOString(), to: filter.to?.toISOString() }, results: result.items.length },
+      });
       return { items: result.items.map(summaryView), ...(result.nextCursor ? { nextCursor: result.nextCursor } : {}) };
     }),
 
-  /** One message with its body (`raw`) and full trace. Audited as a view of a message body. */
+  /**
+   * One message with its full trace, and its body (`raw`) for callers who may read bodies
+   * (analyst, admin, or a viewer with the PHI reader flag); `bodyHidden` tells a viewer why there
+   * is none. Audited in the owning workspace, as a body view when the body was returned.
+   */
   get: authedProcedure.input(z.object({ projectId, id: z.string().min(1) })).query(async ({ ctx, input }) => {
-    const { project } = await requireProject(ctx, input.projectId, 'viewer');
-    const msg = await messageOf(ctx, project, input.id, true);
+    const { project, role } = await requireProject(ctx, input.projectId, 'viewer');
+    const withBody = await canReadBodies(ctx, project.workspaceId, role);
+    const msg = await messageOf(ctx, project, input.id, withBody);
     await audit(ctx, {
-      action: 'message.view',
+      action: withBody ? 'message.view' : 'message.view_metadata',
       entityType: 'message',
       entityId: msg.id,
+      entityName: msg.controlId,
       workspaceId: project.workspaceId,
-      after: { projectId: project.id, production: msg.production, item: msg.item },
+      after: { projectId: project.id, production: msg.production, item: msg.item, body: withBody },
     });
     const { raw, events, ...summary } = msg;
     const body = raw ? bodyText(raw) : undefined;
@@ -85,6 +110,7 @@ export const messagesRouter = router({
       header: msg.header,
       raw: body?.text ?? null,
       rawEncoding: body?.encoding ?? null,
+      bodyHidden: !withBody,
       trace: events.map((e) => ({ id: e.id, item: e.item, event: e.event, at: iso(e.at), detail: e.detail })),
       resends: msg.resends,
     };
@@ -114,7 +140,7 @@ export const messagesRouter = router({
         throw new TRPCError({ code: 'NOT_FOUND', message: `no item named "${input.toItem}" in the deployed production` });
       }
       const raw = input.raw === undefined ? undefined : Uint8Array.from(Buffer.from(input.raw, input.rawEncoding === 'latin1' ? 'latin1' : 'utf8'));
-      const copy = await ctx.store.messages.resend(orig.id, { toItem: input.toItem, raw, actor: ctx.user.username });
+      const copy = await ctx.store.messages.resend(project.id, orig.id, { toItem: input.toItem, raw, actor: ctx.user.username });
       let injected = false;
       let error: { code: string; message: string } | undefined;
       try {
@@ -138,6 +164,7 @@ export const messagesRouter = router({
         action: 'message.resend',
         entityType: 'message',
         entityId: orig.id,
+        entityName: orig.controlId,
         workspaceId: project.workspaceId,
         after: { newId: copy.newId, toItem: input.toItem, edited: raw !== undefined, injected },
       });

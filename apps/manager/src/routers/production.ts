@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { toTrpcCode } from '@hie/config';
 import { audit } from '../audit.js';
 import { requireProject } from '../authz.js';
+import { waitWhileAllowed } from '../auth/live-guard.js';
 import { writeDesired } from '../deploy.js';
 import { checkSpec, getVersion } from '../spec.js';
 import { runningOf, type ItemStatus } from '../status.js';
@@ -22,6 +23,7 @@ async function setState(ctx: AuthedCtx, project: Project, version: number, state
     action,
     entityType: 'deployment',
     entityId: project.id,
+    entityName: project.name,
     workspaceId: project.workspaceId,
     before: before ? { version: before.version, state: before.desiredState } : null,
     after: { version, state },
@@ -36,6 +38,7 @@ async function itemCommand(ctx: AuthedCtx, input: { projectId: string; item: str
     action: kind,
     entityType: 'item',
     entityId: `${project.id}:${input.item}`,
+    entityName: `${project.name}/${input.item}`,
     workspaceId: project.workspaceId,
     after: { item: input.item, ok: result.ok, ...(result.error ? { error: result.error } : {}) },
   });
@@ -103,19 +106,8 @@ export const productionRouter = router({
       const running = runningOf(await ctx.coordinator.listStatus(), project.id);
       const items: ItemStatus[] = running?.items ?? [];
       yield { at: Date.now(), state: running?.state, stale: running?.stale ?? true, items };
-      await sleep(every, signal);
+      // Ends the stream (with UNAUTHORIZED / FORBIDDEN) at logout or when the role is removed.
+      await waitWhileAllowed(ctx, project.workspaceId, 'viewer', every, signal);
     }
   }),
 });
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}

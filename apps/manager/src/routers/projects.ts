@@ -43,6 +43,7 @@ async function createWithSpec(
     action,
     entityType: 'project',
     entityId: project.id,
+    entityName: project.name,
     workspaceId: project.workspaceId,
     after: { name: project.name, description: project.description, version: v.version },
   });
@@ -103,6 +104,7 @@ export const projectsRouter = router({
         action: 'project.update',
         entityType: 'project',
         entityId: project.id,
+        entityName: updated.name,
         workspaceId: project.workspaceId,
         before: { name: project.name, description: project.description },
         after: { name: updated.name, description: updated.description },
@@ -110,7 +112,10 @@ export const projectsRouter = router({
       return projectView(updated, (await deploymentsForViews(ctx)).get(project.id));
     }),
 
-  /** Deletes a project with its versions; refused with CONFLICT while it is deployed running. */
+  /**
+   * Deletes a project (soft: its config versions stay as history, its name is free again, its
+   * deployment row goes); refused with CONFLICT while it is deployed running.
+   */
   delete: authedProcedure.input(z.object({ id })).mutation(async ({ ctx, input }) => {
     const { project } = await requireProject(ctx, input.id, 'admin');
     const dep = await ctx.store.deployments.get(project.id);
@@ -123,6 +128,7 @@ export const projectsRouter = router({
       action: 'project.delete',
       entityType: 'project',
       entityId: project.id,
+      entityName: project.name,
       workspaceId: project.workspaceId,
       before: { name: project.name, description: project.description, currentVersion: project.currentVersion },
     });
@@ -147,7 +153,17 @@ export const projectsRouter = router({
   /** The production spec of the current version (or of `version`): the file `hie run` takes. */
   export: authedProcedure.input(z.object({ id, version: version.optional() })).query(async ({ ctx, input }) => {
     const { project } = await requireProject(ctx, input.id, 'viewer');
-    return asSpec((await getVersion(ctx, project, input.version)).spec);
+    const row = await getVersion(ctx, project, input.version);
+    // The whole configuration leaves the system: audited like a download.
+    await audit(ctx, {
+      action: 'project.export',
+      entityType: 'project',
+      entityId: project.id,
+      entityName: project.name,
+      workspaceId: project.workspaceId,
+      after: { version: row.version },
+    });
+    return asSpec(row.spec);
   }),
 
   /** A new project from a production spec; its name defaults to the production's. */

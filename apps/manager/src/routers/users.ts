@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { audit } from '../audit.js';
 import { requireGlobalAdmin } from '../authz.js';
 import { hashPassword } from '../auth/password.js';
+import { newPasswordSchema } from '../auth/password-policy.js';
+import { endOtherSessions } from '../auth/session-lookup.js';
 import { authedProcedure, router } from '../trpc.js';
 import { userView } from '../views.js';
 
@@ -11,7 +13,7 @@ const username = z
   .min(1)
   .max(100)
   .regex(/^[A-Za-z0-9._@-]+$/, { message: 'may contain only letters, digits, ".", "_", "@" and "-"' });
-const password = z.string().min(8, { message: 'must be at least 8 characters' }).max(1000);
+const password = newPasswordSchema;
 
 /** Users: global admins only. */
 export const usersRouter = router({
@@ -41,11 +43,14 @@ export const usersRouter = router({
         isAdmin: input.isAdmin ?? false,
       });
       const view = userView(user);
-      await audit(ctx, { action: 'user.create', entityType: 'user', entityId: user.id, after: view });
+      await audit(ctx, { action: 'user.create', entityType: 'user', entityId: user.id, entityName: user.username, after: view });
       return view;
     }),
 
-  /** Changing the password or disabling a user ends that user's sessions. */
+  /**
+   * Disabling a user ends their sessions; setting a password ends the user's sessions too (all but
+   * the caller's own when admins set their own).
+   */
   update: authedProcedure
     .input(
       z.object({
@@ -69,9 +74,8 @@ export const usersRouter = router({
         ...(input.isAdmin !== undefined ? { isAdmin: input.isAdmin } : {}),
         ...(input.disabled !== undefined ? { disabled: input.disabled } : {}),
       });
-      if (input.disabled === true || (input.password !== undefined && input.id !== ctx.user.id)) {
-        await ctx.store.sessions.deleteForUser(input.id);
-      }
+      if (input.disabled === true) await ctx.store.sessions.deleteForUser(input.id);
+      else if (input.password !== undefined) await endOtherSessions(ctx, input.id);
       // Cached sessions carry the user's name and admin flag: drop them all (a rare call).
       ctx.caches.sessions.clear();
       ctx.caches.usernames.delete(input.id);
@@ -80,6 +84,7 @@ export const usersRouter = router({
         action: 'user.update',
         entityType: 'user',
         entityId: user.id,
+        entityName: user.username,
         before: userView(before),
         after: { ...after, ...(input.password !== undefined ? { passwordChanged: true } : {}) },
       });

@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { membershipRoles } from '@hie/store';
-import { audit } from '../audit.js';
+import { audit, forbidden } from '../audit.js';
 import { getWorkspace, requireRole, roleKey } from '../authz.js';
 import { authedProcedure, router, type AuthedCtx } from '../trpc.js';
 import { iso } from '../views.js';
@@ -42,8 +42,15 @@ export const workspacesRouter = router({
     return rows.map((w) => ({ id: w.id, name: w.name, description: w.description, role: w.role, createdAt: iso(w.createdAt) }));
   }),
 
-  /** Any signed-in user may create a workspace; they become its admin. */
+  /**
+   * Global admins create workspaces; with self-service on (`HIE_SELF_SERVICE_WORKSPACES=1`) any
+   * signed-in user may, and becomes its admin. Adding members always needs a workspace admin.
+   */
   create: authedProcedure.input(z.object({ name, description: description.optional() })).mutation(async ({ ctx, input }) => {
+    if (!ctx.user.isAdmin && !ctx.selfServiceWorkspaces) {
+      // Audited as access.denied by the tRPC middleware, with this scope.
+      throw forbidden('only an administrator may create workspaces (self-service is off)', { entityType: 'workspace', entityName: input.name });
+    }
     let ws;
     try {
       ws = await ctx.store.workspaces.create({ name: input.name, description: input.description ?? '' });
@@ -54,7 +61,7 @@ export const workspacesRouter = router({
     await ctx.store.memberships.set(ctx.user.id, ws.id, 'admin');
     ctx.caches.roles.delete(roleKey(ctx.user.id, ws.id));
     const view = { id: ws.id, name: ws.name, description: ws.description, role: 'admin' as const, createdAt: iso(ws.createdAt) };
-    await audit(ctx, { action: 'workspace.create', entityType: 'workspace', entityId: ws.id, workspaceId: ws.id, after: view });
+    await audit(ctx, { action: 'workspace.create', entityType: 'workspace', entityId: ws.id, entityName: ws.name, workspaceId: ws.id, after: view });
     return view;
   }),
 
@@ -77,6 +84,7 @@ export const workspacesRouter = router({
         action: 'workspace.update',
         entityType: 'workspace',
         entityId: ws.id,
+        entityName: ws.name,
         workspaceId: ws.id,
         before: { name: workspace.name, description: workspace.description },
         after: { name: ws.name, description: ws.description },
@@ -96,6 +104,7 @@ export const workspacesRouter = router({
       action: 'workspace.delete',
       entityType: 'workspace',
       entityId: workspace.id,
+      entityName: workspace.name,
       workspaceId: workspace.id,
       before: { name: workspace.name, description: workspace.description },
     });
@@ -107,30 +116,41 @@ export const workspacesRouter = router({
     const members = await ctx.store.memberships.listForWorkspace(input.workspaceId);
     const users = await Promise.all(members.map((m) => ctx.store.users.get(m.userId)));
     return members
-      .map((m, i) => ({ userId: m.userId, username: users[i]?.username ?? '', displayName: users[i]?.displayName ?? '', role: m.role }))
+      .map((m, i) => ({
+        userId: m.userId,
+        username: users[i]?.username ?? '',
+        displayName: users[i]?.displayName ?? '',
+        role: m.role,
+        phiReader: m.phiReader,
+      }))
       .sort((a, b) => a.username.localeCompare(b.username));
   }),
 
-  /** Adds a user to the workspace or changes their role. */
+  /**
+   * Adds a user to the workspace or changes their role. `phiReader` lets a viewer read message
+   * bodies (analysts and admins always may); left out, it is kept as it is (false for a new member).
+   */
   setMember: authedProcedure
-    .input(z.object({ workspaceId: z.string().min(1), username: z.string().min(1), role }))
+    .input(z.object({ workspaceId: z.string().min(1), username: z.string().min(1), role, phiReader: z.boolean().optional() }))
     .mutation(async ({ ctx, input }) => {
       await requireRole(ctx, input.workspaceId, 'admin');
       const user = await ctx.store.users.getByUsername(input.username);
       if (!user) throw new TRPCError({ code: 'NOT_FOUND', message: `no user "${input.username}"` });
       const before = await ctx.store.memberships.get(user.id, input.workspaceId);
       if (before?.role === 'admin' && input.role !== 'admin') await refuseLastAdmin(ctx, input.workspaceId, user.id);
-      const m = await ctx.store.memberships.set(user.id, input.workspaceId, input.role);
+      const m = await ctx.store.memberships.set(user.id, input.workspaceId, input.role, { phiReader: input.phiReader });
       ctx.caches.roles.delete(roleKey(user.id, input.workspaceId));
+      ctx.caches.roles.delete(`phi:${roleKey(user.id, input.workspaceId)}`);
       await audit(ctx, {
         action: 'workspace.member.set',
         entityType: 'membership',
         entityId: `${input.workspaceId}:${user.id}`,
         workspaceId: input.workspaceId,
-        before: before ? { username: user.username, role: before.role } : null,
-        after: { username: user.username, role: m.role },
+        entityName: user.username,
+        before: before ? { username: user.username, role: before.role, phiReader: before.phiReader } : null,
+        after: { username: user.username, role: m.role, phiReader: m.phiReader },
       });
-      return { userId: user.id, username: user.username, displayName: user.displayName, role: m.role };
+      return { userId: user.id, username: user.username, displayName: user.displayName, role: m.role, phiReader: m.phiReader };
     }),
 
   removeMember: authedProcedure
@@ -142,6 +162,7 @@ export const workspacesRouter = router({
       if (before.role === 'admin') await refuseLastAdmin(ctx, input.workspaceId, input.userId);
       await ctx.store.memberships.remove(input.userId, input.workspaceId);
       ctx.caches.roles.delete(roleKey(input.userId, input.workspaceId));
+      ctx.caches.roles.delete(`phi:${roleKey(input.userId, input.workspaceId)}`);
       await audit(ctx, {
         action: 'workspace.member.remove',
         entityType: 'membership',

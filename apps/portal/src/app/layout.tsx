@@ -1,4 +1,5 @@
 import type { Metadata, Viewport } from 'next';
+import { connection } from 'next/server';
 import type { ReactNode } from 'react';
 import '@xyflow/react/dist/style.css';
 import './global.css';
@@ -12,7 +13,10 @@ export const metadata: Metadata = {
 
 export const viewport: Viewport = { width: 'device-width', initialScale: 1 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Render every page per request: the CSP nonce (src/proxy.ts) is new each time, and a page
+  // prerendered at build time would carry scripts without it.
+  await connection();
   return (
     <html lang="en">
       <body>

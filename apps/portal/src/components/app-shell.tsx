@@ -1,10 +1,11 @@
 'use client';
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
-import { createContext, useContext, useMemo, type ReactNode } from 'react';
+import { createContext, useContext, useMemo, useState, type ReactNode } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTRPC, type RouterOutputs } from '../lib/trpc';
 import { apiError } from '../lib/errors';
+import { ChangePasswordDialog } from './change-password-dialog';
 
 export type Role = 'admin' | 'analyst' | 'viewer';
 type Me = RouterOutputs['auth']['me'];
@@ -54,12 +55,13 @@ export function AppShell({ children, workspaceId, subnav }: AppShellProps) {
     };
   }, [me.data]);
 
-  if (me.isError) {
+  // A failed refetch keeps the page (and its unsaved work) mounted: the sign-in dialog covers it.
+  if (me.isError && !me.data) {
     const info = apiError(me.error);
     return (
       <div className="page">
         <div className="banner error" role="alert">
-          {info.code === 'UNAUTHORIZED' ? 'Your session has ended. Redirecting to the login page…' : `Cannot load your session: ${info.message}`}
+          {info.code === 'UNAUTHORIZED' ? 'Your session has ended. Sign in to carry on.' : `Cannot load your session: ${info.message}`}
         </div>
         {info.code !== 'UNAUTHORIZED' ? (
           <button type="button" onClick={() => me.refetch()}>
@@ -88,6 +90,7 @@ function TopBar({ workspaceId }: { workspaceId?: string }) {
   const pathname = usePathname();
   const qc = useQueryClient();
   const { me, isAdmin } = useSession();
+  const [changingPassword, setChangingPassword] = useState(false);
   const workspaces = useQuery(trpc.workspaces.list.queryOptions());
   const logout = useMutation(
     trpc.auth.logout.mutationOptions({
@@ -149,9 +152,13 @@ function TopBar({ workspaceId }: { workspaceId?: string }) {
           {isAdmin ? <span className="muted"> · admin</span> : null}
         </span>
       </div>
+      <button type="button" className="ghost small" onClick={() => setChangingPassword(true)}>
+        Change password
+      </button>
       <button type="button" className="ghost small" onClick={() => logout.mutate()} disabled={logout.isPending}>
         Log out
       </button>
+      <ChangePasswordDialog open={changingPassword} onClose={() => setChangingPassword(false)} />
     </header>
   );
 }

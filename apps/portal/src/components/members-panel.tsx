@@ -58,6 +58,7 @@ export function MembersPanel({ workspaceId, editable }: { workspaceId: string; e
                 <tr>
                   <th>User</th>
                   <th>Role</th>
+                  <th title="May a viewer read message bodies (patient data)? Analysts and admins always may.">PHI reader</th>
                   {editable ? <th className="num">Actions</th> : null}
                 </tr>
               </thead>
@@ -82,6 +83,19 @@ export function MembersPanel({ workspaceId, editable }: { workspaceId: string; e
                         </select>
                       ) : (
                         <span className={`badge ${m.role}`}>{m.role}</span>
+                      )}
+                    </td>
+                    <td>
+                      {m.role !== 'viewer' ? (
+                        <span className="muted">by role</span>
+                      ) : (
+                        <input
+                          type="checkbox"
+                          aria-label={`${m.username} may read message bodies`}
+                          checked={m.phiReader}
+                          disabled={!editable}
+                          onChange={(e) => setMember.mutate({ workspaceId, username: m.username, role: m.role, phiReader: e.target.checked })}
+                        />
                       )}
                     </td>
                     {editable ? (

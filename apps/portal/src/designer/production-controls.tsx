@@ -67,8 +67,15 @@ export function ProductionControls({ projectId, version, dirty, readOnly, status
         )}
       </span>
       {running?.error ? (
-        <span className="badge failed" title={`${running.error.code}: ${running.error.message}`} data-testid="running-error">
-          {running.error.code}
+        // Why it is not running, in words (e.g. the listener's port is taken): the code alone says little.
+        <span
+          className="badge failed"
+          role="alert"
+          title={`${running.error.code}: ${running.error.message}`}
+          data-testid="running-error"
+          style={{ maxWidth: 480, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}
+        >
+          {running.error.code}: {running.error.message}
         </span>
       ) : null}
       {running ? (

@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
+import { useSessionGate } from './session-gate';
 import { useTRPC, type RouterOutputs } from './trpc';
 
 export type ItemStatus = NonNullable<RouterOutputs['production']['status']['running']>['items'][number];
@@ -72,6 +73,16 @@ export function useLive(projectId: string, { historySeconds = 0, enabled = true 
       },
     ),
   );
+  // A stream ended by the session (UNAUTHORIZED) reopens once the user has signed in again.
+  const { epoch } = useSessionGate();
+  const seenEpoch = useRef(epoch);
+  const { reset: resetSub } = sub;
+  useEffect(() => {
+    if (epoch === seenEpoch.current) return;
+    seenEpoch.current = epoch;
+    resetSub();
+  }, [epoch, resetSub]);
+
   const streamOk = sub.status === 'pending' && latest !== undefined;
   const mode: LiveMode = sub.status === 'error' ? 'polling' : streamOk ? 'live' : 'connecting';
 

@@ -18,6 +18,9 @@ export const hl7MllpInSettings = z
     processingErrorAckCode: z.enum(['AE', 'AR']).default('AE').describe('ACK code when the message was received but could not be handed on'),
     validate: z.boolean().default(false).describe('Validate each message (required MSH fields, version, structure) and NACK invalid ones'),
     maxPipelined: z.number().int().min(1).max(10_000).default(256).describe('Frames accepted from one connection before waiting for their ACKs (backpressure)'),
+    maxConnectionBytes: z.number().int().min(1024).max(4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024).describe('Most bytes one connection may hold (its unfinished frame + frames waiting for their ACK): reading pauses until they drain; an unfinished frame alone bigger than this closes the connection (keep it ≥ maxMessageBytes so big frames get a NACK instead)'),
+    maxListenerBytes: z.number().int().min(1024).max(64 * 1024 * 1024 * 1024).default(256 * 1024 * 1024).describe('Most bytes all connections of this listener may hold together: over it, a connection with frames waiting pauses reading, one with none waiting that keeps sending is closed'),
+    frameTimeoutMs: z.number().int().min(0).default(60_000).describe('Close a connection whose frame, once started, is not finished within this long (slow senders cannot hold a slot; 0 = no deadline)'),
   })
   .strict();
 export type Hl7MllpInSettings = z.output<typeof hl7MllpInSettings>;

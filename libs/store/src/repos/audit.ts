@@ -1,6 +1,6 @@
-import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import type { StoreDb } from '../db.js';
+import { queryRows, toNumber, type StoreDb } from '../db.js';
 import { toStoreError } from '../errors.js';
 import { auditLog } from '../schema.js';
 
@@ -14,6 +14,7 @@ export interface NewAuditEntry {
   action: string;
   entityType: string;
   entityId?: string | null;
+  entityName?: string | null;
   workspaceId?: string | null;
   before?: unknown;
   after?: unknown;
@@ -30,6 +31,13 @@ export interface AuditFilter {
   /** @defaultValue 50 (at most 500) */
   limit?: number;
 }
+
+/**
+ * The result of {@link AuditRepo.verify}: `rows` entries checked; when broken, the id of the
+ * first entry whose stored hash is missing or differs from the one recomputed from its content
+ * and its predecessor's hash (an edited row breaks itself; a removed one breaks its successor).
+ */
+export type AuditVerification = { ok: true; rows: number } | { ok: false; firstBrokenId: number; rows: number };
 
 /** The audit trail: append-only, newest first, keyset-paginated on id. */
 export class AuditRepo {
@@ -69,6 +77,28 @@ export class AuditRepo {
       return rows.length > limit ? { items, nextCursor: encodeCursor([items[items.length - 1].id]) } : { items };
     } catch (e) {
       throw toStoreError(e, 'audit.query');
+    }
+  }
+
+  /**
+   * Checks the hash chain in one query: every row's hash is recomputed by the same SQL function
+   * the insert trigger uses (`hie_audit_hash`), linked to the stored hash of the row before it in
+   * id order. Removing the newest rows cannot be seen from the chain alone.
+   */
+  async verify(): Promise<AuditVerification> {
+    try {
+      const [row] = await queryRows<{ rows: unknown; first_broken: unknown }>(
+        this.db,
+        sql`WITH chain AS (
+              SELECT a.id, a.hash, hie_audit_hash(lag(a.hash) OVER (ORDER BY a.id), a) AS expected FROM audit_log a
+            )
+            SELECT count(*) AS rows, min(id) FILTER (WHERE hash IS NULL OR hash <> expected) AS first_broken FROM chain`,
+      );
+      const rows = row ? toNumber(row.rows) : 0;
+      if (row?.first_broken === null || row?.first_broken === undefined) return { ok: true, rows };
+      return { ok: false, firstBrokenId: toNumber(row.first_broken), rows };
+    } catch (e) {
+      throw toStoreError(e, 'audit.verify');
     }
   }
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { StoreDb } from '../db.js';
 import { StoreError, toStoreError } from '../errors.js';
 import { configVersions, deployments, projects, type DesiredState } from '../schema.js';
@@ -10,6 +10,13 @@ export interface NewProject {
   description?: string;
 }
 
+/** A project that has not been deleted: every read and write of this repo goes through it. */
+const live = isNull(projects.deletedAt);
+
+/**
+ * Projects. Deleting one is soft (`deleted_at` is set): its config versions stay, as the history
+ * of what ran, and its name is free again; a deleted project is invisible to every method here.
+ */
 export class ProjectsRepo {
   constructor(private readonly db: StoreDb) {}
 
@@ -24,7 +31,10 @@ export class ProjectsRepo {
   }
 
   async get(id: string): Promise<Project | undefined> {
-    const [row] = await this.db.select().from(projects).where(eq(projects.id, id));
+    const [row] = await this.db
+      .select()
+      .from(projects)
+      .where(and(eq(projects.id, id), live));
     return row;
   }
 
@@ -32,12 +42,16 @@ export class ProjectsRepo {
     const [row] = await this.db
       .select()
       .from(projects)
-      .where(and(eq(projects.workspaceId, workspaceId), eq(projects.name, name)));
+      .where(and(eq(projects.workspaceId, workspaceId), eq(projects.name, name), live));
     return row;
   }
 
   async list(workspaceId: string): Promise<Project[]> {
-    return this.db.select().from(projects).where(eq(projects.workspaceId, workspaceId)).orderBy(asc(projects.name));
+    return this.db
+      .select()
+      .from(projects)
+      .where(and(eq(projects.workspaceId, workspaceId), live))
+      .orderBy(asc(projects.name));
   }
 
   /** @throws StoreError `store.not_found`, `store.conflict` */
@@ -46,7 +60,7 @@ export class ProjectsRepo {
       const [row] = await this.db
         .update(projects)
         .set({ ...patch, updatedAt: sql`now()` })
-        .where(eq(projects.id, id))
+        .where(and(eq(projects.id, id), live))
         .returning();
       if (!row) throw new StoreError('store.not_found', `project ${id} not found`, { details: { id } });
       return row;
@@ -55,10 +69,25 @@ export class ProjectsRepo {
     }
   }
 
-  /** Deletes the project with its config versions and deployment (cascade). */
+  /**
+   * Soft-deletes the project: marks it deleted and removes its deployment (nothing should run
+   * it any more); its config versions stay. False when there is no such live project.
+   */
   async delete(id: string): Promise<boolean> {
-    const rows = await this.db.delete(projects).where(eq(projects.id, id)).returning({ id: projects.id });
-    return rows.length > 0;
+    try {
+      return await this.db.transaction(async (tx) => {
+        const rows = await tx
+          .update(projects)
+          .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
+          .where(and(eq(projects.id, id), live))
+          .returning({ id: projects.id });
+        if (rows.length === 0) return false;
+        await tx.delete(deployments).where(eq(deployments.projectId, id));
+        return true;
+      });
+    } catch (e) {
+      throw toStoreError(e, 'projects.delete');
+    }
   }
 }
 
@@ -67,7 +96,7 @@ export type ConfigVersionInfo = Omit<ConfigVersion, 'spec'>;
 
 /**
  * Append-only config versions. A version is never updated (a database trigger refuses it with
- * `store.immutable`); deleting the project deletes its versions.
+ * `store.immutable`); a deleted project keeps its versions (no new ones are saved).
  */
 export class ConfigVersionsRepo {
   constructor(private readonly db: StoreDb) {}
@@ -84,7 +113,7 @@ export class ConfigVersionsRepo {
         const [project] = await tx
           .select({ currentVersion: projects.currentVersion })
           .from(projects)
-          .where(eq(projects.id, projectId))
+          .where(and(eq(projects.id, projectId), live))
           .for('update');
         if (!project) throw new StoreError('store.not_found', `project ${projectId} not found`, { details: { projectId } });
         const version = project.currentVersion + 1;
@@ -148,9 +177,11 @@ export class DeploymentsRepo {
   ): Promise<Deployment> {
     try {
       return await this.db.transaction(async (tx) => {
+        // A deleted project keeps its versions but is never deployed again.
         const [exists] = await tx
           .select({ id: configVersions.id })
           .from(configVersions)
+          .innerJoin(projects, and(eq(projects.id, configVersions.projectId), live))
           .where(and(eq(configVersions.projectId, projectId), eq(configVersions.version, input.version)));
         if (!exists) {
           throw new StoreError('store.not_found', `project ${projectId} has no version ${input.version}`, {

@@ -1,4 +1,4 @@
-import { asc, eq, lt } from 'drizzle-orm';
+import { and, asc, eq, lt, ne } from 'drizzle-orm';
 import type { StoreDb } from '../db.js';
 import { StoreError, toStoreError } from '../errors.js';
 import { sessions, users } from '../schema.js';
@@ -59,6 +59,8 @@ export interface NewSession {
   userId: string;
   expiresAt: Date;
   sourceAddress?: string | null;
+  /** When the user signed in (the absolute lifetime counts from it). @defaultValue now */
+  createdAt?: Date;
 }
 
 export class SessionsRepo {
@@ -96,6 +98,15 @@ export class SessionsRepo {
   async deleteForUser(userId: string): Promise<number> {
     const rows = await this.db.delete(sessions).where(eq(sessions.userId, userId)).returning({ id: sessions.id });
     return rows.length;
+  }
+
+  /** Ends every session of the user but `keepId` (a password change keeps the session that made it). */
+  async deleteOthersOfUser(userId: string, keepId: string): Promise<string[]> {
+    const rows = await this.db
+      .delete(sessions)
+      .where(and(eq(sessions.userId, userId), ne(sessions.id, keepId)))
+      .returning({ id: sessions.id });
+    return rows.map((r) => r.id);
   }
 
   async deleteExpired(now: Date = new Date()): Promise<number> {

@@ -74,13 +74,19 @@ export type Membership = typeof memberships.$inferSelect;
 export class MembershipsRepo {
   constructor(private readonly db: StoreDb) {}
 
-  /** Adds the user to the workspace, or changes their role. */
-  async set(userId: string, workspaceId: string, role: MembershipRole): Promise<Membership> {
+  /**
+   * Adds the user to the workspace, or changes their role (and, when given, the PHI reader flag:
+   * may a viewer read message bodies).
+   */
+  async set(userId: string, workspaceId: string, role: MembershipRole, opts: { phiReader?: boolean } = {}): Promise<Membership> {
     try {
       const [row] = await this.db
         .insert(memberships)
-        .values({ userId, workspaceId, role })
-        .onConflictDoUpdate({ target: [memberships.userId, memberships.workspaceId], set: { role: sql`excluded.role` } })
+        .values({ userId, workspaceId, role, phiReader: opts.phiReader ?? false })
+        .onConflictDoUpdate({
+          target: [memberships.userId, memberships.workspaceId],
+          set: opts.phiReader === undefined ? { role: sql`excluded.role` } : { role: sql`excluded.role`, phiReader: sql`excluded.phi_reader` },
+        })
         .returning();
       return row;
     } catch (e) {

@@ -8,8 +8,9 @@ import { formatDateTime, localInputToIso } from '../../lib/format';
 
 type AuditInput = RouterInputs['audit']['list'];
 
-const ENTITY_TYPES = ['project', 'deployment', 'item', 'message', 'workspace', 'membership', 'user'];
+const ENTITY_TYPES = ['project', 'deployment', 'item', 'message', 'workspace', 'membership', 'user', 'procedure'];
 const ACTIONS = [
+  'access.denied',
   'auth.login',
   'auth.login_failed',
   'auth.logout',
@@ -26,13 +27,16 @@ const ACTIONS = [
   'item.start',
   'item.stop',
   'item.restart',
+  'message.search',
   'message.view',
+  'message.view_metadata',
   'message.resend',
   'project.create',
   'project.update',
   'project.clone',
   'project.import',
   'project.delete',
+  'project.export',
   'user.create',
   'user.update',
   'workspace.create',
@@ -197,8 +201,10 @@ function Audit() {
                     </td>
                     <td>{r.actorName ?? <span className="muted">system</span>}</td>
                     <td className="mono">{r.action}</td>
-                    <td>
-                      {r.entityType} <span className="muted small mono">{r.entityId ? r.entityId.slice(0, 18) : ''}</span>
+                    <td title={r.entityId ?? undefined}>
+                      {/* The name as it was when the entry was written; older entries have only the id. */}
+                      {r.entityType}{' '}
+                      {r.entityName ? <strong>{r.entityName}</strong> : <span className="muted small mono">{r.entityId ? r.entityId.slice(0, 18) : ''}</span>}
                     </td>
                     <td>{wsName(r.workspaceId)}</td>
                     <td className="small muted">{r.sourceAddress ?? '—'}</td>

@@ -4,6 +4,7 @@ import { useRouter, useSearchParams } from 'next/navigation';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useTRPC } from '../../lib/trpc';
 import { apiError } from '../../lib/errors';
+import { safeNextPath } from '../../lib/safe-next';
 
 function LoginForm() {
   const trpc = useTRPC();
@@ -14,12 +15,11 @@ function LoginForm() {
   const [password, setPassword] = useState('');
   const login = useMutation(
     trpc.auth.login.mutationOptions({
-      meta: { silentError: true },
+      meta: { silentError: true, authFlow: true },
       onSuccess: async () => {
         await qc.invalidateQueries();
-        const next = params.get('next');
-        // Only local paths: never an open redirect.
-        router.replace(next && next.startsWith('/') && !next.startsWith('//') ? next : '/');
+        // Only paths on this origin: never an open redirect.
+        router.replace(safeNextPath(params.get('next'), window.location.origin));
       },
     }),
   );

@@ -308,7 +308,12 @@ function MessageDetail({ projectId, id, itemNames, onOpen }: { projectId: string
       </div>
       <div role="tabpanel" id={`msg-panel-${tab}`}>
         {tab === 'raw' ? (
-          m.raw === null ? (
+          m.bodyHidden ? (
+            <p className="muted" data-testid="body-hidden">
+              Your role shows this message&apos;s metadata and trace only. Reading bodies needs the analyst role or the PHI reader flag
+              from a workspace admin.
+            </p>
+          ) : m.raw === null ? (
             <p className="muted">The body was not stored (the production stores metadata only).</p>
           ) : hl7 ? (
             <Hl7Raw raw={m.raw} />
