@@ -54,6 +54,16 @@ async function refusal(e: ProductionEngine, items: object[], connections: [strin
   return err!.details.problems.map((p) => `${p.pathText}: ${p.code}`);
 }
 
+/** file.in polling <root>/in every 20 ms, wired to a collector named Out. */
+const dropToOut = (glob: string) => ({
+  name: 'p',
+  items: [
+    { name: 'Files In', type: 'file.in', settings: { directory: 'in', pollIntervalMs: 20, minAgeMs: 0, glob } },
+    { name: 'Out', type: 'test.collect' },
+  ],
+  connections: [{ from: 'Files In', to: 'Out' }],
+});
+
 describe('file roots', () => {
   it('file.in refuses a drop folder that leads out of the roots by ".." or by a symlink, and nothing outside is moved', async () => {
     await writeFile(path.join(outside, 'passwd'), msg('SECRET'));
@@ -78,21 +88,25 @@ describe('file roots', () => {
     await writeFile(path.join(outside, 'passwd.hl7'), msg('SECRET'));
     await symlink(path.join(outside, 'passwd.hl7'), path.join(inDir, 'a-link.hl7'));
     await writeFile(path.join(inDir, 'b-real.hl7'), msg('REAL'));
-    const e = newEngine();
-    await e.apply({
-      name: 'p',
-      items: [
-        { name: 'Files In', type: 'file.in', settings: { directory: 'in', pollIntervalMs: 20, minAgeMs: 0, glob: '*.hl7' } },
-        { name: 'Out', type: 'test.collect' },
-      ],
-      connections: [{ from: 'Files In', to: 'Out' }],
-    });
+    await newEngine().apply(dropToOut('*.hl7'));
     await until(() => sink('Out').length === 1);
     await until(async () => !(await readdir(inDir)).includes('b-real.hl7'));
     await new Promise((r) => setTimeout(r, 100)); // a few more polls
     expect(sink('Out').map((m) => m.header.controlId)).toEqual(['REAL']);
     expect((await readdir(inDir)).sort()).toEqual(['.archive', 'a-link.hl7']);
     expect(await readFile(path.join(outside, 'passwd.hl7'), 'utf8')).toBe(msg('SECRET'));
+  });
+
+  it('file.in checks its drop folder again every poll: swapped for a symlink out of the roots after start, nothing there is read or moved', async () => {
+    const inDir = path.join(root, 'in');
+    await mkdir(inDir);
+    await newEngine().apply(dropToOut('*'));
+    await writeFile(path.join(outside, 'shadow'), msg('SECRET'));
+    await rm(inDir, { recursive: true });
+    await symlink(outside, inDir);
+    await new Promise((r) => setTimeout(r, 200)); // several polls
+    expect(sink('Out')).toEqual([]);
+    expect(await readdir(outside)).toEqual(['shadow']);
   });
 
   it('file.out and TLS file paths outside the roots are refused with their field paths; relative ones land under the first root', async () => {
