@@ -145,4 +145,21 @@ describe('hie start: deploy → engine runs → hie send → messages.search wit
     await api.production.itemStart.mutate({ projectId, item: 'Lab Files' });
     expect(await stateOf('Lab Files')).toBe('running');
   }, 120_000);
+
+  it("refuses at save an http.out to the manager's own address (localhost resolves to it) and a folder outside HIE_FILE_ROOTS", async () => {
+    const ws = (await api.workspaces.create.mutate({ name: `Policy ${Date.now()}` })) as { id: string };
+    const spec = {
+      name: 'ssrf',
+      items: [
+        { name: 'Metrics', type: 'http.out', settings: { url: `http://localhost:${port}/metrics` } },
+        { name: 'Etc', type: 'file.in', settings: { directory: '/etc' } },
+      ],
+      connections: [],
+    };
+    const err = (await api.projects.create.mutate({ workspaceId: ws.id, name: 'ssrf', spec }).catch((e: unknown) => e)) as {
+      data?: { code?: string; problems?: { pathText: string }[] };
+    };
+    expect(err.data?.code).toBe('BAD_REQUEST');
+    expect(err.data?.problems?.map((p) => p.pathText).sort()).toEqual(['items[0].settings.url', 'items[1].settings.directory']);
+  }, 30_000);
 });

@@ -15,6 +15,7 @@ import pino from 'pino';
 import { InProcessCoordinator, type Coordinator, type DesiredState, type ReportedProduction } from '@hie/cluster';
 import { EngineNode, StoreTracker, recoverUnfinished, startRetention } from '@hie/engine';
 import { createManagerServer, ensureFirstAdmin, loadSecretKey, readEnv, registry, restoreDesiredState, SecretBox, seedDemo, sessionSettings } from '@hie/manager';
+import { hostPolicyFromEnv } from '@hie/policy';
 import { Gauge } from 'prom-client';
 import { openStore, type MessageWriter } from '@hie/store';
 
@@ -133,11 +134,14 @@ export async function start(): Promise<number> {
   const secrets = new SecretBox(secretKey.key);
   const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
   const coordinator = new InProcessCoordinator();
+  // One policy for saves (manager) and starts (engine); the manager's own address is never an egress target.
+  const policy = hostPolicyFromEnv(env, [{ host: env.HIE_HOST, port: env.HIE_PORT }]);
   const trackers: { projectId: string; tracker: StoreTracker }[] = [];
   const node = new EngineNode({
     coordinator,
     log,
     nodeId: 'local',
+    policy,
     trackerFor: (d: DesiredState) => {
       const storage = (d.spec as { storage?: 'full' | 'metadata' | 'none' }).storage ?? 'full';
       const tracker = StoreTracker.forProduction(store.messages, d, storage, log);
@@ -163,6 +167,7 @@ export async function start(): Promise<number> {
     coordinator,
     log,
     secrets,
+    policy,
     selfServiceWorkspaces: env.HIE_SELF_SERVICE_WORKSPACES,
     metricsToken: env.HIE_METRICS_TOKEN,
     portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined,
@@ -188,6 +193,7 @@ export async function start(): Promise<number> {
     server.listen(env.HIE_PORT, env.HIE_HOST, () => resolve());
   });
   const port = (server.address() as { port: number }).port;
+  if (port !== env.HIE_PORT) policy.ownAddresses.push({ host: env.HIE_HOST, port }); // HIE_PORT=0: known only now
   const url = `${tlsPair ? 'https' : 'http'}://localhost:${port}/`;
   const { failed, pending } = await productionOutcomes(coordinator, 15_000);
   const demoFailed = failed.some((p) => p.projectId === demo.projectId);

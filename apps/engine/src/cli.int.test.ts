@@ -124,6 +124,29 @@ describe('hie validate / help', () => {
     expect(r.output).toContain('connections[0].to');
   }, 30_000);
 
+  it('shows the settings the host policy refuses (roots, egress, regex) with their field paths; hie run refuses to start them', async () => {
+    const dir = await tempDir();
+    const file = await writeJson(path.join(dir, 'escape.json'), {
+      name: 'escape',
+      items: [
+        { name: 'Drop', type: 'file.in', settings: { directory: '../../etc' } },
+        { name: 'Route', type: 'hl7.router', settings: { rules: [{ name: 'r', when: { path: 'PID-5', op: 'matches', value: '(a)\\1' }, then: { action: 'discard' } }] } },
+        { name: 'Steal', type: 'http.out', settings: { url: 'http://169.254.169.254/latest/meta-data/' } },
+        { name: 'Lab', type: 'hl7.mllp.out', settings: { host: '127.0.0.1', port: 2576 } },
+      ],
+      connections: [{ from: 'Drop', to: 'Route' }],
+    });
+    const env = { HIE_FILE_ROOTS: dir, HIE_EGRESS_ALLOW: '127.0.0.1:2575' };
+    const r = await hieExec(['validate', file], { env });
+    expect(r.code, r.output).toBe(1);
+    for (const where of ['items[0].settings.directory', 'items[1].settings.rules[0].when.value', 'items[2].settings.url', 'items[3].settings.host']) {
+      expect(r.output).toContain(where);
+    }
+    const run = await hieExec(['run', file], { env: { ...env, HIE_STORE: 'off' } });
+    expect(run.code, run.output).toBe(1);
+    expect(run.output).toContain('items[0].settings.directory');
+  }, 30_000);
+
   it('accepts the demo production', async () => {
     const r = await hieExec(['validate', 'examples/adt-feed.json']);
     expect(r.output).toContain('valid');

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { formatProblems, validateProduction } from '@hie/config';
+import { formatProblems } from '@hie/config';
+import { hostPolicyFromEnv, validateProductionWithPolicy } from '@hie/policy';
 import pino from 'pino';
 import { localScope, openStore } from '@hie/store';
 import { createEngine, createRegistry } from './engine-node';
@@ -28,7 +29,9 @@ Run "hie <command> --help" for a command's options.`,
   run: `Usage: hie run <production.json|yaml>
 
 Runs the production until SIGINT/SIGTERM, then drains every queue and exits 0.
-Environment: HIE_LOG_LEVEL (info), DATABASE_URL (PostgreSQL store), HIE_DATA_DIR (./.hie/data).`,
+Environment: HIE_LOG_LEVEL (info), DATABASE_URL (PostgreSQL store), HIE_DATA_DIR (./.hie/data),
+HIE_FILE_ROOTS (folders items may use, ':'-separated; default: this folder), HIE_EGRESS_ALLOW
+(hosts, host:port, CIDRs items may send to; default: any but link-local/metadata).`,
   start: `Usage: hie start
 
 The all-in-one product on one port (HIE_PORT, default 8080): the portal at /, the manager API at
@@ -46,7 +49,8 @@ HIE_DATA_DIR). Prints "audit log intact: N entries" and exits 0, or "audit log b
 store is single-process: stop "hie start" on that HIE_DATA_DIR first.`,
   validate: `Usage: hie validate <production.json|yaml>
 
-Prints every problem with its path and exits 1 when there are any, 0 when the production is valid.`,
+Prints every problem with its path and exits 1 when there are any, 0 when the production is valid.
+Folders, TLS files and target hosts are checked against HIE_FILE_ROOTS and HIE_EGRESS_ALLOW too.`,
   send: `Usage: hie send [--host 127.0.0.1] [--port 2575] [--timeout 30000] <files…>
 
 Sends each message in each file over one MLLP connection, waits for each ACK and prints
@@ -61,7 +65,8 @@ async function runProduction(file: string): Promise<number> {
   const env = readEnv();
   const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie-engine' } });
   const raw = await readProductionFile(file);
-  const checked = validateProduction(raw, { itemTypes: createRegistry().lookup });
+  const policy = hostPolicyFromEnv(env);
+  const checked = await validateProductionWithPolicy(raw, { itemTypes: createRegistry().lookup, policy });
   if (!checked.ok) {
     out(`${file}: invalid production\n${formatProblems(checked.problems)}`);
     return 1;
@@ -73,7 +78,7 @@ async function runProduction(file: string): Promise<number> {
   // `hie run` has no manager and no project: its messages live in the production's local scope.
   const scope = localScope(spec.name);
   const tracker = store ? StoreTracker.forProduction(store.messages, { ...scope, production: spec.name }, spec.storage, log) : undefined;
-  const { engine } = createEngine({ log, tracker });
+  const { engine } = createEngine({ log, tracker, policy });
   await engine.apply(raw);
   if (store) {
     const n = await recoverUnfinished(store.messages, engine, scope.projectId, log);
@@ -155,7 +160,7 @@ export async function main(argv: string[]): Promise<number> {
           return 2;
         }
         const spec = await readProductionFile(rest[0]);
-        const r = validateProduction(spec, { itemTypes: createRegistry().lookup });
+        const r = await validateProductionWithPolicy(spec, { itemTypes: createRegistry().lookup, policy: hostPolicyFromEnv(readEnv()) });
         if (r.ok) {
           out(`${rest[0]}: valid (${r.value.items.length} items, ${r.value.connections.length} connections)`);
           return 0;

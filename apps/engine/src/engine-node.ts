@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import type { Bus } from '@hie/bus';
+import type { HostPolicy } from '@hie/policy';
 import { builtinItemTypes } from './items/index';
 import { registerBuiltinCodecs } from './runtime/codecs';
 import { ProductionEngine } from './runtime/production-engine';
@@ -13,6 +14,8 @@ export interface EngineNodeOptions {
   tracker?: Tracker;
   /** Extra item types (user plugins), defined with `defineItemType`. */
   plugins?: Parameters<ItemTypeRegistry['register']>[0][];
+  /** Folders and hosts items may touch (from HIE_FILE_ROOTS / HIE_EGRESS_ALLOW). @defaultValue the working folder, no allow list */
+  policy?: HostPolicy;
 }
 
 /** A registry with the built-in item types and any plugins. */
@@ -28,6 +31,6 @@ export function createEngine(opts: EngineNodeOptions = {}): { engine: Production
   registerBuiltinCodecs();
   const log = opts.log ?? pino({ level: opts.logLevel ?? 'info', base: { svc: 'hie-engine' } });
   const registry = createRegistry(opts.plugins);
-  const engine = new ProductionEngine({ registry, log, bus: opts.bus, tracker: opts.tracker });
+  const engine = new ProductionEngine({ registry, log, bus: opts.bus, tracker: opts.tracker, policy: opts.policy });
   return { engine, registry, log };
 }

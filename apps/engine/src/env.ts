@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hostPolicyEnvShape } from '@hie/policy';
 
 /** The engine's environment, read once here and validated. */
 const envSchema = z.object({
@@ -6,6 +7,7 @@ const envSchema = z.object({
   DATABASE_URL: z.string().optional(),
   HIE_DATA_DIR: z.string().default('./.hie/data'),
   HIE_STORE: z.enum(['auto', 'off']).default('auto'),
+  ...hostPolicyEnvShape,
 });
 
 export type Env = z.output<typeof envSchema>;

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { MessageEnvelope } from '@hie/envelope';
 import type { Logger } from 'pino';
+import type { HostPolicy } from '@hie/policy';
 
 /** Item kinds: inbound services, processes in the middle, outbound operations. */
 export type ItemKind = 'service' | 'process' | 'operation';
@@ -14,6 +15,11 @@ export interface ItemContext {
   /** Names of the items this item is connected to (its default targets). */
   readonly targets: readonly string[];
   readonly log: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+  /**
+   * The folders and hosts items may touch (HIE_FILE_ROOTS, HIE_EGRESS_ALLOW): check every folder,
+   * file and host a setting names with `resolveInsideRoots` / `assertEgressAllowed` from @hie/policy.
+   */
+  readonly policy: HostPolicy;
   /**
    * Emit an envelope to targets (default: every connected target). Inside `onMessage` the sends are
    * performed by the host after the handler returns, following the item's messaging pattern.

@@ -65,6 +65,7 @@ export class EngineNode {
       const { engine } = createEngine({
         log: this.log,
         plugins: this.cfg.plugins,
+        policy: this.cfg.policy,
         tracker: this.cfg.trackerFor?.(desired),
       });
       r = { engine, state: 'stopped', chain: Promise.resolve() };

@@ -12,6 +12,8 @@ describe('readEnv', () => {
       HIE_TRUST_PROXY: 0,
       HIE_SELF_SERVICE_WORKSPACES: false,
       HIE_LOG_LEVEL: 'info',
+      HIE_FILE_ROOTS: [],
+      HIE_EGRESS_ALLOW: [],
     });
   });
 
@@ -27,6 +29,16 @@ describe('readEnv: empty values', () => {
   it('treats an empty variable as unset', () => {
     expect(readEnv({ DATABASE_URL: '', HIE_PORT: '' })).toMatchObject({ HIE_PORT: 8080 });
     expect(readEnv({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
+  });
+});
+
+describe('readEnv: host policy', () => {
+  it('splits HIE_FILE_ROOTS and HIE_EGRESS_ALLOW and refuses an allow-list entry it cannot parse', () => {
+    expect(readEnv({ HIE_FILE_ROOTS: '/data/in:/data/out', HIE_EGRESS_ALLOW: 'lab.example.org:2575, 10.0.0.0/8' })).toMatchObject({
+      HIE_FILE_ROOTS: ['/data/in', '/data/out'],
+      HIE_EGRESS_ALLOW: ['lab.example.org:2575', '10.0.0.0/8'],
+    });
+    expect(() => readEnv({ HIE_EGRESS_ALLOW: 'ok.example, not ok' })).toThrow(/HIE_EGRESS_ALLOW/);
   });
 });
 

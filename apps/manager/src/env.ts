@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hostPolicyEnvShape } from '@hie/policy';
 import { MIN_PASSWORD_LENGTH } from './auth/password-policy.js';
 
 /** The manager's environment: read once here, validated, failing at start with a clear message. */
@@ -42,6 +43,7 @@ const envSchema = z.object({
    */
   HIE_SECRET_KEY: z.string().min(1).optional(),
   HIE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...hostPolicyEnvShape,
 }).refine((e) => !e.HIE_TLS_CERT === !e.HIE_TLS_KEY, { path: ['HIE_TLS_KEY'], message: 'set both HIE_TLS_CERT and HIE_TLS_KEY, or neither' });
 
 export type ManagerEnv = z.output<typeof envSchema>;

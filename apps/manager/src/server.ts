@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import type { Logger } from 'pino';
 import type { Coordinator } from '@hie/cluster';
+import type { HostPolicy } from '@hie/policy';
 import type { Store } from '@hie/store';
 import { refuseBatch } from './auth/batch-guard.js';
 import type { LoginRateLimiter } from './auth/rate-limit.js';
@@ -36,6 +37,8 @@ export interface ManagerServerOptions {
   /** Largest request body accepted, in bytes. @defaultValue 10 MiB */
   maxBodySize?: number;
   limiter?: LoginRateLimiter;
+  /** What items may touch on the host; every save is checked against it. @defaultValue the working folder, no allow list */
+  policy?: HostPolicy;
   /** Any signed-in user may create a workspace (`HIE_SELF_SERVICE_WORKSPACES=1`). @defaultValue false */
   selfServiceWorkspaces?: boolean;
   /** When set, `/metrics` answers only `Authorization: Bearer <metricsToken>` (401 otherwise). */
@@ -73,6 +76,7 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     sessionMaxHours: opts.sessionMaxHours,
     secureCookies: opts.secureCookies,
     limiter: opts.limiter,
+    policy: opts.policy,
     selfServiceWorkspaces: opts.selfServiceWorkspaces,
     secrets: opts.secrets,
   });

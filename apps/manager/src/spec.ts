@@ -9,11 +9,11 @@ import {
   findCycles,
   HieError,
   PRODUCTION_NAME_PATTERN,
-  validateProduction,
   type ConfigProblem,
   type Production,
   type ProductionInput,
 } from '@hie/config';
+import { validateProductionWithPolicy } from '@hie/policy';
 import type { ConfigVersion, Project } from '@hie/store';
 import { audit, changeSummary } from './audit.js';
 import { diffSpecs } from './diff.js';
@@ -61,11 +61,12 @@ export interface CheckedSpec {
 }
 
 /**
- * Validates a whole spec with the item types' schemas.
+ * Validates a whole spec with the item types' schemas and the host policy (folders and TLS files
+ * under HIE_FILE_ROOTS after realpath, targets the egress policy allows, after DNS).
  * @throws HieError `config.invalid` (→ BAD_REQUEST with `data.problems`).
  */
 export async function checkSpec(ctx: Ctx, spec: unknown, mapProblems?: (p: ConfigProblem[]) => ConfigProblem[]): Promise<CheckedSpec> {
-  const result = validateProduction(spec, { itemTypes: await itemTypeLookup(ctx.coordinator) });
+  const result = await validateProductionWithPolicy(spec, { itemTypes: await itemTypeLookup(ctx.coordinator), policy: ctx.policy });
   if (!result.ok) {
     const problems = mapProblems ? mapProblems(result.problems) : result.problems;
     const first = problems[0];

@@ -7,6 +7,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Coordinator } from '@hie/cluster';
+import { createHostPolicy, type HostPolicy } from '@hie/policy';
 import { formatProblems, problemsFromZodIssues, toTrpcCode, type ConfigProblem } from '@hie/config';
 import type { ConfigVersion, Deployment, MembershipRole, Store } from '@hie/store';
 import { recordDenial } from './audit.js';
@@ -42,6 +43,8 @@ export interface ManagerServices {
   sessionMaxMs: number;
   /** Add `Secure` to the session cookie (behind HTTPS). */
   secureCookies: boolean;
+  /** Folders and hosts items may touch: checked on every spec save. */
+  policy: HostPolicy;
   /** Any signed-in user may create a workspace; otherwise only global admins. */
   selfServiceWorkspaces: boolean;
   /** Per-request look-ups, kept a few seconds (see {@link TtlCache}). */
@@ -76,6 +79,8 @@ export interface ServicesOptions {
   /** @defaultValue false */
   selfServiceWorkspaces?: boolean;
   limiter?: LoginRateLimiter;
+  /** What items may touch on the host (HIE_FILE_ROOTS, HIE_EGRESS_ALLOW, own address). @defaultValue `createHostPolicy()`: the working folder, no allow list */
+  policy?: HostPolicy;
   /**
    * The key secret settings are encrypted with (`loadSecretKey`).
    * @defaultValue a random key: secrets saved by this process do not decrypt after a restart
@@ -101,6 +106,7 @@ export function createServices(opts: ServicesOptions): ManagerServices {
     sessionTtlMs: (opts.sessionTtlHours ?? 12) * 3_600_000,
     sessionMaxMs: (opts.sessionMaxHours ?? 168) * 3_600_000,
     secureCookies: opts.secureCookies ?? false,
+    policy: opts.policy ?? createHostPolicy(),
     selfServiceWorkspaces: opts.selfServiceWorkspaces ?? false,
     caches: {
       sessions: new TtlCache(opts.authCacheMs ?? 5000),

@@ -1,7 +1,9 @@
-import { chmod, mkdir, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { chmod, lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileInSettings } from '@hie/config';
 import { splitBatch } from '@hie/hl7';
+import { ensureFolderInsideRoots, resolveInsideRoots } from '@hie/policy';
 import { defineItemType } from '../item-type';
 import { envelopeFor, isHl7 } from '../runtime/envelopes';
 import { ensureError } from '../runtime/errors';
@@ -20,6 +22,10 @@ export function globToRegExp(glob: string): RegExp {
  * Every message of a file is handed on (and stored) before the file is archived or deleted; a file
  * that fails part-way stays for the next poll (at-least-once) unless it is unreadable, then it
  * goes to the error directory.
+ *
+ * Host policy: the folders must lie under HIE_FILE_ROOTS after realpath (checked at start and
+ * before every move), and a symlink in the drop folder is never followed (it could point at any
+ * file the engine can read, which would then be shown in the message viewer and moved).
  */
 export const fileIn = defineItemType({
   type: 'file.in',
@@ -29,9 +35,11 @@ export const fileIn = defineItemType({
   settings: fileInSettings,
   module: import.meta.url,
   create(settings, ctx) {
-    const dir = path.resolve(settings.directory);
-    const archiveDir = path.resolve(settings.archiveDirectory || path.join(dir, '.archive'));
-    const errorDir = path.resolve(settings.errorDirectory || path.join(dir, '.error'));
+    // Real paths, set at start (after the policy check); relative settings resolve against the first root.
+    let dir = '';
+    const archiveSetting = () => settings.archiveDirectory || path.join(dir, '.archive');
+    const errorSetting = () => settings.errorDirectory || path.join(dir, '.error');
+    const warnedLinks = new Set<string>();
     const pattern = globToRegExp(settings.glob);
     let timer: NodeJS.Timeout | undefined;
     let polling: Promise<void> | undefined;
@@ -41,7 +49,14 @@ export const fileIn = defineItemType({
 
     async function processFile(file: string): Promise<void> {
       const full = path.join(dir, file);
-      const bytes = await readFile(full);
+      // O_NOFOLLOW: a file swapped for a symlink after the lstat is refused (ELOOP), not read.
+      const fh = await open(full, constants.O_RDONLY | constants.O_NOFOLLOW);
+      let bytes: Buffer;
+      try {
+        bytes = await fh.readFile();
+      } finally {
+        await fh.close();
+      }
       const parts = isHl7(settings.contentType) && settings.splitBatch ? splitBatch(bytes.toString('utf8')) : [bytes];
       for (const part of parts) {
         const raw = typeof part === 'string' ? new TextEncoder().encode(part) : new Uint8Array(part);
@@ -52,8 +67,7 @@ export const fileIn = defineItemType({
       }
       if (settings.afterProcess === 'delete') await unlink(full);
       else {
-        await mkdir(archiveDir, { recursive: true, mode: DIR_MODE });
-        const archived = path.join(archiveDir, `${stamp(Date.now())}_${file}`);
+        const archived = path.join(await ensureFolderInsideRoots(archiveSetting(), ctx.policy, DIR_MODE), `${stamp(Date.now())}_${file}`);
         await rename(full, archived);
         // Best effort: a file we do not own keeps its mode (the sender chose it), and is archived anyway.
         await chmod(archived, FILE_MODE).catch(() => undefined);
@@ -64,6 +78,8 @@ export const fileIn = defineItemType({
     async function poll(): Promise<void> {
       let names: string[];
       try {
+        // Resolved every poll: a folder (or parent) swapped for a symlink out of the roots is refused.
+        dir = await resolveInsideRoots(settings.directory, ctx.policy);
         names = await readdir(dir);
       } catch (e) {
         ctx.log.warn({ err: ensureError(e), dir }, 'cannot read the input directory');
@@ -75,7 +91,12 @@ export const fileIn = defineItemType({
         if (name.startsWith('.') || !pattern.test(name)) continue;
         const full = path.join(dir, name);
         try {
-          const st = await stat(full);
+          const st = await lstat(full);
+          if (st.isSymbolicLink()) {
+            if (!warnedLinks.has(name)) ctx.log.warn({ file: name, dir }, 'skipping a symlink in the input directory (never followed)');
+            warnedLinks.add(name);
+            continue;
+          }
           if (!st.isFile() || Date.now() - st.mtimeMs < settings.minAgeMs) continue;
           taken++;
           await processFile(name);
@@ -85,8 +106,9 @@ export const fileIn = defineItemType({
           if (code === 'ENOENT') continue; // taken by someone else
           ctx.log.error({ err, file: name }, 'file processing failed');
           if (code === 'EACCES' || code === 'EISDIR') {
-            await mkdir(errorDir, { recursive: true, mode: DIR_MODE }).catch(() => undefined);
-            await rename(full, path.join(errorDir, name)).catch(() => undefined);
+            await ensureFolderInsideRoots(errorSetting(), ctx.policy, DIR_MODE)
+              .then((errorDir) => rename(full, path.join(errorDir, name)))
+              .catch((e2: unknown) => ctx.log.error({ err: ensureError(e2), file: name }, 'cannot move the file to the error directory'));
           }
           // Otherwise (downstream refused): the file stays and is retried next poll.
         }
@@ -103,7 +125,10 @@ export const fileIn = defineItemType({
     return {
       async onStart() {
         stopped = false;
-        await mkdir(dir, { recursive: true, mode: DIR_MODE });
+        dir = await ensureFolderInsideRoots(settings.directory, ctx.policy, DIR_MODE);
+        // Refuse archive/error folders outside the roots now, not at the first file.
+        await resolveInsideRoots(archiveSetting(), ctx.policy);
+        await resolveInsideRoots(errorSetting(), ctx.policy);
         polling = poll().finally(schedule);
       },
       async onStop() {

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { MessageEnvelope } from '@hie/envelope';
 import { createEngine } from '../engine-node';
 import type { ProductionEngine } from '../runtime/production-engine';
-import { tempDir } from '../testing/helpers';
+import { tempDir, testPolicy } from '../testing/helpers';
 import { manualServices, sink, sinks, testItemTypes } from '../testing/test-items';
 
 // Patient data at rest: what the file items create is readable by the owner and the group only.
@@ -19,7 +19,7 @@ afterEach(async () => {
 
 /** Applies a production of these items, wired one after the other. */
 async function chain(...items: { name: string; type: string; settings?: object }[]) {
-  const { engine } = createEngine({ log: pino({ level: 'silent' }), plugins: testItemTypes });
+  const { engine } = createEngine({ log: pino({ level: 'silent' }), plugins: testItemTypes, policy: testPolicy() });
   running.push(engine);
   await engine.apply({ name: 'modes', items, connections: items.slice(1).map((to, k) => ({ from: items[k].name, to: to.name })) });
   return engine;

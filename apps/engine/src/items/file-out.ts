@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, stat } from 'node:fs/promises';
+import { open, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileOutSettings } from '@hie/config';
+import { ensureFolderInsideRoots, resolveInsideRoots } from '@hie/policy';
 import { defineItemType } from '../item-type';
 import { EngineError } from '../runtime/errors';
 import { DIR_MODE, FILE_MODE } from './file-modes';
@@ -18,7 +19,9 @@ async function exists(p: string): Promise<boolean> {
 
 /**
  * `file.out`: one file per message with exactly the message bytes. Atomic: written to a hidden temp
- * file, flushed, then renamed, so a reader never sees half a message.
+ * file, flushed, then renamed, so a reader never sees half a message. The folder must lie under
+ * HIE_FILE_ROOTS after realpath: checked at start and again before every write (a folder swapped
+ * for a symlink meanwhile is refused); the rename replaces a symlink at the target, never follows it.
  */
 export const fileOut = defineItemType({
   type: 'file.out',
@@ -28,13 +31,15 @@ export const fileOut = defineItemType({
   settings: fileOutSettings,
   module: import.meta.url,
   create(settings, ctx) {
-    const dir = path.resolve(settings.directory);
+    let dir = '';
     let written = 0;
     return {
       async onStart() {
-        await mkdir(dir, { recursive: true, mode: DIR_MODE });
+        dir = await ensureFolderInsideRoots(settings.directory, ctx.policy, DIR_MODE);
       },
       async onMessage(envelope) {
+        // Resolved again per message: a folder swapped for a symlink out of the roots is refused.
+        dir = await resolveInsideRoots(settings.directory, ctx.policy);
         const name = fillTemplate(settings.filename, envelope, ctx.itemName) || envelope.header.messageId;
         let target = path.join(dir, name);
         if (path.dirname(target) !== dir) throw new EngineError('file.bad_name', `file name "${name}" leaves the directory`, 'user');
@@ -44,7 +49,8 @@ export const fileOut = defineItemType({
           for (let i = 1; await exists(target); i++) target = `${base}-${i}${ext}`;
         }
         const tmp = path.join(dir, `.${path.basename(target)}.${randomBytes(4).toString('hex')}.tmp`);
-        const fh = await open(tmp, 'w', FILE_MODE); // the rename keeps it: the target gets this mode
+        // O_EXCL: never write through something planted at the temp name; the rename keeps the mode for the target.
+        const fh = await open(tmp, 'wx', FILE_MODE);
         try {
           await fh.writeFile(envelope.body.raw);
           await fh.sync();

@@ -185,7 +185,7 @@ export const hl7MllpIn = defineItemType({
     return {
       async onStart() {
         if (settings.tls.enabled) {
-          const pem = loadTls(settings.tls, { needCert: true });
+          const pem = loadTls(settings.tls, ctx.policy, { needCert: true });
           server = tls.createServer(
             { ...pem, requestCert: settings.tls.requireClientCert, rejectUnauthorized: settings.tls.requireClientCert && settings.tls.rejectUnauthorized },
             onConnection,

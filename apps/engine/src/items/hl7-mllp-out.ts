@@ -3,6 +3,7 @@ import tls from 'node:tls';
 import { hl7MllpOutSettings, type Hl7MllpOutSettings } from '@hie/config';
 import { MessageEnvelope } from '@hie/envelope';
 import { MllpDecoder, encodeMllp, parseMessage } from '@hie/hl7';
+import { assertEgressAllowed } from '@hie/policy';
 import { defineItemType, type ItemContext } from '../item-type';
 import { EngineError } from '../runtime/errors';
 import { loadTls } from './tls-options';
@@ -32,10 +33,19 @@ class MllpConnection {
     const wait = this.nextAttemptAt - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const { host, port, connectTimeoutMs } = this.settings;
+    // Egress policy on every connect, after DNS; the socket goes to the address that was checked
+    // (a second lookup could answer differently). TLS still verifies the certificate against `host`.
+    let address: string;
+    try {
+      address = (await assertEgressAllowed(host, port, this.ctx.policy))[0]?.address ?? host;
+    } catch (e) {
+      if ((e as { kind?: string }).kind === 'user') throw e; // refused: not retried
+      throw new EngineError('mllp.connection', `cannot connect to ${host}:${port}: ${(e as Error).message}`, 'operational');
+    }
     this.connecting = new Promise<net.Socket>((resolve, reject) => {
       const socket = this.pem
-        ? tls.connect({ host, port, ...this.pem, rejectUnauthorized: this.settings.tls.rejectUnauthorized, servername: net.isIP(host) ? undefined : host })
-        : net.connect({ host, port });
+        ? tls.connect({ host: address, port, ...this.pem, rejectUnauthorized: this.settings.tls.rejectUnauthorized, servername: net.isIP(host) ? undefined : host })
+        : net.connect({ host: address, port });
       const timer = setTimeout(() => socket.destroy(new EngineError('mllp.connect_timeout', `connect to ${host}:${port} timed out`, 'operational')), connectTimeoutMs);
       socket.once(this.pem ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
@@ -144,7 +154,7 @@ export const hl7MllpOut = defineItemType({
   settings: hl7MllpOutSettings,
   module: import.meta.url,
   create(settings, ctx) {
-    const pem = settings.tls.enabled ? loadTls(settings.tls) : undefined;
+    const pem = settings.tls.enabled ? loadTls(settings.tls, ctx.policy) : undefined;
     const pool = new MllpPool(Array.from({ length: settings.poolSize }, () => new MllpConnection(settings, pem, ctx)));
     let sent = 0;
     return {

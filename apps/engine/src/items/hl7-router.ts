@@ -1,4 +1,4 @@
-import { type Condition, checkSafeRegex, hl7RouterSettings } from '@hie/config';
+import { type Condition, compileUserRegex, hl7RouterSettings } from '@hie/config';
 import type { Hl7Message } from '@hie/hl7';
 import { defineItemType } from '../item-type';
 import { EngineError } from '../runtime/errors';
@@ -45,9 +45,10 @@ export function compileCondition(c: Condition | undefined): Compiled {
     case 'startsWith':
       return (m) => (m.get(path) ?? '').startsWith(value);
     case 'matches': {
-      const problem = checkSafeRegex(value);
-      if (problem) throw new EngineError('router.unsafe_regex', `unsafe regex "${value}": ${problem}`, 'user');
-      const re = new RegExp(value);
+      // RE2 (linear time): a pattern like ((a+))+$ cannot backtrack on any input.
+      const compiled = compileUserRegex(value);
+      if (!compiled.ok) throw new EngineError('router.invalid_regex', `invalid regex "${value}": ${compiled.reason}`, 'user');
+      const re = compiled.regex;
       return (m) => re.test((m.get(path) ?? '').slice(0, MAX_MATCH_INPUT));
     }
   }

@@ -7,7 +7,7 @@ import { MessageEnvelope } from '@hie/envelope';
 import { parseMessage } from '@hie/hl7';
 import { createEngine } from '../engine-node';
 import type { ProductionEngine } from '../runtime/production-engine';
-import { corpusDir, tempDir } from '../testing/helpers';
+import { corpusDir, tempDir, testPolicy, until } from '../testing/helpers';
 import { manualServices, sink, sinks, testItemTypes } from '../testing/test-items';
 
 const log = pino({ level: 'silent' });
@@ -21,17 +21,9 @@ afterEach(async () => {
 });
 
 async function run(items: object[], connections: [string, string][]) {
-  engine = createEngine({ log, plugins: testItemTypes }).engine;
+  engine = createEngine({ log, plugins: testItemTypes, policy: testPolicy() }).engine;
   await engine.apply({ name: 'items', items, connections: connections.map(([from, to]) => ({ from, to })) });
   return engine;
-}
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('file.in', () => {
@@ -230,12 +222,12 @@ describe('hl7.transform and hl7.router', () => {
     expect(e.status().items.find((i) => i.name === 'Route')!.discarded).toBe(2);
   });
 
-  it('refuses an unsafe regex at deploy time', async () => {
-    engine = createEngine({ log, plugins: testItemTypes }).engine;
+  it('refuses a pattern RE2 cannot run (a back-reference) at deploy time', async () => {
+    engine = createEngine({ log, plugins: testItemTypes, policy: testPolicy() }).engine;
     await expect(
       engine.apply({
         name: 'x',
-        items: [{ name: 'R', type: 'hl7.router', settings: { rules: [{ name: 'evil', when: { path: 'PID-5', op: 'matches', value: '(a+)+$' }, then: { action: 'discard' } }] } }],
+        items: [{ name: 'R', type: 'hl7.router', settings: { rules: [{ name: 'evil', when: { path: 'PID-5', op: 'matches', value: '(a)\\1' }, then: { action: 'discard' } }] } }],
         connections: [],
       }),
     ).rejects.toMatchObject({ code: 'config.invalid' });

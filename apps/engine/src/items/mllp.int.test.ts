@@ -8,7 +8,7 @@ import { createEngine } from '../engine-node';
 import type { ProductionEngine } from '../runtime/production-engine';
 import { manualServices, sink, sinks, testItemTypes } from '../testing/test-items';
 import { MessageEnvelope } from '@hie/envelope';
-import { freePort } from '../testing/helpers';
+import { freePort, testPolicy } from '../testing/helpers';
 import { defineItemType } from '../item-type';
 
 const log = pino({ level: 'silent' });
@@ -85,7 +85,7 @@ const closed = (socket: net.Socket) => new Promise<void>((r) => (socket.destroye
 const dropLines = (lines: Record<string, unknown>[], reason: string) => lines.filter((l) => l.msg === 'mllp connection dropped by a limit' && l.reason === reason);
 
 async function run(items: object[], connections: [string, string][], logger = log) {
-  engine = createEngine({ log: logger, plugins: [...testItemTypes, gate] }).engine;
+  engine = createEngine({ log: logger, plugins: [...testItemTypes, gate], policy: testPolicy() }).engine;
   await engine.apply({ name: 'mllp', items, connections: connections.map(([from, to]) => ({ from, to })) });
   return engine;
 }

@@ -2,19 +2,23 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { TlsSettings } from '@hie/config';
+import { type HostPolicy, resolveInsideRootsSync } from '@hie/policy';
 import { EngineError } from '../runtime/errors';
 
 /**
  * Read the PEM files named in TLS settings and check they make a usable TLS context (at item start,
  * so a bad path, a file that is not PEM or a key that does not match its certificate fails the start
  * with a clear `config.tls` error instead of failing every connection later as a retryable one).
- * `needCert`: a listener cannot serve TLS without its own certificate and key.
+ * `needCert`: a listener cannot serve TLS without its own certificate and key. The files must lie
+ * under HIE_FILE_ROOTS after realpath (`policy.path_outside_roots` otherwise): a TLS path is no way
+ * to read any file of the host.
  */
-export function loadTls(tls: TlsSettings, opts: { needCert?: boolean } = {}): { cert?: Buffer; key?: Buffer; ca?: Buffer } {
+export function loadTls(tls: TlsSettings, policy: HostPolicy, opts: { needCert?: boolean } = {}): { cert?: Buffer; key?: Buffer; ca?: Buffer } {
   const read = (label: string, file: string) => {
     if (!file) return undefined;
+    const real = resolveInsideRootsSync(file, policy);
     try {
-      return readFileSync(file);
+      return readFileSync(real);
     } catch (e) {
       throw new EngineError('config.tls', `cannot read TLS ${label} file ${file}: ${(e as Error).message}`, 'user', { file });
     }

@@ -11,7 +11,7 @@ import { MllpDecoder, encodeMllp, parseMessage } from '@hie/hl7';
 import { createEngine } from '../engine-node';
 import type { ProductionEngine } from '../runtime/production-engine';
 import { MemoryTracker, type MessageEvent } from '../runtime/tracker';
-import { corpusDir, freePort, tempDir } from '../testing/helpers';
+import { corpusDir, freePort, tempDir, testPolicy } from '../testing/helpers';
 import { manualServices, sink, sinks, testItemTypes } from '../testing/test-items';
 
 const log = pino({ level: 'silent' });
@@ -89,7 +89,7 @@ class RecordingTracker extends MemoryTracker {
 }
 
 async function run(items: object[], connections: [string, string][], tracker?: RecordingTracker) {
-  const engine = createEngine({ log, plugins: testItemTypes, tracker }).engine;
+  const engine = createEngine({ log, plugins: testItemTypes, tracker, policy: testPolicy() }).engine;
   engines.push(engine);
   await engine.apply({ name: 'tls', items, connections: connections.map(([from, to]) => ({ from, to })) });
   return engine;

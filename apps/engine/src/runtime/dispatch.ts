@@ -37,6 +37,7 @@ export async function runHandler(handler: ItemHandler, base: BaseContext, input:
       return base.targets;
     },
     log: base.log,
+    policy: base.policy,
     send(envelope, opts) {
       outcome.outputs.push({ envelope, to: opts?.to });
     },

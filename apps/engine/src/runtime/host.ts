@@ -5,6 +5,7 @@ import type { itemSchema } from '@hie/config';
 import type { Bus, ReplyFn } from '@hie/bus';
 import type { ReportedItemStatus } from '@hie/cluster';
 import type { MessageEnvelope } from '@hie/envelope';
+import type { HostPolicy } from '@hie/policy';
 import { type ItemQueue } from '@hie/queues';
 import { CircuitBreaker, TokenBucketRateLimiter, backoffDelay, createRestartPolicy } from '@hie/resilience';
 import type { CreateContext, ItemHandler, ItemTypeDefinition, SubmitResult } from '../item-type';
@@ -42,6 +43,8 @@ export interface HostDeps {
   pool(mode: 'multiprocess' | 'thread_pool', workers: number): { pool: TaskPool; owned: boolean };
   /** Module URL of the item type for worker threads. */
   moduleOf(type: string): string;
+  /** What items may touch on the host (handed to every handler context, worker threads included). */
+  policy: HostPolicy;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -162,6 +165,7 @@ export class Host {
           module: this.deps.moduleOf(this.spec.type),
           settings: this.spec.settings,
           targets: [...this.deps.targets()],
+          policy: this.deps.policy,
           key: `${this.deps.production}/${this.spec.name}/${JSON.stringify(this.spec.settings)}/${Date.now()}`,
         },
         owned,
@@ -408,6 +412,7 @@ export class Host {
         return deps.targets();
       },
       log: this.log,
+      policy: deps.policy,
     };
   }
 

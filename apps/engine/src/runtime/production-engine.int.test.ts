@@ -1,8 +1,11 @@
+import os from 'node:os';
+import path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { MessageEnvelope } from '@hie/envelope';
 import { createEngine } from '../engine-node';
+import { testPolicy } from '../testing/helpers';
 import { createdOnMain, hookCalls, manualServices, maxConcurrent, sink, sinks, testItemTypes } from '../testing/test-items';
 import type { ProductionEngine } from './production-engine';
 
@@ -10,7 +13,7 @@ const log = pino({ level: 'silent' });
 let engine: ProductionEngine | undefined;
 
 function newEngine() {
-  engine = createEngine({ log, plugins: testItemTypes }).engine;
+  engine = createEngine({ log, plugins: testItemTypes, policy: testPolicy() }).engine;
   return engine;
 }
 
@@ -256,7 +259,7 @@ describe('ProductionEngine', () => {
     const report = await e.apply(
       production(
         [
-          { name: 'Bad TLS', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, tls: { enabled: true, certFile: '/nonexistent/cert.pem', keyFile: '/nonexistent/key.pem' } } },
+          { name: 'Bad TLS', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, tls: { enabled: true, certFile: path.join(os.tmpdir(), 'hie-nonexistent', 'cert.pem'), keyFile: path.join(os.tmpdir(), 'hie-nonexistent', 'key.pem') } } },
           { name: 'In', type: 'test.manual_in' },
           { name: 'Out', type: 'test.collect' },
         ],

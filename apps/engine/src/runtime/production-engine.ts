@@ -2,8 +2,9 @@ import os from 'node:os';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { type productionSchema, validateProduction } from '@hie/config';
+import { type ConfigProblem, type productionSchema, validateProduction } from '@hie/config';
 import { type Bus, InProcessBus } from '@hie/bus';
+import { checkProductionHostPolicy, createHostPolicy, type HostPolicy } from '@hie/policy';
 import { ItemQueue } from '@hie/queues';
 import type { TaskPool } from './dispatch';
 import { EngineError } from './errors';
@@ -43,10 +44,19 @@ export interface EngineOptions {
   tracker?: Tracker;
   /** Stop/drain timeout per item. @defaultValue 30000 */
   drainTimeoutMs?: number;
+  /**
+   * What items may touch on the host; checked when a production is applied and by the items.
+   * @defaultValue `createHostPolicy()`: the working folder as the only root, no allow list
+   */
+  policy?: HostPolicy;
 }
 
 const kindOrder = { operation: 0, process: 1, service: 2 } as const;
 const workerUrl = new URL('../worker/handler-worker.ts', import.meta.url);
+
+function invalidProduction(problems: ConfigProblem[]): EngineError {
+  return new EngineError('config.invalid', `invalid production: ${problems.map((p) => `${p.pathText}: ${p.message}`).join('; ')}`, 'user', { problems });
+}
 
 /** What makes an item "changed": everything but designer-only fields. */
 function fingerprint(item: ItemSpec): string {
@@ -71,8 +81,10 @@ export class ProductionEngine {
   private sharedPool?: Piscina;
   private applying: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
+  readonly policy: HostPolicy;
 
   constructor(private readonly opts: EngineOptions) {
+    this.policy = opts.policy ?? createHostPolicy();
     this.bus = opts.bus ?? new InProcessBus();
     this.tracker = opts.tracker ?? new MemoryTracker();
     this.log = opts.log;
@@ -85,17 +97,25 @@ export class ProductionEngine {
   /** Validate a production against the registered item types; throws `config.invalid` with every problem. */
   validate(spec: unknown): ProductionSpec {
     const r = validateProduction(spec, { itemTypes: this.opts.registry.lookup });
-    if (!r.ok) {
-      throw new EngineError('config.invalid', `invalid production: ${r.problems.map((p) => `${p.pathText}: ${p.message}`).join('; ')}`, 'user', {
-        problems: r.problems,
-      });
-    }
+    if (!r.ok) throw invalidProduction(r.problems);
     return r.value;
+  }
+
+  /**
+   * {@link validate}, then the host policy: every folder, TLS file and target host the items name
+   * (HIE_FILE_ROOTS, HIE_EGRESS_ALLOW), so `hie run` and a deploy refuse what a save would.
+   * @throws EngineError `config.invalid` with every problem and its path.
+   */
+  async check(spec: unknown): Promise<ProductionSpec> {
+    const value = this.validate(spec);
+    const problems = await checkProductionHostPolicy(value, this.policy);
+    if (problems.length > 0) throw invalidProduction(problems);
+    return value;
   }
 
   /** Reconcile towards `spec` (null = stop everything). Calls are serialised. */
   apply(spec: unknown | null): Promise<ApplyReport> {
-    const run = this.applying.then(() => this.reconcile(spec === null ? null : this.validate(spec)));
+    const run = this.applying.then(async () => this.reconcile(spec === null ? null : await this.check(spec)));
     this.applying = run.catch(() => undefined);
     return run;
   }
@@ -209,6 +229,7 @@ export class ProductionEngine {
       targets: () => slot.targets,
       pool: (mode, workers) => (mode === 'thread_pool' ? { pool: this.threadPool(), owned: false } : { pool: this.newPool(workers), owned: true }),
       moduleOf: (type) => this.opts.registry.moduleOf(type),
+      policy: this.policy,
     });
   }
 

@@ -4,6 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createHostPolicy, type HostPolicy, type HostPolicyInput } from '@hie/policy';
 
 export const repoRoot = new URL('../../../../', import.meta.url).pathname;
 export const corpusDir = path.resolve(repoRoot, 'testdata/hl7');
@@ -17,8 +18,25 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * The host policy of engine tests: the system temp folder is the root (tests write there), given
+ * explicitly so the product default (the working folder) stays as strict as it is.
+ */
+export function testPolicy(input: HostPolicyInput = {}): HostPolicy {
+  return createHostPolicy({ roots: [os.tmpdir()], ...input });
+}
+
 export async function tempDir(prefix = 'hie-test-'): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+/** Poll `cond` every 20 ms until it holds; throws after `timeoutMs`. */
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Wait until a TCP port accepts connections. */
@@ -40,10 +58,18 @@ export async function waitForPort(port: number, timeoutMs = 30_000): Promise<voi
 
 /** Run the real `hie` CLI (bin/hie.mjs) as a child process. */
 export function hie(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): ChildProcess & { output: () => string } {
+  const cwd = opts.cwd ?? repoRoot;
   const child = spawn(process.execPath, [path.join(repoRoot, 'bin/hie.mjs'), ...args], {
-    cwd: opts.cwd ?? repoRoot,
-    // A fresh embedded store per process unless the test says otherwise.
-    env: { ...process.env, HIE_LOG_LEVEL: 'warn', HIE_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'hie-data-')), ...opts.env },
+    cwd,
+    // A fresh embedded store per process unless the test says otherwise; file roots: the working
+    // folder (the default) plus the temp folder the tests write to.
+    env: {
+      ...process.env,
+      HIE_LOG_LEVEL: 'warn',
+      HIE_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'hie-data-')),
+      HIE_FILE_ROOTS: [cwd, os.tmpdir()].join(path.delimiter),
+      ...opts.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -56,6 +56,7 @@ function contextFor(item: WorkerItem): CreateContext {
     production: item.production,
     targets: item.targets,
     log,
+    policy: item.policy,
     hasStore: false,
     send: unsupported,
     discard: unsupported,
@@ -83,7 +84,7 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
   try {
     const handler = await handlerFor(task.item);
     const envelope = MessageEnvelope.fromBytes(task.bytes);
-    const outcome = await runHandler(handler, { itemName: task.item.name, production: task.item.production, targets: task.item.targets, log }, envelope);
+    const outcome = await runHandler(handler, { itemName: task.item.name, production: task.item.production, targets: task.item.targets, log, policy: task.item.policy }, envelope);
     // Results are structured-cloned back (small); the request bytes were transferred in.
     const outputs = outcome.outputs.map((o) => ({ to: o.to ? [...o.to] : undefined, bytes: o.envelope.toBytes() }));
     return { kind: 'result', outputs, response: outcome.response?.toBytes(), discarded: outcome.discarded, threadId };

@@ -1,3 +1,4 @@
+import type { HostPolicy } from '@hie/policy';
 import type { SerializedError } from '../runtime/errors';
 
 /** Messages between the main thread and handler worker threads: plain data tagged by `kind`. */
@@ -9,6 +10,8 @@ export interface WorkerItem {
   module: string;
   settings: unknown;
   targets: string[];
+  /** The engine's host policy (plain data). */
+  policy: HostPolicy;
   /** Changes when the item's settings change, so workers rebuild their handler. */
   key: string;
 }

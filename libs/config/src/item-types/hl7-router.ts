@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { transformOperation } from './hl7-transform';
-import { checkSafeRegex } from './safe-regex';
+import { checkUserRegex } from './user-regex';
 
 const comparison = z
   .object({
@@ -12,8 +12,8 @@ const comparison = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.op === 'matches') {
-      const problem = checkSafeRegex(c.value ?? '');
-      if (problem) ctx.addIssue({ code: 'custom', path: ['value'], message: `unsafe regex: ${problem}` });
+      const problem = checkUserRegex(c.value ?? '');
+      if (problem) ctx.addIssue({ code: 'custom', path: ['value'], message: `invalid regex (RE2 syntax): ${problem}` });
     }
     if (c.op === 'in' && !c.values && c.value === undefined) ctx.addIssue({ code: 'custom', path: ['values'], message: '"in" needs values' });
   });

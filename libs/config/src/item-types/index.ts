@@ -11,7 +11,7 @@ export * from './file';
 export * from './http';
 export * from './hl7-router';
 export * from './hl7-transform';
-export * from './safe-regex';
+export * from './user-regex';
 
 /** What the control plane and portal need to know of an item type (no runtime code). */
 export interface ItemTypeDescriptor {
