@@ -145,4 +145,21 @@ describe('messages', () => {
     expect(audit.items).toHaveLength(2);
     expect(audit.items[0]).toMatchObject({ actorName: 'alice', after: { toItem: 'Route', edited: true, injected: true } });
   });
+  it('search by status refused: bytes a service refused (not HL7) are listed, with their reason in the trace', async () => {
+    const writer = h.store.messages.writer();
+    const id = randomUUID();
+    const scope = { production: 'adt', projectId, workspaceId };
+    await writer.received({ id, ...scope, item: 'ADT In', receivedAt: Date.now(), contentType: 'application/octet-stream', header: { source: 'ADT In' }, raw: new TextEncoder().encode('this is not HL7') });
+    await writer.event({ messageId: id, ...scope, item: 'ADT In', event: 'refused', detail: { reason: 'not_hl7', error: 'no MSH segment' } });
+    await writer.close();
+    const found = await viewer.api.messages.search.query({ projectId, status: 'refused' });
+    expect(found.items.map((m) => ({ id: m.id, status: m.status }))).toEqual([{ id, status: 'refused' }]);
+    expect((await viewer.api.messages.search.query({ projectId, status: ['failed', 'refused'] })).items.map((m) => m.status).sort()).toEqual(['failed', 'refused']);
+    const m = await analyst.api.messages.get.query({ projectId, id });
+    expect(m).toMatchObject({ status: 'refused', raw: 'this is not HL7' });
+    expect(m.trace.map((e) => [e.event, e.detail])).toEqual([
+      ['received', null],
+      ['refused', { reason: 'not_hl7', error: 'no MSH segment' }],
+    ]);
+  });
 });

@@ -35,14 +35,16 @@ export const statusOfEvent: Readonly<Partial<Record<MessageEventName, MessageSta
   delivered: 'delivered',
   failed: 'failed',
   discarded: 'discarded',
+  refused: 'refused',
 };
 
 /**
  * The terminal rule: a message is finished once it has a `completed` event (the engine writes it
- * when every branch is done — delivered, or failed for good) or a `discarded` event. Unfinished
+ * when every branch is done — delivered, or failed for good), a `discarded` event, or a `refused`
+ * event (bytes kept for the operator, never routed: recovery must not replay them). Unfinished
  * messages are what {@link MessageStore.unfinished} hands back for recovery.
  */
-export const finishingEvents: ReadonlySet<MessageEventName> = new Set<MessageEventName>(['completed', 'discarded']);
+export const finishingEvents: ReadonlySet<MessageEventName> = new Set<MessageEventName>(['completed', 'discarded', 'refused']);
 
 const MAX_BATCH = 5000;
 

@@ -400,6 +400,22 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
     }
   });
 
+  it('a refused message is finished: status refused, never handed back for recovery (same batch or a later one)', async () => {
+    const production = `p-${randomUUID()}`;
+    const writer = store.messages.writer();
+    const inBatch = message(production, { contentType: 'application/octet-stream', raw: enc.encode('not HL7') });
+    const later = message(production, { contentType: 'application/octet-stream', raw: enc.encode('cut off') });
+    // The first: received and refused in one batch; the second: refused after its row committed.
+    await Promise.all([writer.received(inBatch), writer.event({ messageId: inBatch.id, ...scoped(production), item: 'mllp-in', event: 'refused', detail: { reason: 'not_hl7' } })]);
+    await writer.received(later);
+    await writer.event({ messageId: later.id, ...scoped(production), item: 'mllp-in', event: 'refused', detail: { reason: 'partial_frame' } });
+    await writer.close();
+    expect(await collect(store.messages.unfinished(production))).toEqual([]);
+    const found = await store.messages.search(production, { status: 'refused' });
+    expect(ids0(found.items).sort()).toEqual([inBatch.id, later.id].sort());
+    expect((await store.messages.get(production, later.id))?.status).toBe('refused');
+  });
+
   it('resends a message as a new one linked to the original', async () => {
     const production = `p-${randomUUID()}`;
     const writer = store.messages.writer();

@@ -147,7 +147,8 @@ export const deployments = pgTable(
 
 // ── data plane: messages ─────────────────────────────────────────────────────────────────────
 
-export const messageStatuses = ['received', 'queued', 'processing', 'delivered', 'failed', 'discarded'] as const;
+/** `refused`: bytes a service could not take as a message (not HL7, too large, cut off), kept for the viewer, never routed. */
+export const messageStatuses = ['received', 'queued', 'processing', 'delivered', 'failed', 'discarded', 'refused'] as const;
 /** The latest known state of a message, as kept in `message_status.status`. */
 export type MessageStatus = (typeof messageStatuses)[number];
 
@@ -160,6 +161,7 @@ export const messageEventNames = [
   'discarded',
   'resent',
   'completed',
+  'refused',
 ] as const;
 export type MessageEventName = (typeof messageEventNames)[number];
 
