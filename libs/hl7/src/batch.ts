@@ -89,7 +89,102 @@ export interface Hl7Batch {
  * Never throws; what is wrong is listed in `problems` (codes `hl7.batch`, `hl7.parse`).
  */
 export function parseBatch(text: string): Hl7Batch {
-  const batch: Hl7Batch = { batchHeaders: [], batchTrailers: [], messages: [], trailerCounts: { batches: [] }, problems: [] };
+  const messages: Hl7Message[] = [];
+  const layout = readBatch(text, (start, end, problems) => {
+    try {
+      messages.push(parseMessage(text.slice(start, end)));
+      return true;
+    } catch (e) {
+      problems.push({ path: `MSH[${messages.length + 1}]`, code: 'hl7.parse', message: isHl7Error(e) ? e.message : String(e), severity: 'error' });
+      return false;
+    }
+  });
+  return { ...layout, messages };
+}
+
+/** A batch read from bytes by {@link splitBatchBytes}: like {@link Hl7Batch}, with each message as its own bytes. */
+export interface Hl7BatchBytes extends Omit<Hl7Batch, 'messages'> {
+  /** Each message's bytes exactly as received (views of the input, terminators included). */
+  messages: Uint8Array[];
+  /** The batch's control id: BHS-11 of the first batch, else FHS-11, when present. */
+  controlId?: string;
+}
+
+/**
+ * {@link parseBatch} on bytes, without decoding them: every message comes back as the exact bytes
+ * it had (any ASCII-compatible character set: segment names and terminators are ASCII), so
+ * ISO-8859-1 or UTF-8 content is never re-encoded. Messages are not parsed; trailer counts are
+ * checked against the messages present. Header and trailer segments are read one byte per character.
+ * Never throws.
+ */
+export function splitBatchBytes(bytes: Uint8Array): Hl7BatchBytes {
+  // A UTF-8 BOM is three bytes here, not U+FEFF: skip it before reading bytes as characters.
+  const from = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const text = byteString(bytes, from);
+  const messages: Uint8Array[] = [];
+  const layout = readBatch(text, (start, end) => {
+    messages.push(bytes.subarray(from + start, from + end));
+    return true;
+  });
+  const controlId = (fieldOf(layout.batchHeaders[0], 11) || fieldOf(layout.fileHeader, 11)) || undefined;
+  return { ...layout, messages, ...(controlId ? { controlId } : {}) };
+}
+
+/**
+ * True when a frame holds more than one message: it starts with a batch header (`FHS`/`BHS`), or a
+ * line after the first starts a new message or a batch segment (`MSH`, `FHS`, `BHS`, `BTS`, `FTS`).
+ * Cheap enough for every frame of a listener (one pass over the bytes, no decoding).
+ */
+export function isBatchFrame(bytes: Uint8Array): boolean {
+  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  while (i < bytes.length && bytes[i] <= 0x20) i++;
+  if (startsBatchSegment(bytes, i, false)) return true;
+  for (; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c !== 13 && c !== 10) continue;
+    while (i + 1 < bytes.length && (bytes[i + 1] === 13 || bytes[i + 1] === 10)) i++;
+    if (startsBatchSegment(bytes, i + 1, true)) return true;
+  }
+  return false;
+}
+
+const [C_B, C_F, C_H, C_M, C_S, C_T] = ['B', 'F', 'H', 'M', 'S', 'T'].map((c) => c.charCodeAt(0));
+
+/** `FHS`/`BHS` at `at` (and, when `orMessage`, also `MSH`, `BTS`, `FTS`): a segment name followed by a separator. */
+function startsBatchSegment(b: Uint8Array, at: number, orMessage: boolean): boolean {
+  if (at + 3 >= b.length) return false;
+  const [x, y, z] = [b[at], b[at + 1], b[at + 2]];
+  const header = (x === C_F || x === C_B) && y === C_H && z === C_S;
+  const other = orMessage && ((x === C_M && y === C_S && z === C_H) || ((x === C_B || x === C_F) && y === C_T && z === C_S));
+  // The name must be the whole segment name: a field separator follows (never a letter or digit).
+  const next = b[at + 3];
+  const separated = !((next >= 0x30 && next <= 0x39) || (next >= 0x41 && next <= 0x5a) || (next >= 0x61 && next <= 0x7a));
+  return (header || other) && separated;
+}
+
+/** Bytes as a string of one character per byte (Latin-1), so string offsets are byte offsets. */
+function byteString(bytes: Uint8Array, from: number): string {
+  let out = '';
+  for (let i = from; i < bytes.length; i += 0x2000) out += String.fromCharCode(...bytes.subarray(i, Math.min(bytes.length, i + 0x2000)));
+  return out;
+}
+
+/** Field `n` of a batch header (FHS-n/BHS-n: the name is field 0, FHS-1 the separator itself). */
+function fieldOf(segment: string | undefined, n: number): string {
+  if (!segment || segment.length < 4) return '';
+  return (segment.split(segment[3])[n - 1] ?? '').trim();
+}
+
+/** What {@link readBatch} finds besides the messages. */
+type BatchLayout = Omit<Hl7Batch, 'messages'>;
+
+/**
+ * The one reading of a batch, shared by {@link parseBatch} and {@link splitBatchBytes}: headers,
+ * trailers, the checks of their counts, and each message's [start, end) handed to `take`, which
+ * says whether it counts as a message of its batch (a message that does not parse does not).
+ */
+function readBatch(text: string, take: (start: number, end: number, problems: Hl7Problem[]) => boolean): BatchLayout {
+  const batch: BatchLayout = { batchHeaders: [], batchTrailers: [], trailerCounts: { batches: [] }, problems: [] };
   const problem = (path: string, message: string, severity: Hl7Problem['severity'] = 'warning'): void => {
     batch.problems.push({ path, code: 'hl7.batch', message, severity });
   };
@@ -99,14 +194,9 @@ export function parseBatch(text: string): Hl7Batch {
   let msgEnd = -1;
   const flush = (): void => {
     if (msgStart < 0) return;
-    const raw = text.slice(msgStart, msgEnd);
+    const start = msgStart;
     msgStart = -1;
-    try {
-      batch.messages.push(parseMessage(raw));
-      batchMessages++;
-    } catch (e) {
-      batch.problems.push({ path: `MSH[${batch.messages.length + 1}]`, code: 'hl7.parse', message: isHl7Error(e) ? e.message : String(e), severity: 'error' });
-    }
+    if (take(start, msgEnd, batch.problems)) batchMessages++;
   };
   const count = (seg: string): number | undefined => {
     const fields = seg.split(seg[3] ?? '|');

@@ -174,3 +174,31 @@ describe('MllpDecoder', () => {
     );
   });
 });
+
+describe('MllpDecoder keeps what it drops, when asked', () => {
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
+
+  it('an oversize frame and a frame cut short by a new start block carry their first bytes', () => {
+    const d = new MllpDecoder({ maxFrameBytes: 10, keepDroppedBytes: 6 });
+    const [tooLarge] = d.push(bytes('\x0bABCDEFGHIJKLMNOP\x1c\r'));
+    expect(tooLarge).toMatchObject({ kind: 'error', error: { code: 'mllp.frame_too_large' } });
+    expect(tooLarge.kind === 'error' && text(tooLarge.dropped)).toBe('ABCDEF');
+    d.push(bytes('\x0bAB'));
+    const evs = d.push(bytes('C\x0bMSH|1\x1c\r'));
+    expect(evs.map((e) => e.kind)).toEqual(['error', 'frame']);
+    expect(evs[0].kind === 'error' && text(evs[0].dropped)).toBe('ABC');
+    expect(new MllpDecoder({ maxFrameBytes: 10 }).push(bytes('\x0bABCDEFGHIJKLMNOP\x1c\r'))[0]).not.toHaveProperty('dropped');
+  });
+
+  it('unfinished() shows the frame under way: its first bytes and its size', () => {
+    const d = new MllpDecoder();
+    expect(d.unfinished(4)).toBeUndefined();
+    d.push(bytes('\x0bMSH|^~'));
+    d.push(bytes('\\&|A'));
+    expect(d.unfinished(4)).toEqual({ head: bytes('MSH|'), size: 10 });
+    expect(text(d.unfinished(100)?.head)).toBe('MSH|^~\\&|A');
+    d.push(bytes('\x1c\r'));
+    expect(d.unfinished(4)).toBeUndefined();
+  });
+});

@@ -35,7 +35,17 @@ export function encodeMllp(payload: string | Uint8Array): Uint8Array {
 }
 
 /** What {@link MllpDecoder.push} reports: a whole frame's payload, or a problem in the stream. */
-export type MllpEvent = { kind: 'frame'; payload: Uint8Array } | { kind: 'error'; error: Hl7Error };
+export type MllpEvent =
+  | { kind: 'frame'; payload: Uint8Array }
+  | {
+      kind: 'error';
+      error: Hl7Error;
+      /**
+       * For a frame the decoder dropped (too large, or cut short by a new start block): its first
+       * bytes, at most {@link MllpDecoderOptions.keepDroppedBytes} (absent when that is 0).
+       */
+      dropped?: Uint8Array;
+    };
 
 /** Options of {@link MllpDecoder}. */
 export interface MllpDecoderOptions {
@@ -45,6 +55,12 @@ export interface MllpDecoderOptions {
    * @defaultValue 16 MiB ({@link DEFAULT_MAX_FRAME_BYTES})
    */
   maxFrameBytes?: number;
+  /**
+   * Keep the first bytes of a dropped frame (at most this many) on its error event, so a listener
+   * can store what it refused instead of losing it without a trace.
+   * @defaultValue 0 (nothing kept)
+   */
+  keepDroppedBytes?: number;
 }
 
 const OUTSIDE = 0;
@@ -70,6 +86,7 @@ const DISCARDING = 2;
  */
 export class MllpDecoder {
   private readonly max: number;
+  private readonly keep: number;
   private state = OUTSIDE;
   private parts: Uint8Array[] = [];
   private size = 0;
@@ -81,6 +98,18 @@ export class MllpDecoder {
   constructor(options: MllpDecoderOptions = {}) {
     const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.max = Number.isFinite(max) && max > 0 ? Math.floor(max) : DEFAULT_MAX_FRAME_BYTES;
+    const keep = options.keepDroppedBytes ?? 0;
+    this.keep = Number.isFinite(keep) && keep > 0 ? Math.floor(keep) : 0;
+  }
+
+  /**
+   * The frame under way (started, not ended): its first bytes, at most `maxBytes`, and how many it
+   * holds. For a listener whose connection closes mid-frame, so the cut-off frame can be kept.
+   * `undefined` when no frame is under way (or it is an oversize frame being skipped).
+   */
+  unfinished(maxBytes: number): { head: Uint8Array; size: number } | undefined {
+    if (this.state !== IN_FRAME) return undefined;
+    return { head: this.head(new Uint8Array(0), maxBytes), size: this.size };
   }
 
   /** Bytes held for the frame being received. */
@@ -134,14 +163,14 @@ export class MllpDecoder {
         const stop = e === -1 ? n : e;
         const s = chunk.indexOf(MLLP_START, pos);
         if (s !== -1 && s < stop) {
-          events.push({ kind: 'error', error: new Hl7Error('mllp.garbled', 'An MLLP frame was cut short by a new start block; its bytes were dropped', { details: { bytes: this.size + s - pos } }) });
+          events.push(this.withDropped({ kind: 'error', error: new Hl7Error('mllp.garbled', 'An MLLP frame was cut short by a new start block; its bytes were dropped', { details: { bytes: this.size + s - pos } }) }, chunk.subarray(pos, s)));
           this.drop();
           pos = s + 1;
           continue;
         }
         const len = stop - pos;
         if (this.size + len > this.max) {
-          events.push({ kind: 'error', error: new Hl7Error('mllp.frame_too_large', `An MLLP frame is larger than ${this.max} bytes; it was dropped`, { details: { maxFrameBytes: this.max } }) });
+          events.push(this.withDropped({ kind: 'error', error: new Hl7Error('mllp.frame_too_large', `An MLLP frame is larger than ${this.max} bytes; it was dropped`, { details: { maxFrameBytes: this.max } }) }, chunk.subarray(pos, stop)));
           this.drop();
           this.state = DISCARDING;
           pos = stop;
@@ -181,6 +210,25 @@ export class MllpDecoder {
       return pos;
     }
     return chunk[pos] === MLLP_CR ? pos + 1 : pos;
+  }
+
+  /** The event, with the first bytes of the frame being dropped (held parts, then `tail`) when asked to keep them. */
+  private withDropped(event: MllpEvent & { kind: 'error' }, tail: Uint8Array): MllpEvent {
+    if (this.keep > 0) event.dropped = this.head(tail, this.keep);
+    return event;
+  }
+
+  /** The first `max` bytes of the held parts followed by `tail` (a copy). */
+  private head(tail: Uint8Array, max: number): Uint8Array {
+    const out = new Uint8Array(Math.min(max, this.size + tail.length));
+    let at = 0;
+    for (const p of [...this.parts, tail]) {
+      if (at >= out.length) break;
+      const n = Math.min(p.length, out.length - at);
+      out.set(p.subarray(0, n), at);
+      at += n;
+    }
+    return out;
   }
 
   private drop(): void {
