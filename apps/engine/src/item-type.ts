@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { MessageEnvelope } from '@hie/envelope';
 import type { Logger } from 'pino';
 import type { HostPolicy } from '@hie/policy';
+import type { Refusal } from './runtime/tracker';
 
 /** Item kinds: inbound services, processes in the middle, outbound operations. */
 export type ItemKind = 'service' | 'process' | 'operation';
@@ -38,6 +39,13 @@ export interface ServiceContext extends ItemContext {
   submit(envelope: MessageEnvelope, opts?: { wait?: 'queued' | 'stored' | 'response' }): Promise<SubmitResult>;
   /** True when a durable message store is configured (ACK after store means something). */
   readonly hasStore: boolean;
+  /**
+   * Keep input the service refuses (not HL7, too large, a frame cut off, a file with no message):
+   * stored as a finished `refused` message (bytes up to `maxBytes`, the reason in its trace) and
+   * logged at warn, never routed. Resolves with its message id (`undefined` without a store);
+   * never rejects: a store failure is logged.
+   */
+  refuse(raw: Uint8Array, refusal: Refusal): Promise<string | undefined>;
 }
 
 export interface SubmitResult {

@@ -42,7 +42,7 @@ export type MllpEvent =
       error: Hl7Error;
       /**
        * For a frame the decoder dropped (too large, or cut short by a new start block): its first
-       * bytes, at most {@link MllpDecoderOptions.keepDroppedBytes} (absent when that is 0).
+       * bytes, at most {@link MllpDecoderOptions.keepDroppedBytes} (absent when that is not set).
        */
       dropped?: Uint8Array;
     };
@@ -57,8 +57,9 @@ export interface MllpDecoderOptions {
   maxFrameBytes?: number;
   /**
    * Keep the first bytes of a dropped frame (at most this many) on its error event, so a listener
-   * can store what it refused instead of losing it without a trace.
-   * @defaultValue 0 (nothing kept)
+   * can store what it refused instead of losing it without a trace (0: an empty `dropped`, still
+   * telling a dropped frame from stray bytes).
+   * @defaultValue not set (no `dropped` on events)
    */
   keepDroppedBytes?: number;
 }
@@ -98,8 +99,9 @@ export class MllpDecoder {
   constructor(options: MllpDecoderOptions = {}) {
     const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.max = Number.isFinite(max) && max > 0 ? Math.floor(max) : DEFAULT_MAX_FRAME_BYTES;
-    const keep = options.keepDroppedBytes ?? 0;
-    this.keep = Number.isFinite(keep) && keep > 0 ? Math.floor(keep) : 0;
+    // -1: not asked (no `dropped` on events); 0 and up: that many bytes, possibly none.
+    const keep = options.keepDroppedBytes;
+    this.keep = keep === undefined || !Number.isFinite(keep) ? -1 : Math.max(0, Math.floor(keep));
   }
 
   /**
@@ -214,7 +216,7 @@ export class MllpDecoder {
 
   /** The event, with the first bytes of the frame being dropped (held parts, then `tail`) when asked to keep them. */
   private withDropped(event: MllpEvent & { kind: 'error' }, tail: Uint8Array): MllpEvent {
-    if (this.keep > 0) event.dropped = this.head(tail, this.keep);
+    if (this.keep >= 0) event.dropped = this.head(tail, this.keep);
     return event;
   }
 

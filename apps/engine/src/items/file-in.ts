@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { chmod, lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileInSettings } from '@hie/config';
-import { splitBatch } from '@hie/hl7';
+import { splitBatchBytes } from '@hie/hl7';
 import { ensureFolderInsideRoots, resolveInsideRoots } from '@hie/policy';
 import { defineItemType } from '../item-type';
 import { envelopeFor, isHl7 } from '../runtime/envelopes';
@@ -22,6 +22,9 @@ export function globToRegExp(glob: string): RegExp {
  * Every message of a file is handed on (and stored) before the file is archived or deleted; a file
  * that fails part-way stays for the next poll (at-least-once) unless it is unreadable, then it
  * goes to the error directory.
+ *
+ * A file with no HL7 message in it (HL7 content type, no MSH segment) is stored as a `refused`
+ * message (its first `refusedMaxBytes`), logged, and moved to the error directory.
  *
  * Host policy: the folders must lie under HIE_FILE_ROOTS after realpath (checked at start and
  * before every move), and a symlink in the drop folder is never followed (it could point at any
@@ -57,10 +60,19 @@ export const fileIn = defineItemType({
       } finally {
         await fh.close();
       }
-      const parts = isHl7(settings.contentType) && settings.splitBatch ? splitBatch(bytes.toString('utf8')) : [bytes];
+      const hl7 = isHl7(settings.contentType);
+      // Split on bytes: each message keeps the exact bytes it had, whatever its character set.
+      const batch = hl7 ? splitBatchBytes(bytes) : undefined;
+      if (batch && batch.messages.length === 0) {
+        // Not HL7 (no MSH in it): kept as a refused message, then moved aside, never lost silently.
+        await ctx.refuse(new Uint8Array(bytes), { reason: 'not_a_message', error: 'the file holds no HL7 message (no MSH segment)', contentType: settings.contentType, maxBytes: settings.refusedMaxBytes, detail: { file } });
+        await rename(full, path.join(await ensureFolderInsideRoots(errorSetting(), ctx.policy, DIR_MODE), file));
+        return;
+      }
+      if (batch && batch.problems.length > 0) ctx.log.warn({ file, problems: batch.problems.map((p) => `${p.path}: ${p.message}`) }, 'batch file: trailer counts or lines do not match its messages');
+      const parts = batch && settings.splitBatch ? batch.messages : [bytes];
       for (const part of parts) {
-        const raw = typeof part === 'string' ? new TextEncoder().encode(part) : new Uint8Array(part);
-        const envelope = envelopeFor(raw, settings.contentType, ctx.itemName);
+        const envelope = envelopeFor(new Uint8Array(part), settings.contentType, ctx.itemName);
         envelope.header.customProperties.file = file;
         await ctx.submit(envelope, { wait: ctx.hasStore ? 'stored' : 'queued' });
         messages++;

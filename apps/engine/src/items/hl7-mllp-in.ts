@@ -1,12 +1,43 @@
+import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { hl7MllpInSettings } from '@hie/config';
 import { MessageEnvelope } from '@hie/envelope';
-import { MllpDecoder, buildAck, buildAckText, buildNack, encodeMllp, validateMessage, type Hl7Message } from '@hie/hl7';
+import {
+  MllpDecoder,
+  buildAck,
+  buildAckText,
+  buildNack,
+  encodeMllp,
+  isBatchFrame,
+  parseMessage,
+  splitBatchBytes,
+  validateMessage,
+  type Hl7AckCode,
+  type Hl7Message,
+} from '@hie/hl7';
 import { defineItemType } from '../item-type';
 import { codeOf, ensureError } from '../runtime/errors';
 import { loadTls } from './tls-options';
 
+
+const ACK_RANK: Readonly<Record<string, number>> = { AA: 0, CA: 0, AE: 1, CE: 1, AR: 2, CR: 2 };
+
+/** The worse of two ACK codes (AR over AE over AA). */
+function worse(a: Hl7AckCode, b: Hl7AckCode | undefined): Hl7AckCode {
+  return b !== undefined && (ACK_RANK[b] ?? 0) > (ACK_RANK[a] ?? 0) ? b : a;
+}
+
+/** MSA-1 of a downstream response (application ACK mode), as an `A*` code; undefined when there is none. */
+function responseCode(raw: Uint8Array | undefined): Hl7AckCode | undefined {
+  if (!raw) return undefined;
+  try {
+    const code = parseMessage(raw).get('MSA-1') ?? '';
+    return code in ACK_RANK ? (code.replace(/^C/, 'A') as Hl7AckCode) : undefined;
+  } catch (_e) {
+    return undefined;
+  }
+}
 
 /**
  * `hl7.mllp.in`: an MLLP listener. Frames from one connection are handed on in order and ACKed in
@@ -22,6 +53,19 @@ import { loadTls } from './tls-options';
  *   so no limit loses a message the sender was told we have.
  * - `frameTimeoutMs`: a frame started and not finished in time closes the connection (slow-loris).
  * - `maxConnections`: further connections are refused by the server (`reason: max_connections`).
+ *
+ * Nothing refused disappears: a frame that is not HL7, an oversize frame and a frame cut off (by a
+ * new start block, or by the connection closing) are stored as `refused` messages (their first
+ * `refusedMaxBytes`) and logged, so the message viewer shows them.
+ *
+ * Batches: a frame holding an FHS/BHS batch, or several MSH messages back to back, is split; each
+ * message is stored and handed on by itself, in order, with `batchId` (one per frame), `batchIndex`
+ * (1-based), `batchSize`, `batchControlId` (BHS-11, else FHS-11) and, when BTS-1/FTS-1 counts do
+ * not match, `batchProblems` in its header's custom properties. One ACK answers the frame, built
+ * from the first message: MSA-2 is that message's MSH-10 (what a client sending back-to-back
+ * messages matches on), MSA-1 AA when every message was handed on, `processingErrorAckCode` when
+ * one could not be (it and the ones after it were not taken: the sender resends the frame), and
+ * `errorAckCode` when some could not be read (those are stored as refused, the others handed on).
  */
 export const hl7MllpIn = defineItemType({
   type: 'hl7.mllp.in',
@@ -46,7 +90,12 @@ export const hl7MllpIn = defineItemType({
       if (!socket.destroyed) socket.write(encodeMllp(ack));
     };
 
-    async function handleFrame(payload: Uint8Array): Promise<string | Uint8Array> {
+    /** Keeps refused input as a `refused` message (see the item's comment); never rejects. */
+    const refuse = (raw: Uint8Array, reason: string, error: string, more: { totalBytes?: number; detail?: Record<string, unknown> } = {}) =>
+      ctx.refuse(raw, { reason, error, contentType: 'application/hl7-v2+er7', maxBytes: settings.refusedMaxBytes, ...more });
+
+    async function handleFrame(payload: Uint8Array, remote: Record<string, unknown>): Promise<string | Uint8Array> {
+      if (isBatchFrame(payload)) return handleBatch(payload, remote);
       // The envelope caches its parse: in-process, the router reuses this one instead of parsing again.
       const envelope = MessageEnvelope.createHl7(payload, { source: ctx.itemName });
       let msg: Hl7Message;
@@ -56,6 +105,7 @@ export const hl7MllpIn = defineItemType({
       } catch (e) {
         const err = ensureError(e);
         ctx.log.warn({ code: codeOf(err), error: err.message }, 'refused a frame that is not HL7');
+        await refuse(payload, 'not_hl7', err.message, { detail: remote });
         return buildNack(payload, settings.errorAckCode, { text: err.message, error: { code: '102', message: err.message } }).toString();
       }
       if (settings.validate) {
@@ -79,6 +129,64 @@ export const hl7MllpIn = defineItemType({
       }
     }
 
+    /**
+     * A frame of several messages (see the item's comment): each one stored and handed on by itself,
+     * in order, then one ACK for the frame.
+     */
+    async function handleBatch(payload: Uint8Array, remote: Record<string, unknown>): Promise<string | Uint8Array> {
+      const batch = splitBatchBytes(payload);
+      const batchId = randomUUID();
+      const size = batch.messages.length;
+      const problems = batch.problems.map((p) => `${p.path}: ${p.message}`);
+      if (problems.length > 0) ctx.log.warn({ batchId, batchControlId: batch.controlId, messages: size, problems, ...remote }, 'batch trailer counts do not match its messages');
+      let first: Hl7Message | undefined;
+      const refused: string[] = [];
+      let worst: Hl7AckCode = 'AA';
+      for (let i = 0; i < size; i++) {
+        const raw = batch.messages[i];
+        const where = { batchId, batchIndex: i + 1, batchSize: size, ...(batch.controlId ? { batchControlId: batch.controlId } : {}) };
+        const envelope = MessageEnvelope.createHl7(raw, { source: ctx.itemName });
+        let msg: Hl7Message;
+        try {
+          msg = envelope.parse<Hl7Message>();
+          msg.get('MSH-9');
+        } catch (e) {
+          const err = ensureError(e);
+          refused.push(`message ${i + 1}: ${err.message}`);
+          await refuse(raw, 'not_hl7', err.message, { detail: { ...where, ...remote } });
+          continue;
+        }
+        first ??= msg;
+        const invalid = settings.validate ? validateMessage(msg).filter((p) => p.severity === 'error') : [];
+        if (invalid.length > 0) {
+          const text = invalid.map((p) => `${p.path}: ${p.message}`).join('; ');
+          refused.push(`message ${i + 1} (${msg.controlId}): ${text}`);
+          await refuse(raw, 'invalid', text, { detail: { ...where, ...remote } });
+          continue;
+        }
+        Object.assign(envelope.header.customProperties, where, problems.length > 0 ? { batchProblems: problems } : {});
+        try {
+          const result = await ctx.submit(envelope, { wait });
+          received++;
+          worst = worse(worst, responseCode(result.response?.body.raw));
+        } catch (e) {
+          const err = ensureError(e);
+          const text = `message ${i + 1} of ${size} (${msg.controlId}) could not be handed on: ${err.message}; it and the ${size - i - 1} after it were not taken`;
+          ctx.log.warn({ batchId, batchIndex: i + 1, error: err.message, ...remote }, 'batch stopped: a message could not be handed on');
+          return buildAckText(first, settings.processingErrorAckCode, { text, error: { code: '207', message: text } });
+        }
+      }
+      if (!first) {
+        const text = size === 0 ? 'a batch with no message in it' : `no message of the batch could be read: ${refused.join('; ')}`;
+        return buildNack(payload, size === 0 ? 'AA' : settings.errorAckCode, size === 0 ? { text } : { text, error: { code: '102', message: text } }).toString();
+      }
+      if (refused.length > 0) {
+        const text = `${size - refused.length} of ${size} messages accepted; refused: ${refused.join('; ')}`;
+        return buildAckText(first, settings.errorAckCode, { text, error: { code: '102', message: text } });
+      }
+      return buildAckText(first, worst, { text: `${size} messages accepted` });
+    }
+
     /** Why a limit closed a connection; the `reason` of its log line. */
     type DropReason = 'frame_timeout' | 'connection_bytes' | 'listener_bytes';
 
@@ -98,7 +206,8 @@ export const hl7MllpIn = defineItemType({
           socket.end();
         });
       }
-      const decoder = new MllpDecoder({ maxFrameBytes: settings.maxMessageBytes });
+      const decoder = new MllpDecoder({ maxFrameBytes: settings.maxMessageBytes, keepDroppedBytes: settings.refusedMaxBytes });
+      const remote = { remote: socket.remoteAddress, remotePort: socket.remotePort };
       let chain: Promise<void> = Promise.resolve();
       let pending = 0;
       let paused = false;
@@ -124,9 +233,17 @@ export const hl7MllpIn = defineItemType({
         let completed = false;
         for (const ev of decoder.push(chunk)) {
           if (ev.kind === 'error') {
+            const dropped = ev.dropped ?? new Uint8Array(0);
             if (ev.error.code === 'mllp.frame_too_large') {
               const text = `message larger than ${settings.maxMessageBytes} bytes`;
-              chain = chain.then(() => write(socket, buildNack(new Uint8Array(0), 'AR', { text, error: { code: '100', message: text } }).toString()));
+              chain = chain.then(async () => {
+                await refuse(dropped, 'too_large', text, { detail: { truncated: true, maxMessageBytes: settings.maxMessageBytes, ...remote } });
+                write(socket, buildNack(new Uint8Array(0), 'AR', { text, error: { code: '100', message: text } }).toString());
+              });
+            } else if (ev.dropped) {
+              // A frame cut short by a new start block: the sender started over, nothing to ACK.
+              ctx.log.warn({ code: ev.error.code, ...remote }, 'an MLLP frame was cut short by a new start block');
+              chain = chain.then(() => refuse(dropped, 'partial_frame', ev.error.message, { totalBytes: Number((ev.error.details as { bytes?: number } | undefined)?.bytes ?? 0), detail: remote }).then(() => undefined));
             } else {
               ctx.log.warn({ code: ev.error.code, remote: socket.remoteAddress }, 'ignored bytes outside MLLP frames');
             }
@@ -138,7 +255,7 @@ export const hl7MllpIn = defineItemType({
           waiting += payload.length;
           held += payload.length;
           chain = chain.then(async () => {
-            const ack = await handleFrame(payload);
+            const ack = await handleFrame(payload, remote);
             write(socket, ack);
             pending--;
             waiting -= payload.length;
@@ -174,8 +291,13 @@ export const hl7MllpIn = defineItemType({
       socket.on('close', () => {
         sockets.delete(socket);
         clearTimeout(frameTimer);
-        // An unfinished frame dies with its connection; waiting frames are still handed on and
-        // release their bytes as they go.
+        // An unfinished frame dies with its connection (kept as a refused message, after the frames
+        // before it); waiting frames are still handed on and release their bytes as they go.
+        const cut = decoder.unfinished(settings.refusedMaxBytes);
+        if (cut) {
+          const text = `the connection closed in the middle of a frame (${cut.size} bytes received)`;
+          chain = chain.then(() => refuse(cut.head, 'partial_frame', text, { totalBytes: cut.size, detail: remote }).then(() => undefined));
+        }
         held -= partial;
         partial = 0;
         decoder.reset();

@@ -434,6 +434,17 @@ export class Host {
       discard() {
         throw new EngineError('engine.misuse', 'ctx.discard is for onMessage', 'unexpected');
       },
+      async refuse(raw, refusal) {
+        const bytes = Math.max(refusal.totalBytes ?? 0, raw.byteLength);
+        try {
+          const messageId = await deps.tracker.refused(raw, host.name, refusal);
+          host.log.warn({ reason: refusal.reason, error: refusal.error, bytes, messageId, ...refusal.detail }, 'refused input kept as a refused message');
+          return messageId;
+        } catch (e) {
+          host.log.error({ err: ensureError(e), reason: refusal.reason, bytes, ...refusal.detail }, 'could not store refused input');
+          return undefined;
+        }
+      },
       async submit(envelope, opts = {}): Promise<SubmitResult> {
         const t0 = performance.now();
         if (host.state !== 'running' && host.state !== 'starting') {

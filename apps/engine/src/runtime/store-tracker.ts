@@ -3,9 +3,9 @@ import type { MessageEnvelope } from '@hie/envelope';
 import type { Hl7Message } from '@hie/hl7';
 import type { MessageEventName, MessageScope, MessageStore, MessageWriter, StorageMode } from '@hie/store';
 import { registerBuiltinCodecs } from './codecs';
-import { isHl7 } from './envelopes';
+import { envelopeFor, isHl7 } from './envelopes';
 import { ensureError } from './errors';
-import { type MessageEvent, MemoryTracker, rootId } from './tracker';
+import { type MessageEvent, type Refusal, MemoryTracker, rootId } from './tracker';
 
 /**
  * PID-3.1 through the HL7 library (the parse is cached on the envelope: the MLLP listener already
@@ -110,9 +110,10 @@ export class StoreTracker extends MemoryTracker {
     return { raw: this.writer.metrics(), events: this.events.metrics() };
   }
 
-  override received(envelope: MessageEnvelope, item: string): Promise<void> {
+  /** The raw-first row of a message. */
+  private row(envelope: MessageEnvelope, item: string) {
     const h = envelope.header;
-    const done = this.writer.received({
+    return {
       id: h.messageId,
       ...this.scope,
       production: this.production,
@@ -126,19 +127,50 @@ export class StoreTracker extends MemoryTracker {
       raw: envelope.body.raw,
       correlationId: h.correlationId ?? null,
       parentId: h.parentId ?? null,
-    });
-    if (this.events !== this.writer) {
-      this.uncommitted.set(h.messageId, done);
-      const clear = () => this.uncommitted.delete(h.messageId);
-      done.then(() => {
-        clear();
-        // Text search indexing off the ACK path (the raw writer uses bodyIndex: 'deferred').
+    };
+  }
+
+  /** Text search indexing off the ACK path (the raw writer uses bodyIndex: 'deferred'), once the row has committed. */
+  private indexLater(envelope: MessageEnvelope, committed: Promise<void>): void {
+    const id = envelope.header.messageId;
+    committed.then(
+      () =>
         this.events
-          .indexBody({ id: h.messageId, ...this.scope, production: this.production, raw: envelope.body.raw })
-          .catch((e: unknown) => this.log.error({ err: ensureError(e) }, 'could not index a message body'));
-      }, clear);
+          .indexBody({ id, ...this.scope, production: this.production, raw: envelope.body.raw })
+          .catch((e: unknown) => this.log.error({ err: ensureError(e) }, 'could not index a message body')),
+      () => undefined,
+    );
+  }
+
+  override received(envelope: MessageEnvelope, item: string): Promise<void> {
+    const id = envelope.header.messageId;
+    const done = this.writer.received(this.row(envelope, item));
+    if (this.events !== this.writer) {
+      this.uncommitted.set(id, done);
+      const clear = () => this.uncommitted.delete(id);
+      done.then(clear, clear);
+      this.indexLater(envelope, done);
     }
     return done;
+  }
+
+  /**
+   * The row and its `refused` event go to the raw writer together, so they commit in call order
+   * (usually in one batch): a crash between them cannot leave an unfinished message for recovery
+   * to replay.
+   */
+  override async refused(raw: Uint8Array, item: string, refusal: Refusal): Promise<string | undefined> {
+    const total = Math.max(refusal.totalBytes ?? 0, raw.byteLength);
+    const kept = raw.byteLength > refusal.maxBytes ? raw.subarray(0, refusal.maxBytes) : raw;
+    const envelope = envelopeFor(kept, refusal.contentType, item);
+    envelope.header.sessionId = envelope.header.messageId;
+    const detail = { reason: refusal.reason, error: refusal.error, bytes: total, ...(total > kept.byteLength ? { truncated: true, storedBytes: kept.byteLength } : {}), ...refusal.detail };
+    const id = envelope.header.messageId;
+    const row = this.writer.received(this.row(envelope, item));
+    const ev = this.writer.event({ messageId: id, ...this.scope, production: this.production, item, event: 'refused', detail, at: Date.now() });
+    if (this.events !== this.writer) this.indexLater(envelope, row);
+    await Promise.all([row, ev]);
+    return id;
   }
 
   override event(envelope: MessageEnvelope, item: string, event: MessageEvent, detail?: Record<string, unknown>): void {

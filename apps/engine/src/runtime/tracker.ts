@@ -1,7 +1,27 @@
 import type { MessageEnvelope } from '@hie/envelope';
 
 /** Message life-cycle events, as recorded in the store and shown in the trace. */
-export type MessageEvent = 'received' | 'queued' | 'processing' | 'delivered' | 'failed' | 'discarded' | 'resent' | 'completed' | 'retry';
+export type MessageEvent = 'received' | 'queued' | 'processing' | 'delivered' | 'failed' | 'discarded' | 'resent' | 'completed' | 'retry' | 'refused';
+
+/**
+ * Input a service could not take as a message (not HL7, a frame too large or cut off, a file with
+ * no message in it). It is stored as a `refused` message, finished at once and never routed, so
+ * the message viewer shows it instead of it disappearing without a trace.
+ */
+export interface Refusal {
+  /** Why, as a stable code: `not_hl7`, `too_large`, `partial_frame`, `not_a_message`… */
+  reason: string;
+  /** What went wrong, for people. */
+  error: string;
+  /** How the bytes read: the service's content type (what a repaired copy would be resent as). */
+  contentType: string;
+  /** Most bytes stored; beyond them the message is truncated and its trace says so. */
+  maxBytes: number;
+  /** How many bytes there were in all, when more than were handed in (a frame dropped on the way). */
+  totalBytes?: number;
+  /** More for the trace: remote address, file name, limits. JSON values only. */
+  detail?: Record<string, unknown>;
+}
 
 /**
  * Records what happens to each message. The default keeps counts in memory; the store-backed
@@ -12,6 +32,12 @@ export interface Tracker {
   /** Raw-first: store the received message. Resolves once durable (at once without a store). */
   received(envelope: MessageEnvelope, item: string): Promise<void>;
   event(envelope: MessageEnvelope, item: string, event: MessageEvent, detail?: Record<string, unknown>): void;
+  /**
+   * Stores refused input (see {@link Refusal}) as a finished `refused` message: the bytes (up to
+   * `maxBytes`) and one `refused` event whose detail says why, and whether it was truncated.
+   * Resolves with the message id once durable (`undefined` without a store).
+   */
+  refused(raw: Uint8Array, item: string, refusal: Refusal): Promise<string | undefined>;
   /** A branch of this message was queued somewhere. */
   opened(envelope: MessageEnvelope): void;
   /** A branch finished (processed, failed or discarded). When no branch is open the message is complete. */
@@ -32,6 +58,11 @@ export class MemoryTracker implements Tracker {
 
   received(_envelope: MessageEnvelope, _item: string): Promise<void> {
     return Promise.resolve(); // nothing durable without a store
+  }
+
+  /** Without a store, refused input is only logged (by the service). */
+  refused(_raw: Uint8Array, _item: string, _refusal: Refusal): Promise<string | undefined> {
+    return Promise.resolve(undefined);
   }
 
   /** Without a store, events are only counted by the hosts' stats. */

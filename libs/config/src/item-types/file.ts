@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refusedMaxBytes } from './refused';
 
 /** Settings of `file.in`: poll a directory. */
 export const fileInSettings = z
@@ -13,6 +14,7 @@ export const fileInSettings = z
     splitBatch: z.boolean().default(true).describe('Split HL7 batch files (FHS/BHS) and multi-message files into one message each'),
     contentType: z.string().default('application/hl7-v2+er7').describe('Content type of the files'),
     maxFilesPerPoll: z.number().int().min(1).default(100).describe('Most files picked up per poll'),
+    refusedMaxBytes,
   })
   .strict();
 export type FileInSettings = z.output<typeof fileInSettings>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refusedMaxBytes } from './refused';
 import { tlsSettings } from './tls';
 
 /** Settings of `hl7.mllp.in`: an HL7 v2 MLLP listener. */
@@ -21,6 +22,7 @@ export const hl7MllpInSettings = z
     maxConnectionBytes: z.number().int().min(1024).max(4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024).describe('Most bytes one connection may hold (its unfinished frame + frames waiting for their ACK): reading pauses until they drain; an unfinished frame alone bigger than this closes the connection (keep it ≥ maxMessageBytes so big frames get a NACK instead)'),
     maxListenerBytes: z.number().int().min(1024).max(64 * 1024 * 1024 * 1024).default(256 * 1024 * 1024).describe('Most bytes all connections of this listener may hold together: over it, a connection with frames waiting pauses reading, one with none waiting that keeps sending is closed'),
     frameTimeoutMs: z.number().int().min(0).default(60_000).describe('Close a connection whose frame, once started, is not finished within this long (slow senders cannot hold a slot; 0 = no deadline)'),
+    refusedMaxBytes,
   })
   .strict();
 export type Hl7MllpInSettings = z.output<typeof hl7MllpInSettings>;

@@ -12,6 +12,7 @@ export * from './http';
 export * from './hl7-router';
 export * from './hl7-transform';
 export * from './user-regex';
+export * from './refused';
 
 /** What the control plane and portal need to know of an item type (no runtime code). */
 export interface ItemTypeDescriptor {
