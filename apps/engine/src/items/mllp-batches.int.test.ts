@@ -158,6 +158,21 @@ describe('hl7.mllp.in batches', () => {
     expect(refused[0].events.at(-1)).toMatchObject({ event: 'refused', detail: { reason: 'not_hl7', batchIndex: 2, batchSize: 3 } });
     c.socket.destroy();
   });
+  it('application ACK mode: the frame’s ACK is the worst of the downstream ACKs (AE when one message got AE)', async () => {
+    const e = await start(
+      [
+        { name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, ackMode: 'application' } },
+        { name: 'Out', type: 'test.collect', settings: { respond: 'MSH|^~\\&|RCV|FAC|SND|FAC|20240101||ACK|R1|P|2.5\rMSA|AE|X\r' } },
+      ],
+      [['In', 'Out']],
+    );
+    const c = await client(portOf(e));
+    c.socket.write(encodeMllp(latin1(msg('A1') + msg('A2'))));
+    const ack = await c.ack(1);
+    expect([ack.get('MSA-1'), ack.get('MSA-2')]).toEqual(['AE', 'A1']);
+    expect(sink('Out').map((m) => m.header.controlId)).toEqual(['A1', 'A2']);
+    c.socket.destroy();
+  });
 });
 
 describe('nothing refused disappears', () => {
@@ -209,6 +224,17 @@ describe('nothing refused disappears', () => {
     expect(m.raw).toEqual(latin1(cut));
     expect(m.events.at(-1)).toMatchObject({ event: 'refused', detail: { reason: 'partial_frame', bytes: 40 } });
     expect(sink('Out').map((x) => x.header.controlId)).toEqual(['WHOLE']);
+  });
+  it('a frame cut short by a new start block is stored as refused; the frame after it is served', async () => {
+    const e = await start(mllpIn(), [['In', 'Out']]);
+    const c = await client(portOf(e));
+    const cut = msg('RESTARTED').slice(0, 30);
+    c.socket.write(Buffer.concat([Buffer.from([0x0b]), Buffer.from(latin1(cut)), Buffer.from(encodeMllp(latin1(msg('AFTER'))))]));
+    expect((await c.ack(1)).get('MSA-2')).toBe('AFTER');
+    const [m] = await stored('refused');
+    expect(m.raw).toEqual(latin1(cut));
+    expect(m.events.at(-1)).toMatchObject({ event: 'refused', detail: { reason: 'partial_frame', bytes: 30 } });
+    c.socket.destroy();
   });
 });
 
