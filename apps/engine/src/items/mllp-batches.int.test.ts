@@ -207,6 +207,12 @@ describe('nothing refused disappears', () => {
     expect(m.raw).toEqual(latin1(big).subarray(0, 1024));
     expect(m.controlId).toBe('BIG');
     expect(m.events.at(-1)).toMatchObject({ event: 'refused', detail: { reason: 'too_large', truncated: true, maxMessageBytes: 2048 } });
+    // A frame within maxMessageBytes but over refusedMaxBytes: its first bytes are kept, the trace says how many there were.
+    c.socket.write(encodeMllp('z'.repeat(1500)));
+    expect((await c.ack(3)).get('MSA-1')).toBe('AR');
+    const second = (await stored('refused'))[1];
+    expect(second.raw).toEqual(new TextEncoder().encode('z'.repeat(1024)));
+    expect(second.events.at(-1)).toMatchObject({ event: 'refused', detail: { reason: 'not_hl7', bytes: 1500, storedBytes: 1024, truncated: true } });
     c.socket.destroy();
   });
 

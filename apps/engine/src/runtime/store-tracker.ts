@@ -160,6 +160,7 @@ export class StoreTracker extends MemoryTracker {
    * to replay.
    */
   override async refused(raw: Uint8Array, item: string, refusal: Refusal): Promise<string | undefined> {
+    if (!this.hasStore) return undefined; // storage `none`: nothing is kept, the service's log line is all
     const total = Math.max(refusal.totalBytes ?? 0, raw.byteLength);
     const kept = raw.byteLength > refusal.maxBytes ? raw.subarray(0, refusal.maxBytes) : raw;
     const envelope = envelopeFor(kept, refusal.contentType, item);
