@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { isBatchFrame, parseBatch, splitBatch, splitBatchBytes } from './index';
+import { holdsSeveralMessages, isBatchFrame, parseBatch, parseMessage, splitBatch, splitBatchBytes } from './index';
 
 const corpusDir = fileURLToPath(new URL('../../../testdata/hl7/', import.meta.url));
 
@@ -104,5 +104,13 @@ describe('splitBatchBytes and isBatchFrame', () => {
     expect(isBatchFrame(utf8(`\uFEFF\r\nFHS|^~\\&\r${M1}`))).toBe(true);
     expect(isBatchFrame(utf8(`${M1}BTS|1`))).toBe(true);
     expect(isBatchFrame(new Uint8Array(0))).toBe(false);
+  });
+});
+
+describe('holdsSeveralMessages', () => {
+  it('tells a parsed message that is really several from one message', () => {
+    expect(holdsSeveralMessages(parseMessage(M1))).toBe(false);
+    expect(holdsSeveralMessages(parseMessage(M1 + M2))).toBe(true);
+    expect(holdsSeveralMessages(parseMessage(`${M1}BTS|1\r`))).toBe(true);
   });
 });

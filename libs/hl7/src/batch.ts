@@ -136,30 +136,53 @@ export function splitBatchBytes(bytes: Uint8Array): Hl7BatchBytes {
  * Cheap enough for every frame of a listener (one pass over the bytes, no decoding).
  */
 export function isBatchFrame(bytes: Uint8Array): boolean {
+  const n = bytes.length;
   let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  while (i < bytes.length && bytes[i] <= 0x20) i++;
+  while (i < n && bytes[i] <= 0x20) i++;
   if (startsBatchSegment(bytes, i, false)) return true;
-  for (; i < bytes.length; i++) {
-    const c = bytes[i];
-    if (c !== 13 && c !== 10) continue;
-    while (i + 1 < bytes.length && (bytes[i + 1] === 13 || bytes[i + 1] === 10)) i++;
-    if (startsBatchSegment(bytes, i + 1, true)) return true;
+  // Native indexOf (memchr) per terminator instead of a loop over every byte: this runs per frame.
+  for (const terminator of [13, 10]) {
+    for (let at = bytes.indexOf(terminator, i); at !== -1; at = bytes.indexOf(terminator, at + 1)) {
+      let next = at + 1;
+      while (next < n && (bytes[next] === 13 || bytes[next] === 10)) next++;
+      if (startsBatchSegment(bytes, next, true)) return true;
+    }
   }
   return false;
 }
 
-const [C_B, C_F, C_H, C_M, C_S, C_T] = ['B', 'F', 'H', 'M', 'S', 'T'].map((c) => c.charCodeAt(0));
+/**
+ * {@link isBatchFrame} for a message already parsed (its segments are split anyway): true when it
+ * holds a second `MSH` or a batch segment, i.e. it is really several messages read as one.
+ */
+export function holdsSeveralMessages(msg: Hl7Message): boolean {
+  const segs = msg.segments();
+  for (let i = 1; i < segs.length; i++) {
+    const name = segs[i].name;
+    if (name === 'MSH' || BATCH_SEGMENTS.has(name)) return true;
+  }
+  return false;
+}
+
+const C_B = 0x42;
+const C_F = 0x46;
+const C_H = 0x48;
+const C_M = 0x4d;
+const C_S = 0x53;
+const C_T = 0x54;
 
 /** `FHS`/`BHS` at `at` (and, when `orMessage`, also `MSH`, `BTS`, `FTS`): a segment name followed by a separator. */
 function startsBatchSegment(b: Uint8Array, at: number, orMessage: boolean): boolean {
   if (at + 3 >= b.length) return false;
-  const [x, y, z] = [b[at], b[at + 1], b[at + 2]];
+  const x = b[at];
+  const y = b[at + 1];
+  const z = b[at + 2];
   const header = (x === C_F || x === C_B) && y === C_H && z === C_S;
   const other = orMessage && ((x === C_M && y === C_S && z === C_H) || ((x === C_B || x === C_F) && y === C_T && z === C_S));
+  if (!header && !other) return false;
   // The name must be the whole segment name: a field separator follows (never a letter or digit).
   const next = b[at + 3];
-  const separated = !((next >= 0x30 && next <= 0x39) || (next >= 0x41 && next <= 0x5a) || (next >= 0x61 && next <= 0x7a));
-  return (header || other) && separated;
+  return !((next >= 0x30 && next <= 0x39) || (next >= 0x41 && next <= 0x5a) || (next >= 0x61 && next <= 0x7a));
 }
 
 /** Bytes as a string of one character per byte (Latin-1), so string offsets are byte offsets. */

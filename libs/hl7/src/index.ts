@@ -26,6 +26,6 @@ export {
   type MllpEvent,
   type MllpDecoderOptions,
 } from './mllp';
-export { splitBatch, parseBatch, splitBatchBytes, isBatchFrame, type Hl7Batch, type Hl7BatchBytes } from './batch';
+export { splitBatch, parseBatch, splitBatchBytes, isBatchFrame, holdsSeveralMessages, type Hl7Batch, type Hl7BatchBytes } from './batch';
 export { validateMessage, checkDateTime, type Hl7Problem } from './validate';
 export { hl7Codec, type Hl7Codec } from './codec';

@@ -9,6 +9,7 @@ import {
   buildAckText,
   buildNack,
   encodeMllp,
+  holdsSeveralMessages,
   isBatchFrame,
   parseMessage,
   splitBatchBytes,
@@ -95,7 +96,6 @@ export const hl7MllpIn = defineItemType({
       ctx.refuse(raw, { reason, error, contentType: 'application/hl7-v2+er7', maxBytes: settings.refusedMaxBytes, ...more });
 
     async function handleFrame(payload: Uint8Array, remote: Record<string, unknown>): Promise<string | Uint8Array> {
-      if (isBatchFrame(payload)) return handleBatch(payload, remote);
       // The envelope caches its parse: in-process, the router reuses this one instead of parsing again.
       const envelope = MessageEnvelope.createHl7(payload, { source: ctx.itemName });
       let msg: Hl7Message;
@@ -103,11 +103,15 @@ export const hl7MllpIn = defineItemType({
         msg = envelope.parse<Hl7Message>();
         msg.get('MSH-9'); // fail early on a broken header
       } catch (e) {
+        // A frame starting with FHS/BHS does not parse as one message: split it. (Checked only here
+        // and on the parse below, which has split the segments anyway: no extra pass per frame.)
+        if (isBatchFrame(payload)) return handleBatch(payload, remote);
         const err = ensureError(e);
         ctx.log.warn({ code: codeOf(err), error: err.message }, 'refused a frame that is not HL7');
         await refuse(payload, 'not_hl7', err.message, { detail: remote });
         return buildNack(payload, settings.errorAckCode, { text: err.message, error: { code: '102', message: err.message } }).toString();
       }
+      if (holdsSeveralMessages(msg)) return handleBatch(payload, remote);
       if (settings.validate) {
         const problems = validateMessage(msg).filter((p) => p.severity === 'error');
         if (problems.length > 0) {
