@@ -264,5 +264,8 @@ describe('file.in', () => {
     expect(new TextDecoder().decode(m.raw!)).toBe('Dear colleague, please find attached…');
     expect(m.events.at(-1)).toMatchObject({ event: 'refused', detail: { reason: 'not_a_message', file: 'notes.hl7' } });
     expect(lines.some((l) => l.msg === 'refused input kept as a refused message' && l.file === 'notes.hl7')).toBe(true);
+    // The good file was split on bytes: its ISO-8859-1 bytes are stored as they were.
+    const good = (await stored()).find((x) => x.controlId === 'F1')!;
+    expect(good.raw).toEqual(latin1(msg('F1')));
   });
 });
