@@ -55,8 +55,8 @@ function responseCode(raw: Uint8Array | undefined): Hl7AckCode | undefined {
  * - `frameTimeoutMs`: a frame started and not finished in time closes the connection (slow-loris).
  * - `maxConnections`: further connections are refused by the server (`reason: max_connections`).
  *
- * Nothing refused disappears: a frame that is not HL7, an oversize frame and a frame cut off (by a
- * new start block, or by the connection closing) are stored as `refused` messages (their first
+ * Nothing refused disappears: a frame that is not HL7, one refused by `validate`, an oversize frame
+ * and a frame cut off (by a new start block, or by the connection closing) are stored as `refused` messages (their first
  * `refusedMaxBytes`) and logged, so the message viewer shows them.
  *
  * Batches: a frame holding an FHS/BHS batch, or several MSH messages back to back, is split; each
@@ -116,6 +116,7 @@ export const hl7MllpIn = defineItemType({
         const problems = validateMessage(msg).filter((p) => p.severity === 'error');
         if (problems.length > 0) {
           const text = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+          await refuse(payload, 'invalid', text, { detail: remote });
           return buildAck(msg, settings.errorAckCode, { text, error: { code: '101', message: text, location: problems[0].path } }).toString();
         }
       }

@@ -158,6 +158,28 @@ describe('hl7.mllp.in batches', () => {
     expect(refused[0].events.at(-1)).toMatchObject({ event: 'refused', detail: { reason: 'not_hl7', batchIndex: 2, batchSize: 3 } });
     c.socket.destroy();
   });
+  it('a message of the batch that cannot be handed on stops the batch: AE for the frame, the ones before it kept', async () => {
+    const e = await start(
+      [
+        { name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0 } },
+        { name: 'Out', type: 'test.collect', settings: { delayMs: 2000 }, queue: { size: 1, overflow: 'reject_new' } },
+      ],
+      [['In', 'Out']],
+    );
+    const c = await client(portOf(e));
+    c.socket.write(encodeMllp(latin1(msg('Q1') + msg('Q2') + msg('Q3') + msg('Q4'))));
+    const ack = await c.ack(1);
+    expect([ack.get('MSA-1'), ack.get('MSA-2')]).toEqual(['AE', 'Q1']);
+    expect(ack.get('MSA-3')).toMatch(/^message \d of 4 \(Q\d\) could not be handed on/);
+    expect(lines.some((l) => l.msg === 'batch stopped: a message could not be handed on')).toBe(true);
+    const failedAt = Number(/^message (\d)/.exec(ack.get('MSA-3') ?? '')![1]);
+    await tracker!.flush();
+    const kept = (await db.store.messages.search(projectId, {})).items.map((m) => m.controlId).reverse();
+    // Those before the failure were taken, the failed one is recorded as failed, none after it was taken.
+    expect(kept).toEqual(['Q1', 'Q2', 'Q3', 'Q4'].slice(0, failedAt));
+    c.socket.destroy();
+  });
+
   it('application ACK mode: the frame’s ACK is the worst of the downstream ACKs (AE when one message got AE)', async () => {
     const e = await start(
       [
@@ -192,6 +214,18 @@ describe('nothing refused disappears', () => {
     const open: unknown[] = [];
     for await (const u of db.store.messages.unfinished(projectId)) open.push(u);
     expect(open).toEqual([]);
+    c.socket.destroy();
+  });
+
+  it('a message refused by validate is stored as refused with the problems in its trace', async () => {
+    const e = await start(mllpIn({ validate: true }), [['In', 'Out']]);
+    const c = await client(portOf(e));
+    const noVersion = 'MSH|^~\\&|SND|FAC|RCV|FAC|20240101120000||ADT^A01|V1|P\rPID|1||V1\r';
+    c.socket.write(encodeMllp(noVersion));
+    expect((await c.ack(1)).get('MSA-1')).toBe('AR');
+    const [m] = await stored('refused');
+    expect(new TextDecoder().decode(m.raw!)).toBe(noVersion);
+    expect(m.events.at(-1)).toMatchObject({ event: 'refused', detail: { reason: 'invalid', error: expect.stringContaining('MSH-12') } });
     c.socket.destroy();
   });
 
