@@ -220,6 +220,18 @@ describe('hl7.mllp.in ACKs in the sender’s encoding', () => {
     expect(sink('Sink')).toHaveLength(0);
   });
 
+  it('ERR-3 fits a validation problem: 203 for an unsupported version, 101 for a missing MSH-10', async () => {
+    const e = await run([{ name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, validate: true } }, { name: 'Sink', type: 'test.collect' }], [['In', 'Sink']]);
+    const c = await client(portOf(e, 'In'));
+    c.send(new TextEncoder().encode('MSH|^~\\&|SND|FAC|RCV|FAC|20240101||ADT^A01|V1|P|9.9\rEVN|A01\rPID|1||7\rPV1|1|I\r'));
+    const bad = parseMessage(await c.next(1));
+    expect(bad.get('MSA-1')).toBe('AR');
+    expect(bad.get('MSA-2')).toBe('V1');
+    expect(bad.get('ERR-3.1')).toBe('203');
+    c.send(new TextEncoder().encode('MSH|^~\\&|SND|FAC|RCV|FAC|20240101||ADT^A01||P|2.5\rEVN|A01\rPID|1||7\rPV1|1|I\r'));
+    expect(parseMessage(await c.next(2)).get('ERR-3.1')).toBe('101');
+  });
+
   it('ERR-3 fits a frame that does not start with MSH: 100, segment sequence error', async () => {
     const e = await run([{ name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0 } }, { name: 'Sink', type: 'test.collect' }], [['In', 'Sink']]);
     const c = await client(portOf(e, 'In'));
