@@ -5,6 +5,11 @@ import { escape, unescape } from './escape';
 import { parsePath, type Hl7Path } from './path';
 
 const BOM_BYTES = Object.freeze([0xef, 0xbb, 0xbf]);
+/** How input bytes were read, and the charset MSH-18 declared at the time. */
+interface CharsetRead {
+  charset: Hl7Charset;
+  declared: Hl7Charset | undefined;
+}
 const EMPTY: readonly string[] = Object.freeze([]);
 /** The parts of an empty field, shared (callers only ever see it as readonly). */
 const EMPTY_FIELD: string[][] = [['']];
@@ -288,7 +293,7 @@ export class Hl7Message {
   /** Whether the input started with a UTF-8 byte order mark (it is not part of {@link toString}). */
   readonly hasBom: boolean;
   /** How the input bytes were read (`undefined` for text input) and what MSH-18 declared then. */
-  private readonly input: { charset: Hl7Charset; declared: Hl7Charset | undefined } | undefined;
+  private readonly input: CharsetRead | undefined;
   private readonly prefix: string;
   private readonly segs: Segment[];
   private readonly bytes: Uint8Array | undefined;
@@ -303,7 +308,7 @@ export class Hl7Message {
     delimiters: Hl7Delimiters,
     hasBom: boolean,
     bytes: Uint8Array | undefined,
-    input: { charset: Hl7Charset; declared: Hl7Charset | undefined } | undefined,
+    input: CharsetRead | undefined,
   ) {
     this.text = text;
     this.prefix = text.slice(0, start);
@@ -744,7 +749,7 @@ export function parseMessage(input: string | Uint8Array): Hl7Message {
   let text: string;
   let hasBom = false;
   let bytes: Uint8Array | undefined;
-  let read: { charset: Hl7Charset; declared: Hl7Charset | undefined } | undefined;
+  let read: CharsetRead | undefined;
   if (typeof input === 'string') {
     text = input;
     if (text.charCodeAt(0) === 0xfeff) {
