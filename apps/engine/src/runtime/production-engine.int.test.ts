@@ -210,7 +210,7 @@ describe('ProductionEngine', () => {
       ),
     );
     for (let i = 0; i < 3; i++) await submit('In', hl7(`RL${i}`));
-    while (sink('Out').length === 0) await new Promise((r) => setTimeout(r, 2));
+    await until(() => sink('Out').length > 0);
     // The burst of 1 let the first through; the next token is half a second away.
     expect(sink('Out')).toHaveLength(1);
     await e.idle();
