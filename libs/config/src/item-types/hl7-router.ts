@@ -35,12 +35,12 @@ export const condition: z.ZodType<Condition> = z.lazy(() =>
 );
 
 export const routeAction = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('send'), to: z.array(z.string().min(1)).min(1).describe('Target item names') }).strict(),
+  z.object({ action: z.literal('send'), to: z.array(z.string().min(1)).min(1).describe('Target item names (each needs a connection from this router)') }).strict(),
   z
     .object({
       action: z.literal('transform'),
       operations: z.array(transformOperation).describe('Transform operations, then send'),
-      to: z.array(z.string().min(1)).min(1).describe('Target item names'),
+      to: z.array(z.string().min(1)).min(1).describe('Target item names (each needs a connection from this router)'),
     })
     .strict(),
   z.object({ action: z.literal('discard'), reason: z.string().default('discarded by rule') }).strict(),
