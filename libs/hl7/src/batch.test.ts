@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { holdsSeveralMessages, isBatchFrame, parseBatch, parseMessage, splitBatch, splitBatchBytes } from './index';
+import { holdsSeveralMessages, startsWithBatchHeader, parseBatch, parseMessage, splitBatch, parseBatchBytes } from './index';
 
 const corpusDir = fileURLToPath(new URL('../../../testdata/hl7/', import.meta.url));
 
@@ -70,7 +70,7 @@ describe('parseBatch', () => {
   });
 });
 
-describe('splitBatchBytes and isBatchFrame', () => {
+describe('parseBatchBytes and startsWithBatchHeader', () => {
   const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
   const utf8 = (s: string) => new TextEncoder().encode(s);
 
@@ -78,32 +78,29 @@ describe('splitBatchBytes and isBatchFrame', () => {
     const m1 = 'MSH|^~\\&|A|B|||||ADT^A01|1|P|2.5|||||D|8859/1\rPID|1||1||M\xfcller\r';
     const m2 = 'MSH|^~\\&|A|B|||||ADT^A08|2|P|2.5\rPID|2||2||G\xf6the\r';
     const file = `FHS|^~\\&|A|B|||||||FILE-7\rBHS|^~\\&|A|B|||||||BATCH-1\r${m1}${m2}BTS|2\rFTS|1\r`;
-    const b = splitBatchBytes(latin1(file));
+    const b = parseBatchBytes(latin1(file));
     expect(b.messages).toEqual([latin1(m1), latin1(m2)]);
     expect(b.controlId).toBe('BATCH-1');
     expect(b.problems).toEqual([]);
-    const u = splitBatchBytes(utf8('\uFEFF' + file));
+    const u = parseBatchBytes(utf8('\uFEFF' + file));
     expect(u.messages).toEqual([utf8(m1), utf8(m2)]);
-    expect(splitBatchBytes(latin1(`FHS|^~\\&|A||||||||F-9\r${M1}FTS|0\r`)).controlId).toBe('F-9');
+    expect(parseBatchBytes(latin1(`FHS|^~\\&|A||||||||F-9\r${M1}FTS|0\r`)).controlId).toBe('F-9');
   });
 
   it('checks trailer counts as parseBatch does', () => {
-    const b = splitBatchBytes(utf8(`BHS|^~\\&\r${M1}${M2}BTS|3\r`));
+    const b = parseBatchBytes(utf8(`BHS|^~\\&\r${M1}${M2}BTS|3\r`));
     expect(b.messages).toHaveLength(2);
     expect(b.trailerCounts).toEqual({ batches: [3] });
     expect(b.problems.map((p) => [p.path, p.message])).toEqual([['BTS[1]-1', 'BTS-1 says 3 messages, the batch holds 2']]);
   });
 
-  it('tells a frame of several messages or a batch from a single message', () => {
-    expect(isBatchFrame(utf8(M1))).toBe(false);
-    expect(isBatchFrame(utf8(M2.replace(/\r/g, '\r\n')))).toBe(false);
-    expect(isBatchFrame(utf8('MSH|^~\\&|A\rNTE|1||MSH is at the start of this text\rMSHX|1\r'))).toBe(false);
-    expect(isBatchFrame(utf8(M1 + M2))).toBe(true);
-    expect(isBatchFrame(utf8((M1 + M2).replace(/\r/g, '\n')))).toBe(true);
-    expect(isBatchFrame(utf8(`BHS|^~\\&\r${M1}BTS|1\r`))).toBe(true);
-    expect(isBatchFrame(utf8(`\uFEFF\r\nFHS|^~\\&\r${M1}`))).toBe(true);
-    expect(isBatchFrame(utf8(`${M1}BTS|1`))).toBe(true);
-    expect(isBatchFrame(new Uint8Array(0))).toBe(false);
+  it('tells a batch header at the start, after a BOM or blank lines, and nothing else', () => {
+    expect(startsWithBatchHeader(utf8(`BHS|^~\\&\r${M1}BTS|1\r`))).toBe(true);
+    expect(startsWithBatchHeader(utf8(`\uFEFF\r\nFHS|^~\\&\r${M1}`))).toBe(true);
+    expect(startsWithBatchHeader(utf8(M1 + M2))).toBe(false);
+    expect(startsWithBatchHeader(utf8(`PID|1\r${M1}`))).toBe(false);
+    expect(startsWithBatchHeader(utf8('BHSX|1\r'))).toBe(false);
+    expect(startsWithBatchHeader(new Uint8Array(0))).toBe(false);
   });
 });
 

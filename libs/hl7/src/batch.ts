@@ -1,3 +1,4 @@
+import { latin1Decode } from './escape';
 import { isHl7Error } from './errors';
 import { parseMessage, type Hl7Message } from './message';
 import type { Hl7Problem } from './validate';
@@ -66,6 +67,19 @@ export function splitBatch(text: string): string[] {
   return out;
 }
 
+/**
+ * {@link splitBatch} on bytes, byte-exact whatever the charset: each message is the very bytes
+ * of the file (a UTF-8 BOM at the start is skipped). Never decodes as UTF-8, so Latin-1 bytes
+ * (0xFC for ü) are never turned into U+FFFD (EF BF BD). Works because everything the split
+ * looks at (segment names, CR, LF) is ASCII, and no byte of a multi-byte UTF-8 character is.
+ *
+ * @param bytes - the file content
+ */
+export function splitBatchBytes(bytes: Uint8Array): Uint8Array[] {
+  // Copies, not views: a caller may keep one message without pinning the whole file.
+  return parseBatchBytes(bytes).messages.map((m) => m.slice());
+}
+
 /** A batch file read by {@link parseBatch}. */
 export interface Hl7Batch {
   /** The `FHS` segment's text, when the file has one. */
@@ -102,7 +116,7 @@ export function parseBatch(text: string): Hl7Batch {
   return { ...layout, messages };
 }
 
-/** A batch read from bytes by {@link splitBatchBytes}: like {@link Hl7Batch}, with each message as its own bytes. */
+/** A batch read from bytes by {@link parseBatchBytes}: like {@link Hl7Batch}, with each message as its own bytes. */
 export interface Hl7BatchBytes extends Omit<Hl7Batch, 'messages'> {
   /** Each message's bytes exactly as received (views of the input, terminators included). */
   messages: Uint8Array[];
@@ -117,10 +131,10 @@ export interface Hl7BatchBytes extends Omit<Hl7Batch, 'messages'> {
  * checked against the messages present. Header and trailer segments are read one byte per character.
  * Never throws.
  */
-export function splitBatchBytes(bytes: Uint8Array): Hl7BatchBytes {
+export function parseBatchBytes(bytes: Uint8Array): Hl7BatchBytes {
   // A UTF-8 BOM is three bytes here, not U+FEFF: skip it before reading bytes as characters.
   const from = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  const text = byteString(bytes, from);
+  const text = latin1Decode(from === 0 ? bytes : bytes.subarray(from));
   const messages: Uint8Array[] = [];
   const layout = readBatch(text, (start, end) => {
     messages.push(bytes.subarray(from + start, from + end));
@@ -131,29 +145,19 @@ export function splitBatchBytes(bytes: Uint8Array): Hl7BatchBytes {
 }
 
 /**
- * True when a frame holds more than one message: it starts with a batch header (`FHS`/`BHS`), or a
- * line after the first starts a new message or a batch segment (`MSH`, `FHS`, `BHS`, `BTS`, `FTS`).
- * Cheap enough for every frame of a listener (one pass over the bytes, no decoding).
+ * True when the bytes start (after a BOM and whitespace) with a batch header, `FHS` or `BHS`: a
+ * batch, which does not parse as one message. Messages back to back after an `MSH` are told by
+ * {@link holdsSeveralMessages} on the parse instead; input starting with anything else is not HL7.
  */
-export function isBatchFrame(bytes: Uint8Array): boolean {
-  const n = bytes.length;
+export function startsWithBatchHeader(bytes: Uint8Array): boolean {
   let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  while (i < n && bytes[i] <= 0x20) i++;
-  if (startsBatchSegment(bytes, i, false)) return true;
-  // Native indexOf (memchr) per terminator instead of a loop over every byte: this runs per frame.
-  for (const terminator of [13, 10]) {
-    for (let at = bytes.indexOf(terminator, i); at !== -1; at = bytes.indexOf(terminator, at + 1)) {
-      let next = at + 1;
-      while (next < n && (bytes[next] === 13 || bytes[next] === 10)) next++;
-      if (startsBatchSegment(bytes, next, true)) return true;
-    }
-  }
-  return false;
+  while (i < bytes.length && bytes[i] <= 0x20) i++;
+  return startsBatchHeader(bytes, i);
 }
 
 /**
- * {@link isBatchFrame} for a message already parsed (its segments are split anyway): true when it
- * holds a second `MSH` or a batch segment, i.e. it is really several messages read as one.
+ * True when a parsed message holds a second `MSH` or a batch segment (`FHS`, `BHS`, `BTS`, `FTS`):
+ * it is really several messages read as one. Cheap: the parse has split the segments already.
  */
 export function holdsSeveralMessages(msg: Hl7Message): boolean {
   const segs = msg.segments();
@@ -164,32 +168,13 @@ export function holdsSeveralMessages(msg: Hl7Message): boolean {
   return false;
 }
 
-const C_B = 0x42;
-const C_F = 0x46;
-const C_H = 0x48;
-const C_M = 0x4d;
-const C_S = 0x53;
-const C_T = 0x54;
-
-/** `FHS`/`BHS` at `at` (and, when `orMessage`, also `MSH`, `BTS`, `FTS`): a segment name followed by a separator. */
-function startsBatchSegment(b: Uint8Array, at: number, orMessage: boolean): boolean {
+/** `FHS` or `BHS` at `at`, as a whole segment name (a field separator follows, not a letter or digit). */
+function startsBatchHeader(b: Uint8Array, at: number): boolean {
   if (at + 3 >= b.length) return false;
   const x = b[at];
-  const y = b[at + 1];
-  const z = b[at + 2];
-  const header = (x === C_F || x === C_B) && y === C_H && z === C_S;
-  const other = orMessage && ((x === C_M && y === C_S && z === C_H) || ((x === C_B || x === C_F) && y === C_T && z === C_S));
-  if (!header && !other) return false;
-  // The name must be the whole segment name: a field separator follows (never a letter or digit).
+  if (!((x === 0x46 || x === 0x42) && b[at + 1] === 0x48 && b[at + 2] === 0x53)) return false;
   const next = b[at + 3];
   return !((next >= 0x30 && next <= 0x39) || (next >= 0x41 && next <= 0x5a) || (next >= 0x61 && next <= 0x7a));
-}
-
-/** Bytes as a string of one character per byte (Latin-1), so string offsets are byte offsets. */
-function byteString(bytes: Uint8Array, from: number): string {
-  let out = '';
-  for (let i = from; i < bytes.length; i += 0x2000) out += String.fromCharCode(...bytes.subarray(i, Math.min(bytes.length, i + 0x2000)));
-  return out;
 }
 
 /** Field `n` of a batch header (FHS-n/BHS-n: the name is field 0, FHS-1 the separator itself). */
@@ -202,7 +187,7 @@ function fieldOf(segment: string | undefined, n: number): string {
 type BatchLayout = Omit<Hl7Batch, 'messages'>;
 
 /**
- * The one reading of a batch, shared by {@link parseBatch} and {@link splitBatchBytes}: headers,
+ * The one reading of a batch, shared by {@link parseBatch} and {@link parseBatchBytes}: headers,
  * trailers, the checks of their counts, and each message's [start, end) handed to `take`, which
  * says whether it counts as a message of its batch (a message that does not parse does not).
  */

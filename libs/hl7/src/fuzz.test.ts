@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildAck, buildNack, encodeMllp, Hl7Error, isBatchFrame, MllpDecoder, parseBatch, parseMessage, splitBatch, splitBatchBytes, validateMessage, type Hl7Message } from './index';
+import { buildAck, buildNack, encodeMllp, Hl7Error, startsWithBatchHeader, MllpDecoder, parseBatch, parseMessage, splitBatch, parseBatchBytes, validateMessage, type Hl7Message } from './index';
 
 const corpusDir = fileURLToPath(new URL('../../../testdata/hl7/', import.meta.url));
 const corpus = readdirSync(corpusDir)
@@ -154,22 +154,22 @@ describe('fuzz', () => {
     );
   });
 
-  it('splitBatchBytes finds the same messages as splitBatch, as the exact bytes; it and isBatchFrame never throw', () => {
+  it('parseBatchBytes finds the same messages as splitBatch, as the exact bytes; it and startsWithBatchHeader never throw', () => {
     const enc = new TextEncoder();
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.constantFrom(...corpusText, 'FHS|^~\\&', 'BHS|^~\\&', 'BTS|x', 'FTS|1', '\r', '\n', 'junk')), { maxLength: 8 }), (parts) => {
         const text = parts.join('');
         const bytes = enc.encode(text);
-        const b = splitBatchBytes(bytes);
+        const b = parseBatchBytes(bytes);
         expect(b.messages.map((m) => new TextDecoder().decode(m))).toEqual(splitBatch(text));
-        isBatchFrame(bytes);
+        startsWithBatchHeader(bytes);
       }),
       { numRuns: 300 },
     );
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
-        splitBatchBytes(bytes);
-        isBatchFrame(bytes);
+        parseBatchBytes(bytes);
+        startsWithBatchHeader(bytes);
       }),
       { numRuns: 500 },
     );

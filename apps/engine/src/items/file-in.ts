@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { chmod, lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileInSettings } from '@hie/config';
-import { splitBatchBytes } from '@hie/hl7';
+import { parseBatchBytes } from '@hie/hl7';
 import { ensureFolderInsideRoots, resolveInsideRoots } from '@hie/policy';
 import { defineItemType } from '../item-type';
 import { envelopeFor, isHl7 } from '../runtime/envelopes';
@@ -60,9 +60,8 @@ export const fileIn = defineItemType({
       } finally {
         await fh.close();
       }
-      const hl7 = isHl7(settings.contentType);
-      // Split on bytes: each message keeps the exact bytes it had, whatever its character set.
-      const batch = hl7 ? splitBatchBytes(bytes) : undefined;
+      // Split on the bytes: a Latin-1 file keeps its bytes (never decoded as UTF-8 into U+FFFD).
+      const batch = isHl7(settings.contentType) ? parseBatchBytes(bytes) : undefined;
       if (batch && batch.messages.length === 0) {
         // Not HL7 (no MSH in it): kept as a refused message, then moved aside, never lost silently.
         await ctx.refuse(new Uint8Array(bytes), { reason: 'not_a_message', error: 'the file holds no HL7 message (no MSH segment)', contentType: settings.contentType, maxBytes: settings.refusedMaxBytes, detail: { file } });
@@ -70,9 +69,10 @@ export const fileIn = defineItemType({
         return;
       }
       if (batch && batch.problems.length > 0) ctx.log.warn({ file, problems: batch.problems.map((p) => `${p.path}: ${p.message}`) }, 'batch file: trailer counts or lines do not match its messages');
-      const parts = batch && settings.splitBatch ? batch.messages : [bytes];
-      for (const part of parts) {
-        const envelope = envelopeFor(new Uint8Array(part), settings.contentType, ctx.itemName);
+      // Copies: a message handed on must not pin the whole file's buffer.
+      const parts = batch && settings.splitBatch ? batch.messages.map((m) => m.slice()) : [new Uint8Array(bytes)];
+      for (const raw of parts) {
+        const envelope = envelopeFor(raw, settings.contentType, ctx.itemName);
         envelope.header.customProperties.file = file;
         await ctx.submit(envelope, { wait: ctx.hasStore ? 'stored' : 'queued' });
         messages++;

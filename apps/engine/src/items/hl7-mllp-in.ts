@@ -5,14 +5,15 @@ import { hl7MllpInSettings } from '@hie/config';
 import { MessageEnvelope } from '@hie/envelope';
 import {
   MllpDecoder,
-  buildAck,
-  buildAckText,
+  ackErrorCode,
+  buildAckBytes,
   buildNack,
   encodeMllp,
   holdsSeveralMessages,
-  isBatchFrame,
+  startsWithBatchHeader,
+  parseBatchBytes,
   parseMessage,
-  splitBatchBytes,
+  problemAckCode,
   validateMessage,
   type Hl7AckCode,
   type Hl7Message,
@@ -105,11 +106,12 @@ export const hl7MllpIn = defineItemType({
       } catch (e) {
         // A frame starting with FHS/BHS does not parse as one message: split it. (Checked only here
         // and on the parse below, which has split the segments anyway: no extra pass per frame.)
-        if (isBatchFrame(payload)) return handleBatch(payload, remote);
+        if (startsWithBatchHeader(payload)) return handleBatch(payload, remote);
         const err = ensureError(e);
         ctx.log.warn({ code: codeOf(err), error: err.message }, 'refused a frame that is not HL7');
         await refuse(payload, 'not_hl7', err.message, { detail: remote });
-        return buildNack(payload, settings.errorAckCode, { text: err.message, error: { code: '102', message: err.message } }).toString();
+        // Bytes in the sender's charset, MSA-2 = MSH-10 whenever it can be found (see buildNack).
+        return buildNack(payload, settings.errorAckCode, { text: err.message, error: { code: ackErrorCode(err), message: err.message } }).toBytes();
       }
       if (holdsSeveralMessages(msg)) return handleBatch(payload, remote);
       if (settings.validate) {
@@ -117,7 +119,7 @@ export const hl7MllpIn = defineItemType({
         if (problems.length > 0) {
           const text = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
           await refuse(payload, 'invalid', text, { detail: remote });
-          return buildAck(msg, settings.errorAckCode, { text, error: { code: '101', message: text, location: problems[0].path } }).toString();
+          return buildAckBytes(msg, settings.errorAckCode, { text, error: { code: problemAckCode(problems[0]), message: text, location: problems[0].path } });
         }
       }
       try {
@@ -127,10 +129,11 @@ export const hl7MllpIn = defineItemType({
           // Relay the downstream system's ACK as it is.
           return result.response.body.raw;
         }
-        return buildAckText(msg, 'AA');
+        // In the sender's charset with MSH-18 echoed: MSH-5 holds MSH-3's very bytes.
+        return buildAckBytes(msg, 'AA');
       } catch (e) {
         const err = ensureError(e);
-        return buildAck(msg, settings.processingErrorAckCode, { text: err.message, error: { code: '207', message: err.message } }).toString();
+        return buildAckBytes(msg, settings.processingErrorAckCode, { text: err.message, error: { code: ackErrorCode(err), message: err.message } });
       }
     }
 
@@ -139,13 +142,14 @@ export const hl7MllpIn = defineItemType({
      * in order, then one ACK for the frame.
      */
     async function handleBatch(payload: Uint8Array, remote: Record<string, unknown>): Promise<string | Uint8Array> {
-      const batch = splitBatchBytes(payload);
+      const batch = parseBatchBytes(payload);
       const batchId = randomUUID();
       const size = batch.messages.length;
       const problems = batch.problems.map((p) => `${p.path}: ${p.message}`);
       if (problems.length > 0) ctx.log.warn({ batchId, batchControlId: batch.controlId, messages: size, problems, ...remote }, 'batch trailer counts do not match its messages');
       let first: Hl7Message | undefined;
       const refused: string[] = [];
+      let refusedCode = '';
       let worst: Hl7AckCode = 'AA';
       for (let i = 0; i < size; i++) {
         const raw = batch.messages[i];
@@ -158,6 +162,7 @@ export const hl7MllpIn = defineItemType({
         } catch (e) {
           const err = ensureError(e);
           refused.push(`message ${i + 1}: ${err.message}`);
+          refusedCode ||= ackErrorCode(err);
           await refuse(raw, 'not_hl7', err.message, { detail: { ...where, ...remote } });
           continue;
         }
@@ -166,6 +171,7 @@ export const hl7MllpIn = defineItemType({
         if (invalid.length > 0) {
           const text = invalid.map((p) => `${p.path}: ${p.message}`).join('; ');
           refused.push(`message ${i + 1} (${msg.controlId}): ${text}`);
+          refusedCode ||= problemAckCode(invalid[0]);
           await refuse(raw, 'invalid', text, { detail: { ...where, ...remote } });
           continue;
         }
@@ -178,18 +184,19 @@ export const hl7MllpIn = defineItemType({
           const err = ensureError(e);
           const text = `message ${i + 1} of ${size} (${msg.controlId}) could not be handed on: ${err.message}; it and the ${size - i - 1} after it were not taken`;
           ctx.log.warn({ batchId, batchIndex: i + 1, error: err.message, ...remote }, 'batch stopped: a message could not be handed on');
-          return buildAckText(first, settings.processingErrorAckCode, { text, error: { code: '207', message: text } });
+          return buildAckBytes(first, settings.processingErrorAckCode, { text, error: { code: ackErrorCode(err), message: text } });
         }
       }
       if (!first) {
         const text = size === 0 ? 'a batch with no message in it' : `no message of the batch could be read: ${refused.join('; ')}`;
-        return buildNack(payload, size === 0 ? 'AA' : settings.errorAckCode, size === 0 ? { text } : { text, error: { code: '102', message: text } }).toString();
+        return buildNack(payload, size === 0 ? 'AA' : settings.errorAckCode, size === 0 ? { text } : { text, error: { code: refusedCode, message: text } }).toBytes();
       }
       if (refused.length > 0) {
         const text = `${size - refused.length} of ${size} messages accepted; refused: ${refused.join('; ')}`;
-        return buildAckText(first, settings.errorAckCode, { text, error: { code: '102', message: text } });
+        return buildAckBytes(first, settings.errorAckCode, { text, error: { code: refusedCode, message: text } });
       }
-      return buildAckText(first, worst, { text: `${size} messages accepted` });
+      // In the sender's charset with MSH-18 echoed, as for a single message.
+      return buildAckBytes(first, worst, { text: `${size} messages accepted` });
     }
 
     /** Why a limit closed a connection; the `reason` of its log line. */

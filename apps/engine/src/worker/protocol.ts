@@ -24,6 +24,8 @@ export type WorkerResult =
       response?: Uint8Array;
       outputs: { to?: string[]; bytes: Uint8Array }[];
       discarded?: string;
+      /** What the handler noted for the trace (plain data). */
+      detail?: Record<string, unknown>;
       threadId: number;
     }
   | { kind: 'error'; error: SerializedError; threadId: number };
