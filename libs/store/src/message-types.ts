@@ -112,6 +112,12 @@ export interface MessageSearchResult {
   nextCursor?: string;
 }
 
+/** How many messages are suspended (failed for good, not resent since) at one item. */
+export interface SuspendedCount {
+  item: string;
+  count: number;
+}
+
 /** A message that must be resumed after a restart. */
 export interface UnfinishedMessage {
   id: string;

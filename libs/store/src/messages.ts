@@ -18,6 +18,7 @@ import type {
   PurgeOptions,
   ResendOptions,
   ResendResult,
+  SuspendedCount,
   UnfinishedMessage,
   WriterOptions,
 } from './message-types.js';
@@ -63,6 +64,15 @@ export function bodyPattern(text: string): string {
   return '%' + encoded.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
 }
 
+
+/**
+ * The item where a message failed: the item of the latest `failed` event of its trace (events in
+ * trace order), or `undefined` when it never failed. Resend uses it as the default target.
+ */
+export function failedItemOf(events: readonly Pick<MessageEvent, 'event' | 'item'>[]): string | undefined {
+  for (let i = events.length - 1; i >= 0; i--) if (events[i].event === 'failed') return events[i].item;
+  return undefined;
+}
 
 export class MessageStore {
   constructor(
@@ -227,6 +237,42 @@ export class MessageStore {
       return rows.map((r) => ({ ...r, detail: r.detail ?? null }));
     } catch (e) {
       throw toStoreError(e, 'messages.trace');
+    }
+  }
+
+  /**
+   * Suspended messages per item, as IRIS shows them: the project's messages whose status is
+   * `failed` (failed for good), grouped by the item where they failed (the item of their latest
+   * `failed` event, else of their latest event), leaving out those resent since that failure —
+   * an operator who resent them has dealt with them. Walks the (project_id, status, received_at)
+   * index of message_status and the per-message events index, so its cost follows the failed
+   * messages only.
+   */
+  async suspendedCounts(projectId: string): Promise<SuspendedCount[]> {
+    try {
+      const rows = await queryRows<{ item: string | null; n: number }>(
+        this.db,
+        sql`SELECT coalesce(lf.item, le.item) AS item, count(*)::int AS n
+            FROM message_status s
+            LEFT JOIN LATERAL (
+              SELECT e.item, e.at, e.id FROM message_events e
+              WHERE e.message_id = s.message_id AND e.event = 'failed'
+              ORDER BY e.at DESC, e.id DESC LIMIT 1
+            ) lf ON true
+            LEFT JOIN LATERAL (
+              SELECT e.item FROM message_events e WHERE e.message_id = s.message_id ORDER BY e.at DESC, e.id DESC LIMIT 1
+            ) le ON true
+            WHERE s.project_id = ${projectId} AND s.status = 'failed'
+              AND NOT EXISTS (
+                SELECT 1 FROM message_events r
+                WHERE r.message_id = s.message_id AND r.event = 'resent' AND (lf.at IS NULL OR (r.at, r.id) > (lf.at, lf.id))
+              )
+            GROUP BY 1
+            ORDER BY 1`,
+      );
+      return rows.map((r) => ({ item: r.item ?? '', count: Number(r.n) }));
+    } catch (e) {
+      throw toStoreError(e, 'messages.suspendedCounts');
     }
   }
 
