@@ -274,6 +274,10 @@ export class ProductionEngine {
 
   /** Hand a message to an item directly (resend, recovery). */
   async inject(item: string, envelope: Parameters<Bus['deliver']>[1]): Promise<void> {
+    // A service reads from outside (a socket, a folder), never from its queue: the message would wait forever.
+    if (this.opts.registry.get(this.requireSlot(item).spec.type)?.kind === 'service') {
+      throw new EngineError('engine.bad_target', `"${item}" is an inbound service: it cannot take a resent message`, 'user');
+    }
     await this.handOff(item, envelope, 'resend');
   }
 

@@ -1,14 +1,17 @@
 /**
- * What an engine reports per item (issue 10, point 13): queue wait histograms, and counters that
- * count messages once and survive a hot reload that replaces hosts and rebuilds queues.
+ * What an operator relies on (issue 10, points 2 and 13): per-item queue wait histograms,
+ * counters that count messages once and survive a hot reload that replaces hosts and rebuilds
+ * queues, and resends that never go to an inbound service.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { MessageEnvelope } from '@hie/envelope';
+import { openTestStore } from '@hie/store';
 import { createEngine } from '../engine-node';
 import { testPolicy } from '../testing/helpers';
 import { manualServices, sink, sinks, testItemTypes } from '../testing/test-items';
 import type { ProductionEngine } from './production-engine';
+import { recoverUnfinished } from './recovery';
 
 const log = pino({ level: 'silent' });
 let engine: ProductionEngine | undefined;
@@ -37,7 +40,7 @@ const spec = (v: number) => ({
   ],
 });
 
-describe('item figures', () => {
+describe('what an operator relies on', () => {
   it('count messages at the service once, and keep counting across a hot reload that replaces hosts and queues', async () => {
     engine = createEngine({ log, plugins: testItemTypes, policy: testPolicy() }).engine;
     const e = engine;
@@ -81,5 +84,41 @@ describe('item figures', () => {
     expect(w.sumMs).toBeGreaterThanOrEqual(7 * 20);
     expect(w.p99Ms).toBeGreaterThanOrEqual(w.p50Ms);
     expect(w.p99Ms).toBeGreaterThan(0);
+  });
+
+  it('refuses to inject a resent message into an inbound service, where it would wait forever', async () => {
+    engine = createEngine({ log, plugins: testItemTypes, policy: testPolicy() }).engine;
+    const e = engine;
+    await e.apply(spec(0));
+    const env = () => MessageEnvelope.createHl7(hl7('R1'), { source: 'resend' });
+    await expect(e.inject('In', env())).rejects.toMatchObject({ code: 'engine.bad_target', kind: 'user' });
+    expect(e.status().items.find((i) => i.name === 'In')?.queueDepth).toBe(0);
+    await e.inject('Out', env());
+    await e.idle();
+    expect(sink('Out').map((m) => m.header.controlId)).toEqual(['R1']);
+  });
+
+  it('a resend stored while no engine ran resumes at the item it was sent to, after a restart', async () => {
+    const t = await openTestStore('postgres', { prefix: 'hie_test_operator' });
+    try {
+      const projectId = 'p-resume';
+      const writer = t.store.messages.writer();
+      const id = '8d0c1f5e-3f55-4d8e-9f0e-0b8a4d1f7a11';
+      await writer.received({ id, projectId, workspaceId: 'w', production: 'figures', item: 'In', receivedAt: Date.now(), contentType: 'application/hl7-v2+er7', header: {}, raw: new TextEncoder().encode(hl7('RS1')) });
+      await writer.event({ messageId: id, projectId, workspaceId: 'w', production: 'figures', item: 'Out', event: 'failed' });
+      await writer.event({ messageId: id, projectId, workspaceId: 'w', production: 'figures', item: 'Out', event: 'completed' });
+      await writer.close();
+      // The operator resends it to Out while the production is down: the copy waits in the store.
+      const copy = await t.store.messages.resend(projectId, id, { toItem: 'Out', actor: 'alice' });
+
+      engine = createEngine({ log, plugins: testItemTypes, policy: testPolicy() }).engine;
+      await engine.apply(spec(0));
+      expect(await recoverUnfinished(t.store.messages, engine, projectId, log)).toBe(1);
+      await engine.idle();
+      expect(sink('Out').map((m) => m.header.messageId)).toEqual([copy.newId]);
+    } finally {
+      await engine?.stop();
+      await t.cleanup();
+    }
   });
 });
