@@ -148,6 +148,18 @@ new ReportedHistogram(
 itemGauge('hie_item_queue_wait_p50_ms', 'Median recent queue wait of an item, in milliseconds.', (s) => s.queueWait?.p50Ms ?? 0);
 itemGauge('hie_item_queue_wait_p99_ms', '99th percentile of recent queue waits of an item, in milliseconds.', (s) => s.queueWait?.p99Ms ?? 0);
 
+new Counter({
+  name: 'hie_production_messages_received_total',
+  help: 'Messages a production’s inbound services received: each message once, however many items it crossed.',
+  labelNames: ['project', 'production'] as const,
+  registers: [registry],
+  async collect() {
+    const snap = await snapshot();
+    this.reset();
+    for (const { project, production, status } of snap.items) if (status.kind === 'service') this.inc({ project, production }, status.processed);
+  },
+});
+
 new Gauge({
   name: 'hie_engine_nodes',
   help: 'Engine nodes that reported within the last 10 seconds.',

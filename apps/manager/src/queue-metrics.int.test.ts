@@ -50,6 +50,8 @@ describe('queue wait metrics and message counts', () => {
     // Items that report no queue (nodes of an older version) have no series rather than zeros.
     expect(text).not.toContain('hie_item_queue_wait_seconds_count{project="' + projectId + '",production="adt",item="Route"}');
     expect(text).toContain(`hie_item_queue_wait_p99_ms{project="${projectId}",production="adt",item="Files"} 2100`);
+    // Messages, not hops: 160 per node through the service, not 480.
+    expect(text).toContain(`hie_production_messages_received_total{project="${projectId}",production="adt"} 320`);
   });
 
   it('production.status and live count messages received, not hops', async () => {
