@@ -63,6 +63,7 @@ describe('the operator’s queue of failed messages', () => {
   it('search by status finds the failed ones; suspended counts group them by the item where they failed', async () => {
     const found = await viewer.api.messages.search.query({ projectId, status: 'failed' });
     expect(found.items.map((m) => m.id).sort()).toEqual([...failed.files, failed.route, failed.service].sort());
+    expect((await viewer.api.messages.search.query({ projectId, suspended: true })).items).toHaveLength(4);
     expect(await viewer.api.messages.suspendedCounts.query({ projectId })).toEqual({
       items: [
         { item: 'ADT In', count: 1 },
@@ -100,11 +101,15 @@ describe('the operator’s queue of failed messages', () => {
     expect(to).toEqual({ [failed.files[0]]: 'Files', [failed.files[1]]: 'Files', [failed.route]: 'Route', [failed.service]: 'Route' });
     expect(seen.map((c) => c.kind === 'message.inject' && c.item).sort()).toEqual(['Files', 'Files', 'Route', 'Route']);
     expect(await viewer.api.messages.suspendedCounts.query({ projectId })).toEqual({ items: [], total: 0 });
+    // Still failed (their copies carry on), but no longer suspended: a second "resend all suspended" resends nothing.
+    expect((await viewer.api.messages.search.query({ projectId, status: 'failed' })).items).toHaveLength(4);
+    expect((await viewer.api.messages.search.query({ projectId, suspended: true })).items).toHaveLength(0);
 
     const perMessage = await admin.api.audit.list.query({ workspaceId, action: 'message.resend', limit: 100 });
     for (const id of [...failed.files, failed.route, failed.service]) expect(perMessage.items.some((a) => a.entityId === id && a.actorName === 'alice')).toBe(true);
     const summary = await admin.api.audit.list.query({ workspaceId, action: 'message.resend_many' });
     expect(summary.items[0]).toMatchObject({ actorName: 'alice', entityId: projectId, after: { filter: { status: 'failed' }, selected: 4, resent: 4, injected: 4 } });
+    expect(await analyst.api.messages.resendMany.mutate({ projectId, filter: { suspended: true } })).toMatchObject({ selected: 0, resent: 0 });
   });
 
   it('resendMany: a selection of ids to a chosen item; a bad id fails alone; services, viewers and empty selections refused', async () => {

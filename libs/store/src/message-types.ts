@@ -92,6 +92,8 @@ export interface MessageDetail extends MessageSummary {
 export interface MessageSearchFilter {
   item?: string;
   status?: MessageStatus | MessageStatus[];
+  /** Only suspended messages: `failed`, and not resent since (replaces `status`). */
+  suspended?: boolean;
   /** received_at ≥ from */
   from?: Date;
   /** received_at < to */

@@ -60,10 +60,15 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('suspended messages on %s', 
       { item: 'EPR Out', count: 1 },
       { item: 'Route', count: 1 },
     ]);
+    // Search finds the same: every failed message by status, the suspended ones by `suspended`.
+    const found = async (f: { status?: 'failed'; suspended?: boolean }) => (await store.messages.search(projectId, f)).items.map((m) => m.id).sort();
+    expect(await found({ status: 'failed' })).toEqual([a, b, c].sort());
+    expect(await found({ suspended: true })).toEqual([a, c].sort());
     // …until it fails again.
     await ev(b, 'EPR Out', 'failed', Date.now() + 1000);
     await writer.flush();
     expect(await store.messages.suspendedCounts(projectId)).toContainEqual({ item: 'EPR Out', count: 2 });
+    expect(await found({ suspended: true })).toEqual([a, b, c].sort());
     expect(await store.messages.suspendedCounts(`p-${randomUUID()}`)).toEqual([]);
     await writer.close();
   });

@@ -19,6 +19,7 @@ const instant = z
 const searchFilter = z.object({
   item: z.string().min(1).optional(),
   status: z.union([z.enum(messageStatuses), z.array(z.enum(messageStatuses)).min(1)]).optional(),
+  suspended: z.boolean().optional().describe('only suspended messages: failed, and not resent since (replaces status)'),
   from: instant.optional(),
   to: instant.optional(),
   messageType: z.string().min(1).optional(),

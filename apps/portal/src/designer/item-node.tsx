@@ -77,7 +77,7 @@ function ItemNodeView({ data }: NodeProps<ItemNode>) {
         </div>
       ) : null}
       {suspended > 0 ? (
-        <div style={{ padding: '0 9px 6px' }} title="Messages that failed here for good: resend them from Messages (status failed)">
+        <div style={{ padding: '0 9px 6px' }} title="Messages that failed here for good: resend them from Messages (status: suspended)">
           <span className="badge failed" data-testid="node-suspended">
             {formatNumber(suspended)} suspended
           </span>

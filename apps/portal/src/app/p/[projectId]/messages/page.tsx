@@ -13,6 +13,8 @@ type SearchInput = RouterInputs['messages']['search'];
 type Detail = RouterOutputs['messages']['get'];
 
 const STATUSES = ['received', 'queued', 'processing', 'delivered', 'failed', 'discarded'] as const;
+/** The status filter's extra choice: failed messages no one has resent since (the operator's queue). */
+const SUSPENDED = 'suspended';
 const RANGES: { label: string; minutes: number | null }[] = [
   { label: 'Last 15 minutes', minutes: 15 },
   { label: 'Last hour', minutes: 60 },
@@ -46,7 +48,8 @@ function toInput(projectId: string, f: Filters): SearchInput {
     if (to) input.to = to;
   }
   if (f.item) input.item = f.item;
-  if (f.status) input.status = f.status as (typeof STATUSES)[number];
+  if (f.status === SUSPENDED) input.suspended = true;
+  else if (f.status) input.status = f.status as (typeof STATUSES)[number];
   for (const k of ['messageType', 'controlId', 'patientId', 'text'] as const) {
     const v = f[k].trim();
     if (v) input[k] = v;
@@ -128,6 +131,7 @@ export default function MessagesPage() {
               {STATUSES.map((s) => (
                 <option key={s}>{s}</option>
               ))}
+              <option value={SUSPENDED}>suspended (failed, not resent)</option>
             </select>
           </div>
           <div className="field">
