@@ -115,6 +115,28 @@ describe('point 1: a short outage does not fail a message for good', () => {
     expect(down.received).toEqual(['O1', 'O2', 'O3']);
   });
 
+  it('the retrying head keeps its place when the operation is replaced (hot reload) during the outage', { timeout: 60_000 }, async () => {
+    const down = await downstream();
+    await down.down();
+    const items = (ackTimeoutMs: number) => [
+      { name: 'In', type: 'test.manual_in' },
+      { name: 'Out', type: 'hl7.mllp.out', settings: { port: down.port, ackTimeoutMs, reconnectDelayMs: 20, reconnectMaxDelayMs: 100 }, messaging: { retryDelayMs: 50 } },
+    ];
+    const e = await run(items(30_000), [['In', 'Out']]);
+    for (const id of ['H1', 'H2', 'H3']) await submit(hl7(id));
+    await until(async () => {
+      await tracker!.flush();
+      const m = (await db.store.messages.search(scope.projectId, { controlId: 'H1' })).items[0];
+      return !!m && (await trace(m.id)).some((ev) => ev.detail?.retry === true);
+    });
+    // The operator fixes a setting of the sender while it waits: the host is replaced, the queue kept.
+    const report = await e.apply({ name: NAME, items: items(20_000), connections: [{ from: 'In', to: 'Out' }] });
+    expect(report.replaced).toEqual(['Out']);
+    await down.up();
+    for (const id of ['H1', 'H2', 'H3']) await stored(id, ['delivered']);
+    expect(down.received).toEqual(['H1', 'H2', 'H3']);
+  });
+
   it('an explicit retry limit fails the message at the item, visibly', { timeout: 30_000 }, async () => {
     const port = await freePort(); // nothing listens
     const { log, lines } = capturedLog();

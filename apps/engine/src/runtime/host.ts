@@ -333,7 +333,9 @@ export class Host {
 
   private requeue(entry: QueueEntry): void {
     try {
-      if (this.deps.queue.tryPut(entry, entry.envelope.header.priority)) return;
+      // Back at the head, so a FIFO item's next host takes it first: no overtaking across a reload.
+      this.deps.queue.putBack(entry, entry.envelope.header.priority);
+      return;
     } catch (_e) {
       /* closed: fall through to the failure path below */
     }
