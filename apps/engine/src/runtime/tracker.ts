@@ -29,14 +29,16 @@ export function rootId(envelope: MessageEnvelope): string {
 export class MemoryTracker implements Tracker {
   readonly hasStore: boolean = false;
   private readonly open = new Map<string, number>();
+  /** Where a still-open message last failed: its `completed` event names that item (the operator's resend target). */
+  private readonly failedAt = new Map<string, string>();
 
   received(_envelope: MessageEnvelope, _item: string): Promise<void> {
     return Promise.resolve(); // nothing durable without a store
   }
 
-  /** Without a store, events are only counted by the hosts' stats. */
-  event(_envelope: MessageEnvelope, _item: string, _event: MessageEvent, _detail?: Record<string, unknown>): void {
-    return undefined;
+  /** Without a store, events are only counted by the hosts' stats; a failure's item is remembered for `completed`. */
+  event(envelope: MessageEnvelope, item: string, event: MessageEvent, _detail?: Record<string, unknown>): void {
+    if (event === 'failed' && this.open.has(rootId(envelope))) this.failedAt.set(rootId(envelope), item);
   }
 
   opened(envelope: MessageEnvelope): void {
@@ -52,7 +54,9 @@ export class MemoryTracker implements Tracker {
       return;
     }
     this.open.delete(id);
-    this.event(envelope, item, 'completed');
+    const failed = this.failedAt.get(id);
+    this.failedAt.delete(id);
+    this.event(envelope, failed ?? item, 'completed');
   }
 
   flush(): Promise<void> {
