@@ -137,6 +137,35 @@ describe('point 1: a short outage does not fail a message for good', () => {
     expect(down.received).toEqual(['H1', 'H2', 'H3']);
   });
 
+  it('an operator stop during the outage keeps the retrying message queued at the head, not failed', { timeout: 60_000 }, async () => {
+    const down = await downstream();
+    await down.down();
+    // Default backoff: the head soon waits seconds between attempts; a stop must not sit them out.
+    const e = await run(
+      [
+        { name: 'In', type: 'test.manual_in' },
+        { name: 'Out', type: 'hl7.mllp.out', settings: { port: down.port } },
+      ],
+      [['In', 'Out']],
+    );
+    await submit(hl7('K1'));
+    await submit(hl7('K2'));
+    await until(async () => {
+      await tracker!.flush();
+      const m = (await db.store.messages.search(scope.projectId, { controlId: 'K1' })).items[0];
+      return !!m && (await trace(m.id)).filter((ev) => ev.detail?.retry === true).length >= 2;
+    });
+    await e.stopItem('Out');
+    expect(e.status().items.find((i) => i.name === 'Out')).toMatchObject({ queueDepth: 2, errors: 0 });
+    await tracker!.flush();
+    const head = (await db.store.messages.search(scope.projectId, { controlId: 'K1' })).items[0];
+    expect(head).toMatchObject({ status: 'processing', finishedAt: null });
+    await down.up();
+    await e.startItem('Out');
+    for (const id of ['K1', 'K2']) await stored(id, ['delivered']);
+    expect(down.received).toEqual(['K1', 'K2']);
+  });
+
   it('an explicit retry limit fails the message at the item, visibly', { timeout: 30_000 }, async () => {
     const port = await freePort(); // nothing listens
     const { log, lines } = capturedLog();
