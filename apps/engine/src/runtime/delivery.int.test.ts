@@ -71,6 +71,15 @@ async function stored(controlId: string, statuses: string[], finished = true): P
 
 const trace = (id: string) => db.store.messages.trace(scope.projectId, id);
 
+/** Waits until the message with this control id has at least `times` retry events in its trace. */
+async function retried(controlId: string, times: number, timeoutMs?: number): Promise<void> {
+  await until(async () => {
+    await tracker!.flush();
+    const m = (await db.store.messages.search(scope.projectId, { controlId })).items[0];
+    return !!m && (await trace(m.id)).filter((ev) => ev.detail?.retry === true).length >= times;
+  }, timeoutMs);
+}
+
 /** A raw MLLP client sending one frame and waiting for its ACK. */
 async function sendOne(port: number, body: string): Promise<string> {
   const socket = net.connect({ host: '127.0.0.1', port });
@@ -102,11 +111,7 @@ describe('point 1: a short outage does not fail a message for good', () => {
     );
     for (const id of ['O1', 'O2', 'O3']) await submit(hl7(id));
     // The head has been retried more than the old default of three times while the others wait behind it.
-    await until(async () => {
-      await tracker!.flush();
-      const m = (await db.store.messages.search(scope.projectId, { controlId: 'O1' })).items[0];
-      return !!m && (await trace(m.id)).filter((ev) => ev.detail?.retry === true).length > 5;
-    }, 20_000);
+    await retried('O1', 6, 20_000);
     const head = (await db.store.messages.search(scope.projectId, { controlId: 'O1' })).items[0];
     expect(head.status).toBe('processing'); // retrying: not failed
     expect(e.status().items.find((i) => i.name === 'Out')).toMatchObject({ queueDepth: 2, errors: 0 });
@@ -124,11 +129,7 @@ describe('point 1: a short outage does not fail a message for good', () => {
     ];
     const e = await run(items(30_000), [['In', 'Out']]);
     for (const id of ['H1', 'H2', 'H3']) await submit(hl7(id));
-    await until(async () => {
-      await tracker!.flush();
-      const m = (await db.store.messages.search(scope.projectId, { controlId: 'H1' })).items[0];
-      return !!m && (await trace(m.id)).some((ev) => ev.detail?.retry === true);
-    });
+    await retried('H1', 1);
     // The operator fixes a setting of the sender while it waits: the host is replaced, the queue kept.
     const report = await e.apply({ name: NAME, items: items(20_000), connections: [{ from: 'In', to: 'Out' }] });
     expect(report.replaced).toEqual(['Out']);
@@ -150,11 +151,7 @@ describe('point 1: a short outage does not fail a message for good', () => {
     );
     await submit(hl7('K1'));
     await submit(hl7('K2'));
-    await until(async () => {
-      await tracker!.flush();
-      const m = (await db.store.messages.search(scope.projectId, { controlId: 'K1' })).items[0];
-      return !!m && (await trace(m.id)).filter((ev) => ev.detail?.retry === true).length >= 2;
-    });
+    await retried('K1', 2);
     await e.stopItem('Out');
     expect(e.status().items.find((i) => i.name === 'Out')).toMatchObject({ queueDepth: 2, errors: 0 });
     await tracker!.flush();
@@ -253,11 +250,7 @@ describe('point 1: a short outage does not fail a message for good', () => {
     await submit(hl7('B1'));
     await submit(hl7('B2'));
     // Well past one retry: several half-open trials have failed.
-    await until(async () => {
-      await tracker!.flush();
-      const m = (await db.store.messages.search(scope.projectId, { controlId: 'B1' })).items[0];
-      return !!m && (await trace(m.id)).filter((ev) => ev.detail?.retry === true).length > 4;
-    }, 20_000);
+    await retried('B1', 5, 20_000);
     await down.up();
     expect((await stored('B1', ['delivered'])).status).toBe('delivered');
     expect((await stored('B2', ['delivered'])).status).toBe('delivered');
