@@ -206,6 +206,27 @@ describe('point 1: a short outage does not fail a message for good', () => {
     expect(lines).toContainEqual(expect.objectContaining({ level: 40, item: 'Out', msg: 'message failed', code: 'mllp.rejected' }));
   });
 
+  it('a failed branch is not hidden by a sibling branch delivered after it: the message ends failed', { timeout: 30_000 }, async () => {
+    const down = await downstream(() => 'AR');
+    await run(
+      [
+        { name: 'In', type: 'test.manual_in' },
+        { name: 'Lab', type: 'hl7.mllp.out', settings: { port: down.port } },
+        { name: 'Slow', type: 'test.collect', settings: { delayMs: 300 } },
+      ],
+      [
+        ['In', 'Lab'],
+        ['In', 'Slow'],
+      ],
+    );
+    await submit(hl7('FAN1'));
+    const m = await stored('FAN1', ['failed', 'delivered']);
+    expect(m.status).toBe('failed');
+    const events = await trace(m.id);
+    expect(events.some((ev) => ev.event === 'delivered' && ev.item === 'Slow')).toBe(true);
+    expect(events.at(-1)).toMatchObject({ event: 'completed', item: 'Lab' });
+  });
+
   it('an AE is not retried by default; with AE set to retry it is sent nackRetries more times, then fails', { timeout: 30_000 }, async () => {
     const down = await downstream(() => 'AE');
     await run(
