@@ -304,12 +304,12 @@ describe('point 3: a refused synchronous hand-off closes its branch', () => {
 });
 
 describe('point 4: application ACK mode', () => {
-  async function appMode(answer: ConstructorParameters<typeof MllpDownstream>[1]) {
+  async function appMode(answer: ConstructorParameters<typeof MllpDownstream>[1], execution?: object) {
     const down = await downstream(answer);
     const e = await run(
       [
         { name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, ackMode: 'application' } },
-        { name: 'Out', type: 'hl7.mllp.out', settings: { port: down.port } },
+        { name: 'Out', type: 'hl7.mllp.out', settings: { port: down.port }, execution },
       ],
       [['In', 'Out']],
     );
@@ -343,6 +343,12 @@ describe('point 4: application ACK mode', () => {
     // The last event names where it failed (the operator's resend target), not the service that waited.
     expect(events.at(-1)).toMatchObject({ event: 'completed', item: 'Out' });
     expect(down.received).toEqual(['APP2']);
+  });
+
+  it('a downstream AR is relayed as AR when the sender runs in worker threads', { timeout: 30_000 }, async () => {
+    const { port } = await appMode(() => ({ code: 'AR', text: 'closed ward' }), { mode: 'multiprocess', workers: 1 });
+    const ack = parseMessage(await sendOne(port, hl7('APP4')));
+    expect([ack.get('MSA-1'), ack.get('MSA-2'), ack.get('MSA-3')]).toEqual(['AR', 'APP4', 'closed ward']);
   });
 
   it('a downstream AE is relayed as AE and not retried by default', { timeout: 30_000 }, async () => {

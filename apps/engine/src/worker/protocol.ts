@@ -26,4 +26,4 @@ export type WorkerResult =
       discarded?: string;
       threadId: number;
     }
-  | { kind: 'error'; error: SerializedError; threadId: number };
+  | { kind: 'error'; error: SerializedError; /** The response the error carried, if any (e.g. a downstream NACK to relay). */ response?: Uint8Array; threadId: number };
