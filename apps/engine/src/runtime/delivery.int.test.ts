@@ -294,6 +294,11 @@ describe('point 3: a refused synchronous hand-off closes its branch', () => {
     await expect(submit(hl7('S3'), 'response')).rejects.toMatchObject({ code: 'queue.full' });
     const refused = await stored('S3', ['failed']);
     expect(refused.finishedAt).not.toBeNull();
+    // It failed at the item that refused it (the resend target), not at the service.
+    expect((await trace(refused.id)).filter((ev) => ev.event === 'failed' || ev.event === 'completed')).toEqual([
+      expect.objectContaining({ event: 'failed', item: 'Slow', detail: expect.objectContaining({ code: 'queue.full', from: 'In', refused: true }) }),
+      expect.objectContaining({ event: 'completed', item: 'Slow' }),
+    ]);
     await Promise.all([first, second]);
     await e.idle();
     await tracker!.flush();

@@ -67,6 +67,9 @@ function ackOf(details: Record<string, unknown> | undefined): Record<string, unk
   return details?.ack ? { ack: details.ack } : {};
 }
 
+/** Hand-off errors that were refusals (never queued), with the item that refused them. */
+const refusedBy = new WeakMap<Error, string>();
+
 /** Wait for a promise at most `ms`, without leaving a timer behind. */
 async function within(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -388,7 +391,10 @@ export class Host {
         // Refused (never queued): no one else will close this branch, so close it here, or the
         // message stays unfinished and recovery delivers it after a restart. A sync timeout is
         // not a refusal: the target still holds the message and closes the branch itself.
-        if (!queued && codeOf(e) !== 'bus.timeout') tracker.closed(s.envelope, s.to);
+        if (!queued && codeOf(e) !== 'bus.timeout') {
+          if (e instanceof Error) refusedBy.set(e, s.to);
+          tracker.closed(s.envelope, s.to);
+        }
         throw e;
       }
     };
@@ -524,7 +530,9 @@ export class Host {
           const err = ensureError(e);
           host.stats.record(performance.now() - t0, false);
           host.noteError(err);
-          deps.tracker.event(envelope, host.name, 'failed', { code: codeOf(err), error: err.message });
+          // A refused hand-off failed at the item that refused it (where an operator resends it), not at this service.
+          const to = refusedBy.get(err);
+          deps.tracker.event(envelope, to ?? host.name, 'failed', { code: codeOf(err), error: err.message, ...(to ? { from: host.name, refused: true } : {}) });
           throw err;
         } finally {
           deps.tracker.closed(envelope, host.name);
