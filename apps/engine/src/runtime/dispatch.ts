@@ -14,6 +14,8 @@ export interface Outcome {
   response?: MessageEnvelope;
   outputs: Output[];
   discarded?: string;
+  /** What the handler noted for the trace (`ctx.note`). */
+  detail?: Record<string, unknown>;
 }
 
 /** Runs a handler on one message: on the main thread, or in a worker thread pool. */
@@ -22,7 +24,7 @@ export interface Dispatcher {
   close(): Promise<void>;
 }
 
-type BaseContext = Omit<ItemContext, 'send' | 'discard'>;
+type BaseContext = Omit<ItemContext, 'send' | 'discard' | 'note'>;
 
 /**
  * Runs hooks + onMessage for one message with a per-message context collecting sends. Shared by
@@ -43,6 +45,9 @@ export async function runHandler(handler: ItemHandler, base: BaseContext, input:
     },
     discard(reason) {
       outcome.discarded = reason;
+    },
+    note(detail) {
+      outcome.detail = { ...outcome.detail, ...detail };
     },
   };
   let envelope = input;
@@ -108,6 +113,7 @@ export class PoolDispatcher implements Dispatcher {
       response: result.response ? MessageEnvelope.fromBytes(result.response) : undefined,
       outputs: result.outputs.map((o) => ({ envelope: MessageEnvelope.fromBytes(o.bytes), to: o.to })),
       discarded: result.discarded,
+      detail: result.detail,
     };
   }
 

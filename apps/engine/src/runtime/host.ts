@@ -273,9 +273,10 @@ export class Host {
         this.stats.record(performance.now() - t0, true);
         if (outcome.discarded !== undefined) {
           this.stats.discarded++;
-          tracker.event(entry.envelope, this.name, 'discarded', { reason: outcome.discarded });
+          tracker.event(entry.envelope, this.name, 'discarded', { ...outcome.detail, reason: outcome.discarded });
         } else {
-          tracker.event(entry.envelope, this.name, 'delivered', ackDetail(outcome.response));
+          const ack = ackDetail(outcome.response);
+          tracker.event(entry.envelope, this.name, 'delivered', ack ? { ...outcome.detail, ...ack } : outcome.detail);
         }
         entry.reply?.({ response: outcome.response ?? downstream });
         tracker.closed(entry.envelope, this.name);
@@ -493,6 +494,9 @@ export class Host {
       },
       discard() {
         throw new EngineError('engine.misuse', 'ctx.discard is for onMessage', 'unexpected');
+      },
+      note() {
+        throw new EngineError('engine.misuse', 'ctx.note is for onMessage', 'unexpected');
       },
       async submit(envelope, opts = {}): Promise<SubmitResult> {
         const t0 = performance.now();

@@ -60,6 +60,7 @@ function contextFor(item: WorkerItem): CreateContext {
     hasStore: false,
     send: unsupported,
     discard: unsupported,
+    note: unsupported,
     submit: unsupported,
   };
 }
@@ -87,7 +88,7 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
     const outcome = await runHandler(handler, { itemName: task.item.name, production: task.item.production, targets: task.item.targets, log, policy: task.item.policy }, envelope);
     // Results are structured-cloned back (small); the request bytes were transferred in.
     const outputs = outcome.outputs.map((o) => ({ to: o.to ? [...o.to] : undefined, bytes: o.envelope.toBytes() }));
-    return { kind: 'result', outputs, response: outcome.response?.toBytes(), discarded: outcome.discarded, threadId };
+    return { kind: 'result', outputs, response: outcome.response?.toBytes(), discarded: outcome.discarded, detail: outcome.detail, threadId };
   } catch (e) {
     // A response attached to the error (a downstream's NACK, an onProcessError reply) crosses too.
     const response = (e as { response?: MessageEnvelope } | undefined)?.response;

@@ -24,6 +24,8 @@ export type WorkerResult =
       response?: Uint8Array;
       outputs: { to?: string[]; bytes: Uint8Array }[];
       discarded?: string;
+      /** What the handler noted for the trace (plain data). */
+      detail?: Record<string, unknown>;
       threadId: number;
     }
   | { kind: 'error'; error: SerializedError; /** The response the error carried, if any (e.g. a downstream NACK to relay). */ response?: Uint8Array; threadId: number };
