@@ -283,6 +283,32 @@ export class ItemQueue<T> {
   }
 
   /**
+   * Hands back an entry that was taken but not finished (its consumer is stopping), so that it is
+   * the next one taken: a FIFO head being retried keeps its place instead of going behind the
+   * entries that arrived meanwhile. It already held a place, so capacity is not checked and
+   * nothing is dropped or refused. A waiting consumer gets it at once.
+   *
+   * @param priority - 0 (lowest) … 9 (highest); used by `priority` queues only.
+   * @throws QueueError `queue.closed`, or `queue.invalid_priority` (kind `user`).
+   */
+  putBack(item: T, priority: number = DEFAULT_PRIORITY): void {
+    if (this.isClosed) throw closedError('put');
+    if (this.mode === MODE_PRIORITY && !isValidPriority(priority)) throw invalidPriority(priority);
+    if (this.takers.size !== 0 && this.offer(item, priority)) return;
+    const now = this.now();
+    if (this.mode === MODE_PRIORITY) {
+      this.levels[priority].unshift(item, now);
+      this.levelMask |= 1 << priority;
+    } else if (this.mode === MODE_LIFO) {
+      this.ring.push(item, now); // lifo takes from the tail
+    } else {
+      this.ring.unshift(item, now);
+    }
+    this.count++;
+    this.enqueuedCount++;
+  }
+
+  /**
    * Takes the next entry, waiting until one arrives. Concurrent takers are served in arrival
    * order. Entries still queued after {@link close} can be taken; once the queue is closed and
    * empty this rejects with `queue.closed`. Aborting `signal` rejects with `queue.aborted`
