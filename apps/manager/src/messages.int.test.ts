@@ -121,7 +121,7 @@ describe('messages', () => {
     try {
       const edited = adt(1).replace('SMITH^JOHN', 'SMITH^JON');
       const r = await analyst.api.messages.resend.mutate({ projectId, id: ids[1], toItem: 'Route', raw: edited });
-      expect(r).toEqual({ newId: expect.any(String), injected: true });
+      expect(r).toEqual({ newId: expect.any(String), toItem: 'Route', injected: true });
       expect(seen).toEqual([
         {
           kind: 'message.inject',

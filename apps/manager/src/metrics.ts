@@ -3,8 +3,8 @@
  * the latest status every fresh engine node reported. `registry` is exported so the process that
  * hosts the manager can register its own metrics beside them.
  */
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { Coordinator } from '@hie/cluster';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Coordinator, QueueWaitFigures } from '@hie/cluster';
 import { freshNodes, mergeItems, type ItemStatus } from './status.js';
 
 /** The manager's metrics registry. */
@@ -98,6 +98,67 @@ itemGauge('hie_item_latency_p50_ms', 'Median processing latency of an item, in m
 itemGauge('hie_item_latency_p99_ms', '99th percentile processing latency of an item, in milliseconds.', (s) => s.latencyP99Ms);
 itemGauge('hie_item_throughput_per_second', 'Messages per second an item processes (recent rate).', (s) => s.throughputPerSec);
 itemGauge('hie_item_up', '1 when the item is running, else 0.', (s) => (s.state === 'running' ? 1 : 0));
+
+/** One exported sample, in the shape prom-client's text export reads. */
+interface Sample {
+  labels: Record<string, string | number>;
+  sharedLabels: Record<string, never>;
+  value: number;
+  metricName: string;
+}
+
+/**
+ * A Prometheus histogram whose buckets are the engine nodes' cumulative counts, read at each
+ * scrape. prom-client's Histogram counts only its own `observe()` calls, and replaying millions
+ * of waits through it would be absurd: so this one exports the reported counts instead, through
+ * the same method prom-client's registry calls for every histogram (`getForPromString`; `get()`,
+ * used for JSON, goes through it too).
+ */
+class ReportedHistogram extends Histogram<(typeof labelNames)[number]> {
+  constructor(
+    private readonly metricName: string,
+    private readonly metricHelp: string,
+    private readonly pick: (s: ItemStatus) => QueueWaitFigures | undefined,
+  ) {
+    super({ name: metricName, help: metricHelp, labelNames, registers: [registry] });
+  }
+
+  async getForPromString() {
+    const values: Sample[] = [];
+    const sample = (suffix: string, labels: Sample['labels'], value: number) =>
+      values.push({ labels, sharedLabels: {}, value, metricName: `${this.metricName}${suffix}` });
+    for (const { project, production, item, status } of (await snapshot()).items) {
+      const h = this.pick(status);
+      if (!h) continue;
+      const labels = { project, production, item };
+      h.bucketsMs.forEach((ms, i) => sample('_bucket', { ...labels, le: ms / 1000 }, h.counts[i] ?? 0));
+      sample('_bucket', { ...labels, le: '+Inf' }, h.count);
+      sample('_sum', labels, h.sumMs / 1000);
+      sample('_count', labels, h.count);
+    }
+    return { name: this.metricName, help: this.metricHelp, type: 'histogram' as const, values, aggregator: 'sum' as const };
+  }
+}
+
+new ReportedHistogram(
+  'hie_item_queue_wait_seconds',
+  'Time messages waited in an item queue before a worker took them, in seconds (cumulative, as reported by the engine nodes).',
+  (s) => s.queueWait,
+);
+itemGauge('hie_item_queue_wait_p50_ms', 'Median recent queue wait of an item, in milliseconds.', (s) => s.queueWait?.p50Ms ?? 0);
+itemGauge('hie_item_queue_wait_p99_ms', '99th percentile of recent queue waits of an item, in milliseconds.', (s) => s.queueWait?.p99Ms ?? 0);
+
+new Counter({
+  name: 'hie_production_messages_received_total',
+  help: 'Messages a production’s inbound services received: each message once, however many items it crossed.',
+  labelNames: ['project', 'production'] as const,
+  registers: [registry],
+  async collect() {
+    const snap = await snapshot();
+    this.reset();
+    for (const { project, production, status } of snap.items) if (status.kind === 'service') this.inc({ project, production }, status.processed);
+  },
+});
 
 new Gauge({
   name: 'hie_engine_nodes',

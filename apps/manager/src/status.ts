@@ -2,7 +2,7 @@
  * What the engine nodes say is running, merged per project. In a cluster one project's items may
  * run on several nodes: their figures are added up (latencies: the worst node's).
  */
-import type { NodeStatus, ReportedItemStatus, ReportedProduction } from '@hie/cluster';
+import type { NodeStatus, QueueWaitFigures, ReportedItemStatus, ReportedProduction } from '@hie/cluster';
 
 /** A node that has not reported within this long is stale. */
 export const FRESH_MS = 10_000;
@@ -14,6 +14,8 @@ export interface RunningView {
   state: ReportedProduction['state'];
   error?: ReportedProduction['error'];
   items: ItemStatus[];
+  /** Messages the production received (see {@link messagesReceived}): what the dashboard counts. */
+  messagesReceived: number;
   /** The nodes reporting this project. */
   nodes: string[];
   /** Latest report, epoch ms. */
@@ -25,6 +27,33 @@ export interface RunningView {
 /** Nodes that reported within {@link FRESH_MS} of `now`. */
 export function freshNodes(nodes: NodeStatus[], now = Date.now()): NodeStatus[] {
   return nodes.filter((n) => now - n.heartbeatAt <= FRESH_MS);
+}
+
+/**
+ * Messages received: what the production's inbound services took in. Each message counts once,
+ * however many items it crosses (summing every item's `processed` counts hops: 160 messages
+ * through three items would read 480).
+ */
+export function messagesReceived(items: readonly ItemStatus[]): number {
+  return items.reduce((n, i) => (i.kind === 'service' ? n + i.processed : n), 0);
+}
+
+/**
+ * Queue waits of one item from two nodes: histogram counts added bucket by bucket, the worst
+ * node's percentiles. Nodes share the bucket bounds; a report with other bounds (a node of
+ * another version) cannot be added and is left out.
+ */
+export function addQueueWaits(a: QueueWaitFigures | undefined, b: QueueWaitFigures | undefined): QueueWaitFigures | undefined {
+  if (!a || !b) return a ?? b;
+  if (a.bucketsMs.length !== b.bucketsMs.length || a.bucketsMs.some((ms, i) => ms !== b.bucketsMs[i])) return a;
+  return {
+    p50Ms: Math.max(a.p50Ms, b.p50Ms),
+    p99Ms: Math.max(a.p99Ms, b.p99Ms),
+    bucketsMs: a.bucketsMs,
+    counts: a.counts.map((c, i) => c + (b.counts[i] ?? 0)),
+    count: a.count + b.count,
+    sumMs: a.sumMs + b.sumMs,
+  };
 }
 
 /** Adds item figures reported by several nodes for the same item. */
@@ -46,6 +75,8 @@ export function mergeItems(lists: ItemStatus[][]): ItemStatus[] {
       prev.throughputPerSec += it.throughputPerSec;
       prev.latencyP50Ms = Math.max(prev.latencyP50Ms, it.latencyP50Ms);
       prev.latencyP99Ms = Math.max(prev.latencyP99Ms, it.latencyP99Ms);
+      const queueWait = addQueueWaits(prev.queueWait, it.queueWait);
+      if (queueWait) prev.queueWait = queueWait;
       if (it.lastError && (!prev.lastError || it.lastError.at > prev.lastError.at)) prev.lastError = it.lastError;
       if (it.state === 'running') prev.state = 'running';
       if (it.breaker !== 'closed') prev.breaker = it.breaker;
@@ -65,12 +96,14 @@ export function runningOf(nodes: NodeStatus[], projectId: string, now = Date.now
   const used = fresh.length > 0 ? fresh : [reporting[0]];
   const latest = used[0];
   const error = used.find((r) => r.prod.error)?.prod.error;
+  const items = mergeItems(used.map((r) => r.prod.items));
   return {
     version: latest.prod.version,
     // One node that cannot run it (its listener's port taken) is enough: never shown as running.
     state: used.some((r) => r.prod.state === 'failed') ? 'failed' : latest.prod.state,
     ...(error ? { error } : {}),
-    items: mergeItems(used.map((r) => r.prod.items)),
+    items,
+    messagesReceived: messagesReceived(items),
     nodes: used.map((r) => r.node.nodeId),
     heartbeatAt: latest.node.heartbeatAt,
     stale: fresh.length === 0,

@@ -6,6 +6,12 @@ export interface DeliverOptions {
   expectResponse?: boolean;
   /** Give up after this long (ms). For `expectResponse` this bounds the whole round trip. */
   timeoutMs?: number;
+  /**
+   * Called once the target has taken the envelope into its queue (before any response). A sync
+   * caller learns from it whether a failed hand-off was refused (never queued: nobody else will
+   * finish it) or failed later (the target owns it).
+   */
+  onQueued?: () => void;
 }
 
 /** What a target host gives the bus: it accepts an envelope into its queue. */

@@ -30,6 +30,7 @@ export class InProcessBus implements Bus {
     if (!receiver) throw new BusError('bus.no_receiver', `no item named "${to}" is running`, { to });
     if (!opts.expectResponse) {
       await receiver.accept(envelope);
+      opts.onQueued?.();
       return undefined;
     }
     return new Promise<MessageEnvelope | undefined>((resolve, reject) => {
@@ -42,15 +43,22 @@ export class InProcessBus implements Bus {
               reject(new BusError('bus.timeout', `no response from "${to}" within ${opts.timeoutMs} ms`, { to, timeoutMs: opts.timeoutMs }));
             }, opts.timeoutMs)
           : undefined;
+      let queued = false;
+      const noteQueued = () => {
+        if (queued) return;
+        queued = true;
+        opts.onQueued?.();
+      };
       receiver
         .accept(envelope, (result) => {
+          noteQueued(); // a reply proves it was queued, even if it came before accept resolved
           if (settled) return;
           settled = true;
           if (timer) clearTimeout(timer);
           if (result.error) reject(result.error);
           else resolve(result.response);
         })
-        .catch((e: unknown) => {
+        .then(noteQueued, (e: unknown) => {
           if (settled) return;
           settled = true;
           if (timer) clearTimeout(timer);

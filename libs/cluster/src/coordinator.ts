@@ -37,6 +37,28 @@ export interface ReportedItemStatus {
   breaker: string;
   lastError?: { code: string; message: string; at: number };
   details?: Record<string, unknown>;
+  /** How long messages waited in the item's queue (absent from nodes that do not report it). */
+  queueWait?: QueueWaitFigures;
+}
+
+/**
+ * Queue wait times of one item: recent percentiles for people, and cumulative histogram counts
+ * (never reset, not even by a hot reload) for Prometheus. Nodes use the same bucket bounds, so
+ * the manager adds their counts bucket by bucket.
+ */
+export interface QueueWaitFigures {
+  /** Median wait over the recent messages, in ms. */
+  p50Ms: number;
+  /** 99th percentile of the same, in ms. */
+  p99Ms: number;
+  /** Bucket upper bounds, in ms. */
+  bucketsMs: number[];
+  /** Cumulative: `counts[i]` waits were ≤ `bucketsMs[i]`. */
+  counts: number[];
+  /** Every wait recorded (the `+Inf` bucket). */
+  count: number;
+  /** Their total, in ms. */
+  sumMs: number;
 }
 
 export interface ReportedProduction {

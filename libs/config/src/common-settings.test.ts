@@ -15,7 +15,7 @@ describe('common settings', () => {
       execution: { mode: 'async', workers: 1 },
       queue: { type: 'fifo', size: 10_000, overflow: 'block' },
       restart: { policy: 'on_failure', maxRestarts: 5, delayMs: 1000, windowMs: 60_000, backoffFactor: 2, maxDelayMs: 30_000 },
-      messaging: { pattern: 'async_reliable', timeoutMs: 30_000, concurrency: 1, retries: 3, retryDelayMs: 1000 },
+      messaging: { pattern: 'async_reliable', timeoutMs: 30_000, concurrency: 1, retries: null, retryDelayMs: 1000, retryMaxDelayMs: 60_000 },
       circuitBreaker: { enabled: false, failureThreshold: 5, resetTimeoutMs: 30_000, halfOpenTrials: 1, whenOpen: 'wait' },
       rateLimit: { enabled: false, ratePerSecond: 100, burst: 100 },
       enabled: true,

@@ -121,7 +121,7 @@ export type MessagingPattern = (typeof messagingPatterns)[number];
 /**
  * Messaging settings: how messages are handed to the item, timed out and retried.
  *
- * @defaultValue `{ pattern: 'async_reliable', timeoutMs: 30000, concurrency: 1, retries: 3, retryDelayMs: 1000 }`
+ * @defaultValue `{ pattern: 'async_reliable', timeoutMs: 30000, concurrency: 1, retries: null (forever), retryDelayMs: 1000, retryMaxDelayMs: 60000 }`
  */
 export const messagingSchema = z
   .strictObject({
@@ -145,9 +145,13 @@ export const messagingSchema = z
     retries: z
       .int()
       .min(0)
-      .default(3)
-      .describe('Retries of a message after a retryable (operational) error; user errors are never retried.'),
-    retryDelayMs: z.int().min(0).default(1000).describe('Delay before a retry, in milliseconds.'),
+      .nullable()
+      .default(null)
+      .describe(
+        'Retries of a message after a retryable (operational) error such as a refused connection or a timeout; empty (the default) = retry until it succeeds, as a hospital interface expects after an outage. A number is an explicit limit: then the message fails. User errors (e.g. a downstream AR) are never retried.',
+      ),
+    retryDelayMs: z.int().min(0).default(1000).describe('Delay before the first retry, in milliseconds; each further retry waits twice as long, up to retryMaxDelayMs.'),
+    retryMaxDelayMs: z.int().min(0).default(60_000).describe('Longest delay between two retries of a message, in milliseconds.'),
   })
   .describe('Messaging: how messages are handed to the item, timed out and retried.');
 

@@ -13,3 +13,4 @@ export {
   type QueueMetrics,
 } from './item-queue';
 export { QueueError, isQueueError, type QueueErrorCode, type QueueErrorKind, type QueueErrorJSON } from './errors';
+export { WaitHistogram, WAIT_BUCKETS_MS, type WaitHistogramSnapshot } from './wait-histogram';

@@ -1,5 +1,6 @@
 import { QueueError } from './errors';
 import { RingBuffer } from './ring-buffer';
+import { WaitHistogram, type WaitHistogramSnapshot } from './wait-histogram';
 import { WaitStats } from './wait-stats';
 import { WaiterList, type WaiterNode } from './waiter-list';
 
@@ -67,6 +68,12 @@ export interface ItemQueueOptions<T> {
    * @defaultValue `performance.now` (or `Date.now` where `performance` is missing)
    */
   now?: () => number;
+  /**
+   * Where wait times are also counted cumulatively (for Prometheus). Pass the same histogram to
+   * the queues that succeed one another for one item, so a queue rebuilt by a reload keeps them.
+   * @defaultValue a new histogram of this queue's own
+   */
+  waitHistogram?: WaitHistogram;
 }
 
 /** A point-in-time view of a queue, for dashboards and `/metrics`. */
@@ -95,6 +102,8 @@ export interface QueueMetrics {
   waitMsP99: number;
   /** Dequeues per second over the last 10 seconds (or since the queue was created, if sooner). */
   throughputPerSec: number;
+  /** Every wait time recorded, as cumulative histogram counts (see {@link ItemQueueOptions.waitHistogram}). */
+  waitHistogram: WaitHistogramSnapshot;
 }
 
 interface Taker<T> extends WaiterNode {
@@ -173,6 +182,7 @@ export class ItemQueue<T> {
   private readonly onDrop: ((item: T, reason: DropReason) => void) | undefined;
   private readonly now: () => number;
   private readonly stats: WaitStats;
+  private readonly histogram: WaitHistogram;
   private readonly takers = new WaiterList<Taker<T>>();
   private readonly producers = new WaiterList<Producer<T>>();
   private space: Deferred | null = null;
@@ -205,6 +215,7 @@ export class ItemQueue<T> {
     this.ring = new RingBuffer<T>(this.mode === MODE_PRIORITY ? 2 : Math.min(size, 64));
     this.levels = [];
     if (this.mode === MODE_PRIORITY) for (let i = 0; i < LEVELS; i++) this.levels.push(new RingBuffer<T>(Math.min(size, 16)));
+    this.histogram = opts.waitHistogram ?? new WaitHistogram();
     this.stats = new WaitStats(this.now());
   }
 
@@ -272,6 +283,32 @@ export class ItemQueue<T> {
   }
 
   /**
+   * Hands back an entry that was taken but not finished (its consumer is stopping), so that it is
+   * the next one taken: a FIFO head being retried keeps its place instead of going behind the
+   * entries that arrived meanwhile. It already held a place, so capacity is not checked and
+   * nothing is dropped or refused. A waiting consumer gets it at once.
+   *
+   * @param priority - 0 (lowest) … 9 (highest); used by `priority` queues only.
+   * @throws QueueError `queue.closed`, or `queue.invalid_priority` (kind `user`).
+   */
+  putBack(item: T, priority: number = DEFAULT_PRIORITY): void {
+    if (this.isClosed) throw closedError('put');
+    if (this.mode === MODE_PRIORITY && !isValidPriority(priority)) throw invalidPriority(priority);
+    if (this.takers.size !== 0 && this.offer(item, priority)) return;
+    const now = this.now();
+    if (this.mode === MODE_PRIORITY) {
+      this.levels[priority].unshift(item, now);
+      this.levelMask |= 1 << priority;
+    } else if (this.mode === MODE_LIFO) {
+      this.ring.push(item, now); // lifo takes from the tail
+    } else {
+      this.ring.unshift(item, now);
+    }
+    this.count++;
+    this.enqueuedCount++;
+  }
+
+  /**
    * Takes the next entry, waiting until one arrives. Concurrent takers are served in arrival
    * order. Entries still queued after {@link close} can be taken; once the queue is closed and
    * empty this rejects with `queue.closed`. Aborting `signal` rejects with `queue.aborted`
@@ -302,6 +339,7 @@ export class ItemQueue<T> {
     this.dequeuedCount++;
     const t = this.now();
     this.stats.record(t - this.takenStamp, t);
+    this.histogram.observe(t - this.takenStamp);
     if (this.producers.size !== 0 || this.space !== null) this.roomFreed();
     return item;
   }
@@ -392,6 +430,7 @@ export class ItemQueue<T> {
       waitMsP50: p50,
       waitMsP99: p99,
       throughputPerSec: this.stats.throughput(this.now()),
+      waitHistogram: this.histogram.snapshot(),
     };
   }
 
@@ -404,6 +443,7 @@ export class ItemQueue<T> {
       this.enqueuedCount++;
       this.dequeuedCount++;
       this.stats.record(0, this.now());
+      this.histogram.observe(0);
       w.resolve(item);
       return true;
     }

@@ -30,6 +30,15 @@ export class RingBuffer<T> {
     this.length++;
   }
 
+  /** Inserts at the head, so {@link shift} returns it next. */
+  unshift(item: T, stamp: number): void {
+    if (this.length === this.items.length) this.grow();
+    this.head = (this.head - 1) & this.mask;
+    this.items[this.head] = item;
+    this.stamps[this.head] = stamp;
+    this.length++;
+  }
+
   /** Removes from the head (oldest). Caller checks `length > 0` first. */
   shift(): T {
     const i = this.head;

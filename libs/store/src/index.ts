@@ -8,7 +8,7 @@ export type { OpenStoreOptions, Store, StoreBackend } from './store.js';
 export type { StoreDb, StoreTx } from './db.js';
 export { StoreError, ensureError, toStoreError } from './errors.js';
 export type { StoreErrorCode, StoreErrorKind, StoreErrorJSON } from './errors.js';
-export { MessageStore } from './messages.js';
+export { MessageStore, failedItemOf } from './messages.js';
 export { finishingEvents, statusOfEvent } from './message-writer.js';
 export type * from './message-types.js';
 export { localScope } from './message-types.js';

@@ -92,6 +92,8 @@ export interface MessageDetail extends MessageSummary {
 export interface MessageSearchFilter {
   item?: string;
   status?: MessageStatus | MessageStatus[];
+  /** Only suspended messages: `failed`, and not resent since (replaces `status`). */
+  suspended?: boolean;
   /** received_at ≥ from */
   from?: Date;
   /** received_at < to */
@@ -110,6 +112,12 @@ export interface MessageSearchFilter {
 export interface MessageSearchResult {
   items: MessageSummary[];
   nextCursor?: string;
+}
+
+/** How many messages are suspended (failed for good, not resent since) at one item. */
+export interface SuspendedCount {
+  item: string;
+  count: number;
 }
 
 /** A message that must be resumed after a restart. */

@@ -18,6 +18,7 @@ import type {
   PurgeOptions,
   ResendOptions,
   ResendResult,
+  SuspendedCount,
   UnfinishedMessage,
   WriterOptions,
 } from './message-types.js';
@@ -63,6 +64,26 @@ export function bodyPattern(text: string): string {
   return '%' + encoded.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
 }
 
+
+/**
+ * True for a message no operator has resent since it last failed: it has no `resent` event that
+ * is not followed by a later `failed` one. With `status = 'failed'`, what "suspended" means.
+ */
+const notResentSinceFailed = (messageId: SQLWrapper) =>
+  sql`NOT EXISTS (
+        SELECT 1 FROM message_events r
+        WHERE r.message_id = ${messageId} AND r.event = 'resent'
+          AND NOT EXISTS (SELECT 1 FROM message_events f WHERE f.message_id = ${messageId} AND f.event = 'failed' AND (f.at, f.id) > (r.at, r.id))
+      )`;
+
+/**
+ * The item where a message failed: the item of the latest `failed` event of its trace (events in
+ * trace order), or `undefined` when it never failed. Resend uses it as the default target.
+ */
+export function failedItemOf(events: readonly Pick<MessageEvent, 'event' | 'item'>[]): string | undefined {
+  for (let i = events.length - 1; i >= 0; i--) if (events[i].event === 'failed') return events[i].item;
+  return undefined;
+}
 
 export class MessageStore {
   constructor(
@@ -142,7 +163,7 @@ export class MessageStore {
   /** One project's messages, newest first, keyset-paginated on (received_at desc, id desc). */
   async search(projectId: string, filter: MessageSearchFilter = {}): Promise<MessageSearchResult> {
     const limit = Math.min(MAX_LIMIT, Math.max(1, Math.floor(filter.limit ?? DEFAULT_LIMIT)));
-    const statuses = filter.status === undefined ? [] : Array.isArray(filter.status) ? filter.status : [filter.status];
+    const statuses = filter.suspended ? ['failed' as const] : filter.status === undefined ? [] : Array.isArray(filter.status) ? filter.status : [filter.status];
     // With a status filter, walk message_status's (project_id, status, received_at) index and
     // look the messages up; otherwise walk the messages indexes. Both copies of received_at and
     // the id are equal, so the cursor means the same either way.
@@ -152,6 +173,7 @@ export class MessageStore {
     const conds: SQL[] = [eq(byStatus ? messageStatus.projectId : messages.projectId, projectId)];
     if (filter.item !== undefined) conds.push(eq(messages.item, filter.item));
     if (byStatus) conds.push(statuses.length === 1 ? eq(messageStatus.status, statuses[0]) : inArray(messageStatus.status, statuses));
+    if (filter.suspended) conds.push(notResentSinceFailed(messageStatus.messageId));
     if (filter.from !== undefined) conds.push(gte(receivedAt, filter.from));
     if (filter.to !== undefined) conds.push(lt(receivedAt, filter.to));
     if (filter.messageType !== undefined) conds.push(eq(messages.messageType, filter.messageType));
@@ -227,6 +249,38 @@ export class MessageStore {
       return rows.map((r) => ({ ...r, detail: r.detail ?? null }));
     } catch (e) {
       throw toStoreError(e, 'messages.trace');
+    }
+  }
+
+  /**
+   * Suspended messages per item, as IRIS shows them: the project's messages whose status is
+   * `failed` (failed for good), grouped by the item where they failed (the item of their latest
+   * `failed` event, else of their latest event), leaving out those resent since that failure —
+   * an operator who resent them has dealt with them. Walks the (project_id, status, received_at)
+   * index of message_status and the per-message events index, so its cost follows the failed
+   * messages only.
+   */
+  async suspendedCounts(projectId: string): Promise<SuspendedCount[]> {
+    try {
+      const rows = await queryRows<{ item: string | null; n: number }>(
+        this.db,
+        sql`SELECT coalesce(lf.item, le.item) AS item, count(*)::int AS n
+            FROM message_status s
+            LEFT JOIN LATERAL (
+              SELECT e.item FROM message_events e
+              WHERE e.message_id = s.message_id AND e.event = 'failed'
+              ORDER BY e.at DESC, e.id DESC LIMIT 1
+            ) lf ON true
+            LEFT JOIN LATERAL (
+              SELECT e.item FROM message_events e WHERE e.message_id = s.message_id ORDER BY e.at DESC, e.id DESC LIMIT 1
+            ) le ON true
+            WHERE s.project_id = ${projectId} AND s.status = 'failed' AND ${notResentSinceFailed(sql`s.message_id`)}
+            GROUP BY 1
+            ORDER BY 1`,
+      );
+      return rows.map((r) => ({ item: r.item ?? '', count: Number(r.n) }));
+    } catch (e) {
+      throw toStoreError(e, 'messages.suspendedCounts');
     }
   }
 

@@ -5,6 +5,7 @@ import { MessageEnvelope } from '@hie/envelope';
 import { MllpDecoder, encodeMllp, parseMessage } from '@hie/hl7';
 import { assertEgressAllowed } from '@hie/policy';
 import { defineItemType, type ItemContext } from '../item-type';
+import { type AckSummary, ackSummary } from '../runtime/envelopes';
 import { EngineError } from '../runtime/errors';
 import { loadTls } from './tls-options';
 
@@ -160,25 +161,29 @@ export const hl7MllpOut = defineItemType({
     return {
       async onMessage(envelope) {
         const frame = await pool.use((c) => c.send(envelope.body.raw));
-        let code: string;
-        let text: string;
+        let summary: AckSummary | undefined;
         try {
-          const ack = parseMessage(frame);
-          code = (ack.get('MSA-1') ?? '').toUpperCase();
-          text = ack.get('MSA-3') ?? ack.get('ERR-8') ?? '';
+          summary = ackSummary(parseMessage(frame));
         } catch (_e) {
-          throw new EngineError('mllp.bad_ack', 'the receiver answered with something that is not an HL7 ACK', 'operational');
+          /* answered below as not an ACK */
         }
+        if (!summary) throw new EngineError('mllp.bad_ack', 'the receiver answered with something that is not an HL7 ACK', 'operational');
+        const { code } = summary;
+        const text = summary.text ?? summary.errors?.[0] ?? '';
+        const ack = MessageEnvelope.createHl7(frame, { source: ctx.itemName, correlationId: envelope.header.correlationId });
         const action = (settings.replyCodes as Record<string, 'success' | 'retry' | 'fail'>)[code];
         if (action === 'success') {
           sent++;
-          return MessageEnvelope.createHl7(frame, { source: ctx.itemName, correlationId: envelope.header.correlationId });
+          return ack;
         }
-        const detail = { ackCode: code, text };
-        if (action === 'retry' || action === undefined) {
-          throw new EngineError('mllp.nack', `receiver answered ${code || 'an unknown code'}${text ? `: ${text}` : ''}`, 'operational', detail);
-        }
-        throw new EngineError('mllp.rejected', `receiver rejected the message (${code})${text ? `: ${text}` : ''}`, 'user', detail);
+        // The trace keeps what the receiver said (MSA-1, MSA-2, ERR); a sync caller relays its ACK.
+        const detail = { ackCode: code, text, ack: summary };
+        const err =
+          action === 'retry' || action === undefined
+            ? new EngineError('mllp.nack', `receiver answered ${code || 'an unknown code'}${text ? `: ${text}` : ''}`, 'operational', { ...detail, maxRetries: settings.nackRetries })
+            : new EngineError('mllp.rejected', `receiver rejected the message (${code})${text ? `: ${text}` : ''}`, 'user', detail);
+        (err as { response?: MessageEnvelope }).response = ack;
+        throw err;
       },
       onStop() {
         for (const c of pool.all) c.close();

@@ -156,7 +156,7 @@ describe('hl7.mllp.in', () => {
     c.socket.destroy();
   });
 
-  it('hl7.mllp.out retries on AE and fails at once on AR', async () => {
+  it('hl7.mllp.out retries on AE when set to, and fails at once on AR', async () => {
     let answered = 0;
     const downPort = await freePort();
     const down = net.createServer((s) => {
@@ -176,7 +176,7 @@ describe('hl7.mllp.in', () => {
     const e = await run(
       [
         { name: 'In', type: 'test.manual_in' },
-        { name: 'Out', type: 'hl7.mllp.out', settings: { port: downPort }, messaging: { retries: 3, retryDelayMs: 1 } },
+        { name: 'Out', type: 'hl7.mllp.out', settings: { port: downPort, replyCodes: { AE: 'retry' } }, messaging: { retries: 3, retryDelayMs: 1 } },
       ],
       [['In', 'Out']],
     );

@@ -104,7 +104,11 @@ export class PoolDispatcher implements Dispatcher {
     // Transfer (not copy) when the bytes own their whole buffer.
     const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const result = await this.pool.run({ kind: 'message', item: this.item, bytes }, own ? { transferList: [bytes.buffer as ArrayBuffer] } : undefined);
-    if (result.kind === 'error') throw deserializeError(result.error);
+    if (result.kind === 'error') {
+      const err = deserializeError(result.error);
+      if (result.response) (err as { response?: MessageEnvelope }).response = MessageEnvelope.fromBytes(result.response);
+      throw err;
+    }
     return {
       response: result.response ? MessageEnvelope.fromBytes(result.response) : undefined,
       outputs: result.outputs.map((o) => ({ envelope: MessageEnvelope.fromBytes(o.bytes), to: o.to })),

@@ -10,6 +10,7 @@ import { type ItemQueue } from '@hie/queues';
 import { CircuitBreaker, TokenBucketRateLimiter, backoffDelay, createRestartPolicy } from '@hie/resilience';
 import type { CreateContext, ItemHandler, ItemTypeDefinition, SubmitResult } from '../item-type';
 import { type Dispatcher, MainThreadDispatcher, type Outcome, PoolDispatcher, type TaskPool } from './dispatch';
+import { ackDetail } from './envelopes';
 import { EngineError, codeOf, ensureError, kindOf } from './errors';
 import { ItemStats } from './stats';
 import { type Tracker, rootId } from './tracker';
@@ -47,7 +48,27 @@ export interface HostDeps {
   policy: HostPolicy;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Sleep `ms`, cut short when `signal` aborts (a stopping host does not sit out a 60 s backoff). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise<void>((r) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      r();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The downstream ACK an error carries (`details.ack`, set by e.g. hl7.mllp.out), for the trace. */
+function ackOf(details: Record<string, unknown> | undefined): Record<string, unknown> {
+  return details?.ack ? { ack: details.ack } : {};
+}
+
+/** Hand-off errors that were refusals (never queued), with the item that refused them. */
+const refusedBy = new WeakMap<Error, string>();
 
 /** Wait for a promise at most `ms`, without leaving a timer behind. */
 async function within(p: Promise<unknown>, ms: number): Promise<void> {
@@ -234,8 +255,14 @@ export class Host {
     const t0 = performance.now();
     const { tracker } = this.deps;
     const { messaging, circuitBreaker } = this.spec;
+    // Two budgets: transport failures (refused connection, timeout) use `messaging.retries`
+    // (null = until it succeeds); an error that names its own limit (`details.maxRetries`, e.g. a
+    // downstream AE set to retry) counts against that limit on its own.
     let attempt = 0;
+    let ownAttempt = 0;
     for (;;) {
+      // A half-open breaker's trial that fails must not use up the head message's retries.
+      const trial = circuitBreaker.whenOpen === 'wait' && this.breaker?.state === 'half_open';
       try {
         if (this.limiter) await this.limiter.acquire(1);
         const dispatcher = this.dispatcher;
@@ -248,7 +275,8 @@ export class Host {
           this.stats.discarded++;
           tracker.event(entry.envelope, this.name, 'discarded', { ...outcome.detail, reason: outcome.discarded });
         } else {
-          tracker.event(entry.envelope, this.name, 'delivered', outcome.detail);
+          const ack = ackDetail(outcome.response);
+          tracker.event(entry.envelope, this.name, 'delivered', ack ? { ...outcome.detail, ...ack } : outcome.detail);
         }
         entry.reply?.({ response: outcome.response ?? downstream });
         tracker.closed(entry.envelope, this.name);
@@ -256,28 +284,41 @@ export class Host {
       } catch (e) {
         const err = ensureError(e);
         const code = codeOf(err);
-        if (code === 'resilience.circuit_open' && circuitBreaker.whenOpen === 'wait' && !this.stopRequested) {
+        const kind = kindOf(err);
+        const stopping = this.stopRequested || this.abort.signal.aborted;
+        if (code === 'resilience.circuit_open' && circuitBreaker.whenOpen === 'wait' && !stopping) {
           // Wait for the breaker to let a trial through; the message keeps its place, never vanishes.
           const retryAfter = Number((err as { details?: { retryAfterMs?: unknown } }).details?.retryAfterMs ?? 100);
-          await sleep(Math.min(Math.max(retryAfter, 10), 1000));
+          await sleep(Math.min(Math.max(retryAfter, 10), 1000), this.abort.signal);
+          if (this.requeueIfStopping(entry)) return;
           continue;
         }
-        const kind = kindOf(err);
-        if (kind === 'operational' && attempt < messaging.retries && !this.stopRequested) {
-          attempt++;
-          entry.envelope.header.retryCount++;
-          tracker.event(entry.envelope, this.name, 'retry', { attempt, code, error: err.message });
-          await sleep(backoffDelay(attempt, { delayMs: messaging.retryDelayMs, backoffFactor: 2, maxDelayMs: 60_000, jitter: 0.1 }));
-          continue;
-        }
-        if (this.stopRequested && code === 'engine.item_stopped') {
-          // Replaced or stopping: put the entry back so the next host takes it.
+        const details = (err as { details?: Record<string, unknown> }).details;
+        const ownLimit = typeof details?.maxRetries === 'number' ? details.maxRetries : undefined;
+        const retryable = kind === 'operational' && code !== 'engine.item_stopped';
+        const budgetLeft = ownLimit !== undefined ? ownAttempt < ownLimit : trial || messaging.retries === null || attempt < messaging.retries;
+        if (stopping && (code === 'engine.item_stopped' || (retryable && budgetLeft) || code === 'resilience.circuit_open')) {
+          // Replaced or stopping: put the entry back so the next host takes it (a retrying message is kept, not failed).
           this.requeue(entry);
           return;
         }
+        if (retryable && budgetLeft) {
+          if (ownLimit !== undefined) ownAttempt++;
+          else if (!trial) attempt++;
+          entry.envelope.header.retryCount++;
+          const n = ownAttempt + attempt;
+          tracker.event(entry.envelope, this.name, 'retry', { attempt: n, code, error: err.message, ...ackOf(details) });
+          const delay = backoffDelay(Math.max(1, n), { delayMs: messaging.retryDelayMs, backoffFactor: 2, maxDelayMs: messaging.retryMaxDelayMs, jitter: 0.1 });
+          if (n === 1 || delay >= messaging.retryMaxDelayMs) this.log.info({ messageId: entry.envelope.header.messageId, code, attempt: n, retryInMs: delay }, 'message will be retried');
+          await sleep(delay, this.abort.signal);
+          if (this.requeueIfStopping(entry)) return;
+          continue;
+        }
         this.stats.record(performance.now() - t0, false);
         this.noteError(err);
-        tracker.event(entry.envelope, this.name, 'failed', { code, kind, error: err.message, attempt });
+        tracker.event(entry.envelope, this.name, 'failed', { code, kind, error: err.message, attempt: attempt + ownAttempt, ...ackOf(details) });
+        // A failed message is an operator's to act on (search by status `failed`, resend): say so.
+        this.log.warn({ messageId: entry.envelope.header.messageId, code, kind, attempt: attempt + ownAttempt, error: err.message }, 'message failed');
         const response = (err as { response?: MessageEnvelope }).response;
         entry.reply?.(response ? { response } : { error: err });
         tracker.closed(entry.envelope, this.name);
@@ -287,9 +328,18 @@ export class Host {
     }
   }
 
+  /** After a wait: a host told to stop hands the entry back to the queue instead of trying again. */
+  private requeueIfStopping(entry: QueueEntry): boolean {
+    if (!this.stopRequested && !this.abort.signal.aborted) return false;
+    this.requeue(entry);
+    return true;
+  }
+
   private requeue(entry: QueueEntry): void {
     try {
-      if (this.deps.queue.tryPut(entry, entry.envelope.header.priority)) return;
+      // Back at the head, so a FIFO item's next host takes it first: no overtaking across a reload.
+      this.deps.queue.putBack(entry, entry.envelope.header.priority);
+      return;
     } catch (_e) {
       /* closed: fall through to the failure path below */
     }
@@ -329,12 +379,23 @@ export class Host {
     const { bus, tracker } = this.deps;
     const one = async (s: { to: string; envelope: MessageEnvelope }) => {
       tracker.opened(s.envelope);
-      try {
-        const r = await bus.deliver(s.to, s.envelope, { expectResponse: sync, timeoutMs });
+      let queued = false;
+      // `queued` is recorded when the target takes the envelope, not when a sync response comes
+      // back: after the target's `delivered` it would leave a finished message showing `queued`.
+      const onQueued = () => {
+        queued = true;
         tracker.event(s.envelope, s.to, 'queued', { from: this.name });
-        return r;
+      };
+      try {
+        return await bus.deliver(s.to, s.envelope, { expectResponse: sync, timeoutMs, onQueued });
       } catch (e) {
-        if (!sync) tracker.closed(s.envelope, s.to);
+        // Refused (never queued): no one else will close this branch, so close it here, or the
+        // message stays unfinished and recovery delivers it after a restart. A sync timeout is
+        // not a refusal: the target still holds the message and closes the branch itself.
+        if (!queued && codeOf(e) !== 'bus.timeout') {
+          if (e instanceof Error) refusedBy.set(e, s.to);
+          tracker.closed(s.envelope, s.to);
+        }
         throw e;
       }
     };
@@ -484,7 +545,9 @@ export class Host {
           const err = ensureError(e);
           host.stats.record(performance.now() - t0, false);
           host.noteError(err);
-          deps.tracker.event(envelope, host.name, 'failed', { code: codeOf(err), error: err.message });
+          // A refused hand-off failed at the item that refused it (where an operator resends it), not at this service.
+          const to = refusedBy.get(err);
+          deps.tracker.event(envelope, to ?? host.name, 'failed', { code: codeOf(err), error: err.message, ...(to ? { from: host.name, refused: true } : {}) });
           throw err;
         } finally {
           deps.tracker.closed(envelope, host.name);

@@ -5,11 +5,12 @@ import type { z } from 'zod';
 import { type ConfigProblem, type productionSchema, validateProduction } from '@hie/config';
 import { type Bus, InProcessBus } from '@hie/bus';
 import { checkProductionHostPolicy, createHostPolicy, type HostPolicy } from '@hie/policy';
-import { ItemQueue } from '@hie/queues';
+import { ItemQueue, WaitHistogram } from '@hie/queues';
 import type { TaskPool } from './dispatch';
 import { EngineError } from './errors';
 import { Host, type ItemSpec, type ItemStatus, type QueueEntry } from './host';
 import type { ItemTypeRegistry } from './registry';
+import { ItemStats, queueWaitOf } from './stats';
 import { MemoryTracker, type Tracker } from './tracker';
 import type { WorkerResult, WorkerTask } from '../worker/protocol';
 
@@ -22,6 +23,9 @@ interface Slot {
   host?: Host;
   targets: string[];
   unregister: () => void;
+  /** The item's figures and queue waits, kept across the hosts and queues a reload replaces. */
+  stats: ItemStats;
+  wait: WaitHistogram;
 }
 
 export interface ApplyReport {
@@ -137,7 +141,8 @@ export class ProductionEngine {
 
     // Added: queues registered on the bus before any wire points at them.
     for (const item of [...desired.values()].filter((i) => !this.slots.has(i.name))) {
-      const slot: Slot = { spec: item, queue: this.makeQueue(item, 0), targets: targets.get(item.name) ?? [], unregister: () => undefined };
+      const wait = new WaitHistogram();
+      const slot: Slot = { spec: item, queue: this.makeQueue(item, 0, wait), targets: targets.get(item.name) ?? [], unregister: () => undefined, stats: new ItemStats(), wait };
       slot.unregister = this.bus.register(item.name, {
         accept: (envelope, reply) => slot.queue.put({ envelope, reply, enqueuedAt: Date.now() }, envelope.header.priority),
       });
@@ -171,7 +176,7 @@ export class ProductionEngine {
       await slot.host?.stop({ drain: false, timeoutMs: this.opts.drainTimeoutMs });
       if (!sameQueue(slot.spec, item)) {
         const entries = slot.queue.drain();
-        const queue = this.makeQueue(item, entries.length);
+        const queue = this.makeQueue(item, entries.length, slot.wait);
         for (const e of entries) queue.tryPut(e, e.envelope.header.priority);
         const old = slot.queue;
         slot.queue = queue;
@@ -200,8 +205,9 @@ export class ProductionEngine {
     return report;
   }
 
-  private makeQueue(item: ItemSpec, atLeast: number): ItemQueue<QueueEntry> {
+  private makeQueue(item: ItemSpec, atLeast: number, waitHistogram: WaitHistogram): ItemQueue<QueueEntry> {
     return new ItemQueue<QueueEntry>({
+      waitHistogram,
       type: item.queue.type,
       size: Math.max(item.queue.size, atLeast),
       overflow: item.queue.overflow,
@@ -220,7 +226,7 @@ export class ProductionEngine {
   private makeHost(production: string, slot: Slot, log: Logger): Host {
     const def = this.opts.registry.get(slot.spec.type);
     if (!def) throw new EngineError('engine.unknown_type', `unknown item type ${slot.spec.type}`, 'user');
-    return new Host(slot.spec, def, {
+    const host = new Host(slot.spec, def, {
       production,
       bus: this.bus,
       tracker: this.tracker,
@@ -231,6 +237,9 @@ export class ProductionEngine {
       moduleOf: (type) => this.opts.registry.moduleOf(type),
       policy: this.policy,
     });
+    // A replaced host carries on its predecessor's counters (see ItemStats.continueFrom).
+    slot.stats = host.stats.continueFrom(slot.stats);
+    return host;
   }
 
   private newPool(threads: number): TaskPool {
@@ -265,6 +274,10 @@ export class ProductionEngine {
 
   /** Hand a message to an item directly (resend, recovery). */
   async inject(item: string, envelope: Parameters<Bus['deliver']>[1]): Promise<void> {
+    // A service reads from outside (a socket, a folder), never from its queue: the message would wait forever.
+    if (this.opts.registry.get(this.requireSlot(item).spec.type)?.kind === 'service') {
+      throw new EngineError('engine.bad_target', `"${item}" is an inbound service: it cannot take a resent message`, 'user');
+    }
     await this.handOff(item, envelope, 'resend');
   }
 
@@ -329,7 +342,8 @@ export class ProductionEngine {
   status(): ProductionStatus {
     const items: ItemStatus[] = [];
     for (const slot of this.slots.values()) {
-      if (slot.host) items.push(slot.host.status());
+      const queueWait = queueWaitOf(slot.queue.metrics());
+      if (slot.host) items.push({ ...slot.host.status(), queueWait });
       else {
         const def = this.opts.registry.get(slot.spec.type);
         items.push({
@@ -340,14 +354,15 @@ export class ProductionEngine {
           enabled: slot.spec.enabled,
           queueDepth: slot.queue.depth,
           inFlight: 0,
-          processed: 0,
-          errors: 0,
-          discarded: 0,
+          processed: slot.stats.processed,
+          errors: slot.stats.errors,
+          discarded: slot.stats.discarded,
           restarts: 0,
           latencyP50Ms: 0,
           latencyP99Ms: 0,
           throughputPerSec: 0,
           breaker: 'disabled',
+          queueWait,
         });
       }
     }

@@ -21,7 +21,11 @@ export async function recoverUnfinished(messages: MessageStore, engine: Producti
     const env = storedEnvelope(m.id, m.raw, m.contentType, m.item);
     env.header.retryCount = 1;
     try {
-      await engine.redeliver(m.item, env);
+      // A resend copy is stored at the item it was sent to (a process or an operation): it resumes
+      // there. Handing it on to that item's targets would skip the item, and an operation has none.
+      const at = engine.host(m.item);
+      if (m.parentId !== null && at !== undefined && at.kind !== 'service') await engine.inject(m.item, env);
+      else await engine.redeliver(m.item, env);
       n++;
     } catch (e) {
       log.error({ err: ensureError(e), id: m.id, item: m.item }, 'could not re-deliver an unfinished message');

@@ -1,3 +1,6 @@
+import type { QueueWaitFigures } from '@hie/cluster';
+import type { QueueMetrics } from '@hie/queues';
+
 /** Rolling latency samples and a per-second throughput window, cheap on the hot path. */
 export class ItemStats {
   processed = 0;
@@ -11,6 +14,21 @@ export class ItemStats {
 
   constructor(sampleSize = 2048) {
     this.samples = new Float64Array(sampleSize);
+  }
+
+  /**
+   * Carries the counters of the stats this item had before (a host replaced by a hot reload), so
+   * the figures an item reports — and the dashboard's message counts — never go back to zero
+   * while the item lives on. Latency samples and throughput start afresh: they describe the new
+   * settings.
+   */
+  continueFrom(prev: ItemStats | undefined): this {
+    if (prev && prev !== this) {
+      this.processed += prev.processed;
+      this.errors += prev.errors;
+      this.discarded += prev.discarded;
+    }
+    return this;
   }
 
   record(latencyMs: number, ok: boolean, now = Date.now()): void {
@@ -47,4 +65,10 @@ export class ItemStats {
     const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
     return Math.round(sorted[idx] * 1000) / 1000;
   }
+}
+
+/** An item queue's wait figures as a node reports them. */
+export function queueWaitOf(m: QueueMetrics): QueueWaitFigures {
+  const h = m.waitHistogram;
+  return { p50Ms: m.waitMsP50, p99Ms: m.waitMsP99, bucketsMs: [...h.bucketsMs], counts: h.counts, count: h.count, sumMs: h.sumMs };
 }

@@ -175,6 +175,7 @@ export class StoreTracker extends MemoryTracker {
   }
 
   override event(envelope: MessageEnvelope, item: string, event: MessageEvent, detail?: Record<string, unknown>): void {
+    super.event(envelope, item, event, detail);
     const key = `${rootId(envelope)}|${item}`;
     if (event === 'queued' && this.foldMs > 0) {
       // A second hand-off to the same item while one is pending: write the older one now.

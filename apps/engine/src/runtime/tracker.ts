@@ -55,6 +55,12 @@ export function rootId(envelope: MessageEnvelope): string {
 export class MemoryTracker implements Tracker {
   readonly hasStore: boolean = false;
   private readonly open = new Map<string, number>();
+  /**
+   * Where a still-open message last failed, and whether another branch changed its status since.
+   * Its `completed` event names that item (the operator's resend target), and a failure is never
+   * hidden by a sibling branch delivered after it: the message ends `failed`.
+   */
+  private readonly failedAt = new Map<string, { item: string; overwritten: boolean }>();
 
   received(_envelope: MessageEnvelope, _item: string): Promise<void> {
     return Promise.resolve(); // nothing durable without a store
@@ -65,9 +71,15 @@ export class MemoryTracker implements Tracker {
     return Promise.resolve(undefined);
   }
 
-  /** Without a store, events are only counted by the hosts' stats. */
-  event(_envelope: MessageEnvelope, _item: string, _event: MessageEvent, _detail?: Record<string, unknown>): void {
-    return undefined;
+  /** Without a store, events are only counted by the hosts' stats; failures are remembered for `completed`. */
+  event(envelope: MessageEnvelope, item: string, event: MessageEvent, _detail?: Record<string, unknown>): void {
+    const id = rootId(envelope);
+    if (!this.open.has(id)) return;
+    if (event === 'failed') this.failedAt.set(id, { item, overwritten: false });
+    else if (event !== 'completed' && event !== 'resent') {
+      const f = this.failedAt.get(id);
+      if (f) f.overwritten = true;
+    }
   }
 
   opened(envelope: MessageEnvelope): void {
@@ -83,7 +95,10 @@ export class MemoryTracker implements Tracker {
       return;
     }
     this.open.delete(id);
-    this.event(envelope, item, 'completed');
+    const failed = this.failedAt.get(id);
+    this.failedAt.delete(id);
+    if (failed?.overwritten) this.event(envelope, failed.item, 'failed', { branchFailed: true });
+    this.event(envelope, failed?.item ?? item, 'completed');
   }
 
   flush(): Promise<void> {

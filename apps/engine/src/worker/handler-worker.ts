@@ -91,6 +91,8 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
     const outputs = outcome.outputs.map((o) => ({ to: o.to ? [...o.to] : undefined, bytes: o.envelope.toBytes() }));
     return { kind: 'result', outputs, response: outcome.response?.toBytes(), discarded: outcome.discarded, detail: outcome.detail, threadId };
   } catch (e) {
-    return { kind: 'error', error: serializeError(e), threadId };
+    // A response attached to the error (a downstream's NACK, an onProcessError reply) crosses too.
+    const response = (e as { response?: MessageEnvelope } | undefined)?.response;
+    return { kind: 'error', error: serializeError(e), response: response?.toBytes(), threadId };
   }
 }

@@ -28,4 +28,4 @@ export type WorkerResult =
       detail?: Record<string, unknown>;
       threadId: number;
     }
-  | { kind: 'error'; error: SerializedError; threadId: number };
+  | { kind: 'error'; error: SerializedError; /** The response the error carried, if any (e.g. a downstream NACK to relay). */ response?: Uint8Array; threadId: number };

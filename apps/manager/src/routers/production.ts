@@ -107,7 +107,7 @@ export const productionRouter = router({
     while (!signal?.aborted) {
       const running = runningOf(await ctx.coordinator.listStatus(), project.id);
       const items: ItemStatus[] = running?.items ?? [];
-      yield { at: Date.now(), state: running?.state, stale: running?.stale ?? true, items };
+      yield { at: Date.now(), state: running?.state, stale: running?.stale ?? true, items, messagesReceived: running?.messagesReceived ?? 0 };
       // Ends the stream (with UNAUTHORIZED / FORBIDDEN) at logout or when the role is removed.
       await waitWhileAllowed(ctx, project.workspaceId, 'viewer', every, signal);
     }

@@ -25,13 +25,13 @@ import { builtinItemTypes, commonSettingsJsonSchema, formatPath, productionJsonS
 import { useTRPC, type RouterInputs } from '../lib/trpc';
 import { apiError } from '../lib/errors';
 import { toast } from '../lib/toast';
-import { useLive, type ItemStatus } from '../lib/live';
+import { useLive, useSuspendedCounts, type ItemStatus } from '../lib/live';
 import { useProject } from '../components/project-context';
 import { ConfirmDialog } from '../components/dialog';
 import { ErrorBanner, Loading } from '../components/app-shell';
 import type { JsonSchema, Path } from '../components/schema-form';
 import { historyReducer, initHistory } from './history';
-import { LiveStatusContext, nodeTypes, type ItemNode } from './item-node';
+import { NodeFiguresProvider, nodeTypes, type ItemNode } from './item-node';
 import { Palette, DRAG_MIME, type PaletteType } from './palette';
 import { ConnectionInspector, ItemInspector, MultiInspector, ProductionInspector } from './inspector';
 import { VersionsDrawer } from './versions-drawer';
@@ -171,6 +171,7 @@ function DesignerInner({ projectId }: { projectId: string }) {
 
   // ---- live state -------------------------------------------------------------------------
   const live = useLive(projectId);
+  const suspended = useSuspendedCounts(projectId);
   const liveMap = useMemo(() => new Map<string, ItemStatus>((live.latest?.items ?? []).map((i) => [i.name, i])), [live.latest]);
 
   // ---- React Flow nodes and edges, derived from the spec ------------------------------------
@@ -540,7 +541,7 @@ function DesignerInner({ projectId }: { projectId: string }) {
   }
 
   return (
-    <LiveStatusContext.Provider value={liveMap}>
+    <NodeFiguresProvider live={liveMap} suspended={suspended.byItem}>
       <title>{`${spec.name} · Designer · HIE`}</title>
       <div className="designer" data-testid="designer">
         <div className="toolbar" role="toolbar" aria-label="Designer">
@@ -713,6 +714,6 @@ function DesignerInner({ projectId }: { projectId: string }) {
           if (p) edit((s) => removeRuleTargets(removeElements(s, p.items, p.connections), p.refs));
         }}
       />
-    </LiveStatusContext.Provider>
+    </NodeFiguresProvider>
   );
 }

@@ -33,6 +33,7 @@ export const COMMON_LABELS: Record<string, string> = {
   'messaging.concurrency': 'Concurrency',
   'messaging.retries': 'Retries',
   'messaging.retryDelayMs': 'Retry delay (ms)',
+  'messaging.retryMaxDelayMs': 'Max retry delay (ms)',
   circuitBreaker: 'Circuit breaker',
   'circuitBreaker.enabled': 'Circuit breaker enabled',
   'circuitBreaker.failureThreshold': 'Failure threshold',

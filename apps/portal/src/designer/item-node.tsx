@@ -1,5 +1,5 @@
 'use client';
-import { createContext, memo, useContext } from 'react';
+import { createContext, memo, useContext, type ReactNode } from 'react';
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import type { ItemStatus } from '../lib/live';
 import { formatNumber, stateClass } from '../lib/format';
@@ -18,8 +18,21 @@ export type ItemNode = Node<ItemNodeData, 'item'>;
 /** Live status by item name: a context, so a new sample re-renders node bodies, not the graph. */
 export const LiveStatusContext = createContext<Map<string, ItemStatus>>(new Map());
 
+/** Suspended messages (failed for good, not resent since) by item name, as IRIS shows them on its nodes. */
+export const SuspendedContext = createContext<Map<string, number>>(new Map());
+
+/** The figures item nodes show: live status and suspended counts, each by item name. */
+export function NodeFiguresProvider({ live, suspended, children }: { live: Map<string, ItemStatus>; suspended: Map<string, number>; children: ReactNode }) {
+  return (
+    <LiveStatusContext.Provider value={live}>
+      <SuspendedContext.Provider value={suspended}>{children}</SuspendedContext.Provider>
+    </LiveStatusContext.Provider>
+  );
+}
+
 function ItemNodeView({ data }: NodeProps<ItemNode>) {
   const live = useContext(LiveStatusContext).get(data.name);
+  const suspended = useContext(SuspendedContext).get(data.name) ?? 0;
   const state = live ? stateClass(live.state) : 'stopped';
   const stateLabel = live ? live.state : 'not running';
   const cls = ['hie-node', state, data.enabled ? '' : 'disabled'].join(' ');
@@ -61,6 +74,13 @@ function ItemNodeView({ data }: NodeProps<ItemNode>) {
         <div className="muted" style={{ padding: '0 9px 4px', fontSize: 10.5 }} data-testid="node-processed">
           {formatNumber(live.processed)} processed
           {live.breaker && live.breaker !== 'closed' && live.breaker !== 'disabled' ? ` · breaker ${live.breaker}` : ''}
+        </div>
+      ) : null}
+      {suspended > 0 ? (
+        <div style={{ padding: '0 9px 6px' }} title="Messages that failed here for good: resend them from Messages (status: suspended)">
+          <span className="badge failed" data-testid="node-suspended">
+            {formatNumber(suspended)} suspended
+          </span>
         </div>
       ) : null}
       {data.problems.length > 0 ? (

@@ -1,5 +1,5 @@
 'use client';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useSessionGate } from './session-gate';
@@ -10,6 +10,8 @@ export type ItemStatus = NonNullable<RouterOutputs['production']['status']['runn
 export interface LiveSample {
   at: number;
   items: ItemStatus[];
+  /** Messages the production's services received (each once, not per hop); absent from old servers. */
+  messagesReceived?: number;
 }
 
 export type LiveMode = 'connecting' | 'live' | 'polling';
@@ -24,7 +26,8 @@ function toSample(raw: unknown): LiveSample | undefined {
   if (isRecord(v) && 'data' in v && 'id' in v && isRecord(v.data)) v = v.data;
   if (!isRecord(v) || !Array.isArray(v.items)) return undefined;
   const at = typeof v.at === 'number' ? v.at : typeof v.at === 'string' ? Date.parse(v.at) : Date.now();
-  return { at: Number.isNaN(at) ? Date.now() : at, items: v.items as ItemStatus[] };
+  const received = typeof v.messagesReceived === 'number' ? { messagesReceived: v.messagesReceived } : {};
+  return { at: Number.isNaN(at) ? Date.now() : at, items: v.items as ItemStatus[], ...received };
 }
 
 interface Options {
@@ -95,11 +98,24 @@ export function useLive(projectId: string, { historySeconds = 0, enabled = true 
 
   // Without a stream, the polled status feeds the same samples.
   const polled = status.data?.running?.items;
+  const polledReceived = status.data?.running?.messagesReceived;
   const polledAt = status.dataUpdatedAt;
   useEffect(() => {
     if (mode !== 'polling' || !polled) return;
-    push({ at: polledAt || Date.now(), items: polled });
-  }, [mode, polled, polledAt, push]);
+    push({ at: polledAt || Date.now(), items: polled, ...(polledReceived === undefined ? {} : { messagesReceived: polledReceived }) });
+  }, [mode, polled, polledReceived, polledAt, push]);
 
   return { latest, history, mode, status, subscriptionError: sub.error };
+}
+
+/**
+ * Suspended messages per item (failed for good, not resent since): the operator's queue, as IRIS
+ * shows it. Polled every 5 s; an empty map until the first answer.
+ */
+export function useSuspendedCounts(projectId: string, { enabled = true }: { enabled?: boolean } = {}) {
+  const trpc = useTRPC();
+  const q = useQuery(trpc.messages.suspendedCounts.queryOptions({ projectId }, { enabled, refetchInterval: 5000, meta: { silentError: true } }));
+  const data = q.data;
+  const byItem = useMemo(() => new Map((data?.items ?? []).map((c) => [c.item, c.count])), [data]);
+  return { byItem, total: data?.total ?? 0 };
 }

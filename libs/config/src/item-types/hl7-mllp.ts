@@ -45,14 +45,15 @@ export const hl7MllpOutSettings = z
       .object({
         AA: replyAction.default('success'),
         CA: replyAction.default('success'),
-        AE: replyAction.default('retry'),
-        CE: replyAction.default('retry'),
+        AE: replyAction.default('fail'),
+        CE: replyAction.default('fail'),
         AR: replyAction.default('fail'),
         CR: replyAction.default('fail'),
       })
       .strict()
-      .default({ AA: 'success', CA: 'success', AE: 'retry', CE: 'retry', AR: 'fail', CR: 'fail' })
-      .describe('What each ACK code means: success, retry (retryable error) or fail (not retried)'),
+      .default({ AA: 'success', CA: 'success', AE: 'fail', CE: 'fail', AR: 'fail', CR: 'fail' })
+      .describe('What each ACK code means: success, retry (sent again, up to nackRetries times) or fail (the message goes to the failed state for an operator; a sync caller gets this ACK relayed)'),
+    nackRetries: z.number().int().min(0).default(3).describe('Times a message answered with a code set to retry (see replyCodes) is sent again before it fails'),
   })
   .strict();
 export type Hl7MllpOutSettings = z.output<typeof hl7MllpOutSettings>;

@@ -3,7 +3,7 @@ import { useMemo, useState } from 'react';
 import { useMutation } from '@tanstack/react-query';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { useProject } from '../../../../components/project-context';
-import { useLive, type ItemStatus, type LiveSample } from '../../../../lib/live';
+import { useLive, useSuspendedCounts, type ItemStatus, type LiveSample } from '../../../../lib/live';
 import { useTRPC } from '../../../../lib/trpc';
 import { toast } from '../../../../lib/toast';
 import { formatMs, formatNumber, formatTime, stateClass } from '../../../../lib/format';
@@ -104,6 +104,8 @@ export default function DashboardPage() {
   const p50 = useMemo(() => series(h, names, (s) => s.latencyP50Ms, 'max'), [h, names]);
   const p99 = useMemo(() => series(h, names, (s) => s.latencyP99Ms, 'max'), [h, names]);
   const errors = useMemo(() => errorRate(h, names), [h, names]);
+  const waitP99 = useMemo(() => series(h, names, (s) => s.queueWait?.p99Ms ?? 0, 'max'), [h, names]);
+  const suspended = useSuspendedCounts(projectId);
 
   const opts = { onSuccess: () => toast.success('Request sent') };
   const start = useMutation(trpc.production.itemStart.mutationOptions(opts));
@@ -113,15 +115,19 @@ export default function DashboardPage() {
   const running = live.status.data?.running;
   const desired = live.status.data?.desired;
   const sum = (f: (i: ItemStatus) => number) => items.reduce((a, i) => a + f(i), 0);
+  // Messages, not hops: what the services received (each item's own count is in the table).
+  const received = live.latest?.messagesReceived ?? running?.messagesReceived ?? sum((i) => (i.kind === 'service' ? i.processed : 0));
   const kpis: [string, string, string][] = [
     ['State', running ? `${running.state}${running.stale ? ' (stale)' : ''}` : desired ? `${desired.state} (no report)` : 'not deployed', 'kpi-state'],
     ['Items running', `${items.filter((i) => i.state === 'running').length} / ${items.length}`, 'kpi-items'],
     ['Throughput', `${formatNumber(sum((i) => i.throughputPerSec), 1)} msg/s`, 'kpi-throughput'],
-    ['Processed', formatNumber(sum((i) => i.processed)), 'kpi-processed'],
+    ['Messages received', formatNumber(received), 'kpi-processed'],
+    ['Suspended', formatNumber(suspended.total), 'kpi-suspended'],
     ['Queued', formatNumber(sum((i) => i.queueDepth)), 'kpi-queued'],
     ['Errors', formatNumber(sum((i) => i.errors)), 'kpi-errors'],
     ['Restarts', formatNumber(sum((i) => i.restarts)), 'kpi-restarts'],
     ['Worst p99', formatMs(items.reduce((a, i) => Math.max(a, i.latencyP99Ms), 0)), 'kpi-p99'],
+    ['Worst queue wait p99', formatMs(items.reduce((a, i) => Math.max(a, i.queueWait?.p99Ms ?? 0), 0)), 'kpi-wait-p99'],
   ];
 
   return (
@@ -178,6 +184,7 @@ export default function DashboardPage() {
             <Chart title={showTotal ? 'Latency p50 (ms) — total = worst item' : 'Latency p50 (ms)'} data={p50} keys={keys(true)} testId="chart-p50" />
             <Chart title={showTotal ? 'Latency p99 (ms) — total = worst item' : 'Latency p99 (ms)'} data={p99} keys={keys(true)} testId="chart-p99" />
             <Chart title="Errors per second" data={errors} keys={keys(true)} testId="chart-errors" />
+            <Chart title={showTotal ? 'Queue wait p99 (ms) — total = worst item' : 'Queue wait p99 (ms)'} data={waitP99} keys={keys(true)} testId="chart-wait-p99" />
           </div>
           <h2>Items</h2>
           <div className="table-wrap">
@@ -190,11 +197,14 @@ export default function DashboardPage() {
                   <th className="num">In flight</th>
                   <th className="num">Processed</th>
                   <th className="num">Errors</th>
+                  <th className="num">Suspended</th>
                   <th className="num">Discarded</th>
                   <th className="num">Restarts</th>
                   <th className="num">msg/s</th>
                   <th className="num">p50</th>
                   <th className="num">p99</th>
+                  <th className="num">Wait p50</th>
+                  <th className="num">Wait p99</th>
                   <th>Breaker</th>
                   <th>Last error</th>
                   {canEdit ? <th className="num">Actions</th> : null}
@@ -217,11 +227,16 @@ export default function DashboardPage() {
                       {formatNumber(i.processed)}
                     </td>
                     <td className="num">{formatNumber(i.errors)}</td>
+                    <td className="num" data-testid="row-suspended">
+                      {(suspended.byItem.get(i.name) ?? 0) > 0 ? <span className="badge failed">{formatNumber(suspended.byItem.get(i.name) ?? 0)}</span> : '0'}
+                    </td>
                     <td className="num">{formatNumber(i.discarded)}</td>
                     <td className="num">{formatNumber(i.restarts)}</td>
                     <td className="num">{formatNumber(i.throughputPerSec, 1)}</td>
                     <td className="num">{formatMs(i.latencyP50Ms)}</td>
                     <td className="num">{formatMs(i.latencyP99Ms)}</td>
+                    <td className="num">{i.queueWait ? formatMs(i.queueWait.p50Ms) : '—'}</td>
+                    <td className="num">{i.queueWait ? formatMs(i.queueWait.p99Ms) : '—'}</td>
                     <td>
                       <span className={`badge ${i.breaker}`}>{i.breaker || '—'}</span>
                     </td>

@@ -13,6 +13,8 @@ type SearchInput = RouterInputs['messages']['search'];
 type Detail = RouterOutputs['messages']['get'];
 
 const STATUSES = ['received', 'queued', 'processing', 'delivered', 'failed', 'discarded', 'refused'] as const;
+/** The status filter's extra choice: failed messages no one has resent since (the operator's queue). */
+const SUSPENDED = 'suspended';
 const RANGES: { label: string; minutes: number | null }[] = [
   { label: 'Last 15 minutes', minutes: 15 },
   { label: 'Last hour', minutes: 60 },
@@ -46,7 +48,8 @@ function toInput(projectId: string, f: Filters): SearchInput {
     if (to) input.to = to;
   }
   if (f.item) input.item = f.item;
-  if (f.status) input.status = f.status as (typeof STATUSES)[number];
+  if (f.status === SUSPENDED) input.suspended = true;
+  else if (f.status) input.status = f.status as (typeof STATUSES)[number];
   for (const k of ['messageType', 'controlId', 'patientId', 'text'] as const) {
     const v = f[k].trim();
     if (v) input[k] = v;
@@ -128,6 +131,7 @@ export default function MessagesPage() {
               {STATUSES.map((s) => (
                 <option key={s}>{s}</option>
               ))}
+              <option value={SUSPENDED}>suspended (failed, not resent)</option>
             </select>
           </div>
           <div className="field">
@@ -234,6 +238,7 @@ export default function MessagesPage() {
           ) : rows.length > 0 ? (
             <span className="muted small">All {rows.length} matching messages shown.</span>
           ) : null}
+          {rows.length > 0 ? <ResendAll input={input} /> : null}
         </div>
         <div>
           {selected ? (
@@ -376,18 +381,19 @@ function Resend({ projectId, message, itemNames, onOpen }: { projectId: string; 
   const trpc = useTRPC();
   const qc = useQueryClient();
   const { canEdit } = useProject();
-  const [toItem, setToItem] = useState(message.item);
+  // '' = the server's default: the item where the message failed (never an inbound service).
+  const [toItem, setToItem] = useState('');
   const [edit, setEdit] = useState(false);
   const [text, setText] = useState((message.raw ?? '').replace(/\r\n?/g, '\n'));
   const [result, setResult] = useState<RouterOutputs['messages']['resend'] | null>(null);
   useEffect(() => {
-    if (!itemNames.includes(toItem) && itemNames.length > 0) setToItem(itemNames[0]!);
+    if (toItem && !itemNames.includes(toItem)) setToItem('');
   }, [itemNames, toItem]);
   const resend = useMutation(
     trpc.messages.resend.mutationOptions({
       onSuccess: (r) => {
         setResult(r);
-        if (r.injected) toast.success(`Resent as ${r.newId.slice(0, 8)}… to ${toItem}`);
+        if (r.injected) toast.success(`Resent as ${r.newId.slice(0, 8)}… to ${r.toItem}`);
         else toast.info(`Stored as ${r.newId.slice(0, 8)}…, but no engine took it yet${r.error ? `: ${r.error.message}` : ''}`);
         void qc.invalidateQueries({ queryKey: trpc.messages.search.queryKey() });
         void qc.invalidateQueries({ queryKey: trpc.messages.get.queryKey({ projectId, id: message.id }) });
@@ -401,17 +407,18 @@ function Resend({ projectId, message, itemNames, onOpen }: { projectId: string; 
       onSubmit={(e) => {
         e.preventDefault();
         const raw = edit ? text.replace(/\r?\n/g, '\r') : undefined;
-        resend.mutate({ projectId, id: message.id, toItem, ...(raw ? { raw } : {}), ...(message.rawEncoding ? { rawEncoding: message.rawEncoding } : {}) });
+        resend.mutate({ projectId, id: message.id, ...(toItem ? { toItem } : {}), ...(raw ? { raw } : {}), ...(message.rawEncoding ? { rawEncoding: message.rawEncoding } : {}) });
       }}
     >
       <div className="field">
         <label htmlFor="resend-to">Send to item</label>
         <select id="resend-to" value={toItem} onChange={(e) => setToItem(e.target.value)}>
+          <option value="">Where it failed (default)</option>
           {itemNames.map((n) => (
             <option key={n}>{n}</option>
           ))}
         </select>
-        <span className="help">The copy is stored as a new message linked to this one, then handed to that item.</span>
+        <span className="help">The copy is stored as a new message linked to this one, then handed to that item. Inbound services cannot take a resend.</span>
       </div>
       <fieldset>
         <legend>Content</legend>
@@ -429,9 +436,9 @@ function Resend({ projectId, message, itemNames, onOpen }: { projectId: string; 
         ) : null}
       </fieldset>
       <div className="row">
-        <button type="submit" className="primary" disabled={resend.isPending || !toItem || (edit && text.trim() === '')} data-testid="resend-submit">
+        <button type="submit" className="primary" disabled={resend.isPending || (edit && text.trim() === '')} data-testid="resend-submit">
           {resend.isPending ? <span className="spinner" aria-hidden /> : null}
-          Resend to {toItem || '…'}
+          Resend to {toItem || 'where it failed'}
         </button>
         {result ? (
           <span className="small" data-testid="resend-result">
@@ -444,5 +451,49 @@ function Resend({ projectId, message, itemNames, onOpen }: { projectId: string; 
         ) : null}
       </div>
     </form>
+  );
+}
+
+/**
+ * Resends every message the current search finds (at most 1000), each to the item where it
+ * failed: the operator's way to clear suspended messages once the downstream system is back.
+ */
+function ResendAll({ input }: { input: SearchInput }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const { canEdit } = useProject();
+  const [result, setResult] = useState<RouterOutputs['messages']['resendMany'] | null>(null);
+  const many = useMutation(
+    trpc.messages.resendMany.mutationOptions({
+      onSuccess: (r) => {
+        setResult(r);
+        toast.success(`Resent ${r.resent} of ${r.selected} message${r.selected === 1 ? '' : 's'}`);
+        void qc.invalidateQueries({ queryKey: trpc.messages.search.queryKey() });
+        void qc.invalidateQueries({ queryKey: trpc.messages.suspendedCounts.queryKey() });
+      },
+    }),
+  );
+  if (!canEdit) return null;
+  const { projectId, limit: _l, cursor: _c, ...filter } = input;
+  return (
+    <div className="row small">
+      <button
+        type="button"
+        data-testid="resend-all"
+        disabled={many.isPending}
+        onClick={() => {
+          if (window.confirm('Resend every message this search finds (up to 1000), each to the item where it failed?')) many.mutate({ projectId, filter });
+        }}
+      >
+        {many.isPending ? <span className="spinner" aria-hidden /> : null}
+        Resend all matching
+      </button>
+      {result ? (
+        <span data-testid="resend-all-result">
+          {result.resent} resent, {result.injected} handed to the engine{result.failed > 0 ? `, ${result.failed} could not be resent` : ''}
+          {result.truncated ? ' (first 1000 only)' : ''}.
+        </span>
+      ) : null}
+    </div>
   );
 }
