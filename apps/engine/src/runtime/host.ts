@@ -57,6 +57,20 @@ async function within(p: Promise<unknown>, ms: number): Promise<void> {
 }
 
 /**
+ * Settle with `p`, or reject with a retryable `engine.timeout` after `ms` (messaging.timeoutMs).
+ * JavaScript cannot cancel the handler itself: its late result is dropped, the message has
+ * already failed (or gone to a retry) by then.
+ */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new EngineError('engine.timeout', `${what} took longer than ${ms} ms (messaging.timeoutMs)`, 'operational', { timeoutMs: ms })), ms);
+  });
+  p.catch(() => undefined); // a handler failing after its timeout must not surface as unhandled
+  return Promise.race([p, expired]).finally(() => clearTimeout(timer));
+}
+
+/**
  * The runtime wrapper around one item: its handler, its worker slots reading the item's queue,
  * hooks, breaker, rate limiter and a supervisor applying the restart policy. The queue belongs to
  * the engine (it outlives a host replaced by a hot reload).
@@ -240,7 +254,7 @@ export class Host {
         if (this.limiter) await this.limiter.acquire(1);
         const dispatcher = this.dispatcher;
         if (!dispatcher) throw new EngineError('engine.item_stopped', `item ${this.name} is not running`, 'operational');
-        const run = () => dispatcher.run(entry.envelope);
+        const run = () => withTimeout(dispatcher.run(entry.envelope), messaging.timeoutMs, `item ${this.name}`);
         const outcome = this.breaker ? await this.breaker.execute(run) : await run();
         const downstream = await this.deliver(entry.envelope, outcome);
         this.stats.record(performance.now() - t0, true);

@@ -1,0 +1,54 @@
+/**
+ * Common item settings that must do what their descriptions say (issue 10, points 9–11), each on
+ * a real engine: every test here fails when its setting is ignored.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { MessageEnvelope } from '@hie/envelope';
+import { createEngine } from '../engine-node';
+import { testPolicy, until } from '../testing/helpers';
+import { manualServices, sink, sinks } from '../testing/test-items';
+import { settingsTestItemTypes } from '../testing/settings-items';
+import { testItemTypes } from '../testing/test-items';
+import type { ProductionEngine } from './production-engine';
+
+const log = pino({ level: 'silent' });
+let engine: ProductionEngine | undefined;
+
+function newEngine() {
+  engine = createEngine({ log, plugins: [...testItemTypes, ...settingsTestItemTypes], policy: testPolicy() }).engine;
+  return engine;
+}
+
+afterEach(async () => {
+  await engine?.stop();
+  engine = undefined;
+  sinks.clear();
+  manualServices.clear();
+});
+
+const hl7 = (id: string, processingId = 'P') => `MSH|^~\\&|SND|FAC|RCV|FAC|20240101120000||ADT^A01|${id}|${processingId}|2.5\rPID|1||${id}^^^MRN||DOE^JOHN\r`;
+const submit = (item: string, body: string) => manualServices.get(item)!.submit(MessageEnvelope.createHl7(body, { source: item }), { wait: 'queued' });
+const production = (items: object[], connections: [string, string][]) => ({ name: 'test', items, connections: connections.map(([from, to]) => ({ from, to })) });
+const statusOf = (e: ProductionEngine, name: string) => e.status().items.find((i) => i.name === name)!;
+
+describe('messaging.timeoutMs', () => {
+  it('fails a handler that runs past the timeout with engine.timeout (not a success)', async () => {
+    const e = newEngine();
+    await e.apply(
+      production(
+        [
+          { name: 'In', type: 'test.manual_in' },
+          // The handler waits 60 s: only the timeout can end this message.
+          { name: 'Slow', type: 'test.collect', settings: { delayMs: 60_000 }, messaging: { timeoutMs: 20, retries: 0 } },
+        ],
+        [['In', 'Slow']],
+      ),
+    );
+    await submit('In', hl7('TO1'));
+    await until(() => statusOf(e, 'Slow').errors === 1);
+    const st = statusOf(e, 'Slow');
+    expect(st).toMatchObject({ errors: 1, inFlight: 0, state: 'running', lastError: { code: 'engine.timeout' } });
+    expect(sink('Slow')).toHaveLength(0);
+  });
+});
