@@ -52,3 +52,18 @@ describe('messaging.timeoutMs', () => {
     expect(sink('Slow')).toHaveLength(0);
   });
 });
+
+describe('execution mode on a service', () => {
+  it('is refused at apply with its path, not silently ignored', async () => {
+    const e = newEngine();
+    const err = await e
+      .apply(production([{ name: 'In', type: 'test.manual_in', execution: { mode: 'multiprocess', workers: 2 } }, { name: 'Out', type: 'test.collect' }], [['In', 'Out']]))
+      .then(
+        () => undefined,
+        (x: unknown) => x as { code: string; details: { problems: { pathText: string; code: string }[] } },
+      );
+    expect(err?.code).toBe('config.invalid');
+    expect(err?.details.problems.map((p) => `${p.pathText} ${p.code}`)).toEqual(['items[0].execution.mode service_execution_mode']);
+    expect(e.status().items).toHaveLength(0);
+  });
+});
