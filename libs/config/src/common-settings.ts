@@ -51,7 +51,7 @@ export type OverflowStrategy = (typeof overflowStrategies)[number];
 /**
  * Queue settings: the item's inbound queue.
  *
- * @defaultValue `{ type: 'fifo', size: 10000, overflow: 'block' }`
+ * @defaultValue `{ type: 'fifo', size: 10000, overflow: 'block', ttlMs: 0 }`
  */
 export const queueSchema = z
   .strictObject({
@@ -72,6 +72,13 @@ export const queueSchema = z
       .default('block')
       .describe(
         'When the queue is full: block (push back on the sender, e.g. an MLLP listener stops reading), drop_oldest (discard the oldest waiting message, recorded as discarded), reject_new (refuse the new message; the sender gets an error).',
+      ),
+    ttlMs: z
+      .int()
+      .min(0)
+      .default(0)
+      .describe(
+        "Time to live, in milliseconds from the message's creation: a message taken from this queue when older is not processed but recorded as expired (and its sender told). A ttl in the message header applies as well. 0 = messages never expire here.",
       ),
   })
   .describe("Queue: the item's inbound queue.");

@@ -35,14 +35,16 @@ export const statusOfEvent: Readonly<Partial<Record<MessageEventName, MessageSta
   delivered: 'delivered',
   failed: 'failed',
   discarded: 'discarded',
+  expired: 'expired',
 };
 
 /**
  * The terminal rule: a message is finished once it has a `completed` event (the engine writes it
- * when every branch is done — delivered, or failed for good) or a `discarded` event. Unfinished
+ * when every branch is done — delivered, or failed for good), a `discarded` event or an `expired`
+ * one (its time to live ran out: recovery must never bring it back). Unfinished
  * messages are what {@link MessageStore.unfinished} hands back for recovery.
  */
-export const finishingEvents: ReadonlySet<MessageEventName> = new Set<MessageEventName>(['completed', 'discarded']);
+export const finishingEvents: ReadonlySet<MessageEventName> = new Set<MessageEventName>(['completed', 'discarded', 'expired']);
 
 const MAX_BATCH = 5000;
 

@@ -147,7 +147,7 @@ export const deployments = pgTable(
 
 // ── data plane: messages ─────────────────────────────────────────────────────────────────────
 
-export const messageStatuses = ['received', 'queued', 'processing', 'delivered', 'failed', 'discarded'] as const;
+export const messageStatuses = ['received', 'queued', 'processing', 'delivered', 'failed', 'discarded', 'expired'] as const;
 /** The latest known state of a message, as kept in `message_status.status`. */
 export type MessageStatus = (typeof messageStatuses)[number];
 
@@ -160,6 +160,8 @@ export const messageEventNames = [
   'discarded',
   'resent',
   'completed',
+  /** Its time to live ran out while it waited in a queue: never processed there (finishing). */
+  'expired',
 ] as const;
 export type MessageEventName = (typeof messageEventNames)[number];
 

@@ -235,6 +235,7 @@ export class Host {
       } catch (_e) {
         return; // aborted or queue closed
       }
+      if (this.expire(entry)) continue;
       this.inFlight++;
       try {
         await this.process(entry);
@@ -299,6 +300,24 @@ export class Host {
         return;
       }
     }
+  }
+
+  /**
+   * TTL: a message older than its header's ttl or this queue's `ttlMs` (both counted from its
+   * creation) is not processed. It is recorded as `expired` (a finishing event: recovery never
+   * replays it) and a waiting sender gets `engine.expired`.
+   */
+  private expire(entry: QueueEntry): boolean {
+    const { envelope } = entry;
+    const now = Date.now();
+    const { ttlMs } = this.spec.queue;
+    if (!envelope.isExpired(now) && !(ttlMs > 0 && now - envelope.header.timestamp > ttlMs)) return false;
+    const ageMs = now - envelope.header.timestamp;
+    this.stats.discarded++;
+    this.deps.tracker.event(envelope, this.name, 'expired', { ageMs, ttlMs: envelope.header.ttl ?? ttlMs });
+    entry.reply?.({ error: new EngineError('engine.expired', `message expired after ${ageMs} ms waiting for ${this.name}`, 'operational', { ageMs }) });
+    this.deps.tracker.closed(envelope, this.name);
+    return true;
   }
 
   private requeue(entry: QueueEntry): void {

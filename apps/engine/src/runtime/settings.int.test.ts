@@ -11,12 +11,21 @@ import { manualServices, sink, sinks } from '../testing/test-items';
 import { settingsTestItemTypes } from '../testing/settings-items';
 import { testItemTypes } from '../testing/test-items';
 import type { ProductionEngine } from './production-engine';
+import { MemoryTracker, type MessageEvent } from './tracker';
+
+/** The in-memory tracker, keeping the trace so tests can read it. */
+class TraceTracker extends MemoryTracker {
+  readonly trace: { id: string; item: string; event: MessageEvent; detail?: Record<string, unknown> }[] = [];
+  override event(envelope: MessageEnvelope, item: string, event: MessageEvent, detail?: Record<string, unknown>): void {
+    this.trace.push({ id: envelope.header.controlId ?? envelope.header.messageId, item, event, detail });
+  }
+}
 
 const log = pino({ level: 'silent' });
 let engine: ProductionEngine | undefined;
 
-function newEngine() {
-  engine = createEngine({ log, plugins: [...testItemTypes, ...settingsTestItemTypes], policy: testPolicy() }).engine;
+function newEngine(tracker?: TraceTracker) {
+  engine = createEngine({ log, plugins: [...testItemTypes, ...settingsTestItemTypes], policy: testPolicy(), tracker }).engine;
   return engine;
 }
 
@@ -28,7 +37,8 @@ afterEach(async () => {
 });
 
 const hl7 = (id: string, processingId = 'P') => `MSH|^~\\&|SND|FAC|RCV|FAC|20240101120000||ADT^A01|${id}|${processingId}|2.5\rPID|1||${id}^^^MRN||DOE^JOHN\r`;
-const submit = (item: string, body: string) => manualServices.get(item)!.submit(MessageEnvelope.createHl7(body, { source: item }), { wait: 'queued' });
+const submit = (item: string, body: string, opts: { ttl?: number } = {}) =>
+  manualServices.get(item)!.submit(MessageEnvelope.createHl7(body, { source: item, ...opts }), { wait: 'queued' });
 const production = (items: object[], connections: [string, string][]) => ({ name: 'test', items, connections: connections.map(([from, to]) => ({ from, to })) });
 const statusOf = (e: ProductionEngine, name: string) => e.status().items.find((i) => i.name === name)!;
 
@@ -65,5 +75,53 @@ describe('execution mode on a service', () => {
     expect(err?.code).toBe('config.invalid');
     expect(err?.details.problems.map((p) => `${p.pathText} ${p.code}`)).toEqual(['items[0].execution.mode service_execution_mode']);
     expect(e.status().items).toHaveLength(0);
+  });
+});
+
+describe('time to live', () => {
+  it("queue.ttlMs: a message older than the item's ttl is marked expired, never processed; an item without one processes it", async () => {
+    const tracker = new TraceTracker();
+    const e = newEngine(tracker);
+    await e.apply(
+      production(
+        [
+          { name: 'In', type: 'test.manual_in' },
+          { name: 'Short', type: 'test.collect', queue: { ttlMs: 50 } },
+          { name: 'Keep', type: 'test.collect' },
+        ],
+        [
+          ['In', 'Short'],
+          ['In', 'Keep'],
+        ],
+      ),
+    );
+    // Both items stopped: the message waits in their queues until it is older than 50 ms.
+    await e.stopItem('Short');
+    await e.stopItem('Keep');
+    const born = Date.now();
+    await submit('In', hl7('TTL1'));
+    await until(() => Date.now() - born > 100);
+    await e.startItem('Short');
+    await e.startItem('Keep');
+    await e.idle();
+    expect(sink('Short')).toHaveLength(0);
+    expect(sink('Keep').map((m) => m.header.controlId)).toEqual(['TTL1']);
+    expect(tracker.trace.filter((t) => t.event === 'expired').map((t) => `${t.id}@${t.item}`)).toEqual(['TTL1@Short']);
+    expect(statusOf(e, 'Short')).toMatchObject({ processed: 0, errors: 0, discarded: 1 });
+  });
+
+  it('a ttl in the message header expires it in any queue', async () => {
+    const tracker = new TraceTracker();
+    const e = newEngine(tracker);
+    await e.apply(production([{ name: 'In', type: 'test.manual_in' }, { name: 'Out', type: 'test.collect' }], [['In', 'Out']]));
+    await e.stopItem('Out');
+    const born = Date.now();
+    await submit('In', hl7('HDR1'), { ttl: 30 });
+    await submit('In', hl7('HDR2'));
+    await until(() => Date.now() - born > 60);
+    await e.startItem('Out');
+    await e.idle();
+    expect(sink('Out').map((m) => m.header.controlId)).toEqual(['HDR2']);
+    expect(tracker.trace.find((t) => t.event === 'expired')).toMatchObject({ id: 'HDR1', item: 'Out', detail: { ttlMs: 30 } });
   });
 });

@@ -1,7 +1,7 @@
 import type { MessageEnvelope } from '@hie/envelope';
 
 /** Message life-cycle events, as recorded in the store and shown in the trace. */
-export type MessageEvent = 'received' | 'queued' | 'processing' | 'delivered' | 'failed' | 'discarded' | 'resent' | 'completed' | 'retry';
+export type MessageEvent = 'received' | 'queued' | 'processing' | 'delivered' | 'failed' | 'discarded' | 'resent' | 'completed' | 'retry' | 'expired';
 
 /**
  * Records what happens to each message. The default keeps counts in memory; the store-backed
