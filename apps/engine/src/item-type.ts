@@ -38,6 +38,12 @@ export interface ServiceContext extends ItemContext {
   submit(envelope: MessageEnvelope, opts?: { wait?: 'queued' | 'stored' | 'response' }): Promise<SubmitResult>;
   /** True when a durable message store is configured (ACK after store means something). */
   readonly hasStore: boolean;
+  /**
+   * The item's work ended on its own (a listener closed, a one-shot import finished): the host
+   * stops it cleanly and restarts it only when its restart policy is `always`. Its queue is kept.
+   * Not available in worker threads.
+   */
+  exit(reason: string): void;
 }
 
 export interface SubmitResult {

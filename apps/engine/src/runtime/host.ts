@@ -92,6 +92,8 @@ export class Host {
   private idleWaiters: (() => void)[] = [];
   private restarting = false;
   private stopRequested = false;
+  /** `ctx.exit` called while the item was still starting: acted on once it runs. */
+  private exitRequested?: string;
   readonly log: Logger;
 
   constructor(
@@ -141,6 +143,7 @@ export class Host {
   async start(): Promise<void> {
     this.state = 'starting';
     this.stopRequested = false;
+    this.exitRequested = undefined;
     try {
       await this.createHandler();
       this.abort = new AbortController();
@@ -148,6 +151,7 @@ export class Host {
       if (this.def.kind !== 'service') for (let i = 0; i < this.slots; i++) this.loops.push(this.loop(this.abort.signal));
       this.state = 'running';
       this.log.info({ type: this.def.type, mode: this.spec.execution.mode, slots: this.def.kind === 'service' ? 0 : this.slots }, 'item started');
+      if (this.exitRequested !== undefined) void this.halt('exit', this.exitRequested);
     } catch (e) {
       const err = ensureError(e);
       this.noteError(err);
@@ -160,7 +164,7 @@ export class Host {
         return;
       }
       // Restarts run in the background: a failing item never holds up the rest of a deploy.
-      void this.supervise(err);
+      void this.supervise('failure', err);
     }
   }
 
@@ -209,8 +213,9 @@ export class Host {
    * (item replaced) only in-flight work finishes and the queue stays for the replacement.
    */
   async stop(opts: { drain?: boolean; timeoutMs?: number } = {}): Promise<void> {
-    if (this.state === 'stopped') return;
+    // Set first: a host that stopped on its own may be waiting to restart, and must not.
     this.stopRequested = true;
+    if (this.state === 'stopped') return;
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
     const timeoutMs = opts.timeoutMs ?? 30_000;
@@ -296,7 +301,7 @@ export class Host {
         const response = (err as { response?: MessageEnvelope }).response;
         entry.reply?.(response ? { response } : { error: err });
         tracker.closed(entry.envelope, this.name);
-        if (kind === 'unexpected') void this.crash(err);
+        if (kind === 'unexpected') void this.halt('failure', err);
         return;
       }
     }
@@ -387,24 +392,31 @@ export class Host {
     this.lastError = { code: codeOf(err), message: err.message, at: Date.now() };
   }
 
-  /** A handler crashed (an unexpected error): restart per policy, keeping the queue. */
-  private async crash(err: Error): Promise<void> {
+  /**
+   * The item went down while running: a handler crashed (an unexpected error: `failed`) or it
+   * stopped on its own (`ctx.exit`: `stopped`). Either way its queue is kept and the restart
+   * policy decides: `on_failure` restarts only the first, `always` both.
+   */
+  private async halt(event: 'failure' | 'exit', cause: Error | string): Promise<void> {
     if (this.restarting || this.stopRequested || this.state !== 'running') return;
     this.restarting = true;
-    this.log.error({ err }, 'item crashed');
+    if (event === 'failure') this.log.error({ err: cause }, 'item crashed');
+    else this.log.info({ reason: cause }, 'item stopped on its own');
     this.abort.abort();
     await Promise.allSettled(this.loops);
     this.loops = [];
     await this.teardownHandler();
-    this.state = 'failed';
+    this.state = event === 'failure' ? 'failed' : 'stopped';
     this.restarting = false;
-    await this.supervise(err);
+    await this.supervise(event, cause);
   }
 
-  private async supervise(err: Error): Promise<void> {
-    const decision = this.restartPolicy.decide('failure');
+  private async supervise(event: 'failure' | 'exit', cause: Error | string): Promise<void> {
+    const decision = this.restartPolicy.decide(event);
     if (!decision.restart) {
-      this.log.error({ reason: decision.reason, code: codeOf(err) }, 'item not restarted');
+      const why = typeof cause === 'string' ? { exit: cause } : { code: codeOf(cause) };
+      if (event === 'failure') this.log.error({ reason: decision.reason, ...why }, 'item not restarted');
+      else this.log.info({ reason: decision.reason, ...why }, 'item not restarted');
       return;
     }
     this.log.warn({ delayMs: decision.delayMs, attempt: decision.attempt }, 'restarting item');
@@ -466,6 +478,10 @@ export class Host {
       },
       discard() {
         throw new EngineError('engine.misuse', 'ctx.discard is for onMessage', 'unexpected');
+      },
+      exit(reason) {
+        if (host.state === 'starting') host.exitRequested = reason;
+        else void host.halt('exit', reason);
       },
       async submit(envelope, opts = {}): Promise<SubmitResult> {
         const t0 = performance.now();

@@ -8,7 +8,7 @@ import { MessageEnvelope } from '@hie/envelope';
 import { createEngine } from '../engine-node';
 import { testPolicy, until } from '../testing/helpers';
 import { manualServices, sink, sinks } from '../testing/test-items';
-import { settingsTestItemTypes } from '../testing/settings-items';
+import { creations, settingsTestItemTypes } from '../testing/settings-items';
 import { testItemTypes } from '../testing/test-items';
 import type { ProductionEngine } from './production-engine';
 import { MemoryTracker, type MessageEvent } from './tracker';
@@ -34,6 +34,7 @@ afterEach(async () => {
   engine = undefined;
   sinks.clear();
   manualServices.clear();
+  creations.clear();
 });
 
 const hl7 = (id: string, processingId = 'P') => `MSH|^~\\&|SND|FAC|RCV|FAC|20240101120000||ADT^A01|${id}|${processingId}|2.5\rPID|1||${id}^^^MRN||DOE^JOHN\r`;
@@ -123,5 +124,37 @@ describe('time to live', () => {
     await e.idle();
     expect(sink('Out').map((m) => m.header.controlId)).toEqual(['HDR2']);
     expect(tracker.trace.find((t) => t.event === 'expired')).toMatchObject({ id: 'HDR1', item: 'Out', detail: { ttlMs: 30 } });
+  });
+});
+
+describe('restart policy when an item stops on its own', () => {
+  const quitter = (policy: string) =>
+    production(
+      [
+        { name: 'In', type: 'test.manual_in' },
+        { name: 'Q', type: 'test.quits', restart: { policy, delayMs: 10 } },
+      ],
+      [['In', 'Q']],
+    );
+
+  it('always: the item is started again, keeps its queue and goes on processing', async () => {
+    const e = newEngine();
+    await e.apply(quitter('always'));
+    await submit('In', hl7('QUIT'));
+    await until(() => statusOf(e, 'Q').restarts === 1 && statusOf(e, 'Q').state === 'running');
+    await submit('In', hl7('AFTER'));
+    await e.idle();
+    expect(creations.get('Q')).toBe(2);
+    expect(sink('Q').map((m) => m.header.controlId)).toEqual(['AFTER']);
+  });
+
+  it('on_failure: a clean stop is not restarted; the queue keeps what arrives', async () => {
+    const e = newEngine();
+    await e.apply(quitter('on_failure'));
+    await submit('In', hl7('QUIT'));
+    await until(() => statusOf(e, 'Q').state === 'stopped');
+    await submit('In', hl7('WAITS'));
+    expect(statusOf(e, 'Q')).toMatchObject({ state: 'stopped', restarts: 0, queueDepth: 1 });
+    expect(creations.get('Q')).toBe(1);
   });
 });

@@ -61,6 +61,7 @@ function contextFor(item: WorkerItem): CreateContext {
     send: unsupported,
     discard: unsupported,
     submit: unsupported,
+    exit: unsupported,
   };
 }
 
