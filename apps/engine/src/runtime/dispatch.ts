@@ -1,6 +1,6 @@
 import { MessageEnvelope } from '@hie/envelope';
 import type { ItemContext, ItemHandler } from '../item-type';
-import { deserializeError, ensureError } from './errors';
+import { EngineError, deserializeError, ensureError, serializeError } from './errors';
 import type { WorkerTask, WorkerResult } from '../worker/protocol';
 
 /** One output of a handler: an envelope and where it goes (undefined = every connected target). */
@@ -19,8 +19,12 @@ export interface Outcome {
 /** Runs a handler on one message: on the main thread, or in a worker thread pool. */
 export interface Dispatcher {
   run(envelope: MessageEnvelope): Promise<Outcome>;
-  close(): Promise<void>;
+  /** Release the handler; resolves with what went wrong on the way (e.g. a failing `onStop`). */
+  close(): Promise<Error[]>;
 }
+
+/** How long a life-cycle task waits for its siblings to reach the other worker threads. */
+const BARRIER_TIMEOUT_MS = 10_000;
 
 type BaseContext = Omit<ItemContext, 'send' | 'discard'>;
 
@@ -72,8 +76,8 @@ export class MainThreadDispatcher implements Dispatcher {
   run(envelope: MessageEnvelope): Promise<Outcome> {
     return runHandler(this.handler, this.base, envelope);
   }
-  close(): Promise<void> {
-    return Promise.resolve(); // nothing to release on the main thread
+  close(): Promise<Error[]> {
+    return Promise.resolve([]); // the host runs onStop of a main-thread handler itself
   }
 }
 
@@ -81,6 +85,8 @@ export class MainThreadDispatcher implements Dispatcher {
 export interface TaskPool {
   run(task: WorkerTask, opts?: { transferList?: ArrayBuffer[] }): Promise<WorkerResult>;
   destroy(): Promise<void>;
+  /** Worker threads in the pool (a fixed number): life-cycle tasks go to each of them. */
+  readonly threads: number;
 }
 
 /**
@@ -100,6 +106,7 @@ export class PoolDispatcher implements Dispatcher {
     const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const result = await this.pool.run({ kind: 'message', item: this.item, bytes }, own ? { transferList: [bytes.buffer as ArrayBuffer] } : undefined);
     if (result.kind === 'error') throw deserializeError(result.error);
+    if (result.kind !== 'result') throw new EngineError('engine.worker_protocol', `unexpected worker result ${result.kind}`, 'unexpected');
     return {
       response: result.response ? MessageEnvelope.fromBytes(result.response) : undefined,
       outputs: result.outputs.map((o) => ({ envelope: MessageEnvelope.fromBytes(o.bytes), to: o.to })),
@@ -107,7 +114,31 @@ export class PoolDispatcher implements Dispatcher {
     };
   }
 
-  async close(): Promise<void> {
+  /**
+   * Item start: the handler is created and its `onStart` run in every worker thread now, so a
+   * failing `onStart` fails the item's start (the item is marked failed) instead of each message.
+   * @throws the first worker's error
+   */
+  async start(): Promise<void> {
+    const results = await this.everyWorker('start');
+    const failed = results.find((r) => r.kind === 'error');
+    if (failed?.kind === 'error') throw deserializeError(failed.error);
+  }
+
+  /**
+   * Item stopped or replaced: `onStop` runs in every worker thread and the workers release the
+   * handler (in the shared pool it would otherwise live on, with its sockets, after every
+   * reload). An item-owned pool is then destroyed. Never throws: the errors are returned.
+   */
+  async close(): Promise<Error[]> {
+    const results = await this.everyWorker('stop').catch((e: unknown) => [{ kind: 'error' as const, error: serializeError(e), threadId: -1 }]);
     if (this.ownsPool) await this.pool.destroy();
+    return results.flatMap((r) => (r.kind === 'error' ? [deserializeError(r.error)] : []));
+  }
+
+  /** One life-cycle task per worker thread, held by a barrier so each lands on its own thread. */
+  private everyWorker(kind: 'start' | 'stop'): Promise<WorkerResult[]> {
+    const barrier = { cell: new SharedArrayBuffer(4), parties: this.pool.threads, timeoutMs: BARRIER_TIMEOUT_MS };
+    return Promise.all(Array.from({ length: this.pool.threads }, () => this.pool.run({ kind, item: this.item, barrier })));
   }
 }

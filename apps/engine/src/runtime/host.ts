@@ -174,7 +174,7 @@ export class Host {
     if (this.def.kind !== 'service' && (mode === 'multiprocess' || mode === 'thread_pool')) {
       // The handler lives in the worker threads (created there on first use); none on this thread.
       const { pool, owned } = this.deps.pool(mode, this.spec.execution.workers);
-      this.dispatcher = new PoolDispatcher(
+      const dispatcher = new PoolDispatcher(
         pool,
         {
           production: this.deps.production,
@@ -188,6 +188,8 @@ export class Host {
         },
         owned,
       );
+      this.dispatcher = dispatcher;
+      await dispatcher.start(); // onStart in every worker: a failure fails the item's start
       return;
     }
     const ctx = this.serviceContext();
@@ -204,7 +206,8 @@ export class Host {
     } catch (e) {
       this.log.warn({ err: ensureError(e) }, 'onStop failed');
     }
-    await this.dispatcher?.close().catch(() => undefined);
+    const errors = (await this.dispatcher?.close().catch((e: unknown) => [ensureError(e)])) ?? [];
+    for (const err of errors) this.log.warn({ err }, 'onStop failed in a worker thread');
     this.dispatcher = undefined;
   }
 

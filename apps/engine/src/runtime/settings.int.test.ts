@@ -2,11 +2,14 @@
  * Common item settings that must do what their descriptions say (issue 10, points 9–11), each on
  * a real engine: every test here fails when its setting is ignored.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { MessageEnvelope } from '@hie/envelope';
 import { createEngine } from '../engine-node';
-import { testPolicy, until } from '../testing/helpers';
+import { tempDir, testPolicy, until } from '../testing/helpers';
 import { manualServices, sink, sinks } from '../testing/test-items';
 import { creations, settingsTestItemTypes } from '../testing/settings-items';
 import { testItemTypes } from '../testing/test-items';
@@ -156,5 +159,70 @@ describe('restart policy when an item stops on its own', () => {
     await submit('In', hl7('WAITS'));
     expect(statusOf(e, 'Q')).toMatchObject({ state: 'stopped', restarts: 0, queueDepth: 1 });
     expect(creations.get('Q')).toBe(1);
+  });
+});
+
+describe('worker-thread items', () => {
+  /** The life-cycle lines the workers wrote: `start <thread> <tag>` / `stop <thread> <tag>`. */
+  const lines = (file: string, kind: 'start' | 'stop') =>
+    (existsSync(file) ? readFileSync(file, 'utf8') : '')
+      .split('\n')
+      .filter((l) => l.startsWith(`${kind} `))
+      .map((l) => l.slice(kind.length + 1))
+      .sort();
+  const life = (logFile: string, extra: object = {}, settings: object = {}) =>
+    production(
+      [
+        { name: 'In', type: 'test.manual_in' },
+        { name: 'Life', type: 'test.worker_life', settings: { logFile, ...settings }, ...extra },
+        { name: 'Out', type: 'test.collect' },
+      ],
+      [
+        ['In', 'Life'],
+        ['Life', 'Out'],
+      ],
+    );
+
+  it('multiprocess: onStart runs at item start in every worker, onStop in every worker at stop', async () => {
+    const logFile = path.join(await tempDir(), 'life.log');
+    const e = newEngine();
+    await e.apply(life(logFile, { execution: { mode: 'multiprocess', workers: 2 } }, { tag: 'mp' }));
+    // No message yet: the handlers were started with the item, one per worker thread.
+    const started = lines(logFile, 'start');
+    expect(started).toHaveLength(2);
+    expect(new Set(started).size).toBe(2);
+    expect(started.some((l) => l.startsWith(`${threadId} `))).toBe(false);
+    await submit('In', hl7('W1'));
+    await e.idle(60_000);
+    expect(sink('Out')).toHaveLength(1);
+    await e.stop();
+    expect(lines(logFile, 'stop')).toEqual(started);
+  });
+
+  it('a failing onStart marks the item failed at start; its messages wait in the queue instead of each failing', async () => {
+    const logFile = path.join(await tempDir(), 'life.log');
+    const e = newEngine();
+    await e.apply(life(logFile, { execution: { mode: 'multiprocess', workers: 2 } }, { failStart: true }));
+    for (let i = 0; i < 3; i++) await submit('In', hl7(`F${i}`));
+    expect(statusOf(e, 'Life')).toMatchObject({ state: 'failed', errors: 0, queueDepth: 3, lastError: { code: 'test.start_failed' } });
+    expect(sink('Out')).toHaveLength(0);
+  });
+
+  it('thread_pool: the shared pool releases (onStop) the handler of every replaced or removed item', async () => {
+    const logFile = path.join(await tempDir(), 'life.log');
+    const e = newEngine();
+    const pooled = { execution: { mode: 'thread_pool' } };
+    for (const tag of ['v1', 'v2', 'v3']) {
+      await e.apply(life(logFile, pooled, { tag })); // each a hot reload replacing Life
+      await submit('In', hl7(`P-${tag}`));
+      await e.idle(60_000);
+    }
+    const tagsOf = (kind: 'start' | 'stop') => new Set(lines(logFile, kind).map((l) => l.split(' ')[1]));
+    expect(tagsOf('start')).toEqual(new Set(['v1', 'v2', 'v3']));
+    // The two replaced versions were released in every thread; the running one was not.
+    expect(lines(logFile, 'stop')).toEqual(lines(logFile, 'start').filter((l) => !l.endsWith(' v3')));
+    await e.apply(production([{ name: 'In', type: 'test.manual_in' }], []));
+    expect(lines(logFile, 'stop')).toEqual(lines(logFile, 'start'));
+    expect(sink('Out').map((m) => m.header.controlId)).toEqual(['P-v1', 'P-v2', 'P-v3']);
   });
 });

@@ -2,8 +2,11 @@
  * Item types for the common-settings tests (restarts, worker life cycle). Defined with
  * `defineItemType` like any plugin; `module: import.meta.url` lets worker threads load them.
  */
+import { appendFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 import { z } from 'zod';
 import { defineItemType } from '../item-type';
+import { EngineError } from '../runtime/errors';
 import { sink } from './test-items';
 
 /** How many times each item's handler was created (main thread), by item name. */
@@ -28,4 +31,37 @@ export const quits = defineItemType({
   },
 });
 
-export const settingsTestItemTypes = [quits];
+/**
+ * Writes `start <thread> <tag>` / `stop <thread> <tag>` lines to a file from onStart / onStop, so a
+ * test sees what ran in which worker thread; passes messages on.
+ */
+export const workerLife = defineItemType({
+  type: 'test.worker_life',
+  version: 1,
+  kind: 'process',
+  description: 'test: log onStart/onStop per thread',
+  settings: z
+    .object({
+      logFile: z.string().describe('file the life-cycle lines are appended to'),
+      tag: z.string().default('').describe('written with each line (change it to replace the item)'),
+      failStart: z.boolean().default(false).describe('onStart throws a configuration error'),
+    })
+    .strict(),
+  module: import.meta.url,
+  create(settings) {
+    return {
+      onStart() {
+        appendFileSync(settings.logFile, `start ${threadId} ${settings.tag}\n`);
+        if (settings.failStart) throw new EngineError('test.start_failed', 'onStart refused to start', 'user');
+      },
+      onStop() {
+        appendFileSync(settings.logFile, `stop ${threadId} ${settings.tag}\n`);
+      },
+      onMessage(envelope, ctx) {
+        ctx.send(envelope);
+      },
+    };
+  },
+});
+
+export const settingsTestItemTypes = [quits, workerLife];

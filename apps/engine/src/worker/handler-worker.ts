@@ -10,7 +10,7 @@ import type { CreateContext, ItemHandler, ItemTypeDefinition } from '../item-typ
 import { runHandler } from '../runtime/dispatch';
 import { EngineError, serializeError } from '../runtime/errors';
 import { registerBuiltinCodecs } from '../runtime/codecs';
-import type { WorkerItem, WorkerResult, WorkerTask } from './protocol';
+import type { WorkerBarrier, WorkerItem, WorkerResult, WorkerTask } from './protocol';
 
 registerBuiltinCodecs();
 
@@ -81,7 +81,35 @@ async function handlerFor(item: WorkerItem): Promise<ItemHandler> {
   return h;
 }
 
+async function barrier(b: WorkerBarrier): Promise<void> {
+  const cell = new Int32Array(b.cell);
+  Atomics.add(cell, 0, 1);
+  const deadline = Date.now() + b.timeoutMs;
+  // Polled, not Atomics.wait: a blocked thread could not finish the async work of other tasks.
+  while (Atomics.load(cell, 0) < b.parties && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+}
+
+/** onStop in this worker, and the handler released (a replaced item's handler must not linger). */
+async function stopHandler(item: WorkerItem): Promise<void> {
+  const h = handlers.get(item.key);
+  if (!h) return; // never created in this worker
+  handlers.delete(item.key);
+  const handler = await h.catch(() => undefined); // a handler that failed to start has nothing to stop
+  await handler?.onStop?.(contextFor(item));
+}
+
 export default async function run(task: WorkerTask): Promise<WorkerResult> {
+  if (task.kind !== 'message') {
+    try {
+      if (task.kind === 'start') await handlerFor(task.item);
+      else await stopHandler(task.item);
+      return { kind: 'done', threadId };
+    } catch (e) {
+      return { kind: 'error', error: serializeError(e), threadId };
+    } finally {
+      await barrier(task.barrier);
+    }
+  }
   try {
     const handler = await handlerFor(task.item);
     const envelope = MessageEnvelope.fromBytes(task.bytes);

@@ -16,7 +16,23 @@ export interface WorkerItem {
   key: string;
 }
 
-export type WorkerTask = { kind: 'message'; item: WorkerItem; bytes: Uint8Array };
+/**
+ * Holds a life-cycle task in its worker until `parties` tasks have arrived (or `timeoutMs` has
+ * passed): N such tasks sent together to an N-thread pool therefore land on N different threads,
+ * which is how `onStart` / `onStop` reach every worker. `cell` is one Int32 counter.
+ */
+export interface WorkerBarrier {
+  cell: SharedArrayBuffer;
+  parties: number;
+  timeoutMs: number;
+}
+
+export type WorkerTask =
+  | { kind: 'message'; item: WorkerItem; bytes: Uint8Array }
+  /** Create the item's handler in this worker and run its `onStart` (item start). */
+  | { kind: 'start'; item: WorkerItem; barrier: WorkerBarrier }
+  /** Run the handler's `onStop` in this worker and release it (item stopped or replaced). */
+  | { kind: 'stop'; item: WorkerItem; barrier: WorkerBarrier };
 
 export type WorkerResult =
   | {
@@ -26,4 +42,6 @@ export type WorkerResult =
       discarded?: string;
       threadId: number;
     }
-  | { kind: 'error'; error: SerializedError; threadId: number };
+  | { kind: 'error'; error: SerializedError; threadId: number }
+  /** A life-cycle task finished in this worker. */
+  | { kind: 'done'; threadId: number };
