@@ -18,6 +18,7 @@ describe('common settings', () => {
       messaging: { pattern: 'async_reliable', timeoutMs: 30_000, concurrency: 1, retries: 3, retryDelayMs: 1000 },
       circuitBreaker: { enabled: false, failureThreshold: 5, resetTimeoutMs: 30_000, halfOpenTrials: 1, whenOpen: 'wait' },
       rateLimit: { enabled: false, ratePerSecond: 100, burst: 100 },
+      priority: { from: 'message', value: 5, field: 'MSH-11', map: {} },
       enabled: true,
     });
   });

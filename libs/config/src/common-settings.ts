@@ -215,6 +215,39 @@ export const rateLimitSchema = z
   })
   .describe('Rate limit: a token bucket in front of the handler.');
 
+/** Lowest message priority. */
+export const MIN_MESSAGE_PRIORITY = 0;
+/** Highest message priority (served first by `priority` queues). */
+export const MAX_MESSAGE_PRIORITY = 9;
+const priorityValue = z.int().min(MIN_MESSAGE_PRIORITY).max(MAX_MESSAGE_PRIORITY);
+
+/**
+ * Priority settings: the envelope priority (0–9) of the messages this item sends on, which
+ * `priority` queues downstream order by. A router rule's own `priority` wins over these.
+ *
+ * @defaultValue `{ from: 'message', value: 5, field: 'MSH-11', map: {} }` (messages keep the priority they have)
+ */
+export const prioritySchema = z
+  .strictObject({
+    from: z
+      .enum(['message', 'value', 'field'])
+      .default('message')
+      .describe('Where the priority comes from: message (keep the priority the message has), value (the fixed value below), field (the HL7 field below, through map; value when it is not listed).'),
+    value: priorityValue
+      .default(5)
+      .describe('Priority, 0 (lowest) … 9 (highest): given to every message (from value), or to those whose field is not in map (from field).'),
+    field: z
+      .string()
+      .min(1)
+      .default('MSH-11')
+      .describe('HL7 path whose value decides the priority (from field), e.g. MSH-11 (processing id): looked up in map, or taken as is when it is a single digit 0-9.'),
+    map: z
+      .record(z.string(), priorityValue)
+      .default({})
+      .describe('Field value → priority (from field), e.g. { "P": 8, "T": 2 } for MSH-11.'),
+  })
+  .describe('Priority: the envelope priority of the messages this item sends on (priority queues serve 9 first).');
+
 /**
  * Whether the item runs.
  *
@@ -233,6 +266,7 @@ export const commonSettingsShape = {
   messaging: messagingSchema.prefault({}),
   circuitBreaker: circuitBreakerSchema.prefault({}),
   rateLimit: rateLimitSchema.prefault({}),
+  priority: prioritySchema.prefault({}),
   enabled: enabledSchema,
 };
 
@@ -269,6 +303,8 @@ export type CircuitBreakerSettingsInput = z.input<typeof circuitBreakerSchema>;
 export type RateLimitSettings = z.output<typeof rateLimitSchema>;
 /** Rate limit settings as written. */
 export type RateLimitSettingsInput = z.input<typeof rateLimitSchema>;
+/** Priority settings after defaults. */
+export type PrioritySettings = z.output<typeof prioritySchema>;
 /** All common settings after defaults. */
 export type CommonSettings = z.output<typeof commonSettingsSchema>;
 /** All common settings as written. */

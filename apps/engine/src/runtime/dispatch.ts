@@ -7,6 +7,8 @@ import type { WorkerTask, WorkerResult } from '../worker/protocol';
 export interface Output {
   envelope: MessageEnvelope;
   to?: readonly string[];
+  /** Priority asked for by the handler (a router rule), applied by the host. */
+  priority?: number;
 }
 
 /** What running a handler on one message produced. */
@@ -43,7 +45,7 @@ export async function runHandler(handler: ItemHandler, base: BaseContext, input:
     log: base.log,
     policy: base.policy,
     send(envelope, opts) {
-      outcome.outputs.push({ envelope, to: opts?.to });
+      outcome.outputs.push({ envelope, to: opts?.to, priority: opts?.priority });
     },
     discard(reason) {
       outcome.discarded = reason;
@@ -109,7 +111,7 @@ export class PoolDispatcher implements Dispatcher {
     if (result.kind !== 'result') throw new EngineError('engine.worker_protocol', `unexpected worker result ${result.kind}`, 'unexpected');
     return {
       response: result.response ? MessageEnvelope.fromBytes(result.response) : undefined,
-      outputs: result.outputs.map((o) => ({ envelope: MessageEnvelope.fromBytes(o.bytes), to: o.to })),
+      outputs: result.outputs.map((o) => ({ envelope: MessageEnvelope.fromBytes(o.bytes), to: o.to, priority: o.priority })),
       discarded: result.discarded,
     };
   }

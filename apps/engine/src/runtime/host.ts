@@ -11,6 +11,7 @@ import { CircuitBreaker, TokenBucketRateLimiter, backoffDelay, createRestartPoli
 import type { CreateContext, ItemHandler, ItemTypeDefinition, SubmitResult } from '../item-type';
 import { type Dispatcher, MainThreadDispatcher, type Outcome, PoolDispatcher, type TaskPool } from './dispatch';
 import { EngineError, codeOf, ensureError, kindOf } from './errors';
+import { settingsPriority, withPriority } from './priority';
 import { ItemStats } from './stats';
 import { type Tracker, rootId } from './tracker';
 
@@ -351,11 +352,12 @@ export class Host {
     const parallel = pattern === 'concurrent_async' || pattern === 'concurrent_sync';
     const sends: { to: string; envelope: MessageEnvelope }[] = [];
     for (const out of outcome.outputs) {
-      const env = out.envelope;
+      let env = out.envelope;
       if (env !== input) {
         env.header.sessionId ??= rootId(input);
         env.header.source = this.name;
       }
+      env = withPriority(env, out.priority ?? settingsPriority(this.spec.priority, env), env === input);
       for (const to of out.to ?? this.deps.targets()) sends.push({ to, envelope: env });
     }
     return this.sendAll(sends, sync, parallel, timeoutMs);
@@ -493,6 +495,7 @@ export class Host {
         }
         envelope.header.sessionId ??= envelope.header.messageId;
         envelope.header.source = host.name;
+        envelope.header.priority = settingsPriority(host.spec.priority, envelope) ?? envelope.header.priority;
         if (host.limiter) await host.limiter.acquire(1);
         // Raw-first: the store write starts before the hand-off.
         const stored = deps.tracker.received(envelope, host.name);

@@ -226,3 +226,71 @@ describe('worker-thread items', () => {
     expect(sink('Out').map((m) => m.header.controlId)).toEqual(['P-v1', 'P-v2', 'P-v3']);
   });
 });
+
+describe('priority', () => {
+  /** Out's priority queue fills while Out is stopped; started, it takes the queue in its order. */
+  async function drainInOrder(e: ProductionEngine, send: () => Promise<unknown>, expected: number): Promise<string[]> {
+    await e.stopItem('Out');
+    await send();
+    expect(statusOf(e, 'Out').queueDepth).toBe(expected);
+    await e.startItem('Out');
+    await e.idle();
+    return sink('Out').map((m) => `${m.header.controlId}:${m.header.priority}`);
+  }
+  const out = { name: 'Out', type: 'test.collect', queue: { type: 'priority' } };
+
+  it('a router rule action sets the priority a priority queue orders by', async () => {
+    const e = newEngine();
+    const rules = [
+      { name: 'urgent', when: { path: 'MSH-10', op: 'startsWith', value: 'URG' }, then: { action: 'send', to: ['Out'], priority: 9 } },
+      { name: 'rest', then: { action: 'send', to: ['Out'], priority: 1 } },
+    ];
+    await e.apply(
+      production(
+        [{ name: 'In', type: 'test.manual_in' }, { name: 'Route', type: 'hl7.router', settings: { rules } }, out],
+        [
+          ['In', 'Route'],
+          ['Route', 'Out'],
+        ],
+      ),
+    );
+    const order = await drainInOrder(
+      e,
+      async () => {
+        for (const id of ['N1', 'URG1', 'N2', 'URG2']) await submit('In', hl7(id));
+        await until(() => statusOf(e, 'Out').queueDepth === 4);
+      },
+      4,
+    );
+    expect(order).toEqual(['URG1:9', 'URG2:9', 'N1:1', 'N2:1']);
+  });
+
+  it("an item's priority settings: header mapping (MSH-11 via map, or a digit as is), else value", async () => {
+    const e = newEngine();
+    await e.apply(
+      production(
+        [
+          { name: 'Lab', type: 'test.manual_in', priority: { from: 'field', field: 'MSH-11', map: { P: 8 } } },
+          { name: 'Bulk', type: 'test.manual_in', priority: { from: 'value', value: 1 } },
+          out,
+        ],
+        [
+          ['Lab', 'Out'],
+          ['Bulk', 'Out'],
+        ],
+      ),
+    );
+    const order = await drainInOrder(
+      e,
+      async () => {
+        await submit('Bulk', hl7('B1'));
+        await submit('Lab', hl7('T1', 'T')); // not in the map: value (default 5)
+        await submit('Lab', hl7('P1', 'P'));
+        await submit('Lab', hl7('D7', '7'));
+        await submit('Bulk', hl7('B2'));
+      },
+      5,
+    );
+    expect(order).toEqual(['P1:8', 'D7:7', 'T1:5', 'B1:1', 'B2:1']);
+  });
+});

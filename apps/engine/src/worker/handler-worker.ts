@@ -115,7 +115,7 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
     const envelope = MessageEnvelope.fromBytes(task.bytes);
     const outcome = await runHandler(handler, { itemName: task.item.name, production: task.item.production, targets: task.item.targets, log, policy: task.item.policy }, envelope);
     // Results are structured-cloned back (small); the request bytes were transferred in.
-    const outputs = outcome.outputs.map((o) => ({ to: o.to ? [...o.to] : undefined, bytes: o.envelope.toBytes() }));
+    const outputs = outcome.outputs.map((o) => ({ to: o.to ? [...o.to] : undefined, bytes: o.envelope.toBytes(), priority: o.priority }));
     return { kind: 'result', outputs, response: outcome.response?.toBytes(), discarded: outcome.discarded, threadId };
   } catch (e) {
     return { kind: 'error', error: serializeError(e), threadId };

@@ -38,7 +38,7 @@ export type WorkerResult =
   | {
       kind: 'result';
       response?: Uint8Array;
-      outputs: { to?: string[]; bytes: Uint8Array }[];
+      outputs: { to?: string[]; bytes: Uint8Array; priority?: number }[];
       discarded?: string;
       threadId: number;
     }
