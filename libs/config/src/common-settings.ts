@@ -59,7 +59,7 @@ export const queueSchema = z
       .enum(queueTypes)
       .default('fifo')
       .describe(
-        'Queue order: fifo (arrival order), priority (envelope priority 0-9 first, then arrival order), lifo (newest first), unordered (no order guarantee, fastest).',
+        'Queue order: fifo (arrival order), priority (envelope priority 0-9 first, then arrival order), lifo (newest first), unordered (no order guarantee: a message waiting for a retry is set aside and the ones behind it overtake it).',
       ),
     size: z
       .int()

@@ -22,6 +22,8 @@ export interface QueueEntry {
   envelope: MessageEnvelope;
   reply?: ReplyFn;
   enqueuedAt: number;
+  /** Retries already made: kept when an `unordered` item sets a retrying message aside. */
+  attempt?: number;
 }
 
 export type HostState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -258,7 +260,7 @@ export class Host {
     const t0 = performance.now();
     const { tracker } = this.deps;
     const { messaging, circuitBreaker } = this.spec;
-    let attempt = 0;
+    let attempt = entry.attempt ?? 0;
     for (;;) {
       try {
         if (this.limiter) await this.limiter.acquire(1);
@@ -291,6 +293,7 @@ export class Host {
           attempt++;
           entry.envelope.header.retryCount++;
           tracker.event(entry.envelope, this.name, 'retry', { attempt, code, error: err.message });
+          if (this.setAside(entry, attempt)) return;
           await sleep(backoffDelay(attempt, { delayMs: messaging.retryDelayMs, backoffFactor: 2, maxDelayMs: 60_000, jitter: 0.1 }));
           continue;
         }
@@ -326,6 +329,23 @@ export class Host {
     this.deps.tracker.event(envelope, this.name, 'expired', { ageMs, ttlMs: envelope.header.ttl ?? ttlMs });
     entry.reply?.({ error: new EngineError('engine.expired', `message expired after ${ageMs} ms waiting for ${this.name}`, 'operational', { ageMs }) });
     this.deps.tracker.closed(envelope, this.name);
+    return true;
+  }
+
+  /**
+   * `unordered`: a message waiting for its retry does not hold its worker. It is set aside and
+   * put back at the end of the queue after its backoff, so the messages behind it overtake it
+   * (a `fifo` item keeps it at the head instead). It counts as in flight meanwhile.
+   */
+  private setAside(entry: QueueEntry, attempt: number): boolean {
+    if (this.deps.queue.type !== 'unordered') return false;
+    entry.attempt = attempt;
+    this.inFlight++;
+    const delay = backoffDelay(attempt, { delayMs: this.spec.messaging.retryDelayMs, backoffFactor: 2, maxDelayMs: 60_000, jitter: 0.1 });
+    setTimeout(() => {
+      this.inFlight--;
+      this.requeue(entry);
+    }, delay);
     return true;
   }
 

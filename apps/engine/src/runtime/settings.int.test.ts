@@ -294,3 +294,43 @@ describe('priority', () => {
     expect(order).toEqual(['P1:8', 'D7:7', 'T1:5', 'B1:1', 'B2:1']);
   });
 });
+
+describe('unordered queue', () => {
+  /** All three wait in the queue before Out starts: what follows depends on the queue type only. */
+  async function queueThenStart(e: ProductionEngine, ids: string[]) {
+    await e.stopItem('Out');
+    for (const id of ids) await submit('In', hl7(id));
+    await e.startItem('Out');
+    await e.idle();
+  }
+  const spec = (type: string) =>
+    production(
+      [
+        { name: 'In', type: 'test.manual_in' },
+        {
+          name: 'Out',
+          type: 'test.overtaken',
+          settings: { holdBack: 'A1', after: ['B1', 'C1'] },
+          queue: { type },
+          messaging: { retries: 4, retryDelayMs: 1 },
+        },
+      ],
+      [['In', 'Out']],
+    );
+
+  it('unordered: messages behind a retrying message overtake it; it is delivered after them', async () => {
+    const e = newEngine();
+    await e.apply(spec('unordered'));
+    await queueThenStart(e, ['A1', 'B1', 'C1']);
+    expect(sink('Out').map((m) => m.header.controlId)).toEqual(['B1', 'C1', 'A1']);
+    expect(statusOf(e, 'Out')).toMatchObject({ errors: 0, processed: 3 });
+  });
+
+  it('fifo: the retrying message holds the head; nothing overtakes it (so here it fails for good)', async () => {
+    const e = newEngine();
+    await e.apply(spec('fifo'));
+    await queueThenStart(e, ['A1', 'B1', 'C1']);
+    expect(sink('Out').map((m) => m.header.controlId)).toEqual(['B1', 'C1']);
+    expect(statusOf(e, 'Out')).toMatchObject({ errors: 1, lastError: { code: 'test.not_yet' } });
+  });
+});

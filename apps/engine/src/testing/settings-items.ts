@@ -64,4 +64,33 @@ export const workerLife = defineItemType({
   },
 });
 
-export const settingsTestItemTypes = [quits, workerLife];
+/**
+ * Fails (retryable) a message whose body holds `holdBack` until every message listed in `after`
+ * (by control id) has reached its sink: shows whether others may overtake a retrying message.
+ */
+export const overtaken = defineItemType({
+  type: 'test.overtaken',
+  version: 1,
+  kind: 'operation',
+  description: 'test: fail one message until others have passed it',
+  settings: z
+    .object({
+      holdBack: z.string().describe('body text of the message held back'),
+      after: z.array(z.string()).describe('control ids that must be delivered first'),
+    })
+    .strict(),
+  module: import.meta.url,
+  create(settings, cctx) {
+    return {
+      onMessage(envelope) {
+        const seen = new Set(sink(cctx.itemName).map((m) => m.header.controlId));
+        if (envelope.text().includes(settings.holdBack) && !settings.after.every((id) => seen.has(id))) {
+          throw new EngineError('test.not_yet', 'others first', 'operational');
+        }
+        sink(cctx.itemName).push(envelope);
+      },
+    };
+  },
+});
+
+export const settingsTestItemTypes = [quits, workerLife, overtaken];
