@@ -12,7 +12,7 @@ import { looksLikeHl7 } from '../../../../lib/hl7';
 type SearchInput = RouterInputs['messages']['search'];
 type Detail = RouterOutputs['messages']['get'];
 
-const STATUSES = ['received', 'queued', 'processing', 'delivered', 'failed', 'discarded'] as const;
+const STATUSES = ['received', 'queued', 'processing', 'delivered', 'failed', 'discarded', 'expired'] as const;
 const RANGES: { label: string; minutes: number | null }[] = [
   { label: 'Last 15 minutes', minutes: 15 },
   { label: 'Last hour', minutes: 60 },
