@@ -27,6 +27,8 @@ export interface Dispatcher {
 
 /** How long a life-cycle task waits for its siblings to reach the other worker threads. */
 const BARRIER_TIMEOUT_MS = 10_000;
+/** How long an item's stop waits for `onStop` in its worker threads. */
+const STOP_TIMEOUT_MS = 5_000;
 
 type BaseContext = Omit<ItemContext, 'send' | 'discard'>;
 
@@ -133,7 +135,15 @@ export class PoolDispatcher implements Dispatcher {
    * reload). An item-owned pool is then destroyed. Never throws: the errors are returned.
    */
   async close(): Promise<Error[]> {
-    const results = await this.everyWorker('stop').catch((e: unknown) => [{ kind: 'error' as const, error: serializeError(e), threadId: -1 }]);
+    const failed = (e: unknown): WorkerResult[] => [{ kind: 'error', error: serializeError(e), threadId: -1 }];
+    let timer: NodeJS.Timeout | undefined;
+    // A worker still busy with a handler that outran its timeout must not hold the stop up: an
+    // owned pool is destroyed anyway; in the shared pool the stop tasks run once it is free.
+    const late = new Promise<WorkerResult[]>((r) => {
+      timer = setTimeout(() => r(failed(new EngineError('engine.timeout', 'onStop did not finish in every worker thread in time'))), STOP_TIMEOUT_MS);
+    });
+    const results = await Promise.race([this.everyWorker('stop').catch(failed), late]);
+    clearTimeout(timer);
     if (this.ownsPool) await this.pool.destroy();
     return results.flatMap((r) => (r.kind === 'error' ? [deserializeError(r.error)] : []));
   }

@@ -47,23 +47,25 @@ const production = (items: object[], connections: [string, string][]) => ({ name
 const statusOf = (e: ProductionEngine, name: string) => e.status().items.find((i) => i.name === name)!;
 
 describe('messaging.timeoutMs', () => {
-  it('fails a handler that runs past the timeout with engine.timeout (not a success)', async () => {
+  // The handler waits 60 s: only the timeout can end the message (and the test's own 60 s limit
+  // fails it if the stop waited the handler out).
+  it.each(['async', 'multiprocess'])('%s: a handler past the timeout fails with engine.timeout (not a success), and the item still stops', async (mode) => {
     const e = newEngine();
     await e.apply(
       production(
         [
           { name: 'In', type: 'test.manual_in' },
-          // The handler waits 60 s: only the timeout can end this message.
-          { name: 'Slow', type: 'test.collect', settings: { delayMs: 60_000 }, messaging: { timeoutMs: 20, retries: 0 } },
+          { name: 'Slow', type: 'test.collect', settings: { delayMs: 60_000 }, messaging: { timeoutMs: 20, retries: 0 }, execution: { mode, workers: 1 } },
         ],
         [['In', 'Slow']],
       ),
     );
     await submit('In', hl7('TO1'));
-    await until(() => statusOf(e, 'Slow').errors === 1);
-    const st = statusOf(e, 'Slow');
-    expect(st).toMatchObject({ errors: 1, inFlight: 0, state: 'running', lastError: { code: 'engine.timeout' } });
+    await until(() => statusOf(e, 'Slow').errors === 1, 30_000);
+    expect(statusOf(e, 'Slow')).toMatchObject({ errors: 1, inFlight: 0, state: 'running', lastError: { code: 'engine.timeout' } });
     expect(sink('Slow')).toHaveLength(0);
+    await e.stop();
+    expect(e.status().items).toHaveLength(0);
   });
 });
 
