@@ -18,17 +18,26 @@ import { createManagerServer, ensureFirstAdmin, loadSecretKey, readEnv, registry
 import { hostPolicyFromEnv } from '@hie/policy';
 import { Gauge } from 'prom-client';
 import { openStore, type MessageWriter } from '@hie/store';
+import { portalBuildDecision } from './portal-build';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const portalDir = path.join(root, 'apps/portal');
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
 
-/** Build the portal if it has never been built (first start), showing next's own progress. */
+/**
+ * Build the portal on the first start, and again when its sources changed after the last build
+ * (a stale `.next` would serve yesterday's portal), showing next's own progress.
+ */
 async function portalHandler(log: pino.Logger): Promise<Handler | undefined> {
   if (process.env.HIE_PORTAL === 'off' || !existsSync(path.join(portalDir, 'src/app'))) return undefined;
-  if (!existsSync(path.join(portalDir, '.next/BUILD_ID'))) {
-    process.stdout.write('Building the portal for the first start (about a minute)…\n');
+  const decision = portalBuildDecision(root);
+  if (decision.build) {
+    process.stdout.write(
+      decision.reason === 'missing'
+        ? 'Building the portal for the first start (about a minute)…\n'
+        : `Rebuilding the portal: ${path.relative(root, decision.changed.file)} changed after the last build (about a minute)…\n`,
+    );
     const code = await new Promise<number>((resolve) => {
       const child = spawn(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'build', portalDir], {
         cwd: root,

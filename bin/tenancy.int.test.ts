@@ -11,22 +11,14 @@ import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '@hie/manager';
 import { openTestStore, type TestStore } from '@hie/store';
+import { CookieJar } from '../apps/manager/src/testing/cookie-jar';
 import { freePort, hie, hieExec, repoRoot, tempDir, waitForPort } from '../apps/engine/src/testing/helpers';
 
 type Api = ReturnType<typeof createTRPCClient<AppRouter>>;
 
 /** A tRPC client with its own cookie jar (one per user). */
 function client(port: number): Api {
-  let cookie = '';
-  const fetchWithCookie = async (input: string | URL | Request, init?: RequestInit) => {
-    const headers = new Headers(init?.headers);
-    if (cookie) headers.set('cookie', cookie);
-    const res = await fetch(input, { ...init, headers });
-    const set = res.headers.getSetCookie().find((c) => c.startsWith('hie_session='));
-    if (set) cookie = set.split(';')[0];
-    return res;
-  };
-  return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `http://127.0.0.1:${port}/api/trpc`, fetch: fetchWithCookie })] });
+  return createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `http://127.0.0.1:${port}/api/trpc`, fetch: new CookieJar().fetch })] });
 }
 
 async function code(p: Promise<unknown>): Promise<string> {

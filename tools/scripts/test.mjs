@@ -8,6 +8,9 @@ const steps = [
   // The Nx project graph feeds @nx/enforce-module-boundaries; without it ESLint skips the rule.
   ['nx graph', 'npx', ['nx', 'show', 'projects']],
   ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
+  // The root tsconfig leaves out the portal (JSX, DOM libs) and the Playwright specs: check them too.
+  ['portal types', 'npx', ['tsc', '-p', 'apps/portal/tsconfig.json', '--noEmit']],
+  ['e2e types', 'npx', ['tsc', '-p', 'e2e/tsconfig.json', '--noEmit']],
   ['lint', 'npx', ['eslint', '.', '--max-warnings=0']],
   ['vitest', 'npx', ['vitest', 'run', ...process.argv.slice(2)]],
   // The portal in Debian's Chromium against a real `hie start` (builds the portal on first run).
@@ -23,5 +26,5 @@ for (const [name, cmd, args] of steps) {
   results.push({ name, ok: r.status === 0, seconds: ((Date.now() - t0) / 1000).toFixed(1) });
 }
 console.log('\n── summary ──');
-for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name.padEnd(10)} ${r.seconds}s`);
+for (const r of results) console.log(`${r.ok ? 'PASS' : 'FAIL'}  ${r.name.padEnd(12)} ${r.seconds}s`);
 process.exit(results.every((r) => r.ok) ? 0 : 1);

@@ -5,7 +5,7 @@ import { Hl7Client } from '@medplum/hl7';
 import pg from 'pg';
 import { openTestStore } from '@hie/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { corpusDir, freePort, hie, hieExec, tempDir, waitForPort, writeJson } from './testing/helpers';
+import { corpusDir, freePort, hie, hieExec, tempDir, until, waitForPort, writeJson } from './testing/helpers';
 
 const corpusFiles = async () => (await readdir(corpusDir)).filter((f) => f.endsWith('.hl7')).sort();
 
@@ -77,8 +77,9 @@ describe('hie run: the shared corpus through a real MLLP client (@medplum/hl7)',
     const lines = r.output.trim().split('\n').filter((l) => l.includes('→'));
     expect(lines).toHaveLength(files.length);
     for (const l of lines) expect(l).toMatch(/→ AA \S+/);
-    await new Promise((res) => setTimeout(res, 500));
-    const added = (await readdir(out)).filter((f) => !before.has(f) && !f.startsWith('.'));
+    const newFiles = async () => (await readdir(out)).filter((f) => !before.has(f) && !f.startsWith('.'));
+    await until(async () => (await newFiles()).length >= files.length);
+    const added = await newFiles();
     const written = new Set(await Promise.all(added.map((f) => readFile(path.join(out, f)).then((b) => b.toString('latin1')))));
     for (const f of files) {
       const raw = (await readFile(f)).toString('latin1').replace(/^\xEF\xBB\xBF/, '');

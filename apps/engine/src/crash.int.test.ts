@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MllpDecoder, encodeMllp, parseMessage } from '@hie/hl7';
 import { openTestStore, type TestStore } from '@hie/store';
-import { freePort, hie, tempDir, waitForPort, writeJson } from './testing/helpers';
+import { freePort, hie, tempDir, until, waitForPort, writeJson } from './testing/helpers';
 
 const msg = (id: string) => `MSH|^~\\&|CRASH|HOSP|HIE|HIE|20240101120000||ADT^A01|${id}|P|2.5\rPID|1||P${id}^^^MRN||DOE^JOHN\rPV1|1|I\r`;
 
@@ -71,7 +71,7 @@ describe('crash recovery (SIGKILL under load, PostgreSQL store, ACK after store)
     const acked = new Set<string>();
     let stopping = false;
     const senders = Array.from({ length: 4 }, (_, i) => sender(port, `C${i}`, acked, () => stopping));
-    await new Promise((r) => setTimeout(r, 1500));
+    await until(() => acked.size >= 400, 30_000); // mid-load: the slow consumer has a backlog
     first.kill('SIGKILL');
     await new Promise((r) => first.on('exit', r));
     stopping = true;

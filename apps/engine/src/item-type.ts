@@ -35,6 +35,12 @@ export interface ItemContext {
   send(envelope: MessageEnvelope, opts?: SendOptions): void;
   /** Mark the message as deliberately dropped (recorded as `discarded`, never as lost). */
   discard(reason: string): void;
+  /**
+   * Add plain facts to this message's trace event at this item (`delivered` or `discarded`),
+   * e.g. the router's `{ rule: 'adt' }`, so the trace shows why it went where it went.
+   * For `onMessage` only; no patient data.
+   */
+  note(detail: Record<string, string | number | boolean | string[]>): void;
 }
 
 /**

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { MllpDecoder, encodeMllp, parseMessage, splitBatch } from '@hie/hl7';
+import { MllpDecoder, encodeMllp, parseMessage, splitBatchBytes } from '@hie/hl7';
 import { EngineError } from './runtime/errors';
 
 export interface SendResult {
@@ -60,8 +60,8 @@ export async function sendFiles(opts: { host: string; port: number; files: strin
   const results: SendResult[] = [];
   try {
     for (const file of opts.files) {
-      const text = await readFile(file, 'utf8');
-      const messages = splitBatch(text);
+      // Bytes, not UTF-8 text: a Latin-1 file is sent as it is on disk.
+      const messages = splitBatchBytes(await readFile(file));
       for (let i = 0; i < messages.length; i++) {
         const r: SendResult = { file, index: i + 1 };
         try {

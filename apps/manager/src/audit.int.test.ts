@@ -55,7 +55,7 @@ describe('audit: refused attempts', () => {
 describe('audit: config saves show what changed', () => {
   it('names items, connections and setting paths — never setting values', async () => {
     const p = await analyst.api.projects.create.mutate({ workspaceId, name: 'Changes', spec: sampleSpec('changes') });
-    const files = { name: 'Files', type: 'file.out', settings: { directory: '/srv/very-private-folder' } } as const;
+    const files = { name: 'Files', type: 'file.out', settings: { directory: './out/very-private-folder' } } as const;
     await analyst.api.items.upsert.mutate({ projectId: p.id, baseVersion: 1, item: files });
     const [upsert] = await entries({ action: 'config.item.upsert', entityId: p.id });
     expect(upsert).toMatchObject({

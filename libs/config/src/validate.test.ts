@@ -133,6 +133,28 @@ describe('validateProduction', () => {
     expect(validateProduction(spec, { itemTypes: withKinds }).ok).toBe(true);
   });
 
+  it('refuses a router rule that sends to an item without a connection from the router', () => {
+    const spec = structuredClone(example);
+    spec.items.push({ name: 'Lab Out', type: 'file.out', settings: { directory: './out/lab' } });
+    const rules: object[] = [
+      { name: 'adt', then: { action: 'send', to: ['ADT Out', 'Lab Out'] } },
+      { name: 'ghost', then: { action: 'transform', operations: [], to: ['Nowhere'] } },
+      { name: 'drop', then: { action: 'discard' } },
+    ];
+    (spec.items[1] as { settings: unknown }).settings = { rules };
+    const result = validateProduction(spec);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((p) => [p.pathText, p.code, p.message])).toEqual([
+      ['items[1].settings.rules[0].then.to[1]', 'rule_target_not_connected', 'rule "adt" sends to "Lab Out", but there is no connection "Route" → "Lab Out"'],
+      ['items[1].settings.rules[1].then.to[0]', 'rule_target_not_connected', 'rule "ghost" sends to "Nowhere", but there is no item named "Nowhere"'],
+    ]);
+    // The connection the rule names makes the production valid again.
+    rules.splice(1, 1);
+    spec.connections.push({ from: 'Route', to: 'Lab Out' });
+    expect(validateProduction(spec).ok).toBe(true);
+  });
+
   it('reports problems for non-object specs without throwing', () => {
     for (const spec of [null, 42, 'x', [], { items: 'no', connections: {} }]) {
       const result = validateProduction(spec);

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { HieError } from './errors';
+import { routerRuleTargets } from './item-types/hl7-router';
 import { ITEM_TYPE_PATTERN, productionSchema, type Production } from './production';
 import { mapSettingsSecrets, SECRET_PLACEHOLDER, secretPathsOfSchema } from './secrets';
 
@@ -43,6 +44,9 @@ export interface ValidateProductionOptions {
 
 /** Result of {@link validateProduction}. */
 export type ValidationResult = { ok: true; value: Production } | { ok: false; problems: ConfigProblem[] };
+
+/** The item type whose rules name their targets (see {@link routerRuleTargets}). */
+const ROUTER_TYPE = 'hl7.router';
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
@@ -89,7 +93,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * Checks a production spec completely and reports EVERY problem found, never only the first:
  * schema problems (unknown keys, wrong types, bad enum values, out-of-range numbers) plus
  * semantic ones (duplicate item names, connections to missing items, self-connections,
- * duplicate connections) and, when `opts.itemTypes` is given, unknown item types and each
+ * duplicate connections, `hl7.router` rules that send to an item the router has no connection
+ * to) and, when `opts.itemTypes` is given, unknown item types and each
  * item's `settings` checked against its type's schema (paths `items[i].settings.…`).
  *
  * Semantic checks run on the raw spec even when the schema check fails, so one pass shows
@@ -149,6 +154,8 @@ export function validateProduction(spec: unknown, opts: ValidateProductionOption
     });
   }
 
+  problems.push(...unconnectedRuleTargets(rawItems, rawConnections, names));
+
   if (opts.itemTypes && Array.isArray(rawItems)) {
     const lookup = opts.itemTypes;
     rawItems.forEach((item: unknown, i) => {
@@ -188,6 +195,32 @@ export function validateProduction(spec: unknown, opts: ValidateProductionOption
   const value = parsed.data;
   for (const [i, settings] of typedSettings) value.items[i].settings = settings;
   return { ok: true, value };
+}
+
+/**
+ * A router rule sending to an item without a connection from the router: the canvas would
+ * show one flow and the engine run another (a message routed nowhere), so it is an error.
+ */
+function unconnectedRuleTargets(rawItems: unknown, rawConnections: unknown, names: Map<string, number>): ConfigProblem[] {
+  if (!Array.isArray(rawItems)) return [];
+  const wired = new Set<string>();
+  if (Array.isArray(rawConnections)) {
+    for (const c of rawConnections as unknown[]) {
+      if (isRecord(c) && typeof c.from === 'string' && typeof c.to === 'string') wired.add(`${c.from}\u0000${c.to}`);
+    }
+  }
+  const problems: ConfigProblem[] = [];
+  rawItems.forEach((item: unknown, i) => {
+    if (!isRecord(item) || item.type !== ROUTER_TYPE || typeof item.name !== 'string') return;
+    for (const target of routerRuleTargets(item.settings)) {
+      if (wired.has(`${item.name}\u0000${target.to}`)) continue;
+      const why = names.has(target.to) ? `there is no connection "${item.name}" → "${target.to}"` : `there is no item named "${target.to}"`;
+      problems.push(
+        problem(['items', i, 'settings', ...target.path], 'rule_target_not_connected', `rule "${target.rule}" sends to "${target.to}", but ${why}`),
+      );
+    }
+  });
+  return problems;
 }
 
 /**

@@ -74,6 +74,12 @@ describe('readHl7Header', () => {
     expect(readHl7Header('MSH|^~\\&|||||||A^B|1|P|2.4||||||EBCDIC')?.encoding).toBeUndefined();
   });
 
+  it('reads 8859/1 bytes as Latin-1 even when they happen to be valid UTF-8', () => {
+    // C3 BC is "Ã¼" in ISO-8859-1 (and "ü" in UTF-8): MSH-18 decides, as @hie/hl7 does.
+    const bytes = Uint8Array.from('MSH|^~\\&|\u00c3\u00bc||||||ADT^A01|1|P|2.4||||||8859/1', (c) => c.charCodeAt(0));
+    expect(readHl7Header(bytes)?.sendingApplication).toBe('\u00c3\u00bc');
+  });
+
   it('reads UTF-8 bytes', () => {
     const info = readHl7Header(new TextEncoder().encode('MSH|^~\\&|Zürich||||||ADT^A01|1|P|2.5'));
     expect(info?.sendingApplication).toBe('Zürich');

@@ -77,15 +77,31 @@ function segmentEndChars(text: string, from: number): number {
   return text.length;
 }
 
-/** Bytes → text: latin1 for pure ASCII (fastest), else UTF-8, else (invalid UTF-8) latin1. */
+/**
+ * Bytes → text: latin1 for pure ASCII (fastest); else latin1 when the segment declares a
+ * one-byte charset in MSH-18 (`8859/1`, `ASCII`: its bytes may be valid UTF-8 by chance, as
+ * C3 BC is "Ã¼"), else UTF-8, else (invalid UTF-8) latin1. Must agree with @hie/hl7's
+ * `decodeHl7Bytes`, which reads the whole message the same way.
+ */
 function decodeSegment(bytes: Uint8Array): string {
   for (let i = 0; i < bytes.length; i++) {
     if (bytes[i] >= 0x80) {
+      const bytewise = latin1Decode(bytes);
+      const declared = bytewise.startsWith('MSH') ? msh18Encoding(bytewise.split(bytewise.charAt(3))) : undefined;
+      if (declared === 'latin1' || declared === 'ascii') return bytewise;
       const text = utf8Decode(bytes);
-      return text.includes('\ufffd') ? latin1Decode(bytes) : text;
+      return text.includes('\ufffd') ? bytewise : text;
     }
   }
   return latin1Decode(bytes);
+}
+
+/** The envelope encoding MSH-18 declares (first repetition), if known; `fields` is the MSH line split on MSH-1. */
+function msh18Encoding(fields: string[]): Encoding | undefined {
+  const charsetField = fields[17];
+  if (!charsetField) return undefined;
+  const rep = charsetField.indexOf((fields[1] ?? '').charAt(1) || '~');
+  return CHARSETS[(rep < 0 ? charsetField : charsetField.slice(0, rep)).trim().toUpperCase()];
 }
 
 /** Start of the first segment named `name` after the first one, or -1. */
@@ -107,11 +123,15 @@ function findSegmentChars(text: string, from: number, name: string): number {
   return at < 0 ? -1 : at + 1;
 }
 
+/** MSH-18 names (HL7 table 0211) → envelope encodings; the same names as @hie/hl7's `charsetOf` (this lib may not import it). */
 const CHARSETS: Readonly<Record<string, Encoding>> = {
   'UNICODE UTF-8': 'utf-8',
   'UTF-8': 'utf-8',
   '8859/1': 'latin1',
+  'ISO-8859-1': 'latin1',
+  'ISO IR100': 'latin1',
   ASCII: 'ascii',
+  'ISO IR6': 'ascii',
 };
 
 function firstComponent(field: string | undefined, componentSeparator: string): string | undefined {
@@ -131,7 +151,6 @@ function readMsh(segment: string, info: Hl7HeaderInfo): void {
   const fields = segment.split(fs);
   const enc = fields[1] ?? '';
   const cs = enc.charAt(0) || '^';
-  const rs = enc.charAt(1) || '~';
   info.fieldSeparator = fs;
   info.encodingCharacters = enc;
   let value = firstComponent(fields[2], cs);
@@ -160,12 +179,8 @@ function readMsh(segment: string, info: Hl7HeaderInfo): void {
   if (value !== undefined) info.processingId = value;
   value = firstComponent(fields[11], cs);
   if (value !== undefined) info.version = value;
-  const charsetField = fields[17];
-  if (charsetField) {
-    const rep = charsetField.indexOf(rs);
-    const encoding = CHARSETS[(rep < 0 ? charsetField : charsetField.slice(0, rep)).trim().toUpperCase()];
-    if (encoding !== undefined) info.encoding = encoding;
-  }
+  const encoding = msh18Encoding(fields);
+  if (encoding !== undefined) info.encoding = encoding;
 }
 
 /** Reads FHS/BHS fields we care about (control id at -11). */

@@ -1,8 +1,10 @@
+import { decodeHl7Bytes, encodeText, rawMshFields, type Hl7Charset } from './charset';
 import { DEFAULT_DELIMITERS, encodingCharacters, type Hl7Delimiters } from './delimiters';
 import { isHl7Error } from './errors';
 import { escape } from './escape';
 import { parseMessage, type Hl7Message } from './message';
 import { parsePath } from './path';
+import type { Hl7Problem } from './validate';
 
 /**
  * Acknowledgment codes (MSA-1): `AA`/`AE`/`AR` original mode (application accept / error /
@@ -66,6 +68,8 @@ interface AckSource {
   controlId: string;
   processingId: string;
   version: string;
+  /** MSH-18 as written, echoed so the ACK declares the charset it is written in. */
+  charsetField: string;
 }
 
 let counter = 0;
@@ -115,7 +119,8 @@ function formatTimestamp(date: Date): string {
  * @param code - MSA-1
  */
 export function buildAck(msg: Hl7Message, code: Hl7AckCode, options: Hl7AckOptions = {}): Hl7Message {
-  return parseMessage(buildAckText(msg, code, options));
+  // From bytes, so the ACK's toBytes() writes the original's charset even when MSH-18 is empty.
+  return parseMessage(buildAckBytes(msg, code, options));
 }
 
 /** {@link buildAck} as text, for the hot path (an MLLP listener writes it straight out). */
@@ -133,59 +138,113 @@ export function buildAckText(msg: Hl7Message, code: Hl7AckCode, options: Hl7AckO
     controlId: raw(10),
     processingId: raw(11),
     version: raw(12),
+    charsetField: raw(18),
   };
   return ackText(source, code, options);
 }
 
 /**
+ * {@link buildAck} as bytes in the acknowledged message's own charset ({@link Hl7Message.charset}),
+ * with its MSH-18 echoed: a Latin-1 sender whose MSH-3 is `Mü` (0xFC) gets 0xFC back in MSH-5,
+ * not the UTF-8 pair C3 BC. What an MLLP listener writes.
+ */
+export function buildAckBytes(msg: Hl7Message, code: Hl7AckCode, options: Hl7AckOptions = {}): Uint8Array {
+  return encodeText(buildAckText(msg, code, options), msg.charset);
+}
+
+/**
  * Builds an acknowledgment for input that could not be parsed (a garbled MLLP frame):
- * the first `MSH` found in it is used when one can be read (leading garbage is skipped),
- * otherwise a minimal MSH (`MSH|^~\&|||||<now>||ACK|<id>|P|2.5`) and an empty MSA-2.
+ * the first `MSH` found in it is used when one can be read (leading garbage is skipped).
+ * Otherwise the ACK has standard delimiters and the MSH fields that can still be found by
+ * splitting the MSH line on its field separator: above all MSA-2 = MSH-10, because clients
+ * (Medplum's among them) match an ACK to its message by MSA-2 and wait forever without it;
+ * also MSH-3…6 (swapped), MSH-11, MSH-12 and MSH-18. Failing that, a minimal MSH
+ * (`MSH|^~\&|||||<now>||ACK|<id>|P|2.5`) and an empty MSA-2. Bytes are read losslessly (see
+ * {@link decodeHl7Bytes}) and the ACK's {@link Hl7Message.toBytes} writes the same charset.
  * Never throws for any input.
  *
  * @param raw - the input as received
  * @param code - MSA-1, usually `AR` or `AE`
  */
 export function buildNack(raw: string | Uint8Array, code: Hl7AckCode, options: Hl7AckOptions = {}): Hl7Message {
-  const msg = salvage(raw);
+  let text: string;
+  let charset: Hl7Charset = 'utf-8';
+  if (typeof raw === 'string') text = raw;
+  else ({ text, charset } = decodeHl7Bytes(raw));
+  const msg = salvage(raw, text, charset);
   if (msg !== undefined) return buildAck(msg, code, options);
   const d = DEFAULT_DELIMITERS;
+  const f = rawMshFields(text) ?? [];
+  // The sender's delimiters are unreadable: each value is written as one escaped text.
+  const field = (n: number): string => escape(f[n - 1] ?? '', d);
   const minimal: AckSource = {
     d,
     encoding: encodingCharacters(d),
-    sendingApp: '',
-    sendingFacility: '',
-    receivingApp: '',
-    receivingFacility: '',
+    sendingApp: field(3),
+    sendingFacility: field(4),
+    receivingApp: field(5),
+    receivingFacility: field(6),
     trigger: '',
-    controlId: '',
-    processingId: '',
-    version: '',
+    controlId: field(10),
+    processingId: field(11),
+    version: field(12),
+    charsetField: field(18),
   };
-  return parseMessage(ackText(minimal, code, options));
+  return parseMessage(encodeText(ackText(minimal, code, options), charset));
 }
 
-function salvage(raw: string | Uint8Array): Hl7Message | undefined {
-  let text: string;
+function salvage(raw: string | Uint8Array, text: string, charset: Hl7Charset): Hl7Message | undefined {
   try {
     return parseMessage(raw);
   } catch (e) {
     if (!isHl7Error(e)) return undefined;
   }
-  try {
-    text = typeof raw === 'string' ? raw : new TextDecoder('utf-8').decode(raw);
-  } catch {
-    return undefined;
-  }
   let at = text.indexOf('MSH', 1);
   for (let tries = 0; at >= 0 && tries < 32; tries++) {
     try {
-      return parseMessage(text.slice(at));
+      // Back to bytes (lossless), so the ACK is written in the sender's charset.
+      return parseMessage(typeof raw === 'string' ? text.slice(at) : encodeText(text.slice(at), charset));
     } catch {
       at = text.indexOf('MSH', at + 1);
     }
   }
   return undefined;
+}
+
+/**
+ * The HL7 error code (table 0357, for ERR-3) that fits an error: a message that does not start
+ * with MSH is a segment sequence error (`100`), unreadable delimiters or a value that breaks the
+ * structure a data type error (`102`), anything else an application internal error (`207`).
+ *
+ * @param e - anything caught (matched by `code` and `details.reason`, so it works across threads)
+ */
+export function ackErrorCode(e: unknown): string {
+  if (isHl7Error(e, 'hl7.parse')) {
+    const reason = (e as { details?: { reason?: unknown } }).details?.reason;
+    return reason === 'delimiters' ? '102' : '100';
+  }
+  if (isHl7Error(e, 'hl7.value')) return '102';
+  return '207';
+}
+
+/** Validation problem codes ({@link Hl7Problem.code}) → HL7 table 0357. */
+const PROBLEM_CODES: Readonly<Record<string, string>> = {
+  'hl7.required': '101',
+  'hl7.structure': '100',
+  'hl7.segment_name': '100',
+  'hl7.date': '102',
+  'hl7.value': '103',
+  'hl7.version': '203',
+};
+
+/**
+ * The HL7 error code (table 0357, for ERR-3) of a validation problem: `101` required field
+ * missing, `100` segment sequence, `102` data type (an impossible date), `103` table value,
+ * `202` unsupported processing id (MSH-11), `203` unsupported version (MSH-12), else `207`.
+ */
+export function problemAckCode(problem: Hl7Problem): string {
+  if (problem.code === 'hl7.value' && problem.path.startsWith('MSH-11')) return '202';
+  return PROBLEM_CODES[problem.code] ?? '207';
 }
 
 function ackText(src: AckSource, code: Hl7AckCode, options: Hl7AckOptions): string {
@@ -206,6 +265,7 @@ function ackText(src: AckSource, code: Hl7AckCode, options: Hl7AckOptions): stri
     src.processingId === '' ? 'P' : src.processingId,
     src.version === '' ? '2.5' : src.version,
   ];
+  if (src.charsetField !== '') msh.push('', '', '', '', '', src.charsetField);
   const text = options.text ?? options.error?.message;
   const msa = ['MSA', code, src.controlId];
   if (text !== undefined && text !== '') msa.push(escape(text, d));

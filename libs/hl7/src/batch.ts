@@ -1,3 +1,4 @@
+import { latin1Decode, latin1Encode } from './escape';
 import { isHl7Error } from './errors';
 import { parseMessage, type Hl7Message } from './message';
 import type { Hl7Problem } from './validate';
@@ -64,6 +65,20 @@ export function splitBatch(text: string): string[] {
   }
   if (msgStart >= 0) out.push(text.slice(msgStart, msgEnd));
   return out;
+}
+
+/**
+ * {@link splitBatch} on bytes, byte-exact whatever the charset: each message is the very bytes
+ * of the file (a UTF-8 BOM at the start is skipped). Never decodes as UTF-8, so Latin-1 bytes
+ * (0xFC for ü) are never turned into U+FFFD (EF BF BD). Works because everything the split
+ * looks at (segment names, CR, LF) is ASCII, and no byte of a multi-byte UTF-8 character is.
+ *
+ * @param bytes - the file content
+ */
+export function splitBatchBytes(bytes: Uint8Array): Uint8Array[] {
+  const body = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+  // One char per byte, so each part maps back to exactly the bytes it came from.
+  return splitBatch(latin1Decode(body)).map(latin1Encode);
 }
 
 /** A batch file read by {@link parseBatch}. */

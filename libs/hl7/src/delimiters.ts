@@ -40,3 +40,15 @@ export function isDelimiterChar(code: number): boolean {
   if (code >= 0x61 && code <= 0x7a) return false;
   return true;
 }
+
+/**
+ * An `MSH-2` character read leniently, as HAPI-based engines do: a printable non-alphanumeric
+ * ASCII character, or any single non-ASCII character (e.g. U+FFFD from a sender whose encoding
+ * went wrong). It is unambiguous as long as it is not a letter, digit, space or control
+ * character and differs from the other delimiters, so the message is accepted raw-first.
+ */
+export function isLenientDelimiterChar(ch: string): boolean {
+  if (ch.length !== 1) return false;
+  const code = ch.charCodeAt(0);
+  return isDelimiterChar(code) || (code >= 0xa0 && code !== 0xfeff);
+}

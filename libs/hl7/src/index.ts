@@ -15,7 +15,20 @@ export {
   type Hl7ToBytesOptions,
   type Hl7AddSegmentOptions,
 } from './message';
-export { buildAck, buildAckText, buildNack, newControlId, hl7Timestamp, type Hl7AckCode, type Hl7AckError, type Hl7AckOptions } from './ack';
+export { charsetOf, declaredCharset, decodeHl7Bytes, encodeText, rawMshFields, type Hl7Charset } from './charset';
+export {
+  ackErrorCode,
+  problemAckCode,
+  buildAck,
+  buildAckBytes,
+  buildAckText,
+  buildNack,
+  newControlId,
+  hl7Timestamp,
+  type Hl7AckCode,
+  type Hl7AckError,
+  type Hl7AckOptions,
+} from './ack';
 export {
   encodeMllp,
   MllpDecoder,
@@ -26,6 +39,6 @@ export {
   type MllpEvent,
   type MllpDecoderOptions,
 } from './mllp';
-export { splitBatch, parseBatch, type Hl7Batch } from './batch';
+export { splitBatch, splitBatchBytes, parseBatch, type Hl7Batch } from './batch';
 export { validateMessage, checkDateTime, type Hl7Problem } from './validate';
 export { hl7Codec, type Hl7Codec } from './codec';

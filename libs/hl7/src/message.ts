@@ -1,11 +1,15 @@
-import { DEFAULT_DELIMITERS, isDelimiterChar, type Hl7Delimiters } from './delimiters';
+import { DEFAULT_DELIMITERS, isDelimiterChar, isLenientDelimiterChar, type Hl7Delimiters } from './delimiters';
 import { Hl7Error } from './errors';
-import { escape, latin1Decode, latin1Encode, unescape } from './escape';
+import { charsetOf, decodeHl7Bytes, encodeText, type Hl7Charset } from './charset';
+import { escape, unescape } from './escape';
 import { parsePath, type Hl7Path } from './path';
 
-const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const utf8Encoder = new TextEncoder();
 const BOM_BYTES = Object.freeze([0xef, 0xbb, 0xbf]);
+/** How input bytes were read, and the charset MSH-18 declared at the time. */
+interface CharsetRead {
+  charset: Hl7Charset;
+  declared: Hl7Charset | undefined;
+}
 const EMPTY: readonly string[] = Object.freeze([]);
 /** The parts of an empty field, shared (callers only ever see it as readonly). */
 const EMPTY_FIELD: string[][] = [['']];
@@ -288,8 +292,8 @@ export class Hl7Message {
   readonly delimiters: Hl7Delimiters;
   /** Whether the input started with a UTF-8 byte order mark (it is not part of {@link toString}). */
   readonly hasBom: boolean;
-  /** `'latin1'` when the input bytes were not valid UTF-8 and were read as ISO-8859-1; `toBytes` writes them back the same way. */
-  readonly charset: 'utf-8' | 'latin1';
+  /** How the input bytes were read (`undefined` for text input) and what MSH-18 declared then. */
+  private readonly input: CharsetRead | undefined;
   private readonly prefix: string;
   private readonly segs: Segment[];
   private readonly bytes: Uint8Array | undefined;
@@ -298,14 +302,34 @@ export class Hl7Message {
   private changed = false;
 
   /** @internal use {@link parseMessage} */
-  constructor(text: string, start: number, delimiters: Hl7Delimiters, hasBom: boolean, bytes: Uint8Array | undefined, charset: 'utf-8' | 'latin1') {
+  constructor(
+    text: string,
+    start: number,
+    delimiters: Hl7Delimiters,
+    hasBom: boolean,
+    bytes: Uint8Array | undefined,
+    input: CharsetRead | undefined,
+  ) {
     this.text = text;
     this.prefix = text.slice(0, start);
     this.delimiters = delimiters;
     this.hasBom = hasBom;
     this.bytes = bytes;
-    this.charset = charset;
+    this.input = input;
     this.segs = scanSegments(this, text, start, delimiters);
+  }
+
+  /**
+   * The charset {@link toBytes} writes, so a message keeps its own encoding through a transform:
+   * - parsed from bytes: how they were read (MSH-18's charset, e.g. `8859/1` → `latin1`; else
+   *   UTF-8 when valid, else `latin1`), unless MSH-18 has since been changed to another charset;
+   * - parsed from text: MSH-18's charset, `utf-8` when MSH-18 is empty or unknown.
+   */
+  get charset(): Hl7Charset {
+    const declared = charsetOf(this.segs[0].field(18), this.delimiters.repetition);
+    const input = this.input;
+    if (input === undefined) return declared ?? 'utf-8';
+    return declared !== undefined && declared !== input.declared ? declared : input.charset;
   }
 
   /** `MSH-9.1^MSH-9.2` (e.g. `ADT^A01`), just `MSH-9.1` when there is no trigger (`ACK`); `undefined` when MSH-9 is empty. Always joined with `^`. */
@@ -540,8 +564,7 @@ export class Hl7Message {
       if (bom === this.hasBom) return this.bytes;
       body = this.hasBom ? this.bytes.subarray(3) : this.bytes;
     } else {
-      const text = this.toString();
-      body = this.charset === 'latin1' ? latin1Encode(text) : utf8Encoder.encode(text);
+      body = encodeText(this.toString(), this.charset);
     }
     if (!bom) return body;
     const out = new Uint8Array(body.length + 3);
@@ -554,7 +577,8 @@ export class Hl7Message {
   clone(): Hl7Message {
     const text = this.toString();
     const start = text.length - text.trimStart().length;
-    return new Hl7Message(text, start, this.delimiters, this.hasBom, undefined, this.charset);
+    const charset = this.charset;
+    return new Hl7Message(text, start, this.delimiters, this.hasBom, undefined, { charset, declared: charsetOf(this.segs[0].field(18), this.delimiters.repetition) });
   }
 
   private touch(): void {
@@ -709,10 +733,13 @@ function segmentName(text: string, from: number, to: number): string {
  * split only when read.
  *
  * Accepts CR, LF or CRLF segment terminators (as written, mixed, with blank lines), leading
- * whitespace and a UTF-8 byte order mark. Bytes are read as UTF-8, or as ISO-8859-1 when they
- * are not valid UTF-8. Delimiters come from MSH-1 and MSH-2; each must be a printable,
- * non-alphanumeric ASCII character, all distinct; MSH-2 may be shorter than four characters
- * (the missing ones default to `~\&`) or five long (v2.7 truncation character).
+ * whitespace and a UTF-8 byte order mark. Bytes are read in the charset MSH-18 declares
+ * (`8859/1` and `ASCII` one byte per char), else as UTF-8, or as ISO-8859-1 when they are not
+ * valid UTF-8 (see {@link Hl7Message.charset}). Delimiters come from MSH-1 and MSH-2, all
+ * distinct: MSH-1 must be a printable, non-alphanumeric ASCII character; MSH-2 may also hold
+ * non-ASCII characters (read leniently, as HAPI does: a mis-encoded sender's message is still
+ * accepted raw-first). MSH-2 may be shorter than four characters (the missing ones default to
+ * `~\&`) or five long (v2.7 truncation character).
  *
  * @param input - the message text or bytes
  * @throws Hl7Error `hl7.parse` only when the input is not HL7 at all: it does not start with
@@ -722,7 +749,7 @@ export function parseMessage(input: string | Uint8Array): Hl7Message {
   let text: string;
   let hasBom = false;
   let bytes: Uint8Array | undefined;
-  let charset: 'utf-8' | 'latin1' = 'utf-8';
+  let read: CharsetRead | undefined;
   if (typeof input === 'string') {
     text = input;
     if (text.charCodeAt(0) === 0xfeff) {
@@ -736,26 +763,23 @@ export function parseMessage(input: string | Uint8Array): Hl7Message {
       hasBom = true;
       body = input.subarray(3);
     }
-    try {
-      text = utf8Fatal.decode(body);
-    } catch {
-      text = latin1Decode(body);
-      charset = 'latin1';
-    }
+    const decoded = decodeHl7Bytes(body);
+    text = decoded.text;
+    read = { charset: decoded.charset, declared: decoded.declared };
   } else {
     throw new Hl7Error('hl7.parse', 'Not an HL7 message: expected a string or a Uint8Array');
   }
   let start = 0;
   while (start < text.length && text.charCodeAt(start) <= 0x20) start++;
   if (!text.startsWith('MSH', start)) {
-    throw new Hl7Error('hl7.parse', 'Not an HL7 message: it does not start with an MSH segment', { details: { length: text.length } });
+    throw new Hl7Error('hl7.parse', 'Not an HL7 message: it does not start with an MSH segment', { details: { length: text.length, reason: 'no_msh' } });
   }
   const delimiters = readDelimiters(text, start + 3);
-  return new Hl7Message(text, start, delimiters, hasBom, bytes, charset);
+  return new Hl7Message(text, start, delimiters, hasBom, bytes, read);
 }
 
 function readDelimiters(text: string, at: number): Hl7Delimiters {
-  const fail = (why: string): Hl7Error => new Hl7Error('hl7.parse', `Not an HL7 message: cannot read the delimiters (${why})`);
+  const fail = (why: string): Hl7Error => new Hl7Error('hl7.parse', `Not an HL7 message: cannot read the delimiters (${why})`, { details: { reason: 'delimiters' } });
   const fs = text.charCodeAt(at);
   if (!isDelimiterChar(fs)) throw fail('MSH-1, the field separator, must be a printable non-alphanumeric character');
   let end = at + 1;
@@ -771,7 +795,7 @@ function readDelimiters(text: string, at: number): Hl7Delimiters {
   if (field === '|' && enc === '^~\\&') return DEFAULT_DELIMITERS;
   const used = new Set<string>([field]);
   for (const ch of enc) {
-    if (!isDelimiterChar(ch.charCodeAt(0))) throw fail('MSH-2 holds a character that cannot be a delimiter');
+    if (!isLenientDelimiterChar(ch)) throw fail('MSH-2 holds a character that cannot be a delimiter');
     if (used.has(ch)) throw fail('two delimiters are the same character');
     used.add(ch);
   }

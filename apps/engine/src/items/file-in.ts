@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { chmod, lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileInSettings } from '@hie/config';
-import { splitBatch } from '@hie/hl7';
+import { splitBatchBytes } from '@hie/hl7';
 import { ensureFolderInsideRoots, resolveInsideRoots } from '@hie/policy';
 import { defineItemType } from '../item-type';
 import { envelopeFor, isHl7 } from '../runtime/envelopes';
@@ -57,9 +57,9 @@ export const fileIn = defineItemType({
       } finally {
         await fh.close();
       }
-      const parts = isHl7(settings.contentType) && settings.splitBatch ? splitBatch(bytes.toString('utf8')) : [bytes];
-      for (const part of parts) {
-        const raw = typeof part === 'string' ? new TextEncoder().encode(part) : new Uint8Array(part);
+      // Split on the bytes: a Latin-1 file keeps its bytes (never decoded as UTF-8 into U+FFFD).
+      const parts = isHl7(settings.contentType) && settings.splitBatch ? splitBatchBytes(bytes) : [new Uint8Array(bytes)];
+      for (const raw of parts) {
         const envelope = envelopeFor(raw, settings.contentType, ctx.itemName);
         envelope.header.customProperties.file = file;
         await ctx.submit(envelope, { wait: ctx.hasStore ? 'stored' : 'queued' });

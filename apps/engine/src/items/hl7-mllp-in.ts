@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { hl7MllpInSettings } from '@hie/config';
 import { MessageEnvelope } from '@hie/envelope';
-import { MllpDecoder, buildAck, buildAckText, buildNack, encodeMllp, validateMessage, type Hl7Message } from '@hie/hl7';
+import { MllpDecoder, ackErrorCode, buildAckBytes, buildNack, encodeMllp, problemAckCode, validateMessage, type Hl7Message } from '@hie/hl7';
 import { defineItemType } from '../item-type';
 import { codeOf, ensureError } from '../runtime/errors';
 import { loadTls } from './tls-options';
@@ -56,13 +56,14 @@ export const hl7MllpIn = defineItemType({
       } catch (e) {
         const err = ensureError(e);
         ctx.log.warn({ code: codeOf(err), error: err.message }, 'refused a frame that is not HL7');
-        return buildNack(payload, settings.errorAckCode, { text: err.message, error: { code: '102', message: err.message } }).toString();
+        // Bytes in the sender's charset, MSA-2 = MSH-10 whenever it can be found (see buildNack).
+        return buildNack(payload, settings.errorAckCode, { text: err.message, error: { code: ackErrorCode(err), message: err.message } }).toBytes();
       }
       if (settings.validate) {
         const problems = validateMessage(msg).filter((p) => p.severity === 'error');
         if (problems.length > 0) {
           const text = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
-          return buildAck(msg, settings.errorAckCode, { text, error: { code: '101', message: text, location: problems[0].path } }).toString();
+          return buildAckBytes(msg, settings.errorAckCode, { text, error: { code: problemAckCode(problems[0]), message: text, location: problems[0].path } });
         }
       }
       try {
@@ -72,10 +73,11 @@ export const hl7MllpIn = defineItemType({
           // Relay the downstream system's ACK as it is.
           return result.response.body.raw;
         }
-        return buildAckText(msg, 'AA');
+        // In the sender's charset with MSH-18 echoed: MSH-5 holds MSH-3's very bytes.
+        return buildAckBytes(msg, 'AA');
       } catch (e) {
         const err = ensureError(e);
-        return buildAck(msg, settings.processingErrorAckCode, { text: err.message, error: { code: '207', message: err.message } }).toString();
+        return buildAckBytes(msg, settings.processingErrorAckCode, { text: err.message, error: { code: ackErrorCode(err), message: err.message } });
       }
     }
 

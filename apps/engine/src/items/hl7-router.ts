@@ -65,27 +65,27 @@ export const hl7Router = defineItemType({
   description: 'Route HL7 v2 by rules on message fields',
   settings: hl7RouterSettings,
   module: import.meta.url,
-  create(settings, ctx) {
+  create(settings) {
     const rules = settings.rules.map((r) => ({ ...r, test: compileCondition(r.when) }));
-    for (const r of settings.rules) {
-      if (r.then.action === 'discard') continue;
-      const missing = r.then.to.filter((t) => !ctx.targets.includes(t));
-      if (missing.length) ctx.log.warn({ rule: r.name, missing }, 'rule sends to items that are not connected');
-    }
+    // Every rule target is a connection of this router: validateProduction refuses the rest.
     return {
       onMessage(envelope, mctx) {
         const msg = envelope.parse<Hl7Message>();
-        let matched = false;
+        const matched: string[] = [];
         for (const rule of rules) {
           if (!rule.test(msg)) continue;
-          matched = true;
+          matched.push(rule.name);
           const a = rule.then;
           if (a.action === 'send') mctx.send(envelope, { to: a.to, priority: a.priority });
           else if (a.action === 'transform') mctx.send(transformEnvelope(envelope, a.operations), { to: a.to, priority: a.priority });
           else mctx.discard(`${rule.name}: ${a.reason}`);
           if (settings.mode === 'first_match') break;
         }
-        if (matched) return;
+        // The trace says which rule sent the message where (all of them in all_match mode).
+        if (matched.length === 1) mctx.note({ rule: matched[0] });
+        else if (matched.length > 1) mctx.note({ rule: matched[0], rules: matched });
+        if (matched.length > 0) return;
+        mctx.note({ otherwise: settings.otherwise });
         if (settings.otherwise === 'send_all') mctx.send(envelope);
         else if (settings.otherwise === 'fail') throw new EngineError('router.no_match', 'no routing rule matched', 'user');
         else mctx.discard('no rule matched');

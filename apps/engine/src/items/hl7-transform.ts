@@ -4,11 +4,15 @@ import { parseMessage } from '@hie/hl7';
 import { defineItemType } from '../item-type';
 import { applyOperations } from './transform-ops';
 
-/** Transform a copy of the message; the input envelope is never changed (the trace keeps both). */
+/**
+ * Transform a copy of the message; the input envelope is never changed (the trace keeps both).
+ * The output keeps the message's own charset (MSH-18, e.g. `8859/1`): ü stays 0xFC, it is not
+ * re-encoded as UTF-8.
+ */
 export function transformEnvelope(envelope: MessageEnvelope, ops: Parameters<typeof applyOperations>[1]): MessageEnvelope {
   const msg = parseMessage(envelope.body.raw);
   applyOperations(msg, ops);
-  const out = envelope.withBody(new TextEncoder().encode(msg.toString()));
+  const out = envelope.withBody(msg.toBytes());
   const version = msg.get('MSH-12');
   if (version) out.header.schemaVersion = version;
   return out;

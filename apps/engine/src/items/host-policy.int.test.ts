@@ -91,8 +91,11 @@ describe('file roots', () => {
     await newEngine().apply(dropToOut('*.hl7'));
     await until(() => sink('Out').length === 1);
     await until(async () => !(await readdir(inDir)).includes('b-real.hl7'));
-    await new Promise((r) => setTimeout(r, 100)); // a few more polls
-    expect(sink('Out').map((m) => m.header.controlId)).toEqual(['REAL']);
+    // A file dropped afterwards arrives on a later poll: the link has been passed over again.
+    await writeFile(path.join(inDir, 'c-later.hl7'), msg('LATER'));
+    await until(() => sink('Out').length === 2);
+    await until(async () => !(await readdir(inDir)).includes('c-later.hl7'));
+    expect(sink('Out').map((m) => m.header.controlId)).toEqual(['REAL', 'LATER']);
     expect((await readdir(inDir)).sort()).toEqual(['.archive', 'a-link.hl7']);
     expect(await readFile(path.join(outside, 'passwd.hl7'), 'utf8')).toBe(msg('SECRET'));
   });
@@ -100,11 +103,15 @@ describe('file roots', () => {
   it('file.in checks its drop folder again every poll: swapped for a symlink out of the roots after start, nothing there is read or moved', async () => {
     const inDir = path.join(root, 'in');
     await mkdir(inDir);
-    await newEngine().apply(dropToOut('*'));
+    const refusals: unknown[] = [];
+    const capture = pino({ level: 'warn' }, { write: (line: string) => void refusals.push((JSON.parse(line) as { msg: unknown }).msg) });
+    engine = createEngine({ log: capture, plugins: testItemTypes, policy: testPolicy({ roots: [root] }) }).engine;
+    await engine.apply(dropToOut('*'));
     await writeFile(path.join(outside, 'shadow'), msg('SECRET'));
     await rm(inDir, { recursive: true });
     await symlink(outside, inDir);
-    await new Promise((r) => setTimeout(r, 200)); // several polls
+    // Several polls have looked and refused the folder.
+    await until(() => refusals.filter((m) => m === 'cannot read the input directory').length >= 3);
     expect(sink('Out')).toEqual([]);
     expect(await readdir(outside)).toEqual(['shadow']);
   });

@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -60,8 +60,13 @@ describe('file.in', () => {
       [['Files In', 'Out']],
     );
     await writeFile(path.join(dir, 'fresh.hl7'), 'MSH|^~\\&|A|B|C|D|20240101||ADT^A01|W1|P|2.5\r');
-    await new Promise((r) => setTimeout(r, 200));
-    expect(sink('Out')).toHaveLength(0);
+    // A file written after it, but dated an hour back: once it arrives, a poll has seen both.
+    const old = path.join(dir, 'old.hl7');
+    await writeFile(old, 'MSH|^~\\&|A|B|C|D|20240101||ADT^A01|OLD|P|2.5\r');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(old, hourAgo, hourAgo);
+    await until(() => sink('Out').length === 1);
+    expect(sink('Out').map((m) => m.header.controlId)).toEqual(['OLD']);
     expect(await readdir(dir)).toContain('fresh.hl7');
     await e.stop();
   });
@@ -141,7 +146,7 @@ describe('hl7.transform and hl7.router', () => {
         {
           name: 'To 2.4',
           type: 'hl7.transform',
-          settings: { operations: [{ op: 'setVersion', version: '2.4' }, { op: 'upper', path: 'PID-5.1' }, { op: 'date', path: 'PID-7', from: 'YYYYMMDD', to: 'YYYYMMDD' }] },
+          settings: { operations: [{ op: 'setVersion', version: '2.4' }, { op: 'upper', path: 'PID-5.1' }, { op: 'date', path: 'PID-7', from: 'YYYYMMDD', to: 'YYYY-MM-DD' }] },
         },
         {
           name: 'To 2.5',
@@ -172,6 +177,8 @@ describe('hl7.transform and hl7.router', () => {
     expect(msg.get('MSH-12')).toBe('2.5');
     expect(out.header.schemaVersion).toBe('2.5');
     expect(msg.get('PID-5.1')).toBe((original.get('PID-5.1') ?? '').toUpperCase());
+    const born = original.get('PID-7')!; // 19850101000000
+    expect(msg.get('PID-7')).toBe(`${born.slice(0, 4)}-${born.slice(4, 6)}-${born.slice(6, 8)}`);
     expect(msg.segments('ZHI')).toHaveLength(1);
     expect(msg.get('ZHI-3')).toBe(original.get('MSH-10'));
     expect(msg.get('PID-8')).toBe(original.get('PID-8') === 'M' ? 'male' : original.get('PID-8') === 'F' ? 'female' : 'unknown');

@@ -2,14 +2,12 @@ import net from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { z } from 'zod';
 import { MllpDecoder, buildAck, encodeMllp, parseMessage } from '@hie/hl7';
 import { createEngine } from '../engine-node';
 import type { ProductionEngine } from '../runtime/production-engine';
-import { manualServices, sink, sinks, testItemTypes } from '../testing/test-items';
+import { closeGate, gate, manualServices, openGate, passed, sink, sinks, testItemTypes } from '../testing/test-items';
 import { MessageEnvelope } from '@hie/envelope';
-import { freePort, testPolicy } from '../testing/helpers';
-import { defineItemType } from '../item-type';
+import { freePort, testPolicy, until } from '../testing/helpers';
 
 const log = pino({ level: 'silent' });
 let engine: ProductionEngine | undefined;
@@ -42,31 +40,6 @@ async function client(port: number) {
     return acks;
   };
   return { socket, acks, waitAcks };
-}
-
-/** Holds every message in `onMessage` until the test opens the gate: a blocked handler. */
-let openGate = () => undefined as void;
-let gateOpen = Promise.resolve();
-let passed = 0;
-const gate = defineItemType({
-  type: 'test.gate',
-  version: 1,
-  kind: 'operation',
-  description: 'test: hold messages until opened',
-  settings: z.object({}).strict(),
-  module: import.meta.url,
-  create() {
-    return {
-      async onMessage() {
-        await gateOpen;
-        passed++;
-      },
-    };
-  },
-});
-function closeGate() {
-  passed = 0;
-  gateOpen = new Promise<void>((r) => (openGate = r));
 }
 
 /** A logger whose JSON lines the test can read. */
@@ -121,26 +94,33 @@ describe('hl7.mllp.in', () => {
   });
 
   it('block overflow stops reading the socket (backpressure), then catches up with nothing lost', async () => {
+    closeGate();
     const e = await run(
       [
         { name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, maxPipelined: 4 } },
-        { name: 'Out', type: 'test.collect', settings: { delayMs: 20 }, queue: { size: 2, overflow: 'block' } },
+        { name: 'Out', type: 'test.gate', queue: { size: 2, overflow: 'block' } },
       ],
       [['In', 'Out']],
     );
     const c = await client(portOf(e, 'In'));
-    const n = 40;
-    for (let i = 0; i < n; i++) c.socket.write(encodeMllp(hl7(`K${i}`)));
-    await new Promise((r) => setTimeout(r, 100));
-    // Bounded: the queue holds 2, at most maxPipelined frames wait for ACKs; the rest sit in the socket.
-    const st = e.status().items.find((i) => i.name === 'Out')!;
-    expect(st.queueDepth).toBeLessThanOrEqual(2);
-    expect(c.acks.length).toBeLessThan(n);
-    const acks = await c.waitAcks(n, 20_000);
+    // 6 MB in 16 kB frames: far more than the handful of frames the listener may hold.
+    const n = 400;
+    const pad = `NTE|1||${'x'.repeat(16_000)}\r`;
+    for (let i = 0; i < n; i++) c.socket.write(encodeMllp(hl7(`K${i}`) + pad));
+    // The gate holds one message and the queue (2) is full: the listener's hand-offs are stuck.
+    await until(() => e.status().items.find((i) => i.name === 'Out')!.queueDepth === 2);
+    // Each event-loop turn polls the socket: a listener still reading would take in more frames.
+    const held = Number(detailsOf(e, 'In').bufferedBytes);
+    for (let i = 0; i < 200; i++) await new Promise((r) => setImmediate(r));
+    const heldLater = Number(detailsOf(e, 'In').bufferedBytes);
+    openGate(); // before asserting, so a failure does not leave the engine stuck on the gate
+    expect(heldLater).toBe(held);
+    expect(held).toBeLessThan(20 * pad.length);
+    const acks = await c.waitAcks(n, 30_000);
     expect(acks).toHaveLength(n);
     expect(acks.every((a) => parseMessage(a).get('MSA-1') === 'AA')).toBe(true);
     await e.idle();
-    expect(sink('Out')).toHaveLength(n);
+    expect(passed).toBe(n);
     c.socket.destroy();
   });
 

@@ -16,6 +16,8 @@ export interface Outcome {
   response?: MessageEnvelope;
   outputs: Output[];
   discarded?: string;
+  /** What the handler noted for the trace (`ctx.note`). */
+  detail?: Record<string, unknown>;
 }
 
 /** Runs a handler on one message: on the main thread, or in a worker thread pool. */
@@ -30,7 +32,7 @@ const BARRIER_TIMEOUT_MS = 10_000;
 /** How long an item's stop waits for `onStop` in its worker threads. */
 const STOP_TIMEOUT_MS = 5_000;
 
-type BaseContext = Omit<ItemContext, 'send' | 'discard'>;
+type BaseContext = Omit<ItemContext, 'send' | 'discard' | 'note'>;
 
 /**
  * Runs hooks + onMessage for one message with a per-message context collecting sends. Shared by
@@ -51,6 +53,9 @@ export async function runHandler(handler: ItemHandler, base: BaseContext, input:
     },
     discard(reason) {
       outcome.discarded = reason;
+    },
+    note(detail) {
+      outcome.detail = { ...outcome.detail, ...detail };
     },
   };
   let envelope = input;
@@ -115,6 +120,7 @@ export class PoolDispatcher implements Dispatcher {
       response: result.response ? MessageEnvelope.fromBytes(result.response) : undefined,
       outputs: result.outputs.map((o) => ({ envelope: MessageEnvelope.fromBytes(o.bytes), to: o.to, priority: o.priority })),
       discarded: result.discarded,
+      detail: result.detail,
     };
   }
 

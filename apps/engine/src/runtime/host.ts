@@ -272,9 +272,9 @@ export class Host {
         this.stats.record(performance.now() - t0, true);
         if (outcome.discarded !== undefined) {
           this.stats.discarded++;
-          tracker.event(entry.envelope, this.name, 'discarded', { reason: outcome.discarded });
+          tracker.event(entry.envelope, this.name, 'discarded', { ...outcome.detail, reason: outcome.discarded });
         } else {
-          tracker.event(entry.envelope, this.name, 'delivered');
+          tracker.event(entry.envelope, this.name, 'delivered', outcome.detail);
         }
         entry.reply?.({ response: outcome.response ?? downstream });
         tracker.closed(entry.envelope, this.name);
@@ -503,6 +503,9 @@ export class Host {
       },
       discard() {
         throw new EngineError('engine.misuse', 'ctx.discard is for onMessage', 'unexpected');
+      },
+      note() {
+        throw new EngineError('engine.misuse', 'ctx.note is for onMessage', 'unexpected');
       },
       exit(reason) {
         if (host.state === 'starting') host.exitRequested = reason;

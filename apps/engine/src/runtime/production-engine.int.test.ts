@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { MessageEnvelope } from '@hie/envelope';
 import { createEngine } from '../engine-node';
-import { testPolicy } from '../testing/helpers';
-import { createdOnMain, hookCalls, manualServices, maxConcurrent, sink, sinks, testItemTypes } from '../testing/test-items';
+import { testPolicy, until } from '../testing/helpers';
+import { closeGate, createdOnMain, gate, hookCalls, manualServices, maxConcurrent, openGate, passed, sink, sinks, testItemTypes } from '../testing/test-items';
 import type { ProductionEngine } from './production-engine';
 
 const log = pino({ level: 'silent' });
@@ -90,6 +90,10 @@ describe('ProductionEngine', () => {
     expect(sink('Out')).toHaveLength(16);
     expect(threads.has(threadId)).toBe(false);
     expect(threads.size).toBe(2);
+    // In parallel: some message started on one thread before another, on the other thread, ended.
+    const runs = sink('Out').map((m) => m.header.customProperties as { threadId: number; startedAt: number; endedAt: number });
+    const overlap = runs.some((a) => runs.some((b) => a.threadId !== b.threadId && a.startedAt < b.endedAt && b.startedAt < a.endedAt));
+    expect(overlap).toBe(true);
     // The handler exists only in the workers: nothing was created (or started) on this thread.
     expect(createdOnMain.has('Stamp')).toBe(false);
     // Bodies crossed as bytes and came back unchanged.
@@ -206,7 +210,7 @@ describe('ProductionEngine', () => {
       ),
     );
     for (let i = 0; i < 3; i++) await submit('In', hl7(`RL${i}`));
-    while (sink('Out').length === 0) await new Promise((r) => setTimeout(r, 2));
+    await until(() => sink('Out').length > 0);
     // The burst of 1 let the first through; the next token is half a second away.
     expect(sink('Out')).toHaveLength(1);
     await e.idle();
@@ -244,8 +248,7 @@ describe('ProductionEngine', () => {
     );
     await submit('In', hl7('BOOM'));
     for (let i = 0; i < 5; i++) await submit('In', hl7(`after${i}`));
-    await e.idle();
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => sink('Out').length === 5);
     await e.idle();
     const st = e.status().items.find((i) => i.name === 'Out')!;
     expect(st.restarts).toBe(1);
@@ -286,7 +289,7 @@ describe('ProductionEngine', () => {
       ),
     );
     await submit('In', hl7('BOOM'));
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => e.status().items.find((i) => i.name === 'Out')!.state === 'failed');
     for (let i = 0; i < 3; i++) await submit('In', hl7(`later${i}`));
     const st = e.status().items.find((i) => i.name === 'Out')!;
     expect(st.state).toBe('failed');
@@ -300,14 +303,23 @@ describe('ProductionEngine', () => {
     ];
 
     it('block: producers wait for room; nothing is lost', async () => {
-      const e = newEngine();
-      await e.apply(production(items('block'), [['In', 'Out']]));
-      const sends = Array.from({ length: 50 }, (_, i) => submit('In', hl7(`B${i}`)));
-      await new Promise((r) => setTimeout(r, 5));
-      expect(e.status().items.find((i) => i.name === 'Out')!.queueDepth).toBeLessThanOrEqual(5);
+      closeGate();
+      engine = createEngine({ log, plugins: [...testItemTypes, gate], policy: testPolicy() }).engine;
+      const e = engine;
+      await e.apply(production([{ name: 'In', type: 'test.manual_in' }, { name: 'Out', type: 'test.gate', queue: { size: 5, overflow: 'block' } }], [['In', 'Out']]));
+      let queued = 0;
+      let refused = 0;
+      const sends = Array.from({ length: 50 }, (_, i) => submit('In', hl7(`B${i}`)).then(() => queued++, () => refused++));
+      // The gate holds one, the queue holds five: those six senders are told "queued"…
+      await until(() => queued === 6 && e.status().items.find((i) => i.name === 'Out')!.queueDepth === 5);
+      // …and the other 44 wait (neither refused nor dropped) until there is room again.
+      for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+      const whileStuck = { queued, refused };
+      openGate(); // before asserting, so a failure does not leave the engine stuck on the gate
+      expect(whileStuck).toEqual({ queued: 6, refused: 0 });
       await Promise.all(sends);
       await e.idle();
-      expect(sink('Out')).toHaveLength(50);
+      expect({ queued, refused, passed }).toEqual({ queued: 50, refused: 0, passed: 50 });
     });
 
     it('drop_oldest: evicted messages are recorded as discarded and their senders told', async () => {
@@ -373,7 +385,7 @@ describe('ProductionEngine', () => {
     const load = (async () => {
       for (; sent < 300; sent++) await submit('In', hl7(`H${sent}`));
     })();
-    await new Promise((r) => setTimeout(r, 30));
+    await until(() => sent >= 50); // reload with messages in flight
     const report = await e.apply(spec(0));
     await load;
     await e.idle();

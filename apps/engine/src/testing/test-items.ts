@@ -35,12 +35,16 @@ export const threadStamp = defineItemType({
     if (isMainThread) createdOnMain.add(cctx.itemName);
     return {
       onMessage(envelope, ctx) {
+        // When the handler ran, on one clock for every thread: lets a test see work overlap.
+        const startedAt = performance.timeOrigin + performance.now();
         const until = Date.now() + settings.busyMs;
         while (Date.now() < until) {
           /* burn CPU: proves parallelism across threads */
         }
         const out = envelope.withBody(envelope.body.raw);
         out.header.customProperties.threadId = threadId;
+        out.header.customProperties.startedAt = startedAt;
+        out.header.customProperties.endedAt = performance.timeOrigin + performance.now();
         ctx.send(out);
       },
     };
@@ -99,6 +103,39 @@ export const collect = defineItemType({
     }
   },
 });
+
+/** Opens the gate (see {@link gate}); replaced by each {@link closeGate}. */
+export let openGate = () => undefined as void;
+let gateOpen = Promise.resolve();
+/** Messages the gate let through since it was last closed. */
+export let passed = 0;
+
+/**
+ * `test.gate`: holds every message in `onMessage` until the test opens the gate, a consumer that
+ * is stuck (main thread only). Not in {@link testItemTypes}: add it where a test needs it.
+ */
+export const gate = defineItemType({
+  type: 'test.gate',
+  version: 1,
+  kind: 'operation',
+  description: 'test: hold messages until opened',
+  settings: z.object({}).strict(),
+  module: import.meta.url,
+  create() {
+    return {
+      async onMessage() {
+        await gateOpen;
+        passed++;
+      },
+    };
+  },
+});
+
+/** Closes the gate and counts from zero again. */
+export function closeGate(): void {
+  passed = 0;
+  gateOpen = new Promise<void>((r) => (openGate = r));
+}
 
 /** A service the test drives: `inject` submits through the real service context. */
 export const manualIn = defineItemType({

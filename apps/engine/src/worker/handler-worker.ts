@@ -60,6 +60,7 @@ function contextFor(item: WorkerItem): CreateContext {
     hasStore: false,
     send: unsupported,
     discard: unsupported,
+    note: unsupported,
     submit: unsupported,
     exit: unsupported,
   };
@@ -116,7 +117,7 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
     const outcome = await runHandler(handler, { itemName: task.item.name, production: task.item.production, targets: task.item.targets, log, policy: task.item.policy }, envelope);
     // Results are structured-cloned back (small); the request bytes were transferred in.
     const outputs = outcome.outputs.map((o) => ({ to: o.to ? [...o.to] : undefined, bytes: o.envelope.toBytes(), priority: o.priority }));
-    return { kind: 'result', outputs, response: outcome.response?.toBytes(), discarded: outcome.discarded, threadId };
+    return { kind: 'result', outputs, response: outcome.response?.toBytes(), discarded: outcome.discarded, detail: outcome.detail, threadId };
   } catch (e) {
     return { kind: 'error', error: serializeError(e), threadId };
   }

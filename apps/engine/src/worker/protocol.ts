@@ -40,6 +40,8 @@ export type WorkerResult =
       response?: Uint8Array;
       outputs: { to?: string[]; bytes: Uint8Array; priority?: number }[];
       discarded?: string;
+      /** What the handler noted for the trace (plain data). */
+      detail?: Record<string, unknown>;
       threadId: number;
     }
   | { kind: 'error'; error: SerializedError; threadId: number }

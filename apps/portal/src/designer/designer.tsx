@@ -47,12 +47,15 @@ import {
   normalizeSpec,
   pasteClipboard,
   removeElements,
+  removeRuleTargets,
   renameItem,
+  ruleReferences,
   setIn,
   specEquals,
   updateItem,
   type Clipboard,
   type ItemKind,
+  type RuleReference,
   type Spec,
   type SpecItem,
 } from './spec';
@@ -118,6 +121,7 @@ function DesignerInner({ projectId }: { projectId: string }) {
   const [comment, setComment] = useState('');
   const [showVersions, setShowVersions] = useState(false);
   const [confirmReload, setConfirmReload] = useState(false);
+  const [pendingRemove, setPendingRemove] = useState<{ items: Set<string>; connections: Set<string>; refs: RuleReference[] } | null>(null);
   const spec = hist.present;
   const dirty = savedSpec ? !specEquals(spec, savedSpec) : false;
 
@@ -243,12 +247,22 @@ function DesignerInner({ projectId }: { projectId: string }) {
     (c: Edge | Connection) => c.source !== c.target && !hasConnection(spec, c.source, c.target) && kindOf(spec.items.find((i) => i.name === c.target)?.type ?? '') !== 'service',
     [spec, kindOf],
   );
+  // A wire that router rules name: deleting it alone would leave them routing nowhere (refused
+  // at save), so ask, and take the target out of those rules too when the user agrees.
+  const requestRemove = useCallback(
+    (items: Set<string>, connections: Set<string>) => {
+      const refs = ruleReferences(spec, items, connections);
+      if (refs.length === 0) edit((s) => removeElements(s, items, connections));
+      else setPendingRemove({ items, connections, refs });
+    },
+    [edit, spec],
+  );
   const onDelete: OnDelete<ItemNode, Edge> = useCallback(
     ({ nodes: ns, edges: es }) => {
       if (readOnly) return;
-      edit((s) => removeElements(s, new Set(ns.map((n) => n.id)), new Set(es.map((e) => e.id))));
+      requestRemove(new Set(ns.map((n) => n.id)), new Set(es.map((e) => e.id)));
     },
-    [edit, readOnly],
+    [requestRemove, readOnly],
   );
 
   // ---- adding items -----------------------------------------------------------------------
@@ -476,7 +490,7 @@ function DesignerInner({ projectId }: { projectId: string }) {
           pendingSelect.current = new Set([to]);
           edit((s) => renameItem(s, selectedItem.name, to));
         }}
-        onDelete={() => edit((s) => removeElements(s, new Set([selectedItem.name]), new Set()))}
+        onDelete={() => requestRemove(new Set([selectedItem.name]), new Set())}
       />
     );
   } else if (selectedNames.length === 0 && selectedEdges.length === 1) {
@@ -495,7 +509,7 @@ function DesignerInner({ projectId }: { projectId: string }) {
             `connection:${e.id}`,
           )
         }
-        onDelete={() => edit((s) => removeElements(s, new Set(), new Set([e.id])))}
+        onDelete={() => requestRemove(new Set(), new Set([e.id]))}
         onSelect={selectOnly}
       />
     );
@@ -504,7 +518,7 @@ function DesignerInner({ projectId }: { projectId: string }) {
       <MultiInspector
         names={selectedNames}
         readOnly={readOnly}
-        onDelete={() => edit((s) => removeElements(s, new Set(selectedNames), new Set()))}
+        onDelete={() => requestRemove(new Set(selectedNames), new Set())}
         onEnable={(enabled) => {
           const set = new Set(selectedNames);
           edit((s) => ({ ...s, items: s.items.map((i) => (set.has(i.name) ? { ...i, enabled } : i)) }));
@@ -673,6 +687,31 @@ function DesignerInner({ projectId }: { projectId: string }) {
         message={<p>Your unsaved changes will be lost. Copy items first (Ctrl+C) if you want to paste them back afterwards.</p>}
         onClose={() => setConfirmReload(false)}
         onConfirm={() => void reloadLatest()}
+      />
+      <ConfirmDialog
+        open={pendingRemove !== null}
+        title="Remove it from the router rules too?"
+        danger
+        confirmLabel="Delete and update the rules"
+        message={
+          <>
+            <p>These rules send over the connection you are deleting. Without it they would route nowhere, and the manager refuses that:</p>
+            <ul>
+              {pendingRemove?.refs.map((r) => (
+                <li key={`${r.router}|${r.rule}|${r.to}`}>
+                  {r.router}: rule “{r.rule}” → {r.to}
+                </li>
+              ))}
+            </ul>
+            <p>Deleting takes these targets out of the rules; a rule left with no target is removed. Cancel keeps everything as it is.</p>
+          </>
+        }
+        onClose={() => setPendingRemove(null)}
+        onConfirm={() => {
+          const p = pendingRemove;
+          setPendingRemove(null);
+          if (p) edit((s) => removeRuleTargets(removeElements(s, p.items, p.connections), p.refs));
+        }}
       />
     </LiveStatusContext.Provider>
   );

@@ -3,6 +3,7 @@
  * takes. Helpers here are pure and immutable (every edit returns a new spec), which is what
  * makes undo/redo a simple stack of specs.
  */
+import { routerRuleTargets } from '@hie/config';
 
 export type ItemKind = 'service' | 'process' | 'operation';
 
@@ -167,6 +168,57 @@ export function removeElements(spec: Spec, itemNames: Set<string>, connectionIds
       (c) => !itemNames.has(c.from) && !itemNames.has(c.to) && !connectionIds.has(connectionId(c)),
     ),
   };
+}
+
+/** A router rule naming the target of a connection that is about to go. */
+export interface RuleReference {
+  /** The router item. */
+  router: string;
+  /** The rule's name. */
+  rule: string;
+  /** The item the rule sends to, whose connection from the router is being removed. */
+  to: string;
+}
+
+/**
+ * The router rules that {@link removeElements} with the same arguments would leave sending to an
+ * item without a connection (a validation error): rules of routers that stay, naming the target
+ * of a connection removed directly or with one of its items.
+ */
+export function ruleReferences(spec: Spec, itemNames: Set<string>, connectionIds: Set<string>): RuleReference[] {
+  const removed = spec.connections.filter((c) => connectionIds.has(connectionId(c)) || itemNames.has(c.from) || itemNames.has(c.to));
+  const refs: RuleReference[] = [];
+  for (const item of spec.items) {
+    if (item.type !== 'hl7.router' || itemNames.has(item.name)) continue;
+    const gone = new Set(removed.filter((c) => c.from === item.name).map((c) => c.to));
+    for (const t of routerRuleTargets(item.settings)) {
+      if (gone.has(t.to)) refs.push({ router: item.name, rule: t.rule, to: t.to });
+    }
+  }
+  return refs;
+}
+
+/**
+ * Takes the referenced targets out of their routers' rules. A rule left with no target at all
+ * is removed (a send to nobody is not a rule the engine can run).
+ */
+export function removeRuleTargets(spec: Spec, refs: readonly RuleReference[]): Spec {
+  let next = spec;
+  for (const router of new Set(refs.map((r) => r.router))) {
+    const gone = new Set(refs.filter((r) => r.router === router).map((r) => r.to));
+    next = updateItem(next, router, (item) => {
+      const rules = getIn(item, ['settings', 'rules']);
+      if (!Array.isArray(rules)) return item;
+      const kept = rules.flatMap((rule: unknown) => {
+        const targets = getIn(rule, ['then', 'to']);
+        if (!Array.isArray(targets) || !targets.some((t) => gone.has(t as string))) return [rule];
+        const left = targets.filter((t) => !gone.has(t as string));
+        return left.length === 0 ? [] : [setIn(rule, ['then', 'to'], left)];
+      });
+      return setIn(item, ['settings', 'rules'], kept);
+    });
+  }
+  return next;
 }
 
 export function hasConnection(spec: Spec, from: string, to: string): boolean {

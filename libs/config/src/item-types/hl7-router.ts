@@ -42,12 +42,12 @@ const rulePriority = z
   .describe("Envelope priority (0 lowest … 9 highest) of what this rule sends; priority queues serve 9 first. Unset: the item's priority settings, else the message's own.");
 
 export const routeAction = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('send'), to: z.array(z.string().min(1)).min(1).describe('Target item names'), priority: rulePriority }).strict(),
+  z.object({ action: z.literal('send'), to: z.array(z.string().min(1)).min(1).describe('Target item names (each needs a connection from this router)'), priority: rulePriority }).strict(),
   z
     .object({
       action: z.literal('transform'),
       operations: z.array(transformOperation).describe('Transform operations, then send'),
-      to: z.array(z.string().min(1)).min(1).describe('Target item names'),
+      to: z.array(z.string().min(1)).min(1).describe('Target item names (each needs a connection from this router)'),
       priority: rulePriority,
     })
     .strict(),
@@ -73,3 +73,36 @@ export const hl7RouterSettings = z
   })
   .strict();
 export type Hl7RouterSettings = z.output<typeof hl7RouterSettings>;
+
+/** One item name a router rule sends to, and where it sits in the router's settings. */
+export interface RouterRuleTarget {
+  /** Path inside the settings: `['rules', 0, 'then', 'to', 1]`. */
+  path: (string | number)[];
+  /** The rule's name (empty when the rule has none). */
+  rule: string;
+  /** The item name the rule sends to. */
+  to: string;
+}
+
+/**
+ * Every target named by the rules of `hl7.router` settings, read from the raw (unparsed)
+ * value so a production with other problems is still checked; malformed parts are skipped
+ * (the schema reports them).
+ */
+export function routerRuleTargets(settings: unknown): RouterRuleTarget[] {
+  const targets: RouterRuleTarget[] = [];
+  const rules = isObject(settings) ? settings.rules : undefined;
+  if (!Array.isArray(rules)) return targets;
+  rules.forEach((rule: unknown, r) => {
+    if (!isObject(rule) || !isObject(rule.then) || !Array.isArray(rule.then.to)) return;
+    const name = typeof rule.name === 'string' ? rule.name : '';
+    rule.then.to.forEach((to: unknown, t) => {
+      if (typeof to === 'string' && to !== '') targets.push({ path: ['rules', r, 'then', 'to', t], rule: name, to });
+    });
+  });
+  return targets;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
