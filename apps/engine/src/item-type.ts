@@ -7,6 +7,14 @@ import type { Refusal } from './runtime/tracker';
 /** Item kinds: inbound services, processes in the middle, outbound operations. */
 export type ItemKind = 'service' | 'process' | 'operation';
 
+/** Options of {@link ItemContext.send}. */
+export interface SendOptions {
+  /** Target item names. @defaultValue every connected target */
+  to?: readonly string[];
+  /** Envelope priority 0–9 of what is sent; wins over the item's priority settings. */
+  priority?: number;
+}
+
 /** What a handler can ask of the engine while it runs. Plain functions: they also work inside a worker thread. */
 export interface ItemContext {
   /** The item's name in the production. */
@@ -25,7 +33,7 @@ export interface ItemContext {
    * Emit an envelope to targets (default: every connected target). Inside `onMessage` the sends are
    * performed by the host after the handler returns, following the item's messaging pattern.
    */
-  send(envelope: MessageEnvelope, opts?: { to?: readonly string[] }): void;
+  send(envelope: MessageEnvelope, opts?: SendOptions): void;
   /** Mark the message as deliberately dropped (recorded as `discarded`, never as lost). */
   discard(reason: string): void;
   /**
@@ -52,6 +60,12 @@ export interface ServiceContext extends ItemContext {
    * never rejects: a store failure is logged.
    */
   refuse(raw: Uint8Array, refusal: Refusal): Promise<string | undefined>;
+  /**
+   * The item's work ended on its own (a listener closed, a one-shot import finished): the host
+   * stops it cleanly and restarts it only when its restart policy is `always`. Its queue is kept.
+   * Not available in worker threads.
+   */
+  exit(reason: string): void;
 }
 
 export interface SubmitResult {

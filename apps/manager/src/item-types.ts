@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { Coordinator } from '@hie/cluster';
-import { builtinItemTypes, commonSettingsJsonSchema, type ItemTypeLookup, type JsonSchema } from '@hie/config';
+import { builtinItemTypes, commonSettingsJsonSchema, type ItemTypeInfo, type ItemTypeLookup, type JsonSchema } from '@hie/config';
 
 export interface ItemTypeView {
   type: string;
@@ -61,12 +61,10 @@ const openSettings = z.record(z.string(), z.unknown());
 
 /** The lookup `validateProduction` checks item types and settings with. */
 export async function itemTypeLookup(coordinator: Coordinator): Promise<ItemTypeLookup> {
-  const known = new Map<string, z.ZodType>(builtinItemTypes.map((d) => [d.type, d.settings]));
+  // The kind travels too: a service with a worker execution mode is refused at save.
+  const known = new Map<string, ItemTypeInfo>(builtinItemTypes.map((d) => [d.type, { settings: d.settings, kind: d.kind }]));
   for (const node of await coordinator.listStatus()) {
-    for (const t of node.itemTypes) if (!known.has(t.type)) known.set(t.type, openSettings);
+    for (const t of node.itemTypes) if (!known.has(t.type)) known.set(t.type, { settings: openSettings, kind: t.kind });
   }
-  return (type) => {
-    const settings = known.get(type);
-    return settings ? { settings } : undefined;
-  };
+  return (type) => known.get(type);
 }

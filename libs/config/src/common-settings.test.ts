@@ -13,11 +13,12 @@ describe('common settings', () => {
   it('fills every default from {}', () => {
     expect(commonSettingsSchema.parse({})).toEqual({
       execution: { mode: 'async', workers: 1 },
-      queue: { type: 'fifo', size: 10_000, overflow: 'block' },
+      queue: { type: 'fifo', size: 10_000, overflow: 'block', ttlMs: 0 },
       restart: { policy: 'on_failure', maxRestarts: 5, delayMs: 1000, windowMs: 60_000, backoffFactor: 2, maxDelayMs: 30_000 },
       messaging: { pattern: 'async_reliable', timeoutMs: 30_000, concurrency: 1, retries: null, retryDelayMs: 1000, retryMaxDelayMs: 60_000 },
       circuitBreaker: { enabled: false, failureThreshold: 5, resetTimeoutMs: 30_000, halfOpenTrials: 1, whenOpen: 'wait' },
       rateLimit: { enabled: false, ratePerSecond: 100, burst: 100 },
+      priority: { from: 'message', value: 5, field: 'MSH-11', map: {} },
       enabled: true,
     });
   });
@@ -27,6 +28,7 @@ describe('common settings', () => {
       type: 'priority',
       size: 10_000,
       overflow: 'block',
+      ttlMs: 0,
     });
   });
 

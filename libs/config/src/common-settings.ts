@@ -51,7 +51,7 @@ export type OverflowStrategy = (typeof overflowStrategies)[number];
 /**
  * Queue settings: the item's inbound queue.
  *
- * @defaultValue `{ type: 'fifo', size: 10000, overflow: 'block' }`
+ * @defaultValue `{ type: 'fifo', size: 10000, overflow: 'block', ttlMs: 0 }`
  */
 export const queueSchema = z
   .strictObject({
@@ -59,7 +59,7 @@ export const queueSchema = z
       .enum(queueTypes)
       .default('fifo')
       .describe(
-        'Queue order: fifo (arrival order), priority (envelope priority 0-9 first, then arrival order), lifo (newest first), unordered (no order guarantee, fastest).',
+        'Queue order: fifo (arrival order), priority (envelope priority 0-9 first, then arrival order), lifo (newest first), unordered (no order guarantee: a message waiting for a retry is set aside and the ones behind it overtake it).',
       ),
     size: z
       .int()
@@ -72,6 +72,13 @@ export const queueSchema = z
       .default('block')
       .describe(
         'When the queue is full: block (push back on the sender, e.g. an MLLP listener stops reading), drop_oldest (discard the oldest waiting message, recorded as discarded), reject_new (refuse the new message; the sender gets an error).',
+      ),
+    ttlMs: z
+      .int()
+      .min(0)
+      .default(0)
+      .describe(
+        "Time to live, in milliseconds from the message's creation: a message taken from this queue when older is not processed but recorded as expired (and its sender told). A ttl in the message header applies as well. 0 = messages never expire here.",
       ),
   })
   .describe("Queue: the item's inbound queue.");
@@ -212,6 +219,39 @@ export const rateLimitSchema = z
   })
   .describe('Rate limit: a token bucket in front of the handler.');
 
+/** Lowest message priority. */
+export const MIN_MESSAGE_PRIORITY = 0;
+/** Highest message priority (served first by `priority` queues). */
+export const MAX_MESSAGE_PRIORITY = 9;
+const priorityValue = z.int().min(MIN_MESSAGE_PRIORITY).max(MAX_MESSAGE_PRIORITY);
+
+/**
+ * Priority settings: the envelope priority (0–9) of the messages this item sends on, which
+ * `priority` queues downstream order by. A router rule's own `priority` wins over these.
+ *
+ * @defaultValue `{ from: 'message', value: 5, field: 'MSH-11', map: {} }` (messages keep the priority they have)
+ */
+export const prioritySchema = z
+  .strictObject({
+    from: z
+      .enum(['message', 'value', 'field'])
+      .default('message')
+      .describe('Where the priority comes from: message (keep the priority the message has), value (the fixed value below), field (the HL7 field below, through map; value when it is not listed).'),
+    value: priorityValue
+      .default(5)
+      .describe('Priority, 0 (lowest) … 9 (highest): given to every message (from value), or to those whose field is not in map (from field).'),
+    field: z
+      .string()
+      .min(1)
+      .default('MSH-11')
+      .describe('HL7 path whose value decides the priority (from field), e.g. MSH-11 (processing id): looked up in map, or taken as is when it is a single digit 0-9.'),
+    map: z
+      .record(z.string(), priorityValue)
+      .default({})
+      .describe('Field value → priority (from field), e.g. { "P": 8, "T": 2 } for MSH-11.'),
+  })
+  .describe('Priority: the envelope priority of the messages this item sends on (priority queues serve 9 first).');
+
 /**
  * Whether the item runs.
  *
@@ -230,6 +270,7 @@ export const commonSettingsShape = {
   messaging: messagingSchema.prefault({}),
   circuitBreaker: circuitBreakerSchema.prefault({}),
   rateLimit: rateLimitSchema.prefault({}),
+  priority: prioritySchema.prefault({}),
   enabled: enabledSchema,
 };
 
@@ -266,6 +307,8 @@ export type CircuitBreakerSettingsInput = z.input<typeof circuitBreakerSchema>;
 export type RateLimitSettings = z.output<typeof rateLimitSchema>;
 /** Rate limit settings as written. */
 export type RateLimitSettingsInput = z.input<typeof rateLimitSchema>;
+/** Priority settings after defaults. */
+export type PrioritySettings = z.output<typeof prioritySchema>;
 /** All common settings after defaults. */
 export type CommonSettings = z.output<typeof commonSettingsSchema>;
 /** All common settings as written. */

@@ -120,6 +120,19 @@ describe('validateProduction', () => {
     ]);
   });
 
+  it('refuses an execution mode other than async on a service (services run on the event loop)', () => {
+    const kinds: Record<string, 'service' | 'process' | 'operation'> = { 'hl7.mllp.in': 'service', 'hl7.router': 'process', 'file.out': 'operation' };
+    const withKinds: ItemTypeLookup = (type) => (types[type] ? { settings: types[type], kind: kinds[type] } : undefined);
+    const spec = structuredClone(example);
+    (spec.items[0] as Record<string, unknown>).execution = { mode: 'thread_pool' };
+    const bad = validateProduction(spec, { itemTypes: withKinds });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.problems.map((p) => `${p.pathText} ${p.code}`)).toEqual(['items[0].execution.mode service_execution_mode']);
+    // async (the default, as a form saves it) stays valid; the process keeps its multiprocess mode.
+    (spec.items[0] as Record<string, unknown>).execution = { mode: 'async', workers: 1 };
+    expect(validateProduction(spec, { itemTypes: withKinds }).ok).toBe(true);
+  });
+
   it('refuses a router rule that sends to an item without a connection from the router', () => {
     const spec = structuredClone(example);
     spec.items.push({ name: 'Lab Out', type: 'file.out', settings: { directory: './out/lab' } });

@@ -14,7 +14,7 @@ export interface ConfigProblem {
    * What is wrong, machine-readable: a zod issue code (`invalid_type`, `invalid_value`,
    * `unrecognized_keys`, `too_small`, …) or one of the semantic codes
    * `duplicate_item_name`, `dangling_connection`, `self_connection`, `duplicate_connection`,
-   * `unknown_item_type`.
+   * `unknown_item_type`, `service_execution_mode`.
    */
   code: string;
   /** What is wrong, for people. */
@@ -25,6 +25,8 @@ export interface ConfigProblem {
 export interface ItemTypeInfo {
   /** The zod schema of the type's `settings`. */
   settings: z.ZodType;
+  /** The type's kind; when given, a service with an execution mode other than `async` is refused. */
+  kind?: 'service' | 'process' | 'operation';
 }
 
 /** Looks an item type up by name; `undefined` when no such type is registered. */
@@ -173,6 +175,12 @@ export function validateProduction(spec: unknown, opts: ValidateProductionOption
           problems.push(problem(['items', i, 'settings', ...path], 'secret_missing', `"${SECRET_PLACEHOLDER}" stands for a secret that is not in this spec: enter the value`));
         }
       });
+      // A service's handler always runs on the event loop (it owns sockets and timers): a worker
+      // mode there would be silently ignored, so it is refused instead.
+      const mode = isRecord(item.execution) ? item.execution.mode : undefined;
+      if (info.kind === 'service' && typeof mode === 'string' && mode !== 'async') {
+        problems.push(problem(['items', i, 'execution', 'mode'], 'service_execution_mode', `a service runs on the event loop: execution mode "${mode}" is not supported (use async)`));
+      }
       const result = info.settings.safeParse(settings);
       if (!result.success) problems.push(...problemsFromZodIssues(result.error.issues, ['items', i, 'settings']));
       else if (isRecord(result.data)) typedSettings.set(i, result.data);

@@ -36,15 +36,17 @@ export const statusOfEvent: Readonly<Partial<Record<MessageEventName, MessageSta
   failed: 'failed',
   discarded: 'discarded',
   refused: 'refused',
+  expired: 'expired',
 };
 
 /**
  * The terminal rule: a message is finished once it has a `completed` event (the engine writes it
- * when every branch is done — delivered, or failed for good), a `discarded` event, or a `refused`
- * event (bytes kept for the operator, never routed: recovery must not replay them). Unfinished
+ * when every branch is done — delivered, or failed for good), a `discarded` event, a `refused`
+ * event (bytes kept for the operator, never routed: recovery must not replay them) or an `expired`
+ * one (its time to live ran out: recovery must never bring it back). Unfinished
  * messages are what {@link MessageStore.unfinished} hands back for recovery.
  */
-export const finishingEvents: ReadonlySet<MessageEventName> = new Set<MessageEventName>(['completed', 'discarded', 'refused']);
+export const finishingEvents: ReadonlySet<MessageEventName> = new Set<MessageEventName>(['completed', 'discarded', 'refused', 'expired']);
 
 const MAX_BATCH = 5000;
 

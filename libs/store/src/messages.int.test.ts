@@ -362,6 +362,22 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('message store on %s', (back
     });
   });
 
+  it('an expired message is finished with status expired: recovery never replays it', async () => {
+    const production = `p-${randomUUID()}`;
+    const writer = store.messages.writer();
+    const [kept, expired] = [message(production), message(production)];
+    for (const m of [kept, expired]) await writer.received(m);
+    await writer.event({ messageId: kept.id, ...scoped(production), item: 'out', event: 'queued' });
+    await writer.event({ messageId: expired.id, ...scoped(production), item: 'out', event: 'queued' });
+    await writer.event({ messageId: expired.id, ...scoped(production), item: 'out', event: 'expired', detail: { ttlMs: 50 } });
+    const open = await collect(store.messages.unfinished(production));
+    expect(open.map((m) => m.id)).toEqual([kept.id]);
+    const got = await store.messages.get(production, expired.id);
+    expect(got?.status).toBe('expired');
+    expect(got?.finishedAt).not.toBeNull();
+    await writer.close();
+  });
+
   it('lists unfinished messages after a simulated crash', async () => {
     const production = `p-${randomUUID()}`;
     const writer = store.messages.writer();

@@ -148,7 +148,7 @@ export const deployments = pgTable(
 // ── data plane: messages ─────────────────────────────────────────────────────────────────────
 
 /** `refused`: bytes a service could not take as a message (not HL7, too large, cut off), kept for the viewer, never routed. */
-export const messageStatuses = ['received', 'queued', 'processing', 'delivered', 'failed', 'discarded', 'refused'] as const;
+export const messageStatuses = ['received', 'queued', 'processing', 'delivered', 'failed', 'discarded', 'refused', 'expired'] as const;
 /** The latest known state of a message, as kept in `message_status.status`. */
 export type MessageStatus = (typeof messageStatuses)[number];
 
@@ -162,6 +162,8 @@ export const messageEventNames = [
   'resent',
   'completed',
   'refused',
+  /** Its time to live ran out while it waited in a queue: never processed there (finishing). */
+  'expired',
 ] as const;
 export type MessageEventName = (typeof messageEventNames)[number];
 

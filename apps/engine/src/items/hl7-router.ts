@@ -76,8 +76,8 @@ export const hl7Router = defineItemType({
           if (!rule.test(msg)) continue;
           matched.push(rule.name);
           const a = rule.then;
-          if (a.action === 'send') mctx.send(envelope, { to: a.to });
-          else if (a.action === 'transform') mctx.send(transformEnvelope(envelope, a.operations), { to: a.to });
+          if (a.action === 'send') mctx.send(envelope, { to: a.to, priority: a.priority });
+          else if (a.action === 'transform') mctx.send(transformEnvelope(envelope, a.operations), { to: a.to, priority: a.priority });
           else mctx.discard(`${rule.name}: ${a.reason}`);
           if (settings.mode === 'first_match') break;
         }

@@ -1,12 +1,14 @@
 import { MessageEnvelope } from '@hie/envelope';
 import type { ItemContext, ItemHandler } from '../item-type';
-import { deserializeError, ensureError } from './errors';
+import { EngineError, deserializeError, ensureError, serializeError } from './errors';
 import type { WorkerTask, WorkerResult } from '../worker/protocol';
 
 /** One output of a handler: an envelope and where it goes (undefined = every connected target). */
 export interface Output {
   envelope: MessageEnvelope;
   to?: readonly string[];
+  /** Priority asked for by the handler (a router rule), applied by the host. */
+  priority?: number;
 }
 
 /** What running a handler on one message produced. */
@@ -21,8 +23,14 @@ export interface Outcome {
 /** Runs a handler on one message: on the main thread, or in a worker thread pool. */
 export interface Dispatcher {
   run(envelope: MessageEnvelope): Promise<Outcome>;
-  close(): Promise<void>;
+  /** Release the handler; resolves with what went wrong on the way (e.g. a failing `onStop`). */
+  close(): Promise<Error[]>;
 }
+
+/** How long a life-cycle task waits for its siblings to reach the other worker threads. */
+const BARRIER_TIMEOUT_MS = 10_000;
+/** How long an item's stop waits for `onStop` in its worker threads. */
+const STOP_TIMEOUT_MS = 5_000;
 
 type BaseContext = Omit<ItemContext, 'send' | 'discard' | 'note'>;
 
@@ -41,7 +49,7 @@ export async function runHandler(handler: ItemHandler, base: BaseContext, input:
     log: base.log,
     policy: base.policy,
     send(envelope, opts) {
-      outcome.outputs.push({ envelope, to: opts?.to });
+      outcome.outputs.push({ envelope, to: opts?.to, priority: opts?.priority });
     },
     discard(reason) {
       outcome.discarded = reason;
@@ -77,8 +85,8 @@ export class MainThreadDispatcher implements Dispatcher {
   run(envelope: MessageEnvelope): Promise<Outcome> {
     return runHandler(this.handler, this.base, envelope);
   }
-  close(): Promise<void> {
-    return Promise.resolve(); // nothing to release on the main thread
+  close(): Promise<Error[]> {
+    return Promise.resolve([]); // the host runs onStop of a main-thread handler itself
   }
 }
 
@@ -86,6 +94,8 @@ export class MainThreadDispatcher implements Dispatcher {
 export interface TaskPool {
   run(task: WorkerTask, opts?: { transferList?: ArrayBuffer[] }): Promise<WorkerResult>;
   destroy(): Promise<void>;
+  /** Worker threads in the pool (a fixed number): life-cycle tasks go to each of them. */
+  readonly threads: number;
 }
 
 /**
@@ -109,15 +119,48 @@ export class PoolDispatcher implements Dispatcher {
       if (result.response) (err as { response?: MessageEnvelope }).response = MessageEnvelope.fromBytes(result.response);
       throw err;
     }
+    if (result.kind !== 'result') throw new EngineError('engine.worker_protocol', `unexpected worker result ${result.kind}`, 'unexpected');
     return {
       response: result.response ? MessageEnvelope.fromBytes(result.response) : undefined,
-      outputs: result.outputs.map((o) => ({ envelope: MessageEnvelope.fromBytes(o.bytes), to: o.to })),
+      outputs: result.outputs.map((o) => ({ envelope: MessageEnvelope.fromBytes(o.bytes), to: o.to, priority: o.priority })),
       discarded: result.discarded,
       detail: result.detail,
     };
   }
 
-  async close(): Promise<void> {
+  /**
+   * Item start: the handler is created and its `onStart` run in every worker thread now, so a
+   * failing `onStart` fails the item's start (the item is marked failed) instead of each message.
+   * @throws the first worker's error
+   */
+  async start(): Promise<void> {
+    const results = await this.everyWorker('start');
+    const failed = results.find((r) => r.kind === 'error');
+    if (failed?.kind === 'error') throw deserializeError(failed.error);
+  }
+
+  /**
+   * Item stopped or replaced: `onStop` runs in every worker thread and the workers release the
+   * handler (in the shared pool it would otherwise live on, with its sockets, after every
+   * reload). An item-owned pool is then destroyed. Never throws: the errors are returned.
+   */
+  async close(): Promise<Error[]> {
+    const failed = (e: unknown): WorkerResult[] => [{ kind: 'error', error: serializeError(e), threadId: -1 }];
+    let timer: NodeJS.Timeout | undefined;
+    // A worker still busy with a handler that outran its timeout must not hold the stop up: an
+    // owned pool is destroyed anyway; in the shared pool the stop tasks run once it is free.
+    const late = new Promise<WorkerResult[]>((r) => {
+      timer = setTimeout(() => r(failed(new EngineError('engine.timeout', 'onStop did not finish in every worker thread in time'))), STOP_TIMEOUT_MS);
+    });
+    const results = await Promise.race([this.everyWorker('stop').catch(failed), late]);
+    clearTimeout(timer);
     if (this.ownsPool) await this.pool.destroy();
+    return results.flatMap((r) => (r.kind === 'error' ? [deserializeError(r.error)] : []));
+  }
+
+  /** One life-cycle task per worker thread, held by a barrier so each lands on its own thread. */
+  private everyWorker(kind: 'start' | 'stop'): Promise<WorkerResult[]> {
+    const barrier = { cell: new SharedArrayBuffer(4), parties: this.pool.threads, timeoutMs: BARRIER_TIMEOUT_MS };
+    return Promise.all(Array.from({ length: this.pool.threads }, () => this.pool.run({ kind, item: this.item, barrier })));
   }
 }

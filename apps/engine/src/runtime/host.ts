@@ -12,6 +12,7 @@ import type { CreateContext, ItemHandler, ItemTypeDefinition, SubmitResult } fro
 import { type Dispatcher, MainThreadDispatcher, type Outcome, PoolDispatcher, type TaskPool } from './dispatch';
 import { ackDetail } from './envelopes';
 import { EngineError, codeOf, ensureError, kindOf } from './errors';
+import { settingsPriority, withPriority } from './priority';
 import { ItemStats } from './stats';
 import { type Tracker, rootId } from './tracker';
 
@@ -22,6 +23,8 @@ export interface QueueEntry {
   envelope: MessageEnvelope;
   reply?: ReplyFn;
   enqueuedAt: number;
+  /** Retries already made: kept when an `unordered` item sets a retrying message aside. */
+  attempt?: number;
 }
 
 export type HostState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -78,6 +81,20 @@ async function within(p: Promise<unknown>, ms: number): Promise<void> {
 }
 
 /**
+ * Settle with `p`, or reject with a retryable `engine.timeout` after `ms` (messaging.timeoutMs).
+ * JavaScript cannot cancel the handler itself: its late result is dropped, the message has
+ * already failed (or gone to a retry) by then.
+ */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new EngineError('engine.timeout', `${what} took longer than ${ms} ms (messaging.timeoutMs)`, 'operational', { timeoutMs: ms })), ms);
+  });
+  p.catch(() => undefined); // a handler failing after its timeout must not surface as unhandled
+  return Promise.race([p, expired]).finally(() => clearTimeout(timer));
+}
+
+/**
  * The runtime wrapper around one item: its handler, its worker slots reading the item's queue,
  * hooks, breaker, rate limiter and a supervisor applying the restart policy. The queue belongs to
  * the engine (it outlives a host replaced by a hot reload).
@@ -99,6 +116,8 @@ export class Host {
   private idleWaiters: (() => void)[] = [];
   private restarting = false;
   private stopRequested = false;
+  /** `ctx.exit` called while the item was still starting: acted on once it runs. */
+  private exitRequested?: string;
   readonly log: Logger;
 
   constructor(
@@ -148,6 +167,7 @@ export class Host {
   async start(): Promise<void> {
     this.state = 'starting';
     this.stopRequested = false;
+    this.exitRequested = undefined;
     try {
       await this.createHandler();
       this.abort = new AbortController();
@@ -155,6 +175,7 @@ export class Host {
       if (this.def.kind !== 'service') for (let i = 0; i < this.slots; i++) this.loops.push(this.loop(this.abort.signal));
       this.state = 'running';
       this.log.info({ type: this.def.type, mode: this.spec.execution.mode, slots: this.def.kind === 'service' ? 0 : this.slots }, 'item started');
+      if (this.exitRequested !== undefined) void this.halt('exit', this.exitRequested);
     } catch (e) {
       const err = ensureError(e);
       this.noteError(err);
@@ -167,7 +188,7 @@ export class Host {
         return;
       }
       // Restarts run in the background: a failing item never holds up the rest of a deploy.
-      void this.supervise(err);
+      void this.supervise('failure', err);
     }
   }
 
@@ -177,7 +198,7 @@ export class Host {
     if (this.def.kind !== 'service' && (mode === 'multiprocess' || mode === 'thread_pool')) {
       // The handler lives in the worker threads (created there on first use); none on this thread.
       const { pool, owned } = this.deps.pool(mode, this.spec.execution.workers);
-      this.dispatcher = new PoolDispatcher(
+      const dispatcher = new PoolDispatcher(
         pool,
         {
           production: this.deps.production,
@@ -191,6 +212,8 @@ export class Host {
         },
         owned,
       );
+      this.dispatcher = dispatcher;
+      await dispatcher.start(); // onStart in every worker: a failure fails the item's start
       return;
     }
     const ctx = this.serviceContext();
@@ -207,7 +230,8 @@ export class Host {
     } catch (e) {
       this.log.warn({ err: ensureError(e) }, 'onStop failed');
     }
-    await this.dispatcher?.close().catch(() => undefined);
+    const errors = (await this.dispatcher?.close().catch((e: unknown) => [ensureError(e)])) ?? [];
+    for (const err of errors) this.log.warn({ err }, 'onStop failed in a worker thread');
     this.dispatcher = undefined;
   }
 
@@ -216,8 +240,9 @@ export class Host {
    * (item replaced) only in-flight work finishes and the queue stays for the replacement.
    */
   async stop(opts: { drain?: boolean; timeoutMs?: number } = {}): Promise<void> {
-    if (this.state === 'stopped') return;
+    // Set first: a host that stopped on its own may be waiting to restart, and must not.
     this.stopRequested = true;
+    if (this.state === 'stopped') return;
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
     const timeoutMs = opts.timeoutMs ?? 30_000;
@@ -242,6 +267,7 @@ export class Host {
       } catch (_e) {
         return; // aborted or queue closed
       }
+      if (this.expire(entry)) continue;
       this.inFlight++;
       try {
         await this.process(entry);
@@ -257,8 +283,9 @@ export class Host {
     const { messaging, circuitBreaker } = this.spec;
     // Two budgets: transport failures (refused connection, timeout) use `messaging.retries`
     // (null = until it succeeds); an error that names its own limit (`details.maxRetries`, e.g. a
-    // downstream AE set to retry) counts against that limit on its own.
-    let attempt = 0;
+    // downstream AE set to retry) counts against that limit on its own. An `unordered` item's
+    // message set aside for its retry comes back with its attempts so far.
+    let attempt = entry.attempt ?? 0;
     let ownAttempt = 0;
     for (;;) {
       // A half-open breaker's trial that fails must not use up the head message's retries.
@@ -267,7 +294,7 @@ export class Host {
         if (this.limiter) await this.limiter.acquire(1);
         const dispatcher = this.dispatcher;
         if (!dispatcher) throw new EngineError('engine.item_stopped', `item ${this.name} is not running`, 'operational');
-        const run = () => dispatcher.run(entry.envelope);
+        const run = () => withTimeout(dispatcher.run(entry.envelope), messaging.timeoutMs, `item ${this.name}`);
         const outcome = this.breaker ? await this.breaker.execute(run) : await run();
         const downstream = await this.deliver(entry.envelope, outcome);
         this.stats.record(performance.now() - t0, true);
@@ -310,6 +337,7 @@ export class Host {
           tracker.event(entry.envelope, this.name, 'retry', { attempt: n, code, error: err.message, ...ackOf(details) });
           const delay = backoffDelay(Math.max(1, n), { delayMs: messaging.retryDelayMs, backoffFactor: 2, maxDelayMs: messaging.retryMaxDelayMs, jitter: 0.1 });
           if (n === 1 || delay >= messaging.retryMaxDelayMs) this.log.info({ messageId: entry.envelope.header.messageId, code, attempt: n, retryInMs: delay }, 'message will be retried');
+          if (this.setAside(entry, attempt, delay)) return;
           await sleep(delay, this.abort.signal);
           if (this.requeueIfStopping(entry)) return;
           continue;
@@ -322,7 +350,7 @@ export class Host {
         const response = (err as { response?: MessageEnvelope }).response;
         entry.reply?.(response ? { response } : { error: err });
         tracker.closed(entry.envelope, this.name);
-        if (kind === 'unexpected') void this.crash(err);
+        if (kind === 'unexpected') void this.halt('failure', err);
         return;
       }
     }
@@ -332,6 +360,41 @@ export class Host {
   private requeueIfStopping(entry: QueueEntry): boolean {
     if (!this.stopRequested && !this.abort.signal.aborted) return false;
     this.requeue(entry);
+    return true;
+  }
+
+  /**
+   * TTL: a message older than its header's ttl or this queue's `ttlMs` (both counted from its
+   * creation) is not processed. It is recorded as `expired` (a finishing event: recovery never
+   * replays it) and a waiting sender gets `engine.expired`.
+   */
+  private expire(entry: QueueEntry): boolean {
+    const { envelope } = entry;
+    const now = Date.now();
+    const { ttlMs } = this.spec.queue;
+    if (!envelope.isExpired(now) && !(ttlMs > 0 && now - envelope.header.timestamp > ttlMs)) return false;
+    const ageMs = now - envelope.header.timestamp;
+    this.stats.discarded++;
+    this.deps.tracker.event(envelope, this.name, 'expired', { ageMs, ttlMs: envelope.header.ttl ?? ttlMs });
+    entry.reply?.({ error: new EngineError('engine.expired', `message expired after ${ageMs} ms waiting for ${this.name}`, 'operational', { ageMs }) });
+    this.deps.tracker.closed(envelope, this.name);
+    return true;
+  }
+
+  /**
+   * `unordered`: a message waiting for its retry does not hold its worker. It is set aside and
+   * put back at the end of the queue after its backoff, so the messages behind it overtake it
+   * (a `fifo` item keeps it at the head instead). It counts as in flight meanwhile.
+   */
+  private setAside(entry: QueueEntry, attempt: number, delayMs: number): boolean {
+    if (this.deps.queue.type !== 'unordered') return false;
+    entry.attempt = attempt;
+    this.inFlight++;
+    setTimeout(() => {
+      this.inFlight--;
+      // At the tail: the messages behind it overtake it (that is what `unordered` allows).
+      this.deps.queue.put(entry, entry.envelope.header.priority).catch(() => this.requeue(entry));
+    }, delayMs);
     return true;
   }
 
@@ -360,11 +423,12 @@ export class Host {
     const parallel = pattern === 'concurrent_async' || pattern === 'concurrent_sync';
     const sends: { to: string; envelope: MessageEnvelope }[] = [];
     for (const out of outcome.outputs) {
-      const env = out.envelope;
+      let env = out.envelope;
       if (env !== input) {
         env.header.sessionId ??= rootId(input);
         env.header.source = this.name;
       }
+      env = withPriority(env, out.priority ?? settingsPriority(this.spec.priority, env), env === input);
       for (const to of out.to ?? this.deps.targets()) sends.push({ to, envelope: env });
     }
     return this.sendAll(sends, sync, parallel, timeoutMs);
@@ -415,24 +479,31 @@ export class Host {
     this.lastError = { code: codeOf(err), message: err.message, at: Date.now() };
   }
 
-  /** A handler crashed (an unexpected error): restart per policy, keeping the queue. */
-  private async crash(err: Error): Promise<void> {
+  /**
+   * The item went down while running: a handler crashed (an unexpected error: `failed`) or it
+   * stopped on its own (`ctx.exit`: `stopped`). Either way its queue is kept and the restart
+   * policy decides: `on_failure` restarts only the first, `always` both.
+   */
+  private async halt(event: 'failure' | 'exit', cause: Error | string): Promise<void> {
     if (this.restarting || this.stopRequested || this.state !== 'running') return;
     this.restarting = true;
-    this.log.error({ err }, 'item crashed');
+    if (event === 'failure') this.log.error({ err: cause }, 'item crashed');
+    else this.log.info({ reason: cause }, 'item stopped on its own');
     this.abort.abort();
     await Promise.allSettled(this.loops);
     this.loops = [];
     await this.teardownHandler();
-    this.state = 'failed';
+    this.state = event === 'failure' ? 'failed' : 'stopped';
     this.restarting = false;
-    await this.supervise(err);
+    await this.supervise(event, cause);
   }
 
-  private async supervise(err: Error): Promise<void> {
-    const decision = this.restartPolicy.decide('failure');
+  private async supervise(event: 'failure' | 'exit', cause: Error | string): Promise<void> {
+    const decision = this.restartPolicy.decide(event);
     if (!decision.restart) {
-      this.log.error({ reason: decision.reason, code: codeOf(err) }, 'item not restarted');
+      const why = typeof cause === 'string' ? { exit: cause } : { code: codeOf(cause) };
+      if (event === 'failure') this.log.error({ reason: decision.reason, ...why }, 'item not restarted');
+      else this.log.info({ reason: decision.reason, ...why }, 'item not restarted');
       return;
     }
     this.log.warn({ delayMs: decision.delayMs, attempt: decision.attempt }, 'restarting item');
@@ -509,6 +580,10 @@ export class Host {
           return undefined;
         }
       },
+      exit(reason) {
+        if (host.state === 'starting') host.exitRequested = reason;
+        else void host.halt('exit', reason);
+      },
       async submit(envelope, opts = {}): Promise<SubmitResult> {
         const t0 = performance.now();
         if (host.state !== 'running' && host.state !== 'starting') {
@@ -516,6 +591,7 @@ export class Host {
         }
         envelope.header.sessionId ??= envelope.header.messageId;
         envelope.header.source = host.name;
+        envelope.header.priority = settingsPriority(host.spec.priority, envelope) ?? envelope.header.priority;
         if (host.limiter) await host.limiter.acquire(1);
         // Raw-first: the store write starts before the hand-off.
         const stored = deps.tracker.received(envelope, host.name);

@@ -254,16 +254,18 @@ export class ProductionEngine {
     return {
       run: (task, o) => pool.run(task, o?.transferList ? { transferList: o.transferList } : undefined),
       destroy: () => pool.destroy(),
+      threads,
     };
   }
 
   private threadPool(): TaskPool {
-    if (!this.sharedPool) {
-      const n = Math.max(2, os.availableParallelism());
-      this.sharedPool = new Piscina({ filename: workerUrl.href, minThreads: 1, maxThreads: n, execArgv: ['--import', 'tsx'], idleTimeout: 60_000 });
-    }
+    const n = Math.max(2, os.availableParallelism());
+    // A fixed set of threads: each item's onStart/onStop must reach every thread that may hold its
+    // handler, and an idle thread retired by the pool would take handlers with it unstopped.
+    this.sharedPool ??= new Piscina({ filename: workerUrl.href, minThreads: n, maxThreads: n, execArgv: ['--import', 'tsx'], idleTimeout: Infinity });
     const pool = this.sharedPool;
-    return { run: (task, o) => pool.run(task, o?.transferList ? { transferList: o.transferList } : undefined), destroy: async () => undefined };
+    // Destroyed with the production, not by an item: its life-cycle tasks release what it holds.
+    return { run: (task, o) => pool.run(task, o?.transferList ? { transferList: o.transferList } : undefined), destroy: async () => undefined, threads: n };
   }
 
   private async closeSharedPool(): Promise<void> {

@@ -30,5 +30,5 @@ export class ItemTypeRegistry {
   }
 
   /** Lookup in the shape `validateProduction` wants. */
-  lookup = (type: string): { settings: z.ZodType } | undefined => this.get(type);
+  lookup = (type: string): { settings: z.ZodType; kind: ItemTypeDefinition['kind'] } | undefined => this.get(type);
 }

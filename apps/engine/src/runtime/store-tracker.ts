@@ -186,7 +186,7 @@ export class StoreTracker extends MemoryTracker {
       return;
     }
     const q = this.pendingQueued.get(key);
-    if (q && (event === 'delivered' || event === 'failed' || event === 'discarded' || event === 'retry')) {
+    if (q && (event === 'delivered' || event === 'failed' || event === 'discarded' || event === 'expired' || event === 'retry')) {
       this.pendingQueued.delete(key);
       this.write(envelope, item, event, { ...q.detail, ...detail, queuedAt: new Date(q.at).toISOString() });
       return;

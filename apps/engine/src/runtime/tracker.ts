@@ -1,7 +1,7 @@
 import type { MessageEnvelope } from '@hie/envelope';
 
 /** Message life-cycle events, as recorded in the store and shown in the trace. */
-export type MessageEvent = 'received' | 'queued' | 'processing' | 'delivered' | 'failed' | 'discarded' | 'resent' | 'completed' | 'retry' | 'refused';
+export type MessageEvent = 'received' | 'queued' | 'processing' | 'delivered' | 'failed' | 'discarded' | 'resent' | 'completed' | 'retry' | 'refused' | 'expired';
 
 /**
  * Input a service could not take as a message (not HL7, a frame too large or cut off, a file with

@@ -10,7 +10,7 @@ import type { CreateContext, ItemHandler, ItemTypeDefinition } from '../item-typ
 import { runHandler } from '../runtime/dispatch';
 import { EngineError, serializeError } from '../runtime/errors';
 import { registerBuiltinCodecs } from '../runtime/codecs';
-import type { WorkerItem, WorkerResult, WorkerTask } from './protocol';
+import type { WorkerBarrier, WorkerItem, WorkerResult, WorkerTask } from './protocol';
 
 registerBuiltinCodecs();
 
@@ -63,6 +63,7 @@ function contextFor(item: WorkerItem): CreateContext {
     note: unsupported,
     submit: unsupported,
     refuse: unsupported,
+    exit: unsupported,
   };
 }
 
@@ -82,13 +83,41 @@ async function handlerFor(item: WorkerItem): Promise<ItemHandler> {
   return h;
 }
 
+async function barrier(b: WorkerBarrier): Promise<void> {
+  const cell = new Int32Array(b.cell);
+  Atomics.add(cell, 0, 1);
+  const deadline = Date.now() + b.timeoutMs;
+  // Polled, not Atomics.wait: a blocked thread could not finish the async work of other tasks.
+  while (Atomics.load(cell, 0) < b.parties && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+}
+
+/** onStop in this worker, and the handler released (a replaced item's handler must not linger). */
+async function stopHandler(item: WorkerItem): Promise<void> {
+  const h = handlers.get(item.key);
+  if (!h) return; // never created in this worker
+  handlers.delete(item.key);
+  const handler = await h.catch(() => undefined); // a handler that failed to start has nothing to stop
+  await handler?.onStop?.(contextFor(item));
+}
+
 export default async function run(task: WorkerTask): Promise<WorkerResult> {
+  if (task.kind !== 'message') {
+    try {
+      if (task.kind === 'start') await handlerFor(task.item);
+      else await stopHandler(task.item);
+      return { kind: 'done', threadId };
+    } catch (e) {
+      return { kind: 'error', error: serializeError(e), threadId };
+    } finally {
+      await barrier(task.barrier);
+    }
+  }
   try {
     const handler = await handlerFor(task.item);
     const envelope = MessageEnvelope.fromBytes(task.bytes);
     const outcome = await runHandler(handler, { itemName: task.item.name, production: task.item.production, targets: task.item.targets, log, policy: task.item.policy }, envelope);
     // Results are structured-cloned back (small); the request bytes were transferred in.
-    const outputs = outcome.outputs.map((o) => ({ to: o.to ? [...o.to] : undefined, bytes: o.envelope.toBytes() }));
+    const outputs = outcome.outputs.map((o) => ({ to: o.to ? [...o.to] : undefined, bytes: o.envelope.toBytes(), priority: o.priority }));
     return { kind: 'result', outputs, response: outcome.response?.toBytes(), discarded: outcome.discarded, detail: outcome.detail, threadId };
   } catch (e) {
     // A response attached to the error (a downstream's NACK, an onProcessError reply) crosses too.

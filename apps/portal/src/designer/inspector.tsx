@@ -44,6 +44,12 @@ export const COMMON_LABELS: Record<string, string> = {
   'rateLimit.enabled': 'Rate limit enabled',
   'rateLimit.ratePerSecond': 'Rate (msg/s)',
   'rateLimit.burst': 'Burst',
+  'queue.ttlMs': 'Time to live (ms)',
+  priority: 'Priority',
+  'priority.from': 'Priority from',
+  'priority.value': 'Priority (0-9)',
+  'priority.field': 'Priority from field',
+  'priority.map': 'Field value → priority',
 };
 
 function Section({ title, children, testId }: { title: string; children: ReactNode; testId?: string }) {

@@ -23,7 +23,7 @@ const anySettings = z.record(z.string(), z.unknown());
 export function makeLookup(knownTypes: Set<string> | undefined): ItemTypeLookup {
   return (type) => {
     const b = builtin.get(type);
-    if (b) return { settings: b.settings };
+    if (b) return { settings: b.settings, kind: b.kind };
     if (!knownTypes || knownTypes.has(type)) return { settings: anySettings };
     return undefined;
   };

@@ -34,13 +34,21 @@ export const condition: z.ZodType<Condition> = z.lazy(() =>
   ]),
 );
 
+const rulePriority = z
+  .int()
+  .min(0)
+  .max(9)
+  .optional()
+  .describe("Envelope priority (0 lowest … 9 highest) of what this rule sends; priority queues serve 9 first. Unset: the item's priority settings, else the message's own.");
+
 export const routeAction = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('send'), to: z.array(z.string().min(1)).min(1).describe('Target item names (each needs a connection from this router)') }).strict(),
+  z.object({ action: z.literal('send'), to: z.array(z.string().min(1)).min(1).describe('Target item names (each needs a connection from this router)'), priority: rulePriority }).strict(),
   z
     .object({
       action: z.literal('transform'),
       operations: z.array(transformOperation).describe('Transform operations, then send'),
       to: z.array(z.string().min(1)).min(1).describe('Target item names (each needs a connection from this router)'),
+      priority: rulePriority,
     })
     .strict(),
   z.object({ action: z.literal('discard'), reason: z.string().default('discarded by rule') }).strict(),

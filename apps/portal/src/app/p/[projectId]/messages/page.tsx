@@ -12,7 +12,7 @@ import { looksLikeHl7 } from '../../../../lib/hl7';
 type SearchInput = RouterInputs['messages']['search'];
 type Detail = RouterOutputs['messages']['get'];
 
-const STATUSES = ['received', 'queued', 'processing', 'delivered', 'failed', 'discarded', 'refused'] as const;
+const STATUSES = ['received', 'queued', 'processing', 'delivered', 'failed', 'discarded', 'refused', 'expired'] as const;
 /** The status filter's extra choice: failed messages no one has resent since (the operator's queue). */
 const SUSPENDED = 'suspended';
 const RANGES: { label: string; minutes: number | null }[] = [
