@@ -2,6 +2,7 @@
  * The whole product as a user runs it: `hie start` (manager + engine node + store on PostgreSQL)
  * driven through the real tRPC HTTP API and a real MLLP client (`hie send`).
  */
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,17 +125,26 @@ describe('hie start: deploy → engine runs → hie send → messages.search wit
     const changed = { ...spec, items: spec.items.map((it) => (it.name === 'Lab Files' ? { ...it, settings: { ...it.settings, filename: '{controlId}.hl7' } } : it)) };
     await api.projects.save.mutate({ id: projectId, spec: changed, comment: 'name files by control id', baseVersion: cur.version.version });
     await api.production.reload.mutate({ projectId });
+    // The replaced file writer runs the new setting: the next message's file is named by its
+    // control id. Counts carry on across the reload (they count messages, not hosts).
+    const resent = await hieExec(['send', '--port', String(mllpPort), 'examples/messages/oru-r01.hl7']);
+    expect(resent.code, resent.output).toBe(0);
+    let names: string[] = [];
+    for (let i = 0; i < 100 && !names.includes('CNTRL-3456.hl7'); i++) {
+      names = await readdir(outDir);
+      if (!names.includes('CNTRL-3456.hl7')) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(names).toContain('CNTRL-3456.hl7');
     let after = before;
     for (let i = 0; i < 50; i++) {
       after = (await api.production.status.query({ projectId })) as typeof before;
-      const files = after.running?.items.find((x) => x.name === 'Lab Files');
-      if (files && files.processed === 0) break;
+      if (after.running?.items.find((x) => x.name === 'Route')?.processed === 2) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const processed = (s: typeof before, n: string) => s.running?.items.find((x) => x.name === n)?.processed;
     expect(processed(before, 'Route')).toBe(1);
-    expect(processed(after, 'Route')).toBe(1); // untouched: same host, same counters
-    expect(processed(after, 'Lab Files')).toBe(0); // replaced: a new host
+    expect(processed(after, 'Route')).toBe(2); // untouched host, counting on
+    expect(processed(after, 'Lab Files')).toBe(2); // replaced host, counts kept
 
     // Operator stop/start of one item goes through the coordinator to the engine node.
     const stateOf = async (n: string) =>
