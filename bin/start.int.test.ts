@@ -138,7 +138,8 @@ describe('hie start: deploy → engine runs → hie send → messages.search wit
     let after = before;
     for (let i = 0; i < 50; i++) {
       after = (await api.production.status.query({ projectId })) as typeof before;
-      if (after.running?.items.find((x) => x.name === 'Route')?.processed === 2) break;
+      const counts = ['Route', 'Lab Files'].map((n) => after.running?.items.find((x) => x.name === n)?.processed);
+      if (counts.every((c) => c === 2)) break; // node reports come every second
       await new Promise((r) => setTimeout(r, 100));
     }
     const processed = (s: typeof before, n: string) => s.running?.items.find((x) => x.name === n)?.processed;
