@@ -1,6 +1,9 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { httpOutSettings } from '@hie/config';
 import { MessageEnvelope } from '@hie/envelope';
-import { assertEgressAllowed, urlTarget } from '@hie/policy';
+import { assertEgressAllowed, urlTarget, type EgressAddress } from '@hie/policy';
 import { defineItemType } from '../item-type';
 import { EngineError } from '../runtime/errors';
 
@@ -11,8 +14,9 @@ import { EngineError } from '../runtime/errors';
  *
  * Egress policy: the target is checked (after DNS) before every request, and redirects are never
  * followed — a 3xx is a user error, so a downstream cannot bounce a request (and return the body)
- * to another host, such as the manager's own `/metrics`. Residual: `fetch` resolves the name again;
- * a DNS answer that changes between the check and the connect is not caught.
+ * to another host, such as the manager's own `/metrics`. The connection goes to an address the
+ * check approved ({@link pinnedLookup}): the name is never resolved a second time, so a DNS answer
+ * that changes between the check and the connect (rebinding) cannot lead elsewhere.
  */
 export const httpOut = defineItemType({
   type: 'http.out',
@@ -27,37 +31,43 @@ export const httpOut = defineItemType({
     return {
       async onMessage(envelope) {
         if (!target) throw new EngineError('policy.egress_refused', `only http:// and https:// URLs can be sent to (${settings.url})`, 'user');
+        let addresses: EgressAddress[];
         try {
-          await assertEgressAllowed(target.host, target.port, ctx.policy);
+          addresses = await assertEgressAllowed(target.host, target.port, ctx.policy);
         } catch (e) {
           if ((e as { kind?: string }).kind === 'user') throw e; // refused: not retried
           throw new EngineError('http.connection', `${settings.method} ${settings.url}: ${(e as Error).message}`, 'operational');
         }
-        let res: Response;
+        let res: HttpAnswer;
         try {
-          res = await fetch(settings.url, {
+          res = await send(settings.url, {
             method: settings.method,
-            headers: { 'content-type': envelope.header.contentType, 'x-message-id': envelope.header.messageId, ...settings.headers },
+            headers: {
+              'content-type': envelope.header.contentType,
+              'content-length': String(envelope.body.raw.byteLength),
+              'x-message-id': envelope.header.messageId,
+              ...settings.headers,
+            },
             body: envelope.body.raw,
-            signal: AbortSignal.timeout(settings.timeoutMs),
-            redirect: 'manual',
+            timeoutMs: settings.timeoutMs,
+            lookup: pinnedLookup(addresses),
           });
         } catch (e) {
           const err = e as Error;
-          const timeout = err.name === 'TimeoutError' || err.name === 'AbortError';
+          const timeout = err.name === 'TimeoutError';
           throw new EngineError(timeout ? 'http.timeout' : 'http.connection', `${settings.method} ${settings.url}: ${timeout ? 'timed out' : err.message}`, 'operational');
         }
-        const body = new Uint8Array(await res.arrayBuffer());
+        const body = res.body;
         if (res.status >= 300 && res.status < 400) {
           // The body of a redirect is never handed on either: it is the redirecting server's, not the target's.
           throw new EngineError('http.redirect', `${settings.method} ${settings.url} answered ${res.status} (redirects are not followed)`, 'user', { status: res.status });
         }
-        if (!res.ok) {
+        if (res.status < 200 || res.status >= 300) {
           const retry = settings.retryOn.includes(res.status);
           throw new EngineError(`http.status_${res.status}`, `${settings.method} ${settings.url} answered ${res.status}`, retry ? 'operational' : 'user', { status: res.status });
         }
         sent++;
-        const contentType = (res.headers.get('content-type') ?? 'application/octet-stream').split(';')[0].trim();
+        const contentType = (res.contentType ?? 'application/octet-stream').split(';')[0].trim();
         return MessageEnvelope.create({ raw: body, contentType, source: ctx.itemName, correlationId: envelope.header.correlationId });
       },
       info() {
@@ -66,3 +76,52 @@ export const httpOut = defineItemType({
     };
   },
 });
+
+/**
+ * A `lookup` for `http.request` that answers only with addresses the egress check approved,
+ * whatever name it is asked for: the socket connects where the policy looked.
+ */
+export function pinnedLookup(addresses: EgressAddress[]): LookupFunction {
+  return (hostname, options, callback) => {
+    const usable = addresses.filter((a) => !options.family || a.family === options.family);
+    if (usable.length === 0) {
+      callback(Object.assign(new Error(`no approved address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+      return;
+    }
+    if (options.all) callback(null, usable.map((a) => ({ address: a.address, family: a.family })));
+    else callback(null, usable[0].address, usable[0].family);
+  };
+}
+
+interface HttpAnswer {
+  status: number;
+  contentType: string | undefined;
+  body: Uint8Array;
+}
+
+/** One request with node:http(s): never follows a redirect; `TimeoutError` after `timeoutMs`. */
+function send(
+  url: string,
+  opts: { method: string; headers: Record<string, string>; body: Uint8Array; timeoutMs: number; lookup: LookupFunction },
+): Promise<HttpAnswer> {
+  const u = new URL(url);
+  const request = u.protocol === 'https:' ? https.request : http.request;
+  return new Promise((resolve, reject) => {
+    const req = request(u, { method: opts.method, headers: opts.headers, lookup: opts.lookup }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        clearTimeout(timer);
+        const raw = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) });
+      });
+      res.on('error', reject);
+    });
+    const timer = setTimeout(() => req.destroy(Object.assign(new Error('timed out'), { name: 'TimeoutError' })), opts.timeoutMs);
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    req.end(opts.body);
+  });
+}
