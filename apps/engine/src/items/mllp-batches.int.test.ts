@@ -2,15 +2,13 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import pino from 'pino';
 import { MllpDecoder, encodeMllp, parseMessage, type Hl7Message } from '@hie/hl7';
 import { openTestStore, type MessageDetail, type TestStore } from '@hie/store';
 import { createEngine } from '../engine-node';
 import type { ProductionEngine } from '../runtime/production-engine';
 import { StoreTracker } from '../runtime/store-tracker';
-import { tempDir, testPolicy, until } from '../testing/helpers';
+import { capturedLog, tempDir, testPolicy, until } from '../testing/helpers';
 import { sink, sinks, testItemTypes } from '../testing/test-items';
 
 /**
@@ -41,14 +39,9 @@ afterEach(async () => {
 /** Starts a production with the store tracker, in a project of its own; its log lines are kept. */
 async function start(items: object[], connections: [string, string][]) {
   projectId = `p-batches-${++run}`;
-  lines = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  const log = pino({ level: 'info' }, stream);
+  const captured = capturedLog();
+  lines = captured.lines;
+  const log = captured.log;
   tracker = StoreTracker.forProduction(db.store.messages, { projectId, workspaceId: 'ws-batches', production: 'batches' }, 'full', log);
   engine = createEngine({ log, tracker, plugins: testItemTypes, policy: testPolicy() }).engine;
   await engine.apply({ name: 'batches', items, connections: connections.map(([from, to]) => ({ from, to })) });

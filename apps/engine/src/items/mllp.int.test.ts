@@ -1,5 +1,4 @@
 import net from 'node:net';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { MllpDecoder, buildAck, encodeMllp, parseMessage } from '@hie/hl7';
@@ -7,7 +6,7 @@ import { createEngine } from '../engine-node';
 import type { ProductionEngine } from '../runtime/production-engine';
 import { closeGate, gate, manualServices, openGate, passed, sink, sinks, testItemTypes } from '../testing/test-items';
 import { MessageEnvelope } from '@hie/envelope';
-import { freePort, testPolicy, until } from '../testing/helpers';
+import { capturedLog, freePort, testPolicy, until } from '../testing/helpers';
 
 const log = pino({ level: 'silent' });
 let engine: ProductionEngine | undefined;
@@ -40,18 +39,6 @@ async function client(port: number) {
     return acks;
   };
   return { socket, acks, waitAcks };
-}
-
-/** A logger whose JSON lines the test can read. */
-function captureLog() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { log: pino({ level: 'info' }, stream), lines };
 }
 
 const closed = (socket: net.Socket) => new Promise<void>((r) => (socket.destroyed ? r() : socket.once('close', () => r())));
@@ -195,7 +182,7 @@ describe('hl7.mllp.in', () => {
 
   describe('resource limits', () => {
     it('closes a connection whose frame is not finished within frameTimeoutMs (slow-loris) and logs it; a normal client is served alongside', { timeout: 20_000 }, async () => {
-      const { log: captured, lines } = captureLog();
+      const { log: captured, lines } = capturedLog();
       const e = await run([{ name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, frameTimeoutMs: 300 } }, { name: 'Out', type: 'test.collect' }], [['In', 'Out']], captured);
       const slow = await client(portOf(e, 'In'));
       slow.socket.on('error', () => undefined); // writes after the server closed it
@@ -258,7 +245,7 @@ describe('hl7.mllp.in', () => {
     });
 
     it('closes a connection whose unfinished frame exceeds maxConnectionBytes and logs it; a normal client is served alongside', { timeout: 20_000 }, async () => {
-      const { log: captured, lines } = captureLog();
+      const { log: captured, lines } = capturedLog();
       const budget = 64 * 1024;
       const e = await run(
         [{ name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, maxConnectionBytes: budget, maxMessageBytes: 1024 * 1024 } }, { name: 'Out', type: 'test.collect' }],
@@ -283,7 +270,7 @@ describe('hl7.mllp.in', () => {
     });
 
     it('logs a connection refused by maxConnections, and one closed for being idle', async () => {
-      const { log: captured, lines } = captureLog();
+      const { log: captured, lines } = capturedLog();
       const e = await run([{ name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: 0, maxConnections: 1, idleTimeoutMs: 1000 } }, { name: 'Out', type: 'test.collect' }], [['In', 'Out']], captured);
       const first = await client(portOf(e, 'In'));
       first.socket.write(encodeMllp(hl7('FIRST')));

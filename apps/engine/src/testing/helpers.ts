@@ -4,6 +4,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { createHostPolicy, type HostPolicy, type HostPolicyInput } from '@hie/policy';
 
 export const repoRoot = new URL('../../../../', import.meta.url).pathname;
@@ -88,4 +90,16 @@ export async function hieExec(args: string[], opts: { cwd?: string; env?: Record
 export async function writeJson(file: string, value: unknown): Promise<string> {
   await writeFile(file, JSON.stringify(value, null, 2));
   return file;
+}
+
+/** A pino logger whose JSON lines the test can read. */
+export function capturedLog(): { log: pino.Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { log: pino({ level: 'info' }, stream), lines };
 }

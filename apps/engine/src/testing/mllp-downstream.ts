@@ -1,6 +1,4 @@
 import net from 'node:net';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { MllpDecoder, buildAckText, encodeMllp, parseMessage, type Hl7AckCode, type Hl7Message } from '@hie/hl7';
 
 /** How a fake downstream system answers one message: an ACK code, with an optional ERR. */
@@ -52,16 +50,4 @@ export class MllpDownstream {
     for (const sk of this.sockets) sk.destroy();
     if (s) await new Promise<void>((r) => s.close(() => r()));
   }
-}
-
-/** A pino logger whose JSON lines the test can read. */
-export function capturedLog(): { log: pino.Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { log: pino({ level: 'info' }, stream), lines };
 }
