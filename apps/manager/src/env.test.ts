@@ -57,6 +57,14 @@ describe('readEnv: sign-in settings', () => {
     expect(() => readEnv({ HIE_TRUST_PROXY: 'maybe' })).toThrow(/HIE_TRUST_PROXY/);
   });
 
+  it('HIE_SELF_SERVICE_WORKSPACES: off unless 1 or true; anything else is refused by name', () => {
+    expect(readEnv({}).HIE_SELF_SERVICE_WORKSPACES).toBe(false);
+    expect(readEnv({ HIE_SELF_SERVICE_WORKSPACES: '1' }).HIE_SELF_SERVICE_WORKSPACES).toBe(true);
+    expect(readEnv({ HIE_SELF_SERVICE_WORKSPACES: 'true' }).HIE_SELF_SERVICE_WORKSPACES).toBe(true);
+    expect(readEnv({ HIE_SELF_SERVICE_WORKSPACES: '0' }).HIE_SELF_SERVICE_WORKSPACES).toBe(false);
+    expect(() => readEnv({ HIE_SELF_SERVICE_WORKSPACES: 'yes please' })).toThrow(/HIE_SELF_SERVICE_WORKSPACES/);
+  });
+
   it('sessionSettings hands the session and proxy settings to createManagerServer', () => {
     expect(sessionSettings(readEnv({ HIE_SESSION_TTL_HOURS: '2', HIE_SESSION_MAX_HOURS: '24', HIE_TRUST_PROXY: 'true' }))).toEqual({
       sessionTtlHours: 2,
