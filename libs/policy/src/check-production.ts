@@ -19,22 +19,29 @@ interface EgressSetting {
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const problem = (path: Path, code: string, message: string): ConfigProblem => ({ path, pathText: formatPath(path), code, message });
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /**
  * The host resources each built-in item type's settings name. One table, read by the save-time
  * and start-time checks; the items apply the same guards at run time (see README).
  */
-function hostSettings(type: string, s: Record<string, unknown>, at: Path): { paths: PathSetting[]; egress: EgressSetting[]; invalid: Path[] } {
+function hostSettings(type: string, s: Record<string, unknown>, at: Path): { paths: PathSetting[]; egress: EgressSetting[]; invalid: ConfigProblem[] } {
   const paths: PathSetting[] = [];
   const egress: EgressSetting[] = [];
-  const invalid: Path[] = [];
+  const invalid: ConfigProblem[] = [];
   const folder = (key: string) => {
     const value = text(s[key]);
     if (value) paths.push({ path: [...at, key], value });
   };
   if (type === 'file.in') ['directory', 'archiveDirectory', 'errorDirectory'].forEach(folder);
-  if (type === 'file.out') folder('directory');
+  if (type === 'file.out') {
+    folder('directory');
+    // The template's own text may not name another folder: file.out would refuse every message.
+    if (typeof s.filename === 'string' && (s.filename.includes('/') || s.filename === '.' || s.filename === '..')) {
+      invalid.push(problem([...at, 'filename'], 'path_outside_roots', 'the file name must not contain "/" or be "." or ".." (it would leave the directory)'));
+    }
+  }
   if ((type === 'hl7.mllp.in' || type === 'hl7.mllp.out') && isRecord(s.tls)) {
     for (const key of ['certFile', 'keyFile', 'caFile']) {
       const value = text(s.tls[key]);
@@ -49,12 +56,11 @@ function hostSettings(type: string, s: Record<string, unknown>, at: Path): { pat
   if (type === 'http.out' && typeof s.url === 'string') {
     const target = urlTarget(s.url);
     if (target) egress.push({ path: [...at, 'url'], ...target });
-    else if (URL.canParse(s.url)) invalid.push([...at, 'url']); // not a URL at all: the schema says so
+    // Not a URL at all: the schema says so.
+    else if (URL.canParse(s.url)) invalid.push(problem([...at, 'url'], 'egress_refused', 'only http:// and https:// URLs can be sent to'));
   }
   return { paths, egress, invalid };
 }
-
-const problem = (path: Path, code: string, message: string): ConfigProblem => ({ path, pathText: formatPath(path), code, message });
 
 /**
  * Checks every folder, file and host a production's items name against the host policy:
@@ -70,7 +76,7 @@ export async function checkProductionHostPolicy(spec: unknown, policy: HostPolic
     if (!isRecord(item) || typeof item.type !== 'string' || !isRecord(item.settings)) return [];
     const { paths, egress, invalid } = hostSettings(item.type, item.settings, ['items', i, 'settings']);
     return [
-      ...invalid.map(async (path) => [problem(path, 'egress_refused', 'only http:// and https:// URLs can be sent to')]),
+      Promise.resolve(invalid),
       ...paths.map(async (p) => {
         try {
           await resolveInsideRoots(p.value, policy);

@@ -36,13 +36,15 @@ class MllpConnection {
     const { host, port, connectTimeoutMs } = this.settings;
     // Egress policy on every connect, after DNS; the socket goes to the address that was checked
     // (a second lookup could answer differently). TLS still verifies the certificate against `host`.
-    let address: string;
+    let address: string | undefined;
     try {
-      address = (await assertEgressAllowed(host, port, this.ctx.policy))[0]?.address ?? host;
+      address = (await assertEgressAllowed(host, port, this.ctx.policy))[0]?.address;
     } catch (e) {
       if ((e as { kind?: string }).kind === 'user') throw e; // refused: not retried
       throw new EngineError('mllp.connection', `cannot connect to ${host}:${port}: ${(e as Error).message}`, 'operational');
     }
+    // Never fall back to `host`: the socket would resolve it again, unchecked.
+    if (!address) throw new EngineError('mllp.connection', `cannot connect to ${host}:${port}: no checked address`, 'operational');
     this.connecting = new Promise<net.Socket>((resolve, reject) => {
       const socket = this.pem
         ? tls.connect({ host: address, port, ...this.pem, rejectUnauthorized: this.settings.tls.rejectUnauthorized, servername: net.isIP(host) ? undefined : host })

@@ -157,6 +157,24 @@ describe('file roots', () => {
     });
     expect(await readdir(outside)).toEqual([]);
   });
+
+  it('file.out: a file name taken from the message ("..", "/" in MSH-10) never leaves the folder', async () => {
+    const e = newEngine();
+    await e.apply({
+      name: 'p',
+      items: [
+        { name: 'In', type: 'test.manual_in' },
+        { name: 'Files Out', type: 'file.out', settings: { directory: 'out', filename: '{controlId}' }, messaging: { retries: 0 } },
+      ],
+      connections: [{ from: 'In', to: 'Files Out' }],
+    });
+    const send = (id: string) => manualServices.get('In')!.submit(MessageEnvelope.createHl7(msg(id), { source: 'In' }), { wait: 'response' });
+    await expect(send('..')).rejects.toMatchObject({ code: 'file.bad_name' });
+    await send('../../outside/evil');
+    expect(await readdir(path.join(root, 'out'))).toEqual(['.._.._outside_evil']);
+    expect(await readdir(root)).toEqual(['out']);
+    expect(await readdir(outside)).toEqual([]);
+  });
 });
 
 describe('egress (SSRF)', () => {
