@@ -84,7 +84,7 @@ export function decodeHl7Bytes(bytes: Uint8Array): { text: string; charset: Hl7C
 }
 
 /** The charset MSH-18 of `text` declares, read by splitting the MSH line on its field separator. */
-export function declaredCharset(text: string): Hl7Charset | undefined {
+function declaredCharset(text: string): Hl7Charset | undefined {
   const f = rawMshFields(text);
   if (f === undefined || f.length < 18) return undefined;
   return charsetOf(f[17], f[1].length > 1 ? f[1][1] : '~');

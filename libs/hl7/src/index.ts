@@ -15,7 +15,7 @@ export {
   type Hl7ToBytesOptions,
   type Hl7AddSegmentOptions,
 } from './message';
-export { charsetOf, declaredCharset, decodeHl7Bytes, encodeText, rawMshFields, type Hl7Charset } from './charset';
+export { charsetOf, decodeHl7Bytes, encodeText, rawMshFields, type Hl7Charset } from './charset';
 export {
   ackErrorCode,
   problemAckCode,

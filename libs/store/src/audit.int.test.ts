@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toStoreError } from './errors.js';
-import type { Store, StoreBackend } from './store.js';
-import { openTestStore, type TestStore } from './testing.js';
+import type { Store } from './store.js';
+import { BACKENDS, useTestStore } from './test-backends.js';
 
 /** Runs `statement` on audit_log with its append-only trigger off, as a superuser could. */
 async function tamper(store: Store, statement: ReturnType<typeof sql>): Promise<void> {
@@ -14,17 +14,8 @@ async function tamper(store: Store, statement: ReturnType<typeof sql>): Promise<
   }
 }
 
-describe.each<StoreBackend>(['postgres', 'pglite'])('audit log hash chain on %s', (backend) => {
-  let t: TestStore;
-  let store: Store;
-
-  beforeAll(async () => {
-    t = await openTestStore(backend);
-    store = t.store;
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-  });
+describe.each(BACKENDS)('audit log hash chain on %s', (backend) => {
+  const t = useTestStore(backend);
 
   const entry = (i: number) => ({
     actorId: 'u1',
@@ -40,64 +31,57 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('audit log hash chain on %s'
   });
 
   it('an empty log verifies; appended rows are chained and verify', async () => {
-    expect(await store.audit.verify()).toEqual({ ok: true, rows: 0 });
+    expect(await t.store.audit.verify()).toEqual({ ok: true, rows: 0 });
     const rows = [];
-    for (let i = 0; i < 5; i++) rows.push(await store.audit.append(entry(i)));
+    for (let i = 0; i < 5; i++) rows.push(await t.store.audit.append(entry(i)));
     expect(rows.every((r) => typeof r.hash === 'string' && r.hash.length === 64)).toBe(true);
     expect(new Set(rows.map((r) => r.hash)).size).toBe(5);
     expect(rows[1].entityName).toBe('Project 1');
-    expect(await store.audit.verify()).toEqual({ ok: true, rows: 5 });
+    expect(await t.store.audit.verify()).toEqual({ ok: true, rows: 5 });
   });
 
   it('UPDATE, DELETE and TRUNCATE are refused with store.immutable', async () => {
-    const row = await store.audit.append(entry(9));
+    const row = await t.store.audit.append(entry(9));
     for (const statement of [
       sql`UPDATE audit_log SET actor_name = 'mallory' WHERE id = ${row.id}`,
       sql`DELETE FROM audit_log WHERE id = ${row.id}`,
       sql`TRUNCATE audit_log`,
     ]) {
-      const err = await store.db.execute(statement).then(
+      const err = await t.store.db.execute(statement).then(
         () => undefined,
         (e: unknown) => toStoreError(e),
       );
       expect(err).toMatchObject({ code: 'store.immutable', kind: 'user' });
     }
-    const [kept] = (await store.audit.query({ entityId: 'p9' })).items;
+    const [kept] = (await t.store.audit.query({ entityId: 'p9' })).items;
     expect(kept).toMatchObject({ id: row.id, actorName: 'alice' });
-    expect((await store.audit.verify()).ok).toBe(true);
+    expect((await t.store.audit.verify()).ok).toBe(true);
   });
 
   it('a row edited with the trigger disabled is reported as the first broken link', async () => {
-    const before = await store.audit.verify();
+    const before = await t.store.audit.verify();
     expect(before.ok).toBe(true);
-    const a = await store.audit.append(entry(20));
-    const b = await store.audit.append(entry(21));
-    await store.audit.append(entry(22));
-    await tamper(store, sql`UPDATE audit_log SET actor_name = 'mallory' WHERE id = ${b.id}`);
-    expect(await store.audit.verify()).toEqual({ ok: false, firstBrokenId: b.id, rows: before.rows + 3 });
+    const a = await t.store.audit.append(entry(20));
+    const b = await t.store.audit.append(entry(21));
+    await t.store.audit.append(entry(22));
+    await tamper(t.store, sql`UPDATE audit_log SET actor_name = 'mallory' WHERE id = ${b.id}`);
+    expect(await t.store.audit.verify()).toEqual({ ok: false, firstBrokenId: b.id, rows: before.rows + 3 });
     // Putting the content back restores the chain: the check is over content, not over history.
-    await tamper(store, sql`UPDATE audit_log SET actor_name = 'alice' WHERE id = ${b.id}`);
-    expect((await store.audit.verify()).ok).toBe(true);
+    await tamper(t.store, sql`UPDATE audit_log SET actor_name = 'alice' WHERE id = ${b.id}`);
+    expect((await t.store.audit.verify()).ok).toBe(true);
     // Re-hashing the edited row to match moves the break to its successor…
-    await tamper(store, sql`UPDATE audit_log SET hash = NULL WHERE id = ${a.id}`);
-    expect(await store.audit.verify()).toMatchObject({ ok: false, firstBrokenId: a.id });
-    await tamper(store, sql`UPDATE audit_log x SET hash = hie_audit_hash((SELECT hash FROM audit_log WHERE id < ${a.id} ORDER BY id DESC LIMIT 1), x) WHERE id = ${a.id}`);
-    expect((await store.audit.verify()).ok).toBe(true);
+    await tamper(t.store, sql`UPDATE audit_log SET hash = NULL WHERE id = ${a.id}`);
+    expect(await t.store.audit.verify()).toMatchObject({ ok: false, firstBrokenId: a.id });
+    await tamper(t.store, sql`UPDATE audit_log x SET hash = hie_audit_hash((SELECT hash FROM audit_log WHERE id < ${a.id} ORDER BY id DESC LIMIT 1), x) WHERE id = ${a.id}`);
+    expect((await t.store.audit.verify()).ok).toBe(true);
     // …and a removed row breaks the one after it.
-    await tamper(store, sql`DELETE FROM audit_log WHERE id = ${a.id}`);
-    expect(await store.audit.verify()).toMatchObject({ ok: false, firstBrokenId: b.id });
+    await tamper(t.store, sql`DELETE FROM audit_log WHERE id = ${a.id}`);
+    expect(await t.store.audit.verify()).toMatchObject({ ok: false, firstBrokenId: b.id });
   });
 });
 
 describe('audit log hash chain under concurrency (postgres)', () => {
-  let t: TestStore;
-
-  beforeAll(async () => {
-    t = await openTestStore('postgres');
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-  });
+  const t = useTestStore('postgres');
 
   it('50 concurrent appends form one unbroken chain', async () => {
     const rows = await Promise.all(

@@ -1,27 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Store, StoreBackend } from './store.js';
-import { openTestStore, type TestStore } from './testing.js';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS, useTestStore } from './test-backends.js';
 import { failedItemOf } from './messages.js';
 
 const enc = new TextEncoder();
 
-describe.each<StoreBackend>(['postgres', 'pglite'])('suspended messages on %s', (backend) => {
-  let t: TestStore;
-  let store: Store;
-
-  beforeAll(async () => {
-    t = await openTestStore(backend);
-    store = t.store;
-  });
-  afterAll(async () => {
-    await t?.cleanup();
-  });
+describe.each(BACKENDS)('suspended messages on %s', (backend) => {
+  const t = useTestStore(backend);
 
   it('counts failed messages per item where they failed, leaves out resent ones and other projects', async () => {
     const projectId = `p-${randomUUID()}`;
     const scope = { projectId, workspaceId: 'ws-1', production: 'adt' };
-    const writer = store.messages.writer();
+    const writer = t.store.messages.writer();
     const t0 = Date.now() - 60_000;
     const received = async (projectScope = scope) => {
       const id = randomUUID();
@@ -50,26 +40,26 @@ describe.each<StoreBackend>(['postgres', 'pglite'])('suspended messages on %s', 
     await ev(e, 'EPR Out', 'failed', t0 + 2, other);
     await writer.flush();
 
-    expect(await store.messages.suspendedCounts(projectId)).toEqual([
+    expect(await t.store.messages.suspendedCounts(projectId)).toEqual([
       { item: 'EPR Out', count: 2 },
       { item: 'Route', count: 1 },
     ]);
     // Resent by an operator: dealt with, no longer suspended.
-    await store.messages.resend(projectId, b, { toItem: 'EPR Out', actor: 'alice' });
-    expect(await store.messages.suspendedCounts(projectId)).toEqual([
+    await t.store.messages.resend(projectId, b, { toItem: 'EPR Out', actor: 'alice' });
+    expect(await t.store.messages.suspendedCounts(projectId)).toEqual([
       { item: 'EPR Out', count: 1 },
       { item: 'Route', count: 1 },
     ]);
     // Search finds the same: every failed message by status, the suspended ones by `suspended`.
-    const found = async (f: { status?: 'failed'; suspended?: boolean }) => (await store.messages.search(projectId, f)).items.map((m) => m.id).sort();
+    const found = async (f: { status?: 'failed'; suspended?: boolean }) => (await t.store.messages.search(projectId, f)).items.map((m) => m.id).sort();
     expect(await found({ status: 'failed' })).toEqual([a, b, c].sort());
     expect(await found({ suspended: true })).toEqual([a, c].sort());
     // …until it fails again.
     await ev(b, 'EPR Out', 'failed', Date.now() + 1000);
     await writer.flush();
-    expect(await store.messages.suspendedCounts(projectId)).toContainEqual({ item: 'EPR Out', count: 2 });
+    expect(await t.store.messages.suspendedCounts(projectId)).toContainEqual({ item: 'EPR Out', count: 2 });
     expect(await found({ suspended: true })).toEqual([a, b, c].sort());
-    expect(await store.messages.suspendedCounts(`p-${randomUUID()}`)).toEqual([]);
+    expect(await t.store.messages.suspendedCounts(`p-${randomUUID()}`)).toEqual([]);
     await writer.close();
   });
 

@@ -17,6 +17,7 @@ import {
   validateMessage,
   type Hl7AckCode,
   type Hl7Message,
+  type Hl7Problem,
 } from '@hie/hl7';
 import { defineItemType } from '../item-type';
 import { codeOf, ensureError } from '../runtime/errors';
@@ -24,6 +25,11 @@ import { loadTls } from './tls-options';
 
 
 const ACK_RANK: Readonly<Record<string, number>> = { AA: 0, CA: 0, AE: 1, CE: 1, AR: 2, CR: 2 };
+
+/** Problems as `path: message` lines, for an ACK's text and the logs. */
+function problemText(problems: readonly Hl7Problem[]): string[] {
+  return problems.map((p) => `${p.path}: ${p.message}`);
+}
 
 /** The worse of two ACK codes (AR over AE over AA). */
 function worse(a: Hl7AckCode, b: Hl7AckCode | undefined): Hl7AckCode {
@@ -92,6 +98,10 @@ export const hl7MllpIn = defineItemType({
       if (!socket.destroyed) socket.write(encodeMllp(ack));
     };
 
+    /** The errors `validate` finds in a message (none when validation is off). */
+    const validationErrors = (msg: Hl7Message): Hl7Problem[] =>
+      settings.validate ? validateMessage(msg).filter((p) => p.severity === 'error') : [];
+
     /** Keeps refused input as a `refused` message (see the item's comment); never rejects. */
     const refuse = (raw: Uint8Array, reason: string, error: string, more: { totalBytes?: number; detail?: Record<string, unknown> } = {}) =>
       ctx.refuse(raw, { reason, error, contentType: 'application/hl7-v2+er7', maxBytes: settings.refusedMaxBytes, ...more });
@@ -114,13 +124,11 @@ export const hl7MllpIn = defineItemType({
         return buildNack(payload, settings.errorAckCode, { text: err.message, error: { code: ackErrorCode(err), message: err.message } }).toBytes();
       }
       if (holdsSeveralMessages(msg)) return handleBatch(payload, remote);
-      if (settings.validate) {
-        const problems = validateMessage(msg).filter((p) => p.severity === 'error');
-        if (problems.length > 0) {
-          const text = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
-          await refuse(payload, 'invalid', text, { detail: remote });
-          return buildAckBytes(msg, settings.errorAckCode, { text, error: { code: problemAckCode(problems[0]), message: text, location: problems[0].path } });
-        }
+      const problems = validationErrors(msg);
+      if (problems.length > 0) {
+        const text = problemText(problems).join('; ');
+        await refuse(payload, 'invalid', text, { detail: remote });
+        return buildAckBytes(msg, settings.errorAckCode, { text, error: { code: problemAckCode(problems[0]), message: text, location: problems[0].path } });
       }
       try {
         const result = await ctx.submit(envelope, { wait });
@@ -145,7 +153,7 @@ export const hl7MllpIn = defineItemType({
       const batch = parseBatchBytes(payload);
       const batchId = randomUUID();
       const size = batch.messages.length;
-      const problems = batch.problems.map((p) => `${p.path}: ${p.message}`);
+      const problems = problemText(batch.problems);
       if (problems.length > 0) ctx.log.warn({ batchId, batchControlId: batch.controlId, messages: size, problems, ...remote }, 'batch trailer counts do not match its messages');
       let first: Hl7Message | undefined;
       const refused: string[] = [];
@@ -167,9 +175,9 @@ export const hl7MllpIn = defineItemType({
           continue;
         }
         first ??= msg;
-        const invalid = settings.validate ? validateMessage(msg).filter((p) => p.severity === 'error') : [];
+        const invalid = validationErrors(msg);
         if (invalid.length > 0) {
-          const text = invalid.map((p) => `${p.path}: ${p.message}`).join('; ');
+          const text = problemText(invalid).join('; ');
           refused.push(`message ${i + 1} (${msg.controlId}): ${text}`);
           refusedCode ||= problemAckCode(invalid[0]);
           await refuse(raw, 'invalid', text, { detail: { ...where, ...remote } });
