@@ -75,8 +75,20 @@ async function ownOnPort(port: number, policy: HostPolicy, opts: CheckEgressOpti
   return list;
 }
 
+/** A policy's allow list, parsed once (it is checked before every connection). */
+const parsedAllow = new WeakMap<HostPolicy, NonNullable<ReturnType<typeof parseEgressEntry>>[]>();
+
+function allowEntries(policy: HostPolicy): NonNullable<ReturnType<typeof parseEgressEntry>>[] {
+  let entries = parsedAllow.get(policy);
+  if (!entries) {
+    entries = policy.egressAllow.map(parseEgressEntry).filter((e) => e !== undefined);
+    parsedAllow.set(policy, entries);
+  }
+  return entries;
+}
+
 function allowedByList(host: string, port: number, addresses: EgressAddress[], policy: HostPolicy): boolean {
-  const entries = policy.egressAllow.map(parseEgressEntry).filter((e) => e !== undefined);
+  const entries = allowEntries(policy);
   if (entries.some((e) => e.kind === 'host' && e.host === host && (e.port === undefined || e.port === port))) return true;
   // Otherwise every address the name resolves to must be allowed (by CIDR or by an IP entry).
   const list = new net.BlockList();
