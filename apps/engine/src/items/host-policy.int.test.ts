@@ -215,6 +215,36 @@ describe('egress (SSRF)', () => {
     }
   });
 
+  it('http.out: the Host header is the engine\'s, not a setting; an answer over 16 MiB fails the message, not the engine', async () => {
+    const e = newEngine();
+    expect(
+      await refusal(e, [{ name: 'Steer', type: 'http.out', settings: { url: 'http://localhost:18081/', headers: { Host: 'admin.internal' } } }]),
+    ).toEqual(['items[0].settings.headers: custom']);
+    const huge = await listen((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const chunk = Buffer.alloc(1024 * 1024, 0x61);
+      for (let i = 0; i < 17; i++) res.write(chunk);
+      res.end();
+    });
+    try {
+      await e.apply({
+        name: 'p',
+        items: [
+          { name: 'Web In', type: 'http.in', settings: { host: '127.0.0.1', port: 0, path: '/hl7', respond: 'sync' } },
+          { name: 'Web Out', type: 'http.out', settings: { url: `http://127.0.0.1:${huge.port}/x` } },
+        ],
+        connections: [{ from: 'Web In', to: 'Web Out' }],
+      });
+      const port = Number(e.status().items.find((i) => i.name === 'Web In')!.details!.port);
+      const res = await fetch(`http://127.0.0.1:${port}/hl7`, { method: 'POST', headers: { 'content-type': 'application/hl7-v2+er7' }, body: msg('BIG1') });
+      // Not retried (a user error): the sender hears at once, and the engine keeps running.
+      expect(await res.text()).toContain('http.response_too_large');
+      expect(e.status().items.find((i) => i.name === 'Web Out')!.state).toBe('running');
+    } finally {
+      huge.server.close();
+    }
+  });
+
   it("refuses link-local and metadata addresses and the manager's own address (after DNS) for http.out and hl7.mllp.out", async () => {
     const e = newEngine({ ownAddresses: [{ host: '0.0.0.0', port: 18_080 }] });
     expect(

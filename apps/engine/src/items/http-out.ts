@@ -54,6 +54,7 @@ export const httpOut = defineItemType({
           });
         } catch (e) {
           const err = e as Error;
+          if (err.name === 'ResponseTooLarge') throw new EngineError('http.response_too_large', `${settings.method} ${settings.url}: ${err.message}`, 'user');
           const timeout = err.name === 'TimeoutError';
           throw new EngineError(timeout ? 'http.timeout' : 'http.connection', `${settings.method} ${settings.url}: ${timeout ? 'timed out' : err.message}`, 'operational');
         }
@@ -93,6 +94,9 @@ export function pinnedLookup(addresses: EgressAddress[]): LookupFunction {
   };
 }
 
+/** The largest response body `http.out` keeps (it becomes the response envelope). */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
 interface HttpAnswer {
   status: number;
   contentType: string | undefined;
@@ -109,19 +113,29 @@ function send(
   return new Promise((resolve, reject) => {
     const req = request(u, { method: opts.method, headers: opts.headers, lookup: opts.lookup }, (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.byteLength;
+        // A downstream answer is kept in memory: a bounded one, never the engine's whole heap.
+        if (size > MAX_RESPONSE_BYTES) {
+          req.destroy(Object.assign(new Error(`the response is larger than ${MAX_RESPONSE_BYTES} bytes`), { name: 'ResponseTooLarge' }));
+          return;
+        }
+        chunks.push(c);
+      });
       res.on('end', () => {
         clearTimeout(timer);
         const raw = Buffer.concat(chunks);
         resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) });
       });
-      res.on('error', reject);
+      res.on('error', fail);
     });
     const timer = setTimeout(() => req.destroy(Object.assign(new Error('timed out'), { name: 'TimeoutError' })), opts.timeoutMs);
-    req.on('error', (e) => {
+    function fail(e: Error) {
       clearTimeout(timer);
       reject(e);
-    });
+    }
+    req.on('error', fail);
     req.end(opts.body);
   });
 }

@@ -14,6 +14,9 @@ export const httpInSettings = z
   .strict();
 export type HttpInSettings = z.output<typeof httpInSettings>;
 
+/** Request headers `http.out` sets itself, never from its settings. */
+const RESERVED_REQUEST_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
+
 /**
  * Settings of `http.out`: send each message in an HTTP request. Its header values are kept only
  * while `url` stays the same.
@@ -25,7 +28,15 @@ export const httpOutSettings = bindSecretsTo(
     // Every header value is secret, not only Authorization: tokens travel under free-form names
     // (X-Api-Key, Ocp-Apim-Subscription-Key, vendor headers) that no list would catch, and
     // hiding a harmless value costs little. The header names stay visible.
-    headers: z.record(z.string(), secret(z.string())).default({}).describe('Extra request headers (values are secret: write-only, encrypted at rest)'),
+    headers: z
+      .record(z.string(), secret(z.string()))
+      // The connection's own headers stay the engine's: a `Host` of the user's choosing would steer
+      // an allowed gateway to another virtual host behind it, past the egress policy.
+      .refine((h) => !Object.keys(h).some((k) => RESERVED_REQUEST_HEADERS.has(k.toLowerCase())), {
+        message: `these headers are set by the engine: ${[...RESERVED_REQUEST_HEADERS].join(', ')}`,
+      })
+      .default({})
+      .describe('Extra request headers (values are secret: write-only, encrypted at rest); not host, content-length, transfer-encoding or connection'),
     timeoutMs: z.number().int().min(1).default(30_000).describe('Request timeout (a timeout is retryable)'),
     retryOn: z.array(z.number().int()).default([408, 429, 500, 502, 503, 504]).describe('HTTP statuses that are retried; other 4xx fail at once'),
   }).strict(),
