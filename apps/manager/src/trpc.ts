@@ -27,6 +27,12 @@ export interface SessionUser {
   isAdmin: boolean;
 }
 
+/** A membership as the role cache keeps it. */
+export interface CachedMembership {
+  role: MembershipRole;
+  phiReader: boolean;
+}
+
 /** Long-lived things every request shares. */
 export interface ManagerServices {
   store: Store;
@@ -51,8 +57,8 @@ export interface ManagerServices {
   caches: {
     /** Session id → the session's user, expiry and creation time. */
     sessions: TtlCache<LiveSession>;
-    /** `userId:workspaceId` → role (`none` when not a member). */
-    roles: TtlCache<MembershipRole | 'none'>;
+    /** `userId:workspaceId` → the membership's role and PHI reader flag (`none` when not a member). */
+    roles: TtlCache<CachedMembership | 'none'>;
     /** User id → username (display only). */
     usernames: TtlCache<string>;
     /** `projectId:version` → config version: immutable rows, safe to keep. */
