@@ -7,7 +7,7 @@
 import { TRPCError } from '@trpc/server';
 import type { MembershipRole, Project, Workspace } from '@hie/store';
 import { forbidden as deny, type DeniedScope } from './audit.js';
-import type { AuthedCtx, Ctx } from './trpc.js';
+import type { AuthedCtx, CachedMembership, Ctx } from './trpc.js';
 
 export type Role = MembershipRole;
 
@@ -23,12 +23,19 @@ export function roleKey(userId: string, workspaceId: string): string {
   return `${userId}:${workspaceId}`;
 }
 
+/** The caller's membership of a workspace (role and PHI reader flag), one cached read for both. */
+async function membershipIn(ctx: AuthedCtx, workspaceId: string): Promise<CachedMembership | undefined> {
+  const m = await ctx.caches.roles.getOrLoad(roleKey(ctx.user.id, workspaceId), async () => {
+    const row = await ctx.store.memberships.get(ctx.user.id, workspaceId);
+    return row ? { role: row.role, phiReader: row.phiReader } : 'none';
+  });
+  return m === 'none' ? undefined : m;
+}
+
 /** The caller's role in a workspace (admin for a global admin), or undefined when none. */
 export async function roleIn(ctx: AuthedCtx, workspaceId: string): Promise<Role | undefined> {
   if (ctx.user.isAdmin) return 'admin';
-  const key = roleKey(ctx.user.id, workspaceId);
-  const role = await ctx.caches.roles.getOrLoad(key, async () => (await ctx.store.memberships.get(ctx.user.id, workspaceId))?.role ?? 'none');
-  return role === 'none' ? undefined : role;
+  return (await membershipIn(ctx, workspaceId))?.role;
 }
 
 function forbidden(min: Role, role: Role, scope: DeniedScope): TRPCError {
@@ -76,11 +83,7 @@ export async function requireProject(ctx: AuthedCtx, projectId: string, min: Rol
  */
 export async function canReadBodies(ctx: AuthedCtx, workspaceId: string, role: Role): Promise<boolean> {
   if (atLeast(role, 'analyst')) return true;
-  const key = `phi:${roleKey(ctx.user.id, workspaceId)}`;
-  const flag = await ctx.caches.roles.getOrLoad(key, async () =>
-    (await ctx.store.memberships.get(ctx.user.id, workspaceId))?.phiReader ? 'viewer' : 'none',
-  );
-  return flag === 'viewer';
+  return (await membershipIn(ctx, workspaceId))?.phiReader === true;
 }
 
 /** @throws FORBIDDEN unless the caller is a global admin. */

@@ -28,7 +28,7 @@ export type TrustProxy = boolean | number;
  * appends, so it is the `hops`-th entry from the right; entries further left came from the
  * client and are never believed. Undefined when no proxy is trusted.
  */
-function forwarded(v: string | string[] | undefined, trustProxy: TrustProxy): string | undefined {
+export function forwarded(v: string | string[] | undefined, trustProxy: TrustProxy): string | undefined {
   const hops = trustProxy === true ? 1 : trustProxy === false ? 0 : Math.max(0, Math.floor(trustProxy));
   if (hops === 0 || v === undefined) return undefined;
   const entries = (Array.isArray(v) ? v.join(',') : v).split(',').map((e) => e.trim()).filter((e) => e !== '');

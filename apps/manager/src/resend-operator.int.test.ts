@@ -12,6 +12,8 @@ let h: Harness;
 let admin: ApiClient;
 let analyst: ApiClient;
 let viewer: ApiClient;
+/** Admin of another workspace, member of nothing here. */
+let outsider: ApiClient;
 let workspaceId: string;
 let projectId: string;
 /** Failed at Files (2), at Route (1), at the service ADT In (1), then one delivered. */
@@ -23,7 +25,7 @@ const adt = (i: number) => `MSH|^~\\&|PAS|ROYAL|EPR|ROYAL|20240501120000||ADT^A0
 
 beforeAll(async () => {
   h = await startHarness();
-  ({ admin, analyst, viewer, workspaceId } = await h.team('Operators'));
+  ({ admin, analyst, viewer, outsider, workspaceId } = await h.team('Operators'));
   projectId = (await analyst.api.projects.create.mutate({ workspaceId, name: 'adt', spec: sampleSpec('adt') })).id;
   await analyst.api.production.deploy.mutate({ projectId });
 
@@ -127,5 +129,29 @@ describe('the operator’s queue of failed messages', () => {
     // Searching text to pick messages reads bodies: the same rule as search.
     expect(await errorCode(viewer.api.messages.resendMany.mutate({ projectId, filter: { text: 'smith' } }))).toBe('FORBIDDEN');
     expect(seen).toHaveLength(2);
+  });
+
+  it('another workspace’s admin reaches none of it: not by project id, not by message id, not through the audit or the membership', async () => {
+    const other = (await admin.api.workspaces.create.mutate({ name: 'Elsewhere' })).id;
+    await admin.api.workspaces.setMember.mutate({ workspaceId: other, username: 'otto', role: 'admin' });
+    const own = (await outsider.api.projects.create.mutate({ workspaceId: other, name: 'own', spec: sampleSpec('own') })).id;
+
+    expect(await errorCode(outsider.api.messages.suspendedCounts.query({ projectId }))).toBe('NOT_FOUND');
+    expect(await errorCode(outsider.api.messages.resendMany.mutate({ projectId, filter: { status: 'failed' } }))).toBe('NOT_FOUND');
+    expect(await errorCode(outsider.api.messages.resend.mutate({ projectId: own, id: failed.route, toItem: 'Files' }))).toBe('NOT_FOUND');
+    // Another project's message ids under one's own project: each one not found, nothing resent.
+    const r = await outsider.api.messages.resendMany.mutate({ projectId: own, ids: [failed.route, failed.files[0]!], toItem: 'Files' });
+    expect(r).toMatchObject({ selected: 2, resent: 0, injected: 0 });
+    expect(r.results.map((x) => x.error?.code)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
+    expect(seen).toHaveLength(0);
+
+    expect(await errorCode(outsider.api.versions.diff.query({ projectId, from: 1, to: 1 }))).toBe('NOT_FOUND');
+    expect(await errorCode(outsider.api.items.list.query({ projectId }))).toBe('NOT_FOUND');
+    expect(await errorCode(outsider.api.projects.clone.mutate({ id: projectId, name: 'stolen' }))).toBe('NOT_FOUND');
+    expect(await errorCode(outsider.api.production.status.query({ projectId }))).toBe('NOT_FOUND');
+    expect(await errorCode(outsider.api.audit.list.query({ workspaceId }))).toBe('NOT_FOUND');
+    expect((await outsider.api.audit.list.query({ workspaceId: other, entityId: projectId })).items).toEqual([]);
+    expect(await errorCode(outsider.api.workspaces.setMember.mutate({ workspaceId, username: 'otto', role: 'viewer', phiReader: true }))).toBe('NOT_FOUND');
+    expect(await errorCode(outsider.api.messages.get.query({ projectId, id: failed.route }))).toBe('NOT_FOUND');
   });
 });

@@ -16,7 +16,7 @@ import { hashSessionToken, readCookie, SESSION_COOKIE, sessionCookie } from './a
 import { loadSession, slidExpiry, type LiveSession } from './auth/session-lookup.js';
 import { TtlCache } from './cache.js';
 import { KeyedMutex } from './lock.js';
-import { isHttps } from './http-security.js';
+import { forwarded, isHttps, type TrustProxy } from './http-security.js';
 import { SecretBox } from './secrets.js';
 
 /** The signed-in user, as procedures see it. */
@@ -25,6 +25,12 @@ export interface SessionUser {
   username: string;
   displayName: string;
   isAdmin: boolean;
+}
+
+/** A membership as the role cache keeps it. */
+export interface CachedMembership {
+  role: MembershipRole;
+  phiReader: boolean;
 }
 
 /** Long-lived things every request shares. */
@@ -51,8 +57,8 @@ export interface ManagerServices {
   caches: {
     /** Session id → the session's user, expiry and creation time. */
     sessions: TtlCache<LiveSession>;
-    /** `userId:workspaceId` → role (`none` when not a member). */
-    roles: TtlCache<MembershipRole | 'none'>;
+    /** `userId:workspaceId` → the membership's role and PHI reader flag (`none` when not a member). */
+    roles: TtlCache<CachedMembership | 'none'>;
     /** User id → username (display only). */
     usernames: TtlCache<string>;
     /** `projectId:version` → config version: immutable rows, safe to keep. */
@@ -177,16 +183,9 @@ export function createContextFactory(shared: ManagerServices, opts: ContextOptio
  * left were written by the client and are never believed (they would let one client pose as
  * many and slip past the sign-in limits).
  */
-export function sourceAddressOf(req: IncomingMessage, trustProxy: boolean | number): string | null {
-  const hops = trustProxy === true ? 1 : trustProxy === false ? 0 : Math.max(0, Math.floor(trustProxy));
-  if (hops > 0) {
-    const fwd = req.headers['x-forwarded-for'];
-    const list = (Array.isArray(fwd) ? fwd.join(',') : (fwd ?? '')).split(',').map((a) => a.trim()).filter((a) => a !== '');
-    // Fewer entries than proxies: the request did not come through all of them; the leftmost is the best we know.
-    const client = list.length > 0 ? list[Math.max(0, list.length - hops)] : undefined;
-    if (client) return client;
-  }
-  return req.socket.remoteAddress ?? null;
+export function sourceAddressOf(req: IncomingMessage, trustProxy: TrustProxy): string | null {
+  // Fewer entries than proxies: the request did not come through all of them; the leftmost is the best we know.
+  return forwarded(req.headers['x-forwarded-for'], trustProxy) ?? req.socket.remoteAddress ?? null;
 }
 
 // ── errors ───────────────────────────────────────────────────────────────────────────────────

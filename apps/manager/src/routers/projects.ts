@@ -4,7 +4,7 @@ import type { Project } from '@hie/store';
 import { audit } from '../audit.js';
 import { requireProject, requireRole } from '../authz.js';
 import { deploymentsForViews } from '../deploy.js';
-import { redactSpec, resolveSecrets, revealSecrets, sealSecrets, secretLookup } from '../secrets.js';
+import { redactSpec, resolveSecrets, revealSecrets, sealSecrets, secretLookup, type SecretLookup } from '../secrets.js';
 import { asSpec, checkSpec, commitSpec, emptySpec, getVersion, productionNameFor, specInput, type Spec } from '../spec.js';
 import { authedProcedure, router, type AuthedCtx } from '../trpc.js';
 import { deploymentView, iso, projectView } from '../views.js';
@@ -23,24 +23,30 @@ async function authorName(ctx: AuthedCtx, authorId: string | null): Promise<stri
   return (await ctx.caches.usernames.getOrLoad(authorId, async () => (await ctx.store.users.get(authorId))?.username)) ?? null;
 }
 
+/** A checked spec for a new project, its secrets in plaintext, and where its secrets are (read once per request). */
+interface NewSpec {
+  spec: Spec;
+  secretsOf: SecretLookup;
+}
+
 /**
  * A spec sent for a new project, checked, its secrets in plaintext. `••• set` is refused (with
  * its path): a new project has nothing stored to keep — an export's secrets must be entered.
  */
-async function checkNewSpec(ctx: AuthedCtx, spec: unknown): Promise<Spec> {
-  const { plain } = resolveSecrets(ctx.secrets, spec, { projectId: undefined, current: undefined, secretsOf: await secretLookup(ctx.coordinator) });
-  return (await checkSpec(ctx, plain)).spec;
+async function checkNewSpec(ctx: AuthedCtx, spec: unknown): Promise<NewSpec> {
+  const secretsOf = await secretLookup(ctx.coordinator);
+  const { plain } = resolveSecrets(ctx.secrets, spec, { projectId: undefined, current: undefined, secretsOf });
+  return { spec: (await checkSpec(ctx, plain)).spec, secretsOf };
 }
 
 /** Creates a project with `spec` as version 1 (spec already checked, secrets in plaintext: encrypted here). */
 async function createWithSpec(
   ctx: AuthedCtx,
   input: { workspaceId: string; name: string; description?: string },
-  spec: Spec,
+  { spec, secretsOf }: NewSpec,
   comment: string,
   action: string,
 ): Promise<Project> {
-  const secretsOf = await secretLookup(ctx.coordinator);
   let project: Project;
   try {
     project = await ctx.store.projects.create({ workspaceId: input.workspaceId, name: input.name, description: input.description ?? '' });
@@ -93,8 +99,7 @@ export const projectsRouter = router({
     .input(z.object({ workspaceId: id, name, description: description.optional(), spec: specInput.optional() }))
     .mutation(async ({ ctx, input }) => {
       await requireRole(ctx, input.workspaceId, 'analyst');
-      const spec = await checkNewSpec(ctx, input.spec ?? emptySpec(input.name));
-      return projectView(await createWithSpec(ctx, input, spec, 'created', 'project.create'));
+      return projectView(await createWithSpec(ctx, input, await checkNewSpec(ctx, input.spec ?? emptySpec(input.name)), 'created', 'project.create'));
     }),
 
   update: authedProcedure
@@ -155,7 +160,7 @@ export const projectsRouter = router({
     const created = await createWithSpec(
       ctx,
       { workspaceId: project.workspaceId, name: input.name, description: project.description },
-      spec,
+      { spec, secretsOf: await secretLookup(ctx.coordinator) },
       `cloned from ${project.name} v${row.version}`,
       'project.clone',
     );
@@ -186,10 +191,11 @@ export const projectsRouter = router({
     .input(z.object({ workspaceId: id, name: name.optional(), description: description.optional(), spec: specInput }))
     .mutation(async ({ ctx, input }) => {
       await requireRole(ctx, input.workspaceId, 'analyst');
-      const spec = await checkNewSpec(ctx, input.spec);
+      const checked = await checkNewSpec(ctx, input.spec);
+      const { spec } = checked;
       const projectName = input.name ?? (typeof spec.name === 'string' ? spec.name : 'imported');
       return projectView(
-        await createWithSpec(ctx, { workspaceId: input.workspaceId, name: projectName, description: input.description ?? spec.description }, spec, 'imported', 'project.import'),
+        await createWithSpec(ctx, { workspaceId: input.workspaceId, name: projectName, description: input.description ?? spec.description }, checked, 'imported', 'project.import'),
       );
     }),
 

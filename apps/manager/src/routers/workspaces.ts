@@ -140,7 +140,6 @@ export const workspacesRouter = router({
       if (before?.role === 'admin' && input.role !== 'admin') await refuseLastAdmin(ctx, input.workspaceId, user.id);
       const m = await ctx.store.memberships.set(user.id, input.workspaceId, input.role, { phiReader: input.phiReader });
       ctx.caches.roles.delete(roleKey(user.id, input.workspaceId));
-      ctx.caches.roles.delete(`phi:${roleKey(user.id, input.workspaceId)}`);
       await audit(ctx, {
         action: 'workspace.member.set',
         entityType: 'membership',
@@ -162,7 +161,6 @@ export const workspacesRouter = router({
       if (before.role === 'admin') await refuseLastAdmin(ctx, input.workspaceId, input.userId);
       await ctx.store.memberships.remove(input.userId, input.workspaceId);
       ctx.caches.roles.delete(roleKey(input.userId, input.workspaceId));
-      ctx.caches.roles.delete(`phi:${roleKey(input.userId, input.workspaceId)}`);
       await audit(ctx, {
         action: 'workspace.member.remove',
         entityType: 'membership',

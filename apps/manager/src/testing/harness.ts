@@ -157,7 +157,7 @@ export async function errorCode(p: Promise<unknown>): Promise<string> {
  * The problems of a call that must fail with BAD_REQUEST (`data.problems`, with their paths).
  * @throws when the call succeeds or fails otherwise.
  */
-export async function badRequestProblems(p: Promise<unknown>): Promise<{ path: (string | number)[]; pathText: string; message: string }[]> {
+export async function badRequestProblems(p: Promise<unknown>): Promise<{ path: (string | number)[]; pathText: string; code: string; message: string }[]> {
   try {
     await p;
   } catch (e) {
