@@ -25,6 +25,8 @@ export interface QueueEntry {
   enqueuedAt: number;
   /** Retries already made: kept when an `unordered` item sets a retrying message aside. */
   attempt?: number;
+  /** Retries already made against the error's own limit (`details.maxRetries`): kept likewise. */
+  ownAttempt?: number;
 }
 
 export type HostState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -286,7 +288,7 @@ export class Host {
     // downstream AE set to retry) counts against that limit on its own. An `unordered` item's
     // message set aside for its retry comes back with its attempts so far.
     let attempt = entry.attempt ?? 0;
-    let ownAttempt = 0;
+    let ownAttempt = entry.ownAttempt ?? 0;
     for (;;) {
       // A half-open breaker's trial that fails must not use up the head message's retries.
       const trial = circuitBreaker.whenOpen === 'wait' && this.breaker?.state === 'half_open';
@@ -337,7 +339,7 @@ export class Host {
           tracker.event(entry.envelope, this.name, 'retry', { attempt: n, code, error: err.message, ...ackOf(details) });
           const delay = backoffDelay(Math.max(1, n), { delayMs: messaging.retryDelayMs, backoffFactor: 2, maxDelayMs: messaging.retryMaxDelayMs, jitter: 0.1 });
           if (n === 1 || delay >= messaging.retryMaxDelayMs) this.log.info({ messageId: entry.envelope.header.messageId, code, attempt: n, retryInMs: delay }, 'message will be retried');
-          if (this.setAside(entry, attempt, delay)) return;
+          if (this.setAside(entry, attempt, ownAttempt, delay)) return;
           await sleep(delay, this.abort.signal);
           if (this.requeueIfStopping(entry)) return;
           continue;
@@ -386,9 +388,10 @@ export class Host {
    * put back at the end of the queue after its backoff, so the messages behind it overtake it
    * (a `fifo` item keeps it at the head instead). It counts as in flight meanwhile.
    */
-  private setAside(entry: QueueEntry, attempt: number, delayMs: number): boolean {
+  private setAside(entry: QueueEntry, attempt: number, ownAttempt: number, delayMs: number): boolean {
     if (this.deps.queue.type !== 'unordered') return false;
     entry.attempt = attempt;
+    entry.ownAttempt = ownAttempt;
     this.inFlight++;
     setTimeout(() => {
       this.inFlight--;

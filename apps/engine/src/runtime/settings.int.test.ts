@@ -335,4 +335,28 @@ describe('unordered queue', () => {
     expect(sink('Out').map((m) => m.header.controlId)).toEqual(['B1', 'C1']);
     expect(statusOf(e, 'Out')).toMatchObject({ errors: 1, lastError: { code: 'test.not_yet' } });
   });
+
+  it("unordered: a message set aside keeps the retries it made against its error's own limit (details.maxRetries)", async () => {
+    const tracker = new TraceTracker();
+    const e = newEngine(tracker);
+    await e.apply(
+      production(
+        [
+          { name: 'In', type: 'test.manual_in' },
+          {
+            name: 'Out',
+            type: 'test.collect',
+            settings: { failTimes: 50, failMaxRetries: 2 },
+            queue: { type: 'unordered' },
+            messaging: { retryDelayMs: 1, retryMaxDelayMs: 1 },
+          },
+        ],
+        [['In', 'Out']],
+      ),
+    );
+    await submit('In', hl7('OWN1'));
+    await until(() => statusOf(e, 'Out').errors + statusOf(e, 'Out').processed > 0, 10_000);
+    expect(statusOf(e, 'Out')).toMatchObject({ errors: 1, processed: 0, lastError: { code: 'test.flaky' } });
+    expect(tracker.trace.filter((t) => t.item === 'Out' && t.event === 'retry')).toHaveLength(2);
+  });
 });
