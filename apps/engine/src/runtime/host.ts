@@ -393,11 +393,13 @@ export class Host {
     entry.attempt = attempt;
     entry.ownAttempt = ownAttempt;
     this.inFlight++;
-    setTimeout(() => {
+    // Cut short by a stop: the entry goes back before a reload replaces (and closes) the queue.
+    void sleep(delayMs, this.abort.signal).then(() => {
       this.inFlight--;
+      if (this.requeueIfStopping(entry)) return;
       // At the tail: the messages behind it overtake it (that is what `unordered` allows).
       this.deps.queue.put(entry, entry.envelope.header.priority).catch(() => this.requeue(entry));
-    }, delayMs);
+    });
     return true;
   }
 

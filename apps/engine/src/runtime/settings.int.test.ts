@@ -359,4 +359,23 @@ describe('unordered queue', () => {
     expect(statusOf(e, 'Out')).toMatchObject({ errors: 1, processed: 0, lastError: { code: 'test.flaky' } });
     expect(tracker.trace.filter((t) => t.item === 'Out' && t.event === 'retry')).toHaveLength(2);
   });
+
+  it('unordered: a message set aside for a long backoff goes back to the queue when a reload replaces it, not lost with the old queue', async () => {
+    const tracker = new TraceTracker();
+    const e = newEngine(tracker);
+    const out = (failTimes: number, size: number) => ({
+      name: 'Out',
+      type: 'test.collect',
+      settings: { failTimes },
+      queue: { type: 'unordered', size },
+      messaging: { retryDelayMs: 60_000 },
+    });
+    await e.apply(production([{ name: 'In', type: 'test.manual_in' }, out(1, 100)], [['In', 'Out']]));
+    await submit('In', hl7('LONG1'));
+    await until(() => tracker.trace.some((t) => t.item === 'Out' && t.event === 'retry'));
+    // A new queue size: the queue is rebuilt, the old one closed.
+    await e.apply(production([{ name: 'In', type: 'test.manual_in' }, out(0, 200)], [['In', 'Out']]));
+    await until(() => sink('Out').length === 1, 5_000);
+    expect(tracker.trace.filter((t) => t.event === 'failed')).toHaveLength(0);
+  });
 });
