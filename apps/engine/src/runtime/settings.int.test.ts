@@ -69,6 +69,25 @@ describe('messaging.timeoutMs', () => {
   });
 });
 
+describe('messaging.retryMaxDelayMs', () => {
+  it('caps the wait between two retries, even below retryDelayMs', async () => {
+    const e = newEngine();
+    await e.apply(
+      production(
+        [
+          { name: 'In', type: 'test.manual_in' },
+          // Uncapped, the three retries would wait 10 s, 20 s and 40 s.
+          { name: 'Out', type: 'test.collect', settings: { failTimes: 3 }, messaging: { retryDelayMs: 10_000, retryMaxDelayMs: 20 } },
+        ],
+        [['In', 'Out']],
+      ),
+    );
+    await submit('In', hl7('CAP1'));
+    await until(() => sink('Out').length === 1, 3_000);
+    expect(statusOf(e, 'Out')).toMatchObject({ processed: 1, errors: 0 });
+  });
+});
+
 describe('execution mode on a service', () => {
   it('is refused at apply with its path, not silently ignored', async () => {
     const e = newEngine();
