@@ -22,7 +22,6 @@ export type ItemSpec = z.output<typeof itemSchema>;
 export interface QueueEntry {
   envelope: MessageEnvelope;
   reply?: ReplyFn;
-  enqueuedAt: number;
   /** Retries already made: kept when an `unordered` item sets a retrying message aside. */
   attempt?: number;
   /** Retries already made against the error's own limit (`details.maxRetries`): kept likewise. */
