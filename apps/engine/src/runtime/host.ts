@@ -405,18 +405,15 @@ export class Host {
   private requeue(entry: QueueEntry): void {
     try {
       // Back at the head, so a FIFO item's next host takes it first: no overtaking across a reload.
+      // It never waits for room (the entry already held a place): it only throws once the queue is closed.
       this.deps.queue.putBack(entry, entry.envelope.header.priority);
-      return;
-    } catch (_e) {
-      /* closed: fall through to the failure path below */
-    }
-    this.deps.queue.put(entry, entry.envelope.header.priority).catch((e: unknown) => {
+    } catch (e) {
       // The queue is gone: answer the sender so the message is not silently lost.
       const err = ensureError(e);
       this.deps.tracker.event(entry.envelope, this.name, 'failed', { code: codeOf(err), error: err.message });
       entry.reply?.({ error: err });
       this.deps.tracker.closed(entry.envelope, this.name);
-    });
+    }
   }
 
   /** Send a handler's outputs on, following the item's messaging pattern. Returns the first downstream response. */
