@@ -22,9 +22,10 @@ export type ItemSpec = z.output<typeof itemSchema>;
 export interface QueueEntry {
   envelope: MessageEnvelope;
   reply?: ReplyFn;
-  enqueuedAt: number;
   /** Retries already made: kept when an `unordered` item sets a retrying message aside. */
   attempt?: number;
+  /** Retries already made against the error's own limit (`details.maxRetries`): kept likewise. */
+  ownAttempt?: number;
 }
 
 export type HostState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -286,7 +287,7 @@ export class Host {
     // downstream AE set to retry) counts against that limit on its own. An `unordered` item's
     // message set aside for its retry comes back with its attempts so far.
     let attempt = entry.attempt ?? 0;
-    let ownAttempt = 0;
+    let ownAttempt = entry.ownAttempt ?? 0;
     for (;;) {
       // A half-open breaker's trial that fails must not use up the head message's retries.
       const trial = circuitBreaker.whenOpen === 'wait' && this.breaker?.state === 'half_open';
@@ -337,7 +338,7 @@ export class Host {
           tracker.event(entry.envelope, this.name, 'retry', { attempt: n, code, error: err.message, ...ackOf(details) });
           const delay = backoffDelay(Math.max(1, n), { delayMs: messaging.retryDelayMs, backoffFactor: 2, maxDelayMs: messaging.retryMaxDelayMs, jitter: 0.1 });
           if (n === 1 || delay >= messaging.retryMaxDelayMs) this.log.info({ messageId: entry.envelope.header.messageId, code, attempt: n, retryInMs: delay }, 'message will be retried');
-          if (this.setAside(entry, attempt, delay)) return;
+          if (this.setAside(entry, attempt, ownAttempt, delay)) return;
           await sleep(delay, this.abort.signal);
           if (this.requeueIfStopping(entry)) return;
           continue;
@@ -386,33 +387,33 @@ export class Host {
    * put back at the end of the queue after its backoff, so the messages behind it overtake it
    * (a `fifo` item keeps it at the head instead). It counts as in flight meanwhile.
    */
-  private setAside(entry: QueueEntry, attempt: number, delayMs: number): boolean {
+  private setAside(entry: QueueEntry, attempt: number, ownAttempt: number, delayMs: number): boolean {
     if (this.deps.queue.type !== 'unordered') return false;
     entry.attempt = attempt;
+    entry.ownAttempt = ownAttempt;
     this.inFlight++;
-    setTimeout(() => {
+    // Cut short by a stop: the entry goes back before a reload replaces (and closes) the queue.
+    void sleep(delayMs, this.abort.signal).then(() => {
       this.inFlight--;
+      if (this.requeueIfStopping(entry)) return;
       // At the tail: the messages behind it overtake it (that is what `unordered` allows).
       this.deps.queue.put(entry, entry.envelope.header.priority).catch(() => this.requeue(entry));
-    }, delayMs);
+    });
     return true;
   }
 
   private requeue(entry: QueueEntry): void {
     try {
       // Back at the head, so a FIFO item's next host takes it first: no overtaking across a reload.
+      // It never waits for room (the entry already held a place): it only throws once the queue is closed.
       this.deps.queue.putBack(entry, entry.envelope.header.priority);
-      return;
-    } catch (_e) {
-      /* closed: fall through to the failure path below */
-    }
-    this.deps.queue.put(entry, entry.envelope.header.priority).catch((e: unknown) => {
+    } catch (e) {
       // The queue is gone: answer the sender so the message is not silently lost.
       const err = ensureError(e);
       this.deps.tracker.event(entry.envelope, this.name, 'failed', { code: codeOf(err), error: err.message });
       entry.reply?.({ error: err });
       this.deps.tracker.closed(entry.envelope, this.name);
-    });
+    }
   }
 
   /** Send a handler's outputs on, following the item's messaging pattern. Returns the first downstream response. */

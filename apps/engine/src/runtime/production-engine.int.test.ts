@@ -365,6 +365,23 @@ describe('ProductionEngine', () => {
     expect(r.response?.text()).toBe('PONG');
   });
 
+  it('concurrent_sync: up to concurrency messages in flight, each sender still gets its own response', async () => {
+    const e = newEngine();
+    await e.apply(
+      production(
+        [
+          { name: 'In', type: 'test.manual_in', messaging: { pattern: 'concurrent_sync', concurrency: 8 } },
+          { name: 'Out', type: 'test.collect', settings: { delayMs: 20, respond: 'PONG' }, messaging: { pattern: 'concurrent_sync', concurrency: 4 } },
+        ],
+        [['In', 'Out']],
+      ),
+    );
+    const rs = await Promise.all(Array.from({ length: 8 }, (_, i) => submit('In', hl7(`CS${i}`), 'response')));
+    expect(rs.map((r) => r.response?.text())).toEqual(Array.from({ length: 8 }, () => 'PONG'));
+    expect(maxConcurrent.get('Out')).toBeGreaterThan(1);
+    expect(maxConcurrent.get('Out')).toBeLessThanOrEqual(4);
+  });
+
   it('hot reload of one item under load restarts no other item and loses no message', async () => {
     const e = newEngine();
     const spec = (delayMs: number) =>

@@ -144,7 +144,7 @@ export class ProductionEngine {
       const wait = new WaitHistogram();
       const slot: Slot = { spec: item, queue: this.makeQueue(item, 0, wait), targets: targets.get(item.name) ?? [], unregister: () => undefined, stats: new ItemStats(), wait };
       slot.unregister = this.bus.register(item.name, {
-        accept: (envelope, reply) => slot.queue.put({ envelope, reply, enqueuedAt: Date.now() }, envelope.header.priority),
+        accept: (envelope, reply) => slot.queue.put({ envelope, reply }, envelope.header.priority),
       });
       this.slots.set(item.name, slot);
       report.started.push(item.name);

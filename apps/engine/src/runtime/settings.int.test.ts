@@ -69,6 +69,25 @@ describe('messaging.timeoutMs', () => {
   });
 });
 
+describe('messaging.retryMaxDelayMs', () => {
+  it('caps the wait between two retries, even below retryDelayMs', async () => {
+    const e = newEngine();
+    await e.apply(
+      production(
+        [
+          { name: 'In', type: 'test.manual_in' },
+          // Uncapped, the three retries would wait 10 s, 20 s and 40 s.
+          { name: 'Out', type: 'test.collect', settings: { failTimes: 3 }, messaging: { retryDelayMs: 10_000, retryMaxDelayMs: 20 } },
+        ],
+        [['In', 'Out']],
+      ),
+    );
+    await submit('In', hl7('CAP1'));
+    await until(() => sink('Out').length === 1, 3_000);
+    expect(statusOf(e, 'Out')).toMatchObject({ processed: 1, errors: 0 });
+  });
+});
+
 describe('execution mode on a service', () => {
   it('is refused at apply with its path, not silently ignored', async () => {
     const e = newEngine();
@@ -334,5 +353,48 @@ describe('unordered queue', () => {
     await queueThenStart(e, ['A1', 'B1', 'C1']);
     expect(sink('Out').map((m) => m.header.controlId)).toEqual(['B1', 'C1']);
     expect(statusOf(e, 'Out')).toMatchObject({ errors: 1, lastError: { code: 'test.not_yet' } });
+  });
+
+  it("unordered: a message set aside keeps the retries it made against its error's own limit (details.maxRetries)", async () => {
+    const tracker = new TraceTracker();
+    const e = newEngine(tracker);
+    await e.apply(
+      production(
+        [
+          { name: 'In', type: 'test.manual_in' },
+          {
+            name: 'Out',
+            type: 'test.collect',
+            settings: { failTimes: 50, failMaxRetries: 2 },
+            queue: { type: 'unordered' },
+            messaging: { retryDelayMs: 1, retryMaxDelayMs: 1 },
+          },
+        ],
+        [['In', 'Out']],
+      ),
+    );
+    await submit('In', hl7('OWN1'));
+    await until(() => statusOf(e, 'Out').errors + statusOf(e, 'Out').processed > 0, 10_000);
+    expect(statusOf(e, 'Out')).toMatchObject({ errors: 1, processed: 0, lastError: { code: 'test.flaky' } });
+    expect(tracker.trace.filter((t) => t.item === 'Out' && t.event === 'retry')).toHaveLength(2);
+  });
+
+  it('unordered: a message set aside for a long backoff goes back to the queue when a reload replaces it, not lost with the old queue', async () => {
+    const tracker = new TraceTracker();
+    const e = newEngine(tracker);
+    const out = (failTimes: number, size: number) => ({
+      name: 'Out',
+      type: 'test.collect',
+      settings: { failTimes },
+      queue: { type: 'unordered', size },
+      messaging: { retryDelayMs: 60_000 },
+    });
+    await e.apply(production([{ name: 'In', type: 'test.manual_in' }, out(1, 100)], [['In', 'Out']]));
+    await submit('In', hl7('LONG1'));
+    await until(() => tracker.trace.some((t) => t.item === 'Out' && t.event === 'retry'));
+    // A new queue size: the queue is rebuilt, the old one closed.
+    await e.apply(production([{ name: 'In', type: 'test.manual_in' }, out(0, 200)], [['In', 'Out']]));
+    await until(() => sink('Out').length === 1, 5_000);
+    expect(tracker.trace.filter((t) => t.event === 'failed')).toHaveLength(0);
   });
 });

@@ -45,17 +45,18 @@ export class StoreTracker extends MemoryTracker {
   private readonly uncommitted = new Map<string, Promise<unknown>>();
   private readonly events: MessageWriter;
 
-  /**
-   * @param writer the raw-first writer (`received`: on the ACK path, kept small and fast)
-   * @param eventsWriter an optional second writer for events and body-text indexing (off the ACK
-   *   path: larger, lazier batches); a message's entries are handed to it only once its `received`
-   *   row has committed. Pair it with `bodyIndex: 'deferred'` on `writer`.
-   */
   /** The production's name, stored for display beside the project scope. */
   private readonly production: string;
   /** Whose messages these are: every row written carries it. */
   private readonly scope: MessageScope;
 
+  /**
+   * @param writer the raw-first writer (`received`: on the ACK path, kept small and fast)
+   * @param owner the project (and workspace) the messages belong to, and the production's name
+   * @param eventsWriter an optional second writer for events and body-text indexing (off the ACK
+   *   path: larger, lazier batches); a message's entries are handed to it only once its `received`
+   *   row has committed. Pair it with `bodyIndex: 'deferred'` on `writer`.
+   */
   constructor(
     private readonly writer: MessageWriter,
     owner: MessageScope & { production: string },

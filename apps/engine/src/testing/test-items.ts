@@ -61,6 +61,7 @@ export const collect = defineItemType({
     .object({
       delayMs: z.number().default(0).describe('wait this long per message'),
       failTimes: z.number().default(0).describe('fail (retryable) this many times first'),
+      failMaxRetries: z.number().optional().describe('the failures name their own retry limit (details.maxRetries, as a downstream NACK does)'),
       crashOn: z.string().default('').describe('throw an unexpected error when the body contains this'),
       respond: z.string().default('').describe('reply with this body'),
     })
@@ -95,7 +96,7 @@ export const collect = defineItemType({
       if (settings.delayMs) await new Promise((r) => setTimeout(r, settings.delayMs));
       if (failures < settings.failTimes) {
         failures++;
-        throw new EngineError('test.flaky', 'flaky failure', 'operational');
+        throw new EngineError('test.flaky', 'flaky failure', 'operational', settings.failMaxRetries === undefined ? undefined : { maxRetries: settings.failMaxRetries });
       }
       if (settings.crashOn && envelope.text().includes(settings.crashOn)) throw new TypeError('handler bug');
       sink(ctx.itemName).push(envelope);
