@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { hl7MllpOutSettings, type Hl7MllpOutSettings } from '@hie/config';
 import { MessageEnvelope } from '@hie/envelope';
-import { MllpDecoder, encodeMllp, parseMessage } from '@hie/hl7';
+import { MllpDecoder, encodeMllp, type Hl7Message } from '@hie/hl7';
 import { assertEgressAllowed } from '@hie/policy';
 import { defineItemType, type ItemContext } from '../item-type';
 import { type AckSummary, ackSummary } from '../runtime/envelopes';
@@ -164,15 +164,17 @@ export const hl7MllpOut = defineItemType({
       async onMessage(envelope) {
         const frame = await pool.use((c) => c.send(envelope.body.raw));
         let summary: AckSummary | undefined;
+        let ack: MessageEnvelope | undefined;
         try {
-          summary = ackSummary(parseMessage(frame));
+          ack = MessageEnvelope.createHl7(frame, { source: ctx.itemName, correlationId: envelope.header.correlationId });
+          // Parsed through the envelope: the parse is cached, so the trace's ACK detail reuses it.
+          summary = ackSummary(ack.parse<Hl7Message>());
         } catch (_e) {
           /* answered below as not an ACK */
         }
-        if (!summary) throw new EngineError('mllp.bad_ack', 'the receiver answered with something that is not an HL7 ACK', 'operational');
+        if (!summary || !ack) throw new EngineError('mllp.bad_ack', 'the receiver answered with something that is not an HL7 ACK', 'operational');
         const { code } = summary;
         const text = summary.text ?? summary.errors?.[0] ?? '';
-        const ack = MessageEnvelope.createHl7(frame, { source: ctx.itemName, correlationId: envelope.header.correlationId });
         const action = (settings.replyCodes as Record<string, 'success' | 'retry' | 'fail'>)[code];
         if (action === 'success') {
           sent++;
