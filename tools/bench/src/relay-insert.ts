@@ -6,7 +6,7 @@
  * Run as a child process:
  *   node --import tsx tools/bench/src/relay-insert.ts <port> <sinkPort> <databaseUrl>
  */
-import { Hl7Client, Hl7Server } from '@medplum/hl7';
+import { Hl7Client, Hl7Server, type Hl7MessageEvent } from '@medplum/hl7';
 import pg from 'pg';
 
 const [port, sinkPort, databaseUrl] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]];
@@ -18,7 +18,8 @@ const clients = Array.from({ length: 16 }, () => new Hl7Client({ host: '127.0.0.
 let next = 0;
 
 const server = new Hl7Server((connection) => {
-  connection.addEventListener('message', ({ message }) => {
+  connection.addEventListener('message', (event: Hl7MessageEvent) => {
+    const { message } = event;
     const raw = message.toString();
     pool
       .query('INSERT INTO relay_messages (control_id, raw) VALUES ($1, $2)', [message.getSegment('MSH')?.getField(10)?.toString() ?? null, raw])
