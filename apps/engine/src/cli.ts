@@ -74,7 +74,7 @@ async function runProduction(file: string): Promise<number> {
   const spec = checked.value;
   // Raw-first store: PostgreSQL with DATABASE_URL, else embedded PGlite in HIE_DATA_DIR.
   const useStore = env.HIE_STORE !== 'off' && spec.storage !== 'none';
-  const store = useStore ? await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR }) : undefined;
+  const store = useStore ? await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR, writerPipelines: env.HIE_STORE_PIPELINES }) : undefined;
   // `hie run` has no manager and no project: its messages live in the production's local scope.
   const scope = localScope(spec.name);
   const tracker = store ? StoreTracker.forProduction(store.messages, { ...scope, production: spec.name }, spec.storage, log) : undefined;

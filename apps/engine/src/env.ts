@@ -7,6 +7,8 @@ const envSchema = z.object({
   DATABASE_URL: z.string().optional(),
   HIE_DATA_DIR: z.string().default('./.hie/data'),
   HIE_STORE: z.enum(['auto', 'off']).default('auto'),
+  /** Commits the message writer overlaps on PostgreSQL (see `writerPipelines` in @hie/store); unset: the store's default. */
+  HIE_STORE_PIPELINES: z.coerce.number().int().min(1).max(32).optional(),
   ...hostPolicyEnvShape,
 });
 

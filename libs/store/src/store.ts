@@ -31,9 +31,22 @@ export interface OpenStoreOptions {
   memory?: boolean;
   /** Apply the migrations on open. @defaultValue true */
   migrate?: boolean;
-  /** PostgreSQL pool size. @defaultValue 10 */
+  /**
+   * PostgreSQL pool size. @defaultValue `max(10, writerPipelines + 6)`: the writers' connections
+   * plus room for the events writer, recovery, retention and the viewer's queries.
+   */
   poolSize?: number;
+  /**
+   * How many batches a message writer commits at once on PostgreSQL (its `maxInFlight` default),
+   * each on its own pool connection: commits overlap instead of queueing behind one. PGlite has one
+   * connection and always uses 1.
+   * @defaultValue 4
+   */
+  writerPipelines?: number;
 }
+
+/** The default of {@link OpenStoreOptions.writerPipelines}. */
+export const DEFAULT_WRITER_PIPELINES = 4;
 
 export type StoreBackend = 'postgres' | 'pglite';
 
@@ -80,13 +93,14 @@ class StoreImpl implements Store {
   constructor(
     readonly db: StoreDb,
     private readonly driver: Driver,
+    writerPipelines = DEFAULT_WRITER_PIPELINES,
   ) {
     this.backend = driver.kind;
     const run: RunStatement =
       driver.kind === 'postgres'
         ? async (name, text, values) => void (await driver.pool.query({ name, text, values }))
         : async (_name, text, values) => void (await driver.client.query(text, values));
-    this.messages = new MessageStore(db, run, driver.kind === 'postgres' ? 2 : 1);
+    this.messages = new MessageStore(db, run, driver.kind === 'postgres' ? writerPipelines : 1);
     this.users = new UsersRepo(db);
     this.sessions = new SessionsRepo(db);
     this.workspaces = new WorkspacesRepo(db);
@@ -133,7 +147,8 @@ class StoreImpl implements Store {
 export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
   let store: StoreImpl;
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
+    const pipelines = Math.max(1, Math.floor(opts.writerPipelines ?? DEFAULT_WRITER_PIPELINES));
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? Math.max(10, pipelines + 6) });
     // An idle client losing its connection must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
     try {
@@ -142,7 +157,7 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
       await pool.end().catch(() => undefined);
       throw unavailable(e, 'postgres');
     }
-    store = new StoreImpl(drizzleNodePg({ client: pool, schema }), { kind: 'postgres', pool });
+    store = new StoreImpl(drizzleNodePg({ client: pool, schema }), { kind: 'postgres', pool }, pipelines);
   } else {
     let client: PGlite;
     try {
