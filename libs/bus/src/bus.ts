@@ -44,16 +44,29 @@ export interface Bus {
   close(): Promise<void>;
 }
 
+/** Stable codes of {@link BusError}. */
+export type BusErrorCode =
+  | 'bus.no_receiver'
+  | 'bus.timeout'
+  | 'bus.closed'
+  /** The target's stream is at its `maxQueue` and the item's overflow is `reject`. */
+  | 'bus.full'
+  /** The target gave up on the envelope after too many deliveries (moved to its dead-letter stream). */
+  | 'bus.dead_letter'
+  /** A bad argument to the bus (an unknown partition, a bad option). */
+  | 'bus.invalid';
+
 /** Error raised by a bus hand-off; `code` is stable. */
 export class BusError extends Error {
-  readonly kind = 'operational' as const;
+  readonly kind: 'operational' | 'user';
   constructor(
-    readonly code: 'bus.no_receiver' | 'bus.timeout' | 'bus.closed',
+    readonly code: BusErrorCode,
     message: string,
     readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'BusError';
+    this.kind = code === 'bus.invalid' ? 'user' : 'operational';
   }
   toJSON() {
     return { name: this.name, code: this.code, kind: this.kind, message: this.message, details: this.details };
