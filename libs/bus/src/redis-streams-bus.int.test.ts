@@ -219,22 +219,51 @@ describe('RedisStreamsBus', () => {
     await until(() => done.got.length === 1, 5000);
   });
 
-  it('a new owner of an ordered partition takes over its pending entries first, in order', async () => {
+  it('a new owner of an ordered partition takes over a dead owner\'s pending entries first, in order', async () => {
     const prefix = newPrefix();
-    const old = makeBus({ prefix, nodeId: 'old', partitions: 2, claimIdleMs: 60_000 });
+    const old = makeBus({ prefix, nodeId: 'old', partitions: 2, claimIdleMs: 300 });
     old.configureItem('fifo', { ordered: true });
     const held = holdingReceiver();
     old.register('fifo', held.receiver);
     for (let i = 0; i < 3; i++) await old.deliver('fifo', hl7('P1', i));
     await until(() => held.got.length === 3);
-    await old.close();
-    const next = makeBus({ prefix, nodeId: 'new', partitions: 2, claimIdleMs: 60_000 });
+    await old.close(); // dies holding them
+    const next = makeBus({ prefix, nodeId: 'new', partitions: 2, claimIdleMs: 300 });
     next.configureItem('fifo', { ordered: true });
     for (let i = 3; i < 6; i++) await next.deliver('fifo', hl7('P1', i));
     const done = finishingReceiver();
     next.register('fifo', done.receiver);
     await until(() => done.got.length === 6, 5000);
     expect(done.got.map((e) => e.header.customProperties['seq'])).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('a handover from a live owner: the new owner starts once the old one finished what it had read', async () => {
+    const prefix = newPrefix();
+    const old = makeBus({ prefix, nodeId: 'old', partitions: 1, claimIdleMs: 600 });
+    old.configureItem('fifo', { ordered: true });
+    const held = holdingReceiver();
+    old.register('fifo', held.receiver);
+    for (let i = 0; i < 3; i++) await old.deliver('fifo', hl7('P1', i));
+    await until(() => held.got.length === 3);
+    old.setOwnedPartitions('fifo', []); // the leader moved the partition
+    const next = makeBus({ prefix, nodeId: 'new', partitions: 1, claimIdleMs: 600 });
+    next.configureItem('fifo', { ordered: true });
+    next.setOwnedPartitions('fifo', [0]);
+    const done = finishingReceiver();
+    next.register('fifo', done.receiver);
+    for (let i = 3; i < 6; i++) await next.deliver('fifo', hl7('P1', i));
+    await new Promise((r) => setTimeout(r, 1500)); // over twice claimIdleMs: the old owner is alive
+    expect(done.got).toHaveLength(0);
+    // The old owner finishes what it read (a read already blocking when it gave the partition up
+    // may bring one more); only then does the new owner go on, so the order holds across both.
+    let replied = 0;
+    await until(() => {
+      while (replied < held.got.length) held.got[replied++].reply!({});
+      return held.got.length + done.got.length === 6;
+    }, 5000);
+    const seqs = [...held.got.map((h) => h.envelope), ...done.got].map((e) => e.header.customProperties['seq']);
+    expect(seqs).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(done.got.length).toBeGreaterThan(0);
   });
 
   it('moves an entry to the dead-letter stream after maxDeliveries and tells onDeadLetter', async () => {

@@ -329,7 +329,12 @@ export class RedisStreamsBus implements Bus {
       }
     }
     this.owned.set(item, partitions === 'all' ? 'all' : new Set(partitions));
-    this.consumers.get(item)?.notify();
+    const c = this.consumers.get(item);
+    if (!c) return;
+    // A partition given up is prepared afresh if it comes back (its pending entries taken over again).
+    const now = new Set(this.streamsOf(item));
+    for (const key of c.prepared) if (!now.has(key)) c.prepared.delete(key);
+    c.notify();
   }
 
   /** The stream key of one partition of an item. */
@@ -496,8 +501,13 @@ export class RedisStreamsBus implements Bus {
     let backoff = 100;
     while (!c.stopped && !this.closed) {
       try {
-        const streams = this.streamsOf(c.item);
-        for (const key of streams) if (!c.prepared.has(key)) await this.prepare(c, key);
+        const streams: string[] = [];
+        for (const key of this.streamsOf(c.item)) if (c.prepared.has(key) || (await this.prepare(c, key))) streams.push(key);
+        if (streams.length === 0) {
+          // nothing owned yet, or partitions still finishing on their previous owner
+          await c.waitForRoom(Math.min(this.blockMs, 250));
+          continue;
+        }
         if (Date.now() >= c.nextClaim) {
           c.nextClaim = Date.now() + Math.max(50, Math.floor(this.claimIdleMs / 2));
           for (const key of streams) await this.reclaim(c, key);
@@ -540,29 +550,43 @@ export class RedisStreamsBus implements Bus {
 
   /**
    * First read of a stream by this consumer: create the group (from the start, so entries added
-   * before any node read them are kept) and take over what is pending there: for an ordered
-   * partition every pending entry (its previous owner lost it; taking them first keeps the
-   * order), otherwise only this node's own leftovers from before a restart.
+   * before any node read them are kept) and take over what is pending there before reading new
+   * entries. Unordered: this node's own leftovers from before a restart. Ordered partition (just
+   * assigned here): every pending entry, oldest first, but only once no other live consumer works
+   * on it: while the previous owner still confirms entries (it finishes what it had read), this
+   * returns false and the partition waits; a dead owner's entries count as abandoned after
+   * `claimIdleMs`. So a patient's messages never overtake each other across a handover.
    */
-  private async prepare(c: Consumer, key: string): Promise<void> {
+  private async prepare(c: Consumer, key: string): Promise<boolean> {
     try {
       await this.redis.call('XGROUP', 'CREATE', key, GROUP, '0', 'MKSTREAM');
     } catch (e) {
       if (!ensureError(e).message.includes('BUSYGROUP')) throw e;
     }
     const ordered = this.configOf(c.item)?.ordered ?? false;
-    for (;;) {
-      const args: (string | number)[] = ['XPENDING', key, GROUP, '-', '+', 500];
+    const page = 500;
+    const take: { id: string; count: number }[] = [];
+    for (let start = '-'; ; ) {
+      const args: [string, ...(string | number)[]] = ['XPENDING', key, GROUP, start, '+', page];
       if (!ordered) args.push(this.nodeId);
-      const pending = (await this.redis.call(...(args as [string, ...(string | number)[]]))) as [string, string, number, number][];
-      const ids = pending.map((p) => p[0]).filter((id) => !c.isHeld(key, id));
-      if (ids.length === 0) break;
-      const counts = new Map(pending.map((p) => [p[0], Number(p[3]) + 1]));
-      const claimed = toEntries(await this.callBuffer('XCLAIM', key, GROUP, this.nodeId, 0, ...ids));
+      const pending = (await this.redis.call(...args)) as [string, string, number, number][];
+      for (const [id, consumer, idle, count] of pending) {
+        if (consumer === this.nodeId) {
+          if (!c.isHeld(key, id)) take.push({ id, count: Number(count) });
+        } else if (Number(idle) >= this.claimIdleMs) take.push({ id, count: Number(count) });
+        else return false;
+      }
+      if (pending.length < page) break;
+      start = `(${pending[pending.length - 1][0]}`;
+    }
+    for (let i = 0; i < take.length; i += page) {
+      const chunk = take.slice(i, i + page);
+      const counts = new Map(chunk.map((p) => [p.id, p.count + 1]));
+      const claimed = toEntries(await this.callBuffer('XCLAIM', key, GROUP, this.nodeId, 0, ...chunk.map((p) => p.id)));
       for (const entry of claimed) await this.dispatch(c, key, entry, counts.get(entry.id) ?? 1);
-      if (pending.length < 500 || claimed.length === 0) break;
     }
     c.prepared.add(key);
+    return true;
   }
 
   /** XAUTOCLAIM entries idle for `claimIdleMs` (their consumer died or lost them), then deliver or dead-letter each. */
