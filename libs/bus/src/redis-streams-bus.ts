@@ -131,6 +131,11 @@ function toEntries(raw: unknown): StreamEntry[] {
   return out;
 }
 
+/** A Buffer over the same memory (no copy). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
 function errorCode(e: unknown): string | undefined {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -266,6 +271,8 @@ export class RedisStreamsBus implements Bus {
   private readonly consumers = new Map<string, Consumer>();
   /** Streams seen at or above their `maxQueue`: the next sender checks the real backlog first. */
   private readonly full = new Map<string, Promise<void> | true>();
+  /** XADDs waiting for this event-loop turn's pipeline. */
+  private adds: { key: string; fields: (string | Buffer)[]; withLength: boolean; resolve: (len: number) => void; reject: (e: Error) => void }[] = [];
   private acks = new Map<string, string[]>();
   private ackScheduled = false;
   private acking: Promise<void> = Promise.resolve();
@@ -294,8 +301,7 @@ export class RedisStreamsBus implements Bus {
     if (!Number.isInteger(this.maxDeliveries) || this.maxDeliveries < 1) throw new BusError('bus.invalid', 'maxDeliveries must be a positive integer');
     if (!opts.prefix || !opts.nodeId) throw new BusError('bus.invalid', 'prefix and nodeId are required');
     if (typeof opts.redis === 'string') {
-      // Auto-pipelining: the XADDs of one tick leave in one write.
-      this.redis = new Redis(opts.redis, { enableAutoPipelining: true, maxRetriesPerRequest: 3 });
+      this.redis = new Redis(opts.redis, { maxRetriesPerRequest: 3 });
       this.ownsRedis = true;
     } else {
       this.redis = opts.redis;
@@ -394,7 +400,7 @@ export class RedisStreamsBus implements Bus {
     const key = this.streamKey(to, partition);
     const deadline = opts.timeoutMs && opts.timeoutMs > 0 ? Date.now() + opts.timeoutMs : undefined;
     if (cfg.maxQueue !== undefined) await this.room(to, key, cfg, deadline);
-    const fields: (string | Buffer)[] = ['e', Buffer.from(envelope.toBytes())];
+    const fields: (string | Buffer)[] = ['e', asBuffer(envelope.toBytes())];
     const tp = traceparentOf(envelope);
     if (tp) fields.push('tp', tp);
     if (!opts.expectResponse) {
@@ -430,16 +436,42 @@ export class RedisStreamsBus implements Bus {
 
   /** XADD; with a `maxQueue`, learns in the same round trip whether the stream is now full. */
   private async append(key: string, fields: (string | Buffer)[], cfg: StreamItemConfig): Promise<void> {
-    if (cfg.maxQueue === undefined) {
-      await this.redis.call('XADD', key, '*', ...fields);
-      return;
-    }
-    const res = await this.redis.pipeline().callBuffer('XADD', key, '*', ...fields).call('XLEN', key).exec();
-    const [addErr] = res?.[0] ?? [new Error('no reply')];
-    if (addErr) throw addErr;
-    const len = Number(res?.[1]?.[1] ?? 0);
+    const withLength = cfg.maxQueue !== undefined;
+    const len = await new Promise<number>((resolve, reject) => {
+      this.adds.push({ key, fields, withLength, resolve, reject });
+      if (this.adds.length === 1) setImmediate(() => this.flushAdds());
+    });
     // XLEN counts acknowledged entries not trimmed yet too: only a hint to check the real backlog.
-    if (len >= cfg.maxQueue && !this.full.has(key)) this.full.set(key, true);
+    if (withLength && len >= (cfg.maxQueue ?? Infinity) && !this.full.has(key)) this.full.set(key, true);
+  }
+
+  /**
+   * The XADDs of one event-loop turn leave in one pipeline: one write and one round trip for
+   * many hand-offs (a command per write costs a syscall each). Order is kept: a pipeline runs
+   * its commands in order, and a sender awaiting each hand-off puts the next in a later batch.
+   */
+  private flushAdds(): void {
+    const batch = this.adds;
+    this.adds = [];
+    const pipe = this.redis.pipeline();
+    for (const a of batch) {
+      pipe.call('XADD', a.key, '*', ...a.fields);
+      if (a.withLength) pipe.call('XLEN', a.key);
+    }
+    pipe.exec().then(
+      (res) => {
+        let i = 0;
+        for (const a of batch) {
+          const [err] = res?.[i++] ?? [new Error('no reply from Redis')];
+          const len = a.withLength ? Number(res?.[i++]?.[1] ?? 0) : 0;
+          if (err) a.reject(err);
+          else a.resolve(len);
+        }
+      },
+      (e: unknown) => {
+        for (const a of batch) a.reject(ensureError(e));
+      },
+    );
   }
 
   /**
@@ -750,7 +782,7 @@ export class RedisStreamsBus implements Bus {
   private async sendReply(replyTo: string, corr: string, result: { response?: MessageEnvelope; error?: Error }): Promise<void> {
     const fields: (string | Buffer)[] = ['rc', corr];
     if (result.error) fields.push('x', errorJson(result.error));
-    else if (result.response) fields.push('e', Buffer.from(result.response.toBytes()));
+    else if (result.response) fields.push('e', asBuffer(result.response.toBytes()));
     try {
       // A reply stream is short-lived: bounded, and gone a while after its node stops asking.
       await this.redis.pipeline().callBuffer('XADD', replyTo, 'MAXLEN', '~', 10_000, '*', ...fields).call('PEXPIRE', replyTo, 600_000).exec();
