@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { MessageEnvelope } from '@hie/envelope';
-import { type Bus, BusError, type BusReceiver, type DeliverOptions, type ReplyFn } from './bus';
+import { type Bus, BusError, type BusReceiver, type DeliverOptions, type ItemBusConfig, type ReplyFn } from './bus';
 import { InProcessBus } from './in-process-bus';
 import { DEFAULT_PARTITION_KEY, partitionOf, traceparentOf } from './partition';
 
@@ -10,26 +10,6 @@ export interface BusLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
-}
-
-/** How one target item reads its stream. Every node of a project configures every item alike. */
-export interface StreamItemConfig {
-  /**
-   * FIFO items: the stream is split into `partitions` streams by {@link partitionKey}, and each
-   * partition is read by one node at a time ({@link RedisStreamsBus.setOwnedPartitions}), so the
-   * messages of one key (patient) are processed in the order they were sent, cluster-wide.
-   * Unordered items use one stream read by every node through the shared group.
-   */
-  ordered: boolean;
-  /** HL7 path the partition is chosen by. @defaultValue `'PID-3.1'` */
-  partitionKey?: string;
-  /**
-   * Most entries waiting in one stream (undelivered plus delivered but not acknowledged). At that
-   * length `block` makes senders wait and `reject` refuses with `bus.full`. Absent: no bound.
-   */
-  maxQueue?: number;
-  /** @defaultValue `'block'` */
-  overflow?: 'block' | 'reject';
 }
 
 export interface RedisStreamsBusOptions {
@@ -266,7 +246,7 @@ export class RedisStreamsBus implements Bus {
   private readonly opts: RedisStreamsBusOptions;
   /** Sync hand-offs to items on this node skip Redis. */
   private readonly local = new InProcessBus();
-  private readonly configs = new Map<string, StreamItemConfig>();
+  private readonly configs = new Map<string, ItemBusConfig>();
   private readonly owned = new Map<string, ReadonlySet<number> | 'all'>();
   private readonly consumers = new Map<string, Consumer>();
   /** Streams seen at or above their `maxQueue`: the next sender checks the real backlog first. */
@@ -316,7 +296,7 @@ export class RedisStreamsBus implements Bus {
   // ── configuration ─────────────────────────────────────────────────────────────────────────
 
   /** How `item`'s stream is partitioned and bounded. Configure every item of the project, on every node. */
-  configureItem(item: string, config: StreamItemConfig): void {
+  configureItem(item: string, config: ItemBusConfig): void {
     if (config.maxQueue !== undefined && (!Number.isInteger(config.maxQueue) || config.maxQueue < 1)) {
       throw new BusError('bus.invalid', `maxQueue of "${item}" must be a positive integer`, { item });
     }
@@ -343,6 +323,15 @@ export class RedisStreamsBus implements Bus {
     c.notify();
   }
 
+  /**
+   * Stop taking `item`'s entries from its streams (see {@link Bus.stopReading}). Entries already
+   * taken stay fresh until finished, then are acknowledged; `register` reads again.
+   */
+  stopReading(item: string): void {
+    const c = this.consumers.get(item);
+    if (c && !c.stopped) void this.stopConsumer(c);
+  }
+
   /** The stream key of one partition of an item. */
   streamKey(item: string, partition: number): string {
     return `${this.prefix}:${item}:${partition}`;
@@ -353,7 +342,7 @@ export class RedisStreamsBus implements Bus {
     return `${this.prefix}:${item}:dead`;
   }
 
-  private configOf(item: string): StreamItemConfig | undefined {
+  private configOf(item: string): ItemBusConfig | undefined {
     return this.configs.get(item) ?? (this.consumers.has(item) ? { ordered: false } : undefined);
   }
 
@@ -435,7 +424,7 @@ export class RedisStreamsBus implements Bus {
   }
 
   /** XADD; with a `maxQueue`, learns in the same round trip whether the stream is now full. */
-  private async append(key: string, fields: (string | Buffer)[], cfg: StreamItemConfig): Promise<void> {
+  private async append(key: string, fields: (string | Buffer)[], cfg: ItemBusConfig): Promise<void> {
     const withLength = cfg.maxQueue !== undefined;
     const len = await new Promise<number>((resolve, reject) => {
       this.adds.push({ key, fields, withLength, resolve, reject });
@@ -503,7 +492,7 @@ export class RedisStreamsBus implements Bus {
   }
 
   /** Backpressure: wait (block) or refuse (reject) while the stream holds `maxQueue` entries. */
-  private async room(item: string, key: string, cfg: StreamItemConfig, deadline: number | undefined): Promise<void> {
+  private async room(item: string, key: string, cfg: ItemBusConfig, deadline: number | undefined): Promise<void> {
     const max = cfg.maxQueue ?? Infinity;
     for (let delay = 5; this.full.has(key); delay = Math.min(delay * 2, 200)) {
       if (this.closed) throw new BusError('bus.closed', 'the bus is closed');
@@ -544,7 +533,9 @@ export class RedisStreamsBus implements Bus {
           c.nextClaim = Date.now() + Math.max(50, Math.floor(this.claimIdleMs / 2));
           for (const key of streams) await this.reclaim(c, key);
         }
-        if (c.held >= this.window) {
+        // Never more than the item's own queue can take: its `accept` then never refuses for room.
+        const window = Math.min(this.window, this.configOf(c.item)?.maxQueue ?? Infinity);
+        if (c.held >= window) {
           await c.waitForRoom(this.blockMs);
           continue;
         }
@@ -554,7 +545,7 @@ export class RedisStreamsBus implements Bus {
           GROUP,
           this.nodeId,
           'COUNT',
-          this.window - c.held,
+          window - c.held,
           'BLOCK',
           this.blockMs,
           'STREAMS',
