@@ -176,6 +176,7 @@ async function engineNode(bus: 'inprocess' | 'redis', run: number): Promise<Node
     const c1 = await settle();
     const elapsed = (performance.now() - t0 - 300) / 1000; // the last idle look does not count
     const delivered = c1 - c0;
+    if (process.env['BENCH_DEBUG']) console.log(`  ${bus}: acked ${load.acked} at ${Math.round(load.rate)}/s, delivered ${delivered} in ${elapsed.toFixed(1)} s`);
     if (delivered < load.acked) console.warn(`  ${bus}: only ${delivered} of ${load.acked} ACKed messages reached the sink`);
     const cpu1 = await node.ask('cpu', 'cpu');
     const r1 = await redisCpuMicros();
