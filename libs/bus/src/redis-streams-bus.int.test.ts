@@ -423,6 +423,43 @@ describe('RedisStreamsBus', () => {
     expect(await pendingCount(bus.streamKey('out', 0))).toBe(1);
   });
 
+  it('stopReading: takes nothing more, still acknowledges what it took; another node gets the rest', async () => {
+    const prefix = newPrefix();
+    const a = makeBus({ prefix, nodeId: 'a' });
+    const held = holdingReceiver();
+    a.register('out', held.receiver);
+    for (let i = 0; i < 2; i++) await a.deliver('out', hl7('P1', i));
+    await until(() => held.got.length === 2);
+    a.stopReading('out');
+    for (let i = 2; i < 5; i++) await a.deliver('out', hl7('P1', i));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(held.got).toHaveLength(2);
+    for (const h of held.got) h.reply!({});
+    const key = a.streamKey('out', 0);
+    await until(async () => (await pendingCount(key)) === 0);
+    const b = makeBus({ prefix, nodeId: 'b' });
+    const done = finishingReceiver();
+    b.register('out', done.receiver);
+    await until(() => done.got.length === 3);
+    expect(done.got.map((e) => e.header.customProperties['seq'])).toEqual([2, 3, 4]);
+  });
+
+  it('holds no more entries than the item\'s maxQueue (its own queue never has to refuse one)', async () => {
+    const prefix = newPrefix();
+    const bus = makeBus({ prefix });
+    const other = makeBus({ prefix, nodeId: 'other' });
+    other.configureItem('out', { ordered: false }); // a sender on another node, unbounded
+    bus.configureItem('out', { ordered: false, maxQueue: 3 });
+    for (let i = 0; i < 10; i++) await other.deliver('out', hl7('P1', i));
+    const held = holdingReceiver();
+    bus.register('out', held.receiver);
+    await until(() => held.got.length === 3);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(held.got).toHaveLength(3);
+    held.got[0].reply!({});
+    await until(() => held.got.length === 4);
+  });
+
   it('rejects bad options with bus.invalid', () => {
     expect(() => makeBus({ prefix: newPrefix(), partitions: 0 })).toThrow(expect.objectContaining({ code: 'bus.invalid' }));
     const bus = makeBus({ prefix: newPrefix(), partitions: 4 });

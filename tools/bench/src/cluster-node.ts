@@ -48,13 +48,6 @@ const spec = engine.validate({
     { from: 'Route', to: 'Out' },
   ],
 });
-if (bus) {
-  // What the engine's cluster wiring does per item: FIFO items partition their stream; the
-  // stream is bounded like the item's queue, so `block` pushes back to the MLLP listener.
-  for (const item of spec.items) {
-    bus.configureItem(item.name, { ordered: item.queue.type === 'fifo', maxQueue: item.queue.size, overflow: item.queue.overflow === 'reject_new' ? 'reject' : 'block' });
-  }
-}
 await engine.apply(spec);
 process.stdout.write('ready\n');
 process.stdin.on('data', (d: Buffer) => {
