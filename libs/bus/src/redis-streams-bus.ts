@@ -253,6 +253,8 @@ export class RedisStreamsBus implements Bus {
   private readonly full = new Map<string, Promise<void> | true>();
   /** XADDs waiting for this event-loop turn's pipeline. */
   private adds: { key: string; fields: (string | Buffer)[]; withLength: boolean; resolve: (len: number) => void; reject: (e: Error) => void }[] = [];
+  /** Per stream: its length at the last look, and this node's XADDs since. */
+  private readonly lengths = new Map<string, { len: number; adds: number }>();
   private acks = new Map<string, string[]>();
   private ackScheduled = false;
   private acking: Promise<void> = Promise.resolve();
@@ -425,13 +427,27 @@ export class RedisStreamsBus implements Bus {
 
   /** XADD; with a `maxQueue`, learns in the same round trip whether the stream is now full. */
   private async append(key: string, fields: (string | Buffer)[], cfg: ItemBusConfig): Promise<void> {
-    const withLength = cfg.maxQueue !== undefined;
+    // The length is asked along with the XADD when the stream may be near its bound: from half
+    // of it on (by the last length seen plus this node's adds since), and every 32nd add anyway
+    // (other nodes add too). Far from the bound an XADD goes alone.
+    const max = cfg.maxQueue;
+    let withLength = false;
+    if (max !== undefined) {
+      const seen = this.lengths.get(key) ?? { len: 0, adds: 0 };
+      seen.adds++;
+      this.lengths.set(key, seen);
+      withLength = seen.len + seen.adds >= max / 2 || seen.adds >= 32;
+      if (withLength) seen.adds = 0;
+    }
     const len = await new Promise<number>((resolve, reject) => {
       this.adds.push({ key, fields, withLength, resolve, reject });
       if (this.adds.length === 1) setImmediate(() => this.flushAdds());
     });
+    if (!withLength || max === undefined) return;
+    const seen = this.lengths.get(key);
+    if (seen) seen.len = len;
     // XLEN counts acknowledged entries not trimmed yet too: only a hint to check the real backlog.
-    if (withLength && len >= (cfg.maxQueue ?? Infinity) && !this.full.has(key)) this.full.set(key, true);
+    if (len >= max && !this.full.has(key)) this.full.set(key, true);
   }
 
   /**
