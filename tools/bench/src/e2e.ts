@@ -23,6 +23,10 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     window: { type: 'string', default: '1' },
     store: { type: 'boolean', default: false },
+    /** Write a V8 CPU profile of each `hie run` into this folder (node --cpu-prof). */
+    profile: { type: 'string' },
+    /** Which `hie run` cases to measure (comma-separated); the ceiling always runs. */
+    cases: { type: 'string', default: 'async,multiprocess' },
   },
 });
 const seconds = Number(values.seconds);
@@ -92,7 +96,8 @@ async function hieRun(inPort: number, sinkPort: number, mode: 'async' | 'multipr
       ],
     }),
   );
-  const child = await start(['bin/hie.mjs', 'run', file], null, store ? { DATABASE_URL: store.databaseUrl } : { HIE_STORE: 'off' });
+  const prof = values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile, `hie-${mode}${store ? '-store' : ''}`)] : [];
+  const child = await start([...prof, 'bin/hie.mjs', 'run', file], null, store ? { DATABASE_URL: store.databaseUrl } : { HIE_STORE: 'off' });
   await waitPort(inPort);
   return child;
 }
@@ -145,7 +150,7 @@ async function main() {
   try {
     await measure('ceiling: bare Node MLLP echo', echoPort);
     await stop(echoProc);
-    for (const mode of ['async', 'multiprocess'] as const) {
+    for (const mode of (['async', 'multiprocess'] as const).filter((m) => values.cases.split(',').includes(m))) {
       const inPort = base + (mode === 'async' ? 2 : 3);
       const h = await hieRun(inPort, sinkPort, mode);
       try {
