@@ -3,8 +3,11 @@
  *   1. ceiling: 32 connections → a bare Node MLLP ACK server (tools/bench/src/mllp-sink.ts)
  *   2. hie run: 32 connections → MLLP in → hl7.router → MLLP out → the same bare sink
  *   3. the same with the router in multiprocess mode (2 worker threads)
- * then p50/p99 at half of each maximum rate (open loop).
+ *   4. a CPU-heavy hl7.transform (full parse + 50 field operations) instead of the router, async
+ *      and multiprocess (2 worker threads)
+ * then p50/p99 at half of each maximum rate (open loop), and the goals' ratios (issue 15).
  *   npx tsx tools/bench/src/e2e.ts [--seconds 8] [--connections 32] [--window 1]
+ *     [--cases async,multiprocess,heavy-async,heavy-multiprocess] [--profile <dir>]
  * window = frames in flight per connection (1 = classic MLLP: wait for each ACK).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -26,7 +29,7 @@ const { values } = parseArgs({
     /** Write a V8 CPU profile of each `hie run` into this folder (node --cpu-prof). */
     profile: { type: 'string' },
     /** Which `hie run` cases to measure (comma-separated); the ceiling always runs. */
-    cases: { type: 'string', default: 'async,multiprocess' },
+    cases: { type: 'string', default: 'async,multiprocess,heavy-async,heavy-multiprocess' },
   },
 });
 const seconds = Number(values.seconds);
@@ -72,9 +75,37 @@ async function sink(port: number) {
   return start(['--import', 'tsx', 'tools/bench/src/mllp-sink.ts', String(port)], /listening/);
 }
 
-async function hieRun(inPort: number, sinkPort: number, mode: 'async' | 'multiprocess', store?: { databaseUrl: string }) {
+/** The CPU-heavy transform: a full parse of the message, then 50 field operations (hl7.transform). */
+export function heavyOperations(): Record<string, unknown>[] {
+  const ops: Record<string, unknown>[] = [{ op: 'date', path: 'PID-7', from: 'YYYYMMDD', to: 'YYYY-MM-DD' }];
+  for (let i = 0; ops.length < 50; i++) {
+    ops.push(
+      { op: 'set', path: `PID-${13 + i}`, value: `value ${i}` },
+      { op: 'copy', from: 'PID-5.1', to: `PV1-${10 + i}` },
+      { op: 'upper', path: `PID-5.${1 + (i % 3)}` },
+      { op: 'map', path: 'PID-8', table: { M: 'M', F: 'F' }, default: 'U' },
+      { op: 'lower', path: `PV1-${10 + i}` },
+    );
+  }
+  return ops.slice(0, 50);
+}
+
+/** What `hie run` does between MLLP in and MLLP out: the light router, or the heavy transform. */
+type Work = 'router' | 'transform';
+
+async function hieRun(inPort: number, sinkPort: number, mode: 'async' | 'multiprocess', store?: { databaseUrl: string }, work: Work = 'router') {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hie-bench-'));
   const file = path.join(dir, 'production.json');
+  const execution = mode === 'multiprocess' ? { mode, workers: 2 } : { mode: 'async', workers: 8 };
+  const middle =
+    work === 'router'
+      ? {
+          name: 'Route',
+          type: 'hl7.router',
+          settings: { rules: [{ name: 'adt', when: { path: 'MSH-9.1', op: '=', value: 'ADT' }, then: { action: 'send', to: ['Out'] } }] },
+          execution,
+        }
+      : { name: 'Route', type: 'hl7.transform', settings: { operations: heavyOperations() }, execution };
   await writeFile(
     file,
     JSON.stringify({
@@ -82,12 +113,7 @@ async function hieRun(inPort: number, sinkPort: number, mode: 'async' | 'multipr
       storage: store ? 'full' : 'none',
       items: [
         { name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: inPort, ackMode: store ? 'after_store' : 'immediate' } },
-        {
-          name: 'Route',
-          type: 'hl7.router',
-          settings: { rules: [{ name: 'adt', when: { path: 'MSH-9.1', op: '=', value: 'ADT' }, then: { action: 'send', to: ['Out'] } }] },
-          execution: mode === 'multiprocess' ? { mode, workers: 2 } : { mode: 'async', workers: 8 },
-        },
+        middle,
         { name: 'Out', type: 'hl7.mllp.out', settings: { port: sinkPort, poolSize: 16 }, execution: { mode: 'async', workers: 16 } },
       ],
       connections: [
@@ -96,7 +122,7 @@ async function hieRun(inPort: number, sinkPort: number, mode: 'async' | 'multipr
       ],
     }),
   );
-  const prof = values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile, `hie-${mode}${store ? '-store' : ''}`)] : [];
+  const prof = values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile, `hie-${work}-${mode}${store ? '-store' : ''}`)] : [];
   const child = await start([...prof, 'bin/hie.mjs', 'run', file], null, store ? { DATABASE_URL: store.databaseUrl } : { HIE_STORE: 'off' });
   await waitPort(inPort);
   return child;
@@ -147,14 +173,24 @@ async function main() {
     for (const r of rows) console.log(`${r.name.padEnd(34)} ${(r.max.rate / off).toFixed(2)}× store-off   p99@50% ${r.half.p99.toFixed(2)} ms`);
     return;
   }
+  // The store-off cases, each a `hie run` of its own: the light router (the no-store hot path) and
+  // the CPU-heavy transform, each on the event loop (`async`) and in 2 worker threads (`multiprocess`).
+  const cases = [
+    { key: 'async', name: 'hie run (router async)', work: 'router', mode: 'async' },
+    { key: 'multiprocess', name: 'hie run (router multiprocess)', work: 'router', mode: 'multiprocess' },
+    { key: 'heavy-async', name: 'hie run (transform async)', work: 'transform', mode: 'async' },
+    { key: 'heavy-multiprocess', name: 'hie run (transform multiprocess)', work: 'transform', mode: 'multiprocess' },
+  ] as const;
+  const wanted = values.cases.split(',');
   try {
     await measure('ceiling: bare Node MLLP echo', echoPort);
     await stop(echoProc);
-    for (const mode of (['async', 'multiprocess'] as const).filter((m) => values.cases.split(',').includes(m))) {
-      const inPort = base + (mode === 'async' ? 2 : 3);
-      const h = await hieRun(inPort, sinkPort, mode);
+    for (const [i, c] of cases.entries()) {
+      if (!wanted.includes(c.key)) continue;
+      const inPort = base + 10 + i;
+      const h = await hieRun(inPort, sinkPort, c.mode, undefined, c.work);
       try {
-        await measure(`hie run (router ${mode})`, inPort);
+        await measure(c.name, inPort);
       } finally {
         await stop(h);
       }
@@ -166,6 +202,15 @@ async function main() {
   const ceiling = rows[0].max.rate;
   console.log(`\n${connections} connections, window ${window}, ${seconds}s per run, ${os.availableParallelism()} CPUs`);
   for (const r of rows) console.log(`${r.name.padEnd(34)} ${(r.max.rate / ceiling).toFixed(2)}× ceiling   p99@50% ${r.half.p99.toFixed(2)} ms`);
+  const rate = (name: string) => rows.find((r) => r.name === name)?.max.rate;
+  const ratio = (what: string, a: string, b: string, goal: number) => {
+    const x = rate(a);
+    const y = rate(b);
+    if (x !== undefined && y !== undefined) console.log(`${what.padEnd(34)} ${(x / y).toFixed(2)}×   (goal ≥ ${goal}×)`);
+  };
+  ratio('store off / ceiling', 'hie run (router async)', 'ceiling: bare Node MLLP echo', 0.3);
+  ratio('light: multiprocess / async', 'hie run (router multiprocess)', 'hie run (router async)', 0.9);
+  ratio('heavy: multiprocess / async', 'hie run (transform multiprocess)', 'hie run (transform async)', 1.6);
 }
 
 await main();
