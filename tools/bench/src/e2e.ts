@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import pg from 'pg';
 import { openTestStore } from '@hie/store';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -128,23 +129,64 @@ async function hieRun(inPort: number, sinkPort: number, mode: 'async' | 'multipr
   return child;
 }
 
+/**
+ * CPU time used (user + system, µs) by the process under test, the sink and this load generator.
+ * On a shared machine the rates move with the neighbours' load (and Linux's autogroup shares CPU
+ * per session, so the bench's processes share one slice); CPU per message does not: it is what
+ * the hot path costs.
+ */
+interface Cpu {
+  server: number;
+  sink: number;
+  load: number;
+}
+let sinkPid: number | undefined;
+const TICK_US = 10_000; // USER_HZ = 100 on Linux
+
+function procCpu(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_US;
+  } catch (_e) {
+    return NaN; // not Linux
+  }
+}
+
+function cpuTimes(server: ChildProcess | undefined): Cpu | undefined {
+  if (!server) return undefined;
+  const own = process.cpuUsage();
+  return { server: procCpu(server.pid), sink: procCpu(sinkPid), load: own.user + own.system };
+}
+
+function perMessage(a: Cpu | undefined, b: Cpu | undefined, messages: number): Cpu | undefined {
+  if (!a || !b || messages === 0 || Number.isNaN(a.server)) return undefined;
+  return { server: (b.server - a.server) / messages, sink: (b.sink - a.sink) / messages, load: (b.load - a.load) / messages };
+}
+
 const fmt = (r: LoadResult) => `${Math.round(r.rate).toLocaleString('en').padStart(8)} msg/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  (nacks ${r.nacked})`;
 
 async function main() {
   const base = 21000 + Math.floor(Math.random() * 20000);
   const sinkPort = base;
   const echoPort = base + 1;
-  const rows: { name: string; max: LoadResult; half: LoadResult }[] = [];
+  const rows: { name: string; max: LoadResult; half: LoadResult; cpu?: Cpu }[] = [];
 
-  const measure = async (name: string, port: number) => {
+  const measure = async (name: string, port: number, server?: ChildProcess) => {
     await mllpLoad({ port, connections, seconds: 2, window }); // warm-up
+    const before = cpuTimes(server);
     const max = await mllpLoad({ port, connections, seconds, window });
+    const cpu = perMessage(before, cpuTimes(server), max.acked);
     const half = await mllpLoad({ port, connections, seconds, ratePerSec: max.rate / 2 });
-    rows.push({ name, max, half });
+    rows.push({ name, max, half, cpu });
     console.log(`${name.padEnd(34)} max ${fmt(max)}\n${''.padEnd(34)} @50% ${fmt(half)}`);
+    if (cpu) console.log(`${''.padEnd(34)} CPU per message at max: ${cpu.server.toFixed(0)} µs server, ${cpu.sink.toFixed(0)} µs sink, ${cpu.load.toFixed(0)} µs load generator`);
   };
 
   const sinkProc = await sink(sinkPort);
+  sinkPid = sinkProc.pid;
   const echoProc = await sink(echoPort);
   if (values.store) {
     // Store on PostgreSQL (synchronous_commit on, ACK after store) beside the store off, same run.
@@ -183,14 +225,14 @@ async function main() {
   ] as const;
   const wanted = values.cases.split(',');
   try {
-    await measure('ceiling: bare Node MLLP echo', echoPort);
+    await measure('ceiling: bare Node MLLP echo', echoPort, echoProc);
     await stop(echoProc);
     for (const [i, c] of cases.entries()) {
       if (!wanted.includes(c.key)) continue;
       const inPort = base + 10 + i;
       const h = await hieRun(inPort, sinkPort, c.mode, undefined, c.work);
       try {
-        await measure(c.name, inPort);
+        await measure(c.name, inPort, h);
       } finally {
         await stop(h);
       }
@@ -201,7 +243,10 @@ async function main() {
   }
   const ceiling = rows[0].max.rate;
   console.log(`\n${connections} connections, window ${window}, ${seconds}s per run, ${os.availableParallelism()} CPUs`);
-  for (const r of rows) console.log(`${r.name.padEnd(34)} ${(r.max.rate / ceiling).toFixed(2)}× ceiling   p99@50% ${r.half.p99.toFixed(2)} ms`);
+  for (const r of rows) {
+    const cpu = r.cpu ? `   CPU/msg ${r.cpu.server.toFixed(0)} µs (+ sink ${r.cpu.sink.toFixed(0)}, load ${r.cpu.load.toFixed(0)})` : '';
+    console.log(`${r.name.padEnd(34)} ${(r.max.rate / ceiling).toFixed(2)}× ceiling   p99@50% ${r.half.p99.toFixed(2)} ms${cpu}`);
+  }
   const rate = (name: string) => rows.find((r) => r.name === name)?.max.rate;
   const ratio = (what: string, a: string, b: string, goal: number) => {
     const x = rate(a);

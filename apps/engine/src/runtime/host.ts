@@ -161,7 +161,7 @@ export class Host {
     const { mode, workers } = this.spec.execution;
     const concurrent = this.spec.messaging.pattern.startsWith('concurrent_') ? Math.max(1, this.spec.messaging.concurrency) : 1;
     if (mode === 'single_process') return 1;
-    // Keep every worker thread busy with full batches: two batches per thread in flight (PoolDispatcher).
+    // Enough messages in flight to fill a batch per worker thread while the next ones gather (PoolDispatcher).
     if (mode === 'multiprocess') return workers * 2 * MAX_BATCH * concurrent;
     return workers * concurrent;
   }
