@@ -100,6 +100,8 @@ export interface TaskPool {
 
 /** Most envelopes in one task to a worker thread (a bound on what one batch makes wait). */
 export const MAX_BATCH = 32;
+/** Messages waiting that make a second (third…) batch worth a thread hop of its own. */
+export const SPREAD_AT = 4;
 
 interface Waiting {
   envelope: MessageEnvelope;
@@ -133,9 +135,10 @@ function settle(w: Waiting, r: MessageResult): void {
  * batches (one task, one transferred buffer for up to {@link MAX_BATCH} of them): a thread hop
  * costs about the same for one envelope as for thirty (measured: ~200 µs of CPU a task on a loaded
  * 2-core box, wake-ups included), so under load the cost per message falls with the batch.
- * Batches form on their own: at most one per thread is in flight, and what arrives meanwhile
- * waits for the next one (two per thread made batches of one under a steady load: each hop then
- * cost more than the router); at low load each message goes at once, alone. An output that is the input
+ * Batches form on their own: one is in flight (more, up to one per thread, once a few messages
+ * wait: see canSend), and what arrives meanwhile waits for the next one (a batch per free thread
+ * made batches of one under a steady load: each hop then cost more than the router); at low load
+ * each message goes at once, alone. An output that is the input
  * unchanged (a router's) does not cross back: the main thread keeps its own envelope.
  */
 export class PoolDispatcher implements Dispatcher {
@@ -152,7 +155,7 @@ export class PoolDispatcher implements Dispatcher {
   run(envelope: MessageEnvelope): Promise<Outcome> {
     return new Promise<Outcome>((resolve, reject) => {
       this.waiting.push({ envelope, resolve, reject });
-      if (!this.scheduled && this.batches < this.pool.threads) {
+      if (!this.scheduled && this.canSend()) {
         // After the current I/O phase: the messages it delivers go in one batch.
         this.scheduled = true;
         setImmediate(() => {
@@ -164,12 +167,19 @@ export class PoolDispatcher implements Dispatcher {
   }
 
   /**
-   * Send what waits, in batches, while some thread has none in flight. What waits is
-   * spread over the free places (a burst of slow messages keeps every thread busy, not one).
+   * Whether a batch may go now: the first one at once; a further one (up to one per thread) only
+   * when at least {@link SPREAD_AT} messages wait. Light messages trickling in then gather behind
+   * the one batch in flight instead of each taking a thread hop of its own; a backlog (slow
+   * handlers, a burst) still spreads over every thread.
    */
+  private canSend(): boolean {
+    return this.batches === 0 || (this.batches < this.pool.threads && this.waiting.length >= SPREAD_AT);
+  }
+
+  /** Send what waits, in batches, spread over the threads that may take one (see canSend). */
   private flush(): void {
     const most = this.pool.threads;
-    while (this.waiting.length > 0 && this.batches < most) {
+    while (this.waiting.length > 0 && this.canSend()) {
       const size = Math.min(MAX_BATCH, Math.ceil(this.waiting.length / (most - this.batches)));
       const batch = this.waiting.length === size ? this.waiting : this.waiting.slice(0, size);
       this.waiting = batch === this.waiting ? [] : this.waiting.slice(size);
