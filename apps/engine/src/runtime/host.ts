@@ -9,7 +9,7 @@ import type { HostPolicy } from '@hie/policy';
 import { type ItemQueue } from '@hie/queues';
 import { CircuitBreaker, TokenBucketRateLimiter, backoffDelay, createRestartPolicy } from '@hie/resilience';
 import type { CreateContext, ItemHandler, ItemTypeDefinition, SubmitResult } from '../item-type';
-import { type Dispatcher, MainThreadDispatcher, type Outcome, PoolDispatcher, type TaskPool } from './dispatch';
+import { type Dispatcher, MAX_BATCH, MainThreadDispatcher, type Outcome, PoolDispatcher, type TaskPool } from './dispatch';
 import { ackDetail } from './envelopes';
 import { EngineError, codeOf, ensureError, kindOf } from './errors';
 import { settingsPriority, withPriority } from './priority';
@@ -161,7 +161,8 @@ export class Host {
     const { mode, workers } = this.spec.execution;
     const concurrent = this.spec.messaging.pattern.startsWith('concurrent_') ? Math.max(1, this.spec.messaging.concurrency) : 1;
     if (mode === 'single_process') return 1;
-    if (mode === 'multiprocess') return workers * 2 * concurrent; // keep every worker thread busy
+    // Enough messages in flight to fill a batch per worker thread while the next ones gather (PoolDispatcher).
+    if (mode === 'multiprocess') return workers * 2 * MAX_BATCH * concurrent;
     return workers * concurrent;
   }
 

@@ -58,6 +58,18 @@ export interface EngineOptions {
 const kindOrder = { operation: 0, process: 1, service: 2 } as const;
 const workerUrl = new URL('../worker/handler-worker.ts', import.meta.url);
 
+/**
+ * Worker threads load TypeScript through tsx (the main thread's loader is not inherited). A
+ * process started with `--cpu-prof` (the e2e bench's `--profile`) profiles its worker threads too.
+ */
+const WORKER_EXEC_ARGV = ['--import', 'tsx', ...cpuProfileArgs(process.execArgv)];
+
+function cpuProfileArgs(argv: readonly string[]): string[] {
+  if (!argv.includes('--cpu-prof')) return [];
+  const dir = argv.indexOf('--cpu-prof-dir');
+  return ['--cpu-prof', ...(dir >= 0 && argv[dir + 1] ? ['--cpu-prof-dir', argv[dir + 1]] : [])];
+}
+
 function invalidProduction(problems: ConfigProblem[]): EngineError {
   return new EngineError('config.invalid', `invalid production: ${problems.map((p) => `${p.pathText}: ${p.message}`).join('; ')}`, 'user', { problems });
 }
@@ -263,7 +275,7 @@ export class ProductionEngine {
       minThreads: threads,
       maxThreads: threads,
       // The worker is TypeScript: load it through tsx in each thread (the main thread's loader is not inherited).
-      execArgv: ['--import', 'tsx'],
+      execArgv: WORKER_EXEC_ARGV,
       idleTimeout: 60_000,
     });
     return {
@@ -277,7 +289,7 @@ export class ProductionEngine {
     const n = Math.max(2, os.availableParallelism());
     // A fixed set of threads: each item's onStart/onStop must reach every thread that may hold its
     // handler, and an idle thread retired by the pool would take handlers with it unstopped.
-    this.sharedPool ??= new Piscina({ filename: workerUrl.href, minThreads: n, maxThreads: n, execArgv: ['--import', 'tsx'], idleTimeout: Infinity });
+    this.sharedPool ??= new Piscina({ filename: workerUrl.href, minThreads: n, maxThreads: n, execArgv: WORKER_EXEC_ARGV, idleTimeout: Infinity });
     const pool = this.sharedPool;
     // Destroyed with the production, not by an item: its life-cycle tasks release what it holds.
     return { run: (task, o) => pool.run(task, o?.transferList ? { transferList: o.transferList } : undefined), destroy: async () => undefined, threads: n };

@@ -10,11 +10,13 @@ import type { CreateContext, ItemHandler, ItemTypeDefinition } from '../item-typ
 import { runHandler } from '../runtime/dispatch';
 import { EngineError, serializeError } from '../runtime/errors';
 import { registerBuiltinCodecs } from '../runtime/codecs';
-import type { WorkerBarrier, WorkerItem, WorkerResult, WorkerTask } from './protocol';
+import { type MessageResult, type ReturnedEnvelope, type WorkerBarrier, type WorkerItem, type WorkerResult, type WorkerTask, unpackEnvelopes } from './protocol';
 
 registerBuiltinCodecs();
 
 const handlers = new Map<string, Promise<ItemHandler>>();
+/** The items this thread knows, by key (learnt from `start` tasks and batches that carry one). */
+const items = new Map<string, WorkerItem>();
 
 function isDefinition(v: unknown, type: string): v is ItemTypeDefinition {
   return typeof v === 'object' && v !== null && (v as { type?: unknown }).type === type && typeof (v as { create?: unknown }).create === 'function';
@@ -68,6 +70,7 @@ function contextFor(item: WorkerItem): CreateContext {
 }
 
 async function handlerFor(item: WorkerItem): Promise<ItemHandler> {
+  items.set(item.key, item);
   let h = handlers.get(item.key);
   if (!h) {
     h = (async () => {
@@ -93,6 +96,7 @@ async function barrier(b: WorkerBarrier): Promise<void> {
 
 /** onStop in this worker, and the handler released (a replaced item's handler must not linger). */
 async function stopHandler(item: WorkerItem): Promise<void> {
+  items.delete(item.key);
   const h = handlers.get(item.key);
   if (!h) return; // never created in this worker
   handlers.delete(item.key);
@@ -101,7 +105,7 @@ async function stopHandler(item: WorkerItem): Promise<void> {
 }
 
 export default async function run(task: WorkerTask): Promise<WorkerResult> {
-  if (task.kind !== 'message') {
+  if (task.kind !== 'batch') {
     try {
       if (task.kind === 'start') await handlerFor(task.item);
       else await stopHandler(task.item);
@@ -112,16 +116,39 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
       await barrier(task.barrier);
     }
   }
+  const item = task.item ?? items.get(task.key);
+  if (!item) return { kind: 'unknown_item', threadId };
+  let handler: ItemHandler;
   try {
-    const handler = await handlerFor(task.item);
-    const envelope = MessageEnvelope.fromBytes(task.bytes);
-    const outcome = await runHandler(handler, { itemName: task.item.name, production: task.item.production, targets: task.item.targets, log, policy: task.item.policy }, envelope);
+    handler = await handlerFor(item);
+  } catch (e) {
+    return { kind: 'error', error: serializeError(e), threadId };
+  }
+  const base = { itemName: item.name, production: item.production, targets: item.targets, log, policy: item.policy };
+  const results: MessageResult[] = [];
+  // One after the other, in order: a thread runs one message at a time, as one task per message did.
+  for (const bytes of unpackEnvelopes(task.batch)) results.push(await runOne(handler, base, bytes));
+  return { kind: 'batch', results, threadId };
+}
+
+/** An envelope to send back: `null` when it is the input, unchanged byte for byte (see ReturnedEnvelope). */
+function returned(envelope: MessageEnvelope, input: MessageEnvelope, inputBytes: Uint8Array): ReturnedEnvelope {
+  const bytes = envelope.toBytes();
+  return envelope === input && Buffer.compare(bytes, inputBytes) === 0 ? null : bytes;
+}
+
+async function runOne(handler: ItemHandler, base: Parameters<typeof runHandler>[1], bytes: Uint8Array): Promise<MessageResult> {
+  let envelope: MessageEnvelope | undefined;
+  try {
+    envelope = MessageEnvelope.fromBytes(bytes);
+    const input = envelope;
+    const outcome = await runHandler(handler, base, input);
     // Results are structured-cloned back (small); the request bytes were transferred in.
-    const outputs = outcome.outputs.map((o) => ({ to: o.to ? [...o.to] : undefined, bytes: o.envelope.toBytes(), priority: o.priority }));
-    return { kind: 'result', outputs, response: outcome.response?.toBytes(), discarded: outcome.discarded, detail: outcome.detail, threadId };
+    const outputs = outcome.outputs.map((o) => ({ to: o.to ? [...o.to] : undefined, bytes: returned(o.envelope, input, bytes), priority: o.priority }));
+    return { kind: 'result', outputs, response: outcome.response && returned(outcome.response, input, bytes), discarded: outcome.discarded, detail: outcome.detail };
   } catch (e) {
     // A response attached to the error (a downstream's NACK, an onProcessError reply) crosses too.
     const response = (e as { response?: MessageEnvelope } | undefined)?.response;
-    return { kind: 'error', error: serializeError(e), response: response?.toBytes(), threadId };
+    return { kind: 'error', error: serializeError(e), response: response && envelope ? returned(response, envelope, bytes) : response?.toBytes() };
   }
 }
