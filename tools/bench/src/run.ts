@@ -12,6 +12,7 @@ const benches: Record<string, string> = {
   e2e: 'MLLP in → router → MLLP out vs a bare echo server (--store: store on vs off)',
   api: 'manager API p50/p95 under 50 clients vs a bare HTTP handler',
   designer: 'designer with 200 items: time to interactive and frame times while panning',
+  footprint: 'hie run / hie start: time to ready and idle RSS, from the build vs through tsx vs an empty node',
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -12,6 +12,7 @@ import { Host, type ItemSpec, type ItemStatus, type QueueEntry } from './host';
 import type { ItemTypeRegistry } from './registry';
 import { ItemStats, queueWaitOf } from './stats';
 import { MemoryTracker, type Tracker } from './tracker';
+import { moduleUrl, workerExecArgv } from './module-url';
 import type { WorkerResult, WorkerTask } from '../worker/protocol';
 
 export type ProductionSpec = z.output<typeof productionSchema>;
@@ -56,7 +57,7 @@ export interface EngineOptions {
 }
 
 const kindOrder = { operation: 0, process: 1, service: 2 } as const;
-const workerUrl = new URL('../worker/handler-worker.ts', import.meta.url);
+const workerUrl = moduleUrl('../worker/handler-worker.ts', import.meta.url);
 
 function invalidProduction(problems: ConfigProblem[]): EngineError {
   return new EngineError('config.invalid', `invalid production: ${problems.map((p) => `${p.pathText}: ${p.message}`).join('; ')}`, 'user', { problems });
@@ -247,8 +248,7 @@ export class ProductionEngine {
       filename: workerUrl.href,
       minThreads: threads,
       maxThreads: threads,
-      // The worker is TypeScript: load it through tsx in each thread (the main thread's loader is not inherited).
-      execArgv: ['--import', 'tsx'],
+      execArgv: workerExecArgv,
       idleTimeout: 60_000,
     });
     return {
@@ -262,7 +262,7 @@ export class ProductionEngine {
     const n = Math.max(2, os.availableParallelism());
     // A fixed set of threads: each item's onStart/onStop must reach every thread that may hold its
     // handler, and an idle thread retired by the pool would take handlers with it unstopped.
-    this.sharedPool ??= new Piscina({ filename: workerUrl.href, minThreads: n, maxThreads: n, execArgv: ['--import', 'tsx'], idleTimeout: Infinity });
+    this.sharedPool ??= new Piscina({ filename: workerUrl.href, minThreads: n, maxThreads: n, execArgv: workerExecArgv, idleTimeout: Infinity });
     const pool = this.sharedPool;
     // Destroyed with the production, not by an item: its life-cycle tasks release what it holds.
     return { run: (task, o) => pool.run(task, o?.transferList ? { transferList: o.transferList } : undefined), destroy: async () => undefined, threads: n };
