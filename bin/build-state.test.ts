@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUILD_STAMP, buildDecision } from './build-state.mjs';
 
-/** A checkout with one source per build source folder and a dist whose stamp is `stampAge` seconds old. */
+/** A checkout with a few sources (one a unit test) and a dist holding a build stamp, all of now. */
 async function checkout(root: string) {
   for (const dir of ['bin', 'apps/engine/src', 'apps/manager/src', 'libs/hl7/src']) await mkdir(path.join(root, dir), { recursive: true });
   await writeFile(path.join(root, 'apps/engine/src/cli.ts'), 'export {};\n');
@@ -60,5 +60,22 @@ describe('buildDecision: the build runs only when it is at least as new as every
 
   it('HIE_BUILD=off forces the sources', () => {
     expect(buildDecision(root, dist, { HIE_BUILD: 'off' })).toEqual({ use: false, reason: 'off' });
+  });
+});
+
+describe('buildDecision with HIE_BUILD=on (an image: the build, no sources to compare)', () => {
+  it('uses the build even when a source looks newer, and reports a missing one', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'hie-build-state-'));
+    try {
+      const dist = path.join(root, 'dist');
+      await checkout(root);
+      await age(path.join(dist, BUILD_STAMP), 30);
+      expect(buildDecision(root, dist, {}).use).toBe(false); // the sources are newer
+      expect(buildDecision(root, dist, { HIE_BUILD: 'on' })).toEqual({ use: true, dist });
+      await rm(path.join(dist, BUILD_STAMP));
+      expect(buildDecision(root, dist, { HIE_BUILD: 'on' })).toEqual({ use: false, reason: 'missing' });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
