@@ -121,7 +121,7 @@ async function hieRun(way: Way): Promise<Sample> {
   try {
     while (!(await connects(port))) {
       if (child.exitCode !== null) throw new Error(`hie run exited ${child.exitCode}: ${output()}`);
-      if (performance.now() - t0 > 60_000) throw new Error(`hie run not ready in 60 s: ${output()}`);
+      if (performance.now() - t0 > 300_000) throw new Error(`hie run not ready in 300 s: ${output()}`);
       await sleep(2);
     }
     const readyMs = performance.now() - t0;
@@ -151,7 +151,7 @@ async function hieStart(way: Way, dataDir: string): Promise<Sample & { demo: str
   try {
     while (!output().includes('HIE is running')) {
       if (child.exitCode !== null) throw new Error(`hie start exited ${child.exitCode}: ${output()}`);
-      if (performance.now() - t0 > 120_000) throw new Error(`hie start not ready in 120 s: ${output()}`);
+      if (performance.now() - t0 > 300_000) throw new Error(`hie start not ready in 300 s: ${output()}`);
       await sleep(5);
     }
     const readyMs = performance.now() - t0;
