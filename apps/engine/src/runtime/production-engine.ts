@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { type ConfigProblem, type productionSchema, validateProduction } from '@hie/config';
@@ -58,6 +58,20 @@ export interface EngineOptions {
 
 const kindOrder = { operation: 0, process: 1, service: 2 } as const;
 const workerUrl = moduleUrl('../worker/handler-worker.ts', import.meta.url);
+
+/**
+ * Piscina, loaded by the first production that runs an item in a worker thread (`multiprocess`,
+ * `thread_pool`): most productions run `async` only and never pay for it at start.
+ */
+let piscina: typeof Piscina | undefined;
+async function loadPiscina(): Promise<typeof Piscina> {
+  piscina ??= (await import('piscina')).Piscina;
+  return piscina;
+}
+function threadsModule(): typeof Piscina {
+  if (!piscina) throw new EngineError('engine.internal', 'worker threads used before Piscina was loaded', 'unexpected');
+  return piscina;
+}
 
 function invalidProduction(problems: ConfigProblem[]): EngineError {
   return new EngineError('config.invalid', `invalid production: ${problems.map((p) => `${p.pathText}: ${p.message}`).join('; ')}`, 'user', { problems });
@@ -127,6 +141,7 @@ export class ProductionEngine {
 
   private async reconcile(spec: ProductionSpec | null): Promise<ApplyReport> {
     const report: ApplyReport = { started: [], replaced: [], stopped: [], unchanged: [] };
+    if (spec?.items.some((i) => i.execution.mode === 'multiprocess' || i.execution.mode === 'thread_pool')) await loadPiscina();
     const desired = new Map<string, ItemSpec>((spec?.items ?? []).map((i) => [i.name, i]));
     const targets = new Map<string, string[]>();
     for (const c of spec?.connections ?? []) {
@@ -244,7 +259,7 @@ export class ProductionEngine {
   }
 
   private newPool(threads: number): TaskPool {
-    const pool = new Piscina<WorkerTask, WorkerResult>({
+    const pool = new (threadsModule())<WorkerTask, WorkerResult>({
       filename: workerUrl.href,
       minThreads: threads,
       maxThreads: threads,
@@ -262,7 +277,7 @@ export class ProductionEngine {
     const n = Math.max(2, os.availableParallelism());
     // A fixed set of threads: each item's onStart/onStop must reach every thread that may hold its
     // handler, and an idle thread retired by the pool would take handlers with it unstopped.
-    this.sharedPool ??= new Piscina({ filename: workerUrl.href, minThreads: n, maxThreads: n, execArgv: workerExecArgv, idleTimeout: Infinity });
+    this.sharedPool ??= new (threadsModule())({ filename: workerUrl.href, minThreads: n, maxThreads: n, execArgv: workerExecArgv, idleTimeout: Infinity });
     const pool = this.sharedPool;
     // Destroyed with the production, not by an item: its life-cycle tasks release what it holds.
     return { run: (task, o) => pool.run(task, o?.transferList ? { transferList: o.transferList } : undefined), destroy: async () => undefined, threads: n };
