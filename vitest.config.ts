@@ -7,6 +7,9 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
+    // Tests cover the sources: a `hie` they spawn runs bin/hie.mjs from TypeScript (tsx), never a
+    // dist/ left by `npm run build` (bin/build.int.test.ts builds into its own folder).
+    env: { HIE_BUILD: 'off' },
     projects: [
       {
         test: {

@@ -20,7 +20,8 @@ import { Gauge } from 'prom-client';
 import { openStore, type MessageWriter } from '@hie/store';
 import { portalBuildDecision } from './portal-build';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// The checkout: this file is bin/start.ts, or dist/bin/start.js when compiled (`npm run build`).
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), import.meta.url.endsWith('.ts') ? '..' : '../..');
 const portalDir = path.join(root, 'apps/portal');
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;

@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { formatProblems } from '@hie/config';
 import { hostPolicyFromEnv, validateProductionWithPolicy } from '@hie/policy';
 import pino from 'pino';
-import { localScope, openStore } from '@hie/store';
 import { createEngine, createRegistry } from './engine-node';
 import { recoverUnfinished } from './runtime/recovery';
 import { startRetention } from './runtime/retention';
@@ -61,6 +60,12 @@ function out(s: string) {
   process.stdout.write(`${s}\n`);
 }
 
+/** The store of `hie run` and the scope of its messages: no manager, no project, the production's local scope. */
+async function openLocalStore(env: ReturnType<typeof readEnv>, production: string) {
+  const { localScope, openStore } = await import('@hie/store');
+  return { store: await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR, writerPipelines: env.HIE_STORE_PIPELINES }), scope: localScope(production) };
+}
+
 async function runProduction(file: string): Promise<number> {
   const env = readEnv();
   const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie-engine' } });
@@ -74,18 +79,18 @@ async function runProduction(file: string): Promise<number> {
   const spec = checked.value;
   // Raw-first store: PostgreSQL with DATABASE_URL, else embedded PGlite in HIE_DATA_DIR.
   const useStore = env.HIE_STORE !== 'off' && spec.storage !== 'none';
-  const store = useStore ? await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR, writerPipelines: env.HIE_STORE_PIPELINES }) : undefined;
-  // `hie run` has no manager and no project: its messages live in the production's local scope.
-  const scope = localScope(spec.name);
-  const tracker = store ? StoreTracker.forProduction(store.messages, { ...scope, production: spec.name }, spec.storage, log) : undefined;
+  // Loaded only when used: without a store, `hie run` never loads the database drivers.
+  const stored = useStore ? await openLocalStore(env, spec.name) : undefined;
+  const store = stored?.store;
+  const tracker = stored ? StoreTracker.forProduction(stored.store.messages, { ...stored.scope, production: spec.name }, spec.storage, log) : undefined;
   const { engine } = createEngine({ log, tracker, policy });
   await engine.apply(raw);
-  if (store) {
-    const n = await recoverUnfinished(store.messages, engine, scope.projectId, log);
+  if (stored) {
+    const n = await recoverUnfinished(stored.store.messages, engine, stored.scope.projectId, log);
     if (n > 0) log.warn({ requeued: n }, 're-queued unfinished messages from the store');
   }
-  const stopRetention = store
-    ? startRetention({ messages: store.messages, targets: () => [{ projectId: scope.projectId, production: spec.name, retentionDays: spec.retentionDays }], log })
+  const stopRetention = stored
+    ? startRetention({ messages: stored.store.messages, targets: () => [{ projectId: stored.scope.projectId, production: spec.name, retentionDays: spec.retentionDays }], log })
     : () => undefined;
   log.info({ file, store: store ? store.backend : 'off' }, 'production running; Ctrl-C to stop');
   await new Promise<void>((resolve) => {
@@ -127,6 +132,7 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
       case 'migrate': {
         const env = readEnv();
+        const { openStore } = await import('@hie/store');
         const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
         await store.close();
         out(`migrations applied (${store.backend})`);
@@ -138,6 +144,7 @@ export async function main(argv: string[]): Promise<number> {
           return 2;
         }
         const env = readEnv();
+        const { openStore } = await import('@hie/store');
         const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
         try {
           const r = await store.audit.verify();

@@ -3,6 +3,7 @@ import type { Bus } from '@hie/bus';
 import type { HostPolicy } from '@hie/policy';
 import { builtinItemTypes } from './items/index';
 import { registerBuiltinCodecs } from './runtime/codecs';
+import { moduleUrl } from './runtime/module-url';
 import { ProductionEngine } from './runtime/production-engine';
 import { ItemTypeRegistry } from './runtime/registry';
 import type { Tracker } from './runtime/tracker';
@@ -21,7 +22,7 @@ export interface EngineNodeOptions {
 /** A registry with the built-in item types and any plugins. */
 export function createRegistry(plugins: EngineNodeOptions['plugins'] = []): ItemTypeRegistry {
   const registry = new ItemTypeRegistry();
-  for (const def of builtinItemTypes) registry.register(def, new URL('./items/index.ts', import.meta.url).href);
+  for (const def of builtinItemTypes) registry.register(def, moduleUrl('./items/index.ts', import.meta.url).href);
   for (const def of plugins) registry.register(def);
   return registry;
 }

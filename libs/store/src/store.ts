@@ -6,13 +6,10 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
-import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import pg from 'pg';
+// Types only: each driver (and its Drizzle adapter) is imported when a store opens on it, so a
+// process on PostgreSQL never loads PGlite, and one without a store loads neither.
+import type { PGlite } from '@electric-sql/pglite';
+import type pg from 'pg';
 import type { RunStatement, StoreDb } from './db.js';
 import { StoreError, toStoreError } from './errors.js';
 import { MessageStore } from './messages.js';
@@ -72,6 +69,14 @@ export interface Store {
 /** The committed drizzle-kit migrations, next to `src/`. */
 export const migrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.url));
 
+/**
+ * postgresql.conf of the embedded store (PGlite rewrites the file on each open). PostgreSQL's
+ * default 128 MB of shared buffers is memory the WebAssembly heap touches and never returns: a
+ * single-node store reads through the OS page cache as well, and 16 MB cut the idle process by
+ * about 125 MB (`npm run bench -- footprint`).
+ */
+export const EMBEDDED_POSTGRESQL_CONF = ['shared_buffers = 16MB'];
+
 // Any constant: serialises migrations of several processes sharing one PostgreSQL database.
 const MIGRATION_LOCK = 7_434_221_901;
 
@@ -115,13 +120,15 @@ class StoreImpl implements Store {
     const config = { migrationsFolder };
     try {
       if (this.driver.kind === 'pglite') {
-        await migratePglite(drizzlePglite({ client: this.driver.client, schema }), config);
+        const [{ drizzle }, { migrate }] = await Promise.all([import('drizzle-orm/pglite'), import('drizzle-orm/pglite/migrator')]);
+        await migrate(drizzle({ client: this.driver.client, schema }), config);
         return;
       }
+      const [{ drizzle }, { migrate }] = await Promise.all([import('drizzle-orm/node-postgres'), import('drizzle-orm/node-postgres/migrator')]);
       const lock = await this.driver.pool.connect();
       try {
         await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-        await migrateNodePg(drizzleNodePg({ client: this.driver.pool, schema }), config);
+        await migrate(drizzle({ client: this.driver.pool, schema }), config);
       } finally {
         await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
         lock.release();
@@ -148,6 +155,7 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
   let store: StoreImpl;
   if (opts.databaseUrl) {
     const pipelines = Math.max(1, Math.floor(opts.writerPipelines ?? DEFAULT_WRITER_PIPELINES));
+    const [{ default: pg }, { drizzle }] = await Promise.all([import('pg'), import('drizzle-orm/node-postgres')]);
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? Math.max(10, pipelines + 6) });
     // An idle client losing its connection must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
@@ -157,8 +165,13 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
       await pool.end().catch(() => undefined);
       throw unavailable(e, 'postgres');
     }
-    store = new StoreImpl(drizzleNodePg({ client: pool, schema }), { kind: 'postgres', pool }, pipelines);
+    store = new StoreImpl(drizzle({ client: pool, schema }), { kind: 'postgres', pool }, pipelines);
   } else {
+    const [{ PGlite }, { pg_trgm }, { drizzle }] = await Promise.all([
+      import('@electric-sql/pglite'),
+      import('@electric-sql/pglite/contrib/pg_trgm'),
+      import('drizzle-orm/pglite'),
+    ]);
     let client: PGlite;
     try {
       let dataDir = 'memory://';
@@ -168,11 +181,11 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
         mkdirSync(dataDir, { recursive: true, mode: 0o700 });
         chmodSync(dataDir, 0o700);
       }
-      client = await PGlite.create({ dataDir, extensions: { pg_trgm } });
+      client = await PGlite.create({ dataDir, extensions: { pg_trgm }, postgresqlconf: EMBEDDED_POSTGRESQL_CONF });
     } catch (e) {
       throw unavailable(e, 'pglite');
     }
-    store = new StoreImpl(drizzlePglite({ client, schema }), { kind: 'pglite', client });
+    store = new StoreImpl(drizzle({ client, schema }), { kind: 'pglite', client });
   }
   if (opts.migrate ?? true) {
     try {

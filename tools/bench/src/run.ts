@@ -13,6 +13,7 @@ const benches: Record<string, string> = {
   api: 'manager API p50/p95 under 50 clients vs a bare HTTP handler',
   designer: 'designer with 200 items: time to interactive and frame times while panning',
   cluster: 'a bus hop: in-process bus vs Redis Streams bus, bare and on one engine node (MLLP in → router → out)',
+  footprint: 'hie run / hie start: time to ready and idle RSS, from the build vs through tsx vs an empty node',
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { type ConfigProblem, type productionSchema, validateProduction } from '@hie/config';
@@ -12,6 +12,7 @@ import { Host, type ItemSpec, type ItemStatus, type QueueEntry } from './host';
 import type { ItemTypeRegistry } from './registry';
 import { ItemStats, queueWaitOf } from './stats';
 import { MemoryTracker, type Tracker } from './tracker';
+import { moduleUrl, workerExecArgv } from './module-url';
 import type { WorkerResult, WorkerTask } from '../worker/protocol';
 
 export type ProductionSpec = z.output<typeof productionSchema>;
@@ -56,13 +57,28 @@ export interface EngineOptions {
 }
 
 const kindOrder = { operation: 0, process: 1, service: 2 } as const;
-const workerUrl = new URL('../worker/handler-worker.ts', import.meta.url);
+const workerUrl = moduleUrl('../worker/handler-worker.ts', import.meta.url);
 
 /**
- * Worker threads load TypeScript through tsx (the main thread's loader is not inherited). A
+ * Piscina, loaded by the first production that runs an item in a worker thread (`multiprocess`,
+ * `thread_pool`): most productions run `async` only and never pay for it at start.
+ */
+let piscina: typeof Piscina | undefined;
+async function loadPiscina(): Promise<typeof Piscina> {
+  piscina ??= (await import('piscina')).Piscina;
+  return piscina;
+}
+function threadsModule(): typeof Piscina {
+  if (!piscina) throw new EngineError('engine.internal', 'worker threads used before Piscina was loaded', 'unexpected');
+  return piscina;
+}
+
+/**
+ * Worker threads load TypeScript through tsx from the sources, plain Node from the build (the main
+ * thread's loader is not inherited). A
  * process started with `--cpu-prof` (the e2e bench's `--profile`) profiles its worker threads too.
  */
-const WORKER_EXEC_ARGV = ['--import', 'tsx', ...cpuProfileArgs(process.execArgv)];
+const WORKER_EXEC_ARGV = [...workerExecArgv, ...cpuProfileArgs(process.execArgv)];
 
 function cpuProfileArgs(argv: readonly string[]): string[] {
   if (!argv.includes('--cpu-prof')) return [];
@@ -149,6 +165,7 @@ export class ProductionEngine {
 
   private async reconcile(spec: ProductionSpec | null): Promise<ApplyReport> {
     const report: ApplyReport = { started: [], replaced: [], stopped: [], unchanged: [] };
+    if (spec?.items.some((i) => i.execution.mode === 'multiprocess' || i.execution.mode === 'thread_pool')) await loadPiscina();
     const desired = new Map<string, ItemSpec>((spec?.items ?? []).map((i) => [i.name, i]));
     const targets = new Map<string, string[]>();
     for (const c of spec?.connections ?? []) {
@@ -270,11 +287,10 @@ export class ProductionEngine {
   }
 
   private newPool(threads: number): TaskPool {
-    const pool = new Piscina<WorkerTask, WorkerResult>({
+    const pool = new (threadsModule())<WorkerTask, WorkerResult>({
       filename: workerUrl.href,
       minThreads: threads,
       maxThreads: threads,
-      // The worker is TypeScript: load it through tsx in each thread (the main thread's loader is not inherited).
       execArgv: WORKER_EXEC_ARGV,
       idleTimeout: 60_000,
     });
@@ -289,7 +305,7 @@ export class ProductionEngine {
     const n = Math.max(2, os.availableParallelism());
     // A fixed set of threads: each item's onStart/onStop must reach every thread that may hold its
     // handler, and an idle thread retired by the pool would take handlers with it unstopped.
-    this.sharedPool ??= new Piscina({ filename: workerUrl.href, minThreads: n, maxThreads: n, execArgv: WORKER_EXEC_ARGV, idleTimeout: Infinity });
+    this.sharedPool ??= new (threadsModule())({ filename: workerUrl.href, minThreads: n, maxThreads: n, execArgv: WORKER_EXEC_ARGV, idleTimeout: Infinity });
     const pool = this.sharedPool;
     // Destroyed with the production, not by an item: its life-cycle tasks release what it holds.
     return { run: (task, o) => pool.run(task, o?.transferList ? { transferList: o.transferList } : undefined), destroy: async () => undefined, threads: n };
