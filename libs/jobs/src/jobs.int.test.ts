@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { JobQueue, JobWorker, type RetentionJobData } from './index';
+import { JobQueue, type RetentionJobData } from './index';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const childScript = new URL('./testing/worker-child.ts', import.meta.url).pathname;
