@@ -11,3 +11,4 @@ export { StoreTracker } from './runtime/store-tracker';
 export { recoverUnfinished } from './runtime/recovery';
 export { main as cliMain } from './cli';
 export { startRetention, type RetentionTarget } from './runtime/retention';
+export { createClusterJobs, type ClusterJobs, type ClusterJobsOptions } from './runtime/cluster-jobs';

@@ -28,6 +28,8 @@ export interface EngineNodeConfig extends EngineNodeOptions {
   trackerFor?: (desired: DesiredState) => Tracker;
   /** Called once per project before its first start: re-queue the project's unfinished messages. */
   recover?: (engine: ProductionEngine, desired: DesiredState) => Promise<number>;
+  /** Cluster mode: how each project's operations defer their retries to jobs (`createClusterJobs`). */
+  deferRetryFor?: (desired: DesiredState) => EngineNodeOptions['deferRetry'];
   /** Status report interval. @defaultValue 1000 */
   reportEveryMs?: number;
 }
@@ -67,6 +69,7 @@ export class EngineNode {
         plugins: this.cfg.plugins,
         policy: this.cfg.policy,
         tracker: this.cfg.trackerFor?.(desired),
+        deferRetry: this.cfg.deferRetryFor?.(desired),
       });
       r = { engine, state: 'stopped', chain: Promise.resolve() };
       this.running.set(desired.projectId, r);

@@ -143,6 +143,9 @@ export class JobQueue {
    */
   async upsertRepeatable(data: RetentionJobData | PollJobData, everyMs: number): Promise<string> {
     const id = schedulerId(data);
+    // Unchanged: leave it be (nodes re-upsert periodically; the timetable must not be reset).
+    const current = await this.queue.getJobScheduler(id);
+    if (current && current.every === everyMs && JSON.stringify(current.template?.data) === JSON.stringify(data)) return id;
     await this.queue.upsertJobScheduler(id, { every: everyMs }, { name: data.kind, data, opts: { removeOnComplete: true, removeOnFail: 100 } });
     return id;
   }
