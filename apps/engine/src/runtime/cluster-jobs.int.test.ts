@@ -128,4 +128,68 @@ describe('cluster mode: retries of operations are jobs that outlive the node', (
     await downstream.up();
     await until(() => downstream.received.includes('F1'), 15_000);
   });
+
+  it('when the job cannot be scheduled (Redis down), the retry stays in memory: the message is delivered, not dropped', { timeout: 30_000 }, async () => {
+    prefix = `test-${randomUUID()}`;
+    const downstream = new MllpDownstream(await freePort());
+    cleanups.push(() => downstream.down());
+    const { log } = capturedLog();
+    const tracker = StoreTracker.forProduction(db.store.messages, { ...scope, production: NAME }, 'full', log);
+    let refused = 0;
+    const deferRetry = async () => {
+      refused++;
+      throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+    };
+    const { engine } = createEngine({ log, tracker, plugins: testItemTypes, policy: testPolicy(), deferRetry });
+    cleanups.push(async () => {
+      await engine.stop();
+      await tracker.close();
+    });
+    await engine.apply(production(downstream.port, 'unordered'));
+    await manualServices.get('In')!.submit(MessageEnvelope.createHl7(hl7('R1'), { source: 'In' }), { wait: 'stored' });
+    await until(() => refused > 0, 15_000);
+    await downstream.up();
+    await until(() => downstream.received.includes('R1'), 15_000);
+  });
+});
+
+describe('cluster mode: retention purges run once per cluster, on any node', () => {
+  it('two nodes keep one timetable per project; its purge removes the project’s old messages, not another’s', { timeout: 60_000 }, async () => {
+    prefix = `test-${randomUUID()}`;
+    const writer = db.store.messages.writer();
+    const old = Date.now() - 10 * 86_400_000;
+    const enc = new TextEncoder();
+    const ids = { mine: randomUUID(), recent: randomUUID(), other: randomUUID() };
+    const other = localScope('someone-else');
+    for (const [key, id] of Object.entries(ids)) {
+      const owner = key === 'other' ? other : scope;
+      await writer.received({
+        id,
+        production: NAME,
+        ...owner,
+        item: 'In',
+        receivedAt: key === 'recent' ? Date.now() : old,
+        contentType: 'application/hl7-v2+er7',
+        header: {},
+        raw: enc.encode(hl7(key)),
+      });
+    }
+    await writer.close();
+    const targets = () => [{ projectId: scope.projectId, production: NAME, retentionDays: 7 }];
+    const make = () => {
+      const jobs = createClusterJobs({ redis: REDIS_URL, prefix, log: capturedLog().log, messages: db.store.messages, retentionEveryMs: 500, syncEveryMs: 200 });
+      cleanups.push(() => jobs.stop());
+      return jobs;
+    };
+    const a = make();
+    const b = make();
+    await a.start({ engine: () => undefined, retentionTargets: targets });
+    await b.start({ engine: () => undefined, retentionTargets: targets });
+    await until(async () => (await db.store.messages.get(scope.projectId, ids.mine)) === undefined, 20_000);
+    expect(await db.store.messages.get(scope.projectId, ids.recent)).toBeDefined();
+    expect(await db.store.messages.get(other.projectId, ids.other)).toBeDefined();
+    // Both nodes keep re-upserting it: still one timetable for the cluster.
+    await new Promise((r) => setTimeout(r, 600));
+    expect((await a.queue.list(scope.projectId)).filter((j) => j.state === 'scheduled')).toEqual([expect.objectContaining({ kind: 'retention', everyMs: 500 })]);
+  });
 });
