@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JobQueue, type RetentionJobData } from './index';
@@ -89,6 +90,19 @@ describe('@hie/jobs on real Redis', () => {
     children.push(second);
     await until(async () => (await ran()).length === 1, 30_000);
     expect((await ran())[0]).toMatchObject({ pid: second.pid, data: { messageId: 'm-2' } });
+  });
+
+  it('scheduling fails fast with jobs.unavailable when Redis does not answer (a caller can fall back)', async () => {
+    prefix = `test-${randomUUID()}`;
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    const dead = new JobQueue({ redis: `redis://127.0.0.1:${port}`, prefix });
+    closers.push(() => dead.close());
+    await expect(dead.scheduleRetry({ projectId: 'p1', item: 'out', messageId: 'm-x', rootId: 'm-x', attempt: 1, ownAttempt: 0 }, 1000, { timeoutMs: 500 })).rejects.toMatchObject({
+      code: 'jobs.unavailable',
+    });
   });
 
   it('scheduling the same retry twice makes one job', async () => {

@@ -64,7 +64,7 @@ export interface JobView {
 /** Typed errors with a stable code, as elsewhere in HIE. */
 export class JobsError extends Error {
   constructor(
-    readonly code: 'jobs.not_found' | 'jobs.bad_state' | 'jobs.invalid',
+    readonly code: 'jobs.not_found' | 'jobs.bad_state' | 'jobs.invalid' | 'jobs.unavailable',
     message: string,
   ) {
     super(message);
@@ -77,12 +77,29 @@ export interface JobsOptions {
   redis: string | Redis;
   /** Cluster key prefix (HIE_CLUSTER_PREFIX, tests a unique one). @defaultValue `hie` */
   prefix?: string;
+  /** Connection errors (Redis down, reconnecting); the queue keeps trying. @defaultValue ignored */
+  onError?: (err: Error) => void;
 }
 
-function connect(redis: string | Redis): { client: Redis; owned: boolean } {
-  // BullMQ's blocking commands must wait for ever: `maxRetriesPerRequest: null`.
-  if (typeof redis === 'string') return { client: new Redis(redis, { maxRetriesPerRequest: null }), owned: true };
+function connect(redis: string | Redis, role: 'queue' | 'worker'): { client: Redis; owned: boolean } {
+  // A worker's blocking commands must wait for ever (`maxRetriesPerRequest: null`); a queue's
+  // commands fail fast instead, so a caller can fall back (an engine retries in memory).
+  if (typeof redis === 'string') return { client: new Redis(redis, { maxRetriesPerRequest: role === 'worker' ? null : 1 }), owned: true };
   return { client: redis, owned: false };
+}
+
+/** Reject with `jobs.unavailable` when Redis does not answer in `ms` (it may be down or starting). */
+async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_r, reject) => {
+    timer = setTimeout(() => reject(new JobsError('jobs.unavailable', `${what}: Redis did not answer in ${ms} ms`)), ms);
+  });
+  p.catch(() => undefined);
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A job id from its parts: deterministic (scheduling the same retry twice makes one job), no `:`. */
@@ -109,20 +126,23 @@ export class JobQueue {
   private readonly owned: boolean;
 
   constructor(opts: JobsOptions) {
-    const { client, owned } = connect(opts.redis);
+    const { client, owned } = connect(opts.redis, 'queue');
     this.client = client;
     this.owned = owned;
     this.queue = new Queue<JobData>(QUEUE, { connection: client, prefix: opts.prefix ?? 'hie' });
+    // Without a listener every reconnect attempt would be printed as an unhandled error.
+    this.queue.on('error', (e) => opts.onError?.(e));
   }
 
   /**
    * A delayed retry. Once taken, a job that throws (its project not running on that node yet)
    * is tried again by BullMQ with backoff; after `attempts` it is `failed` for an operator.
-   * Returns the job id.
+   * Returns the job id; rejects with `jobs.unavailable` when Redis does not take it within
+   * `timeoutMs` (default 5000).
    */
-  async scheduleRetry(data: Omit<RetryJobData, 'kind'>, delayMs: number, opts: { attempts?: number } = {}): Promise<string> {
+  async scheduleRetry(data: Omit<RetryJobData, 'kind'>, delayMs: number, opts: { attempts?: number; timeoutMs?: number } = {}): Promise<string> {
     const id = idOf('retry', [data.projectId, data.item, data.messageId, data.attempt, data.ownAttempt]);
-    const job = await this.queue.add(
+    const added = this.queue.add(
       'retry',
       { kind: 'retry', ...data },
       {
@@ -134,6 +154,7 @@ export class JobQueue {
         removeOnFail: false,
       },
     );
+    const job = await bounded(added, opts.timeoutMs ?? 5000, 'scheduling a retry');
     return job.id ?? id;
   }
 
@@ -156,6 +177,10 @@ export class JobQueue {
 
   /** The project's scheduled (repeatable), delayed, waiting, active and failed jobs. */
   async list(projectId: string): Promise<JobView[]> {
+    return bounded(this.listAll(projectId), 10_000, 'listing jobs');
+  }
+
+  private async listAll(projectId: string): Promise<JobView[]> {
     const out: JobView[] = [];
     for (const s of await this.queue.getJobSchedulers(0, LIST_LIMIT - 1, true)) {
       const data = s.template?.data as JobData | undefined;
@@ -191,6 +216,10 @@ export class JobQueue {
 
   /** Run now: a failed job is retried, a delayed one promoted. */
   async retry(projectId: string, id: string): Promise<void> {
+    await bounded(this.retryNow(projectId, id), 10_000, 'retrying a job');
+  }
+
+  private async retryNow(projectId: string, id: string): Promise<void> {
     const job = await this.jobOf(projectId, id);
     const state = await job.getState();
     if (state === 'failed') await job.retry('failed');
@@ -200,6 +229,10 @@ export class JobQueue {
 
   /** Remove a job, or a scheduled (repeatable) job's timetable. */
   async remove(projectId: string, id: string): Promise<void> {
+    await bounded(this.removeNow(projectId, id), 10_000, 'removing a job');
+  }
+
+  private async removeNow(projectId: string, id: string): Promise<void> {
     const scheduler = await this.queue.getJobScheduler(id);
     if (scheduler) {
       if ((scheduler.template?.data as JobData | undefined)?.projectId !== projectId) throw new JobsError('jobs.not_found', `no job ${id} in this project`);
@@ -274,7 +307,7 @@ export class JobWorker {
   private readonly owned: boolean;
 
   constructor(opts: JobWorkerOptions) {
-    const { client, owned } = connect(opts.redis);
+    const { client, owned } = connect(opts.redis, 'worker');
     this.client = client;
     this.owned = owned;
     const lockDuration = opts.lockDurationMs ?? 30_000;

@@ -51,7 +51,7 @@ export interface ClusterJobs {
  */
 export function createClusterJobs(opts: ClusterJobsOptions): ClusterJobs {
   const log = opts.log.child({ svc: 'jobs' });
-  const queue = new JobQueue({ redis: opts.redis, prefix: opts.prefix });
+  const queue = new JobQueue({ redis: opts.redis, prefix: opts.prefix, onError: (err) => log.warn({ err }, 'job queue: Redis connection error') });
   let worker: JobWorker | undefined;
   let timer: NodeJS.Timeout | undefined;
 

@@ -23,13 +23,14 @@ function queueOf(ctx: AuthedCtx): JobQueue {
 }
 
 /** `jobs.*` errors to tRPC codes: another project's job is NOT_FOUND, as a missing one. */
-async function act(p: Promise<void>): Promise<void> {
+async function act<T>(p: Promise<T>): Promise<T> {
   try {
-    await p;
+    return await p;
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if (code === 'jobs.not_found') throw new TRPCError({ code: 'NOT_FOUND', message: (e as Error).message });
     if (code === 'jobs.bad_state') throw new TRPCError({ code: 'CONFLICT', message: (e as Error).message });
+    if (code === 'jobs.unavailable') throw new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: (e as Error).message });
     throw e;
   }
 }
@@ -43,7 +44,7 @@ export const jobsRouter = router({
   list: authedProcedure.input(input).query(async ({ ctx, input }) => {
     await requireProject(ctx, input.projectId, 'viewer');
     if (!ctx.jobs) return { enabled: false, jobs: [] };
-    return { enabled: true, jobs: (await ctx.jobs.list(input.projectId)).map(jobView) };
+    return { enabled: true, jobs: (await act(ctx.jobs.list(input.projectId))).map(jobView) };
   }),
   retry: authedProcedure.input(jobInput).mutation(async ({ ctx, input }) => {
     const { project } = await requireProject(ctx, input.projectId, 'analyst');
