@@ -4,7 +4,9 @@
  * stops after scheduling it loses nothing: another node takes the job, re-reads the message by id
  * from the store and delivers it.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DesiredState } from '@hie/cluster';
@@ -19,6 +21,7 @@ import type { ProductionEngine } from './production-engine';
 import { StoreTracker } from './store-tracker';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const childScript = new URL('../testing/jobs-node-child.ts', import.meta.url).pathname;
 const NAME = 'jobs';
 const scope = localScope(NAME);
 const hl7 = (id: string) => `MSH|^~\\&|SND|FAC|RCV|FAC|20240101120000||ADT^A01|${id}|P|2.5\rPID|1||${id}^^^MRN||DOE^JOHN\r`;
@@ -110,6 +113,46 @@ describe('cluster mode: retries of operations are jobs that outlive the node', (
     expect(events).toContain('delivered');
     expect(events.at(-1)).toBe('completed');
     await until(async () => (await jobsB.queue.list(scope.projectId)).length === 0);
+  });
+
+  it('a retry survives kill -9 of the node process that scheduled it (and held a Worker): a live node delivers it', { timeout: 90_000 }, async () => {
+    prefix = `test-${randomUUID()}`;
+    const downstream = new MllpDownstream(await freePort());
+    cleanups.push(() => downstream.down());
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', childScript, db.databaseUrl!, REDIS_URL, prefix, String(downstream.port), scope.projectId, scope.workspaceId, 'K9'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    cleanups.push(async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const gone = once(child, 'exit');
+        child.kill('SIGKILL');
+        await gone;
+      }
+    });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    await until(() => out.includes('scheduled') || child.exitCode !== null, 60_000);
+    expect(child.exitCode).toBeNull();
+    const jobId = /scheduled (\S+)/.exec(out)![1];
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL'); // the node dies before the retry is due
+    await exited;
+
+    await downstream.up();
+    const jobs = clusterJobs();
+    // Still in Redis after the node's death (due by now on a slow machine, but never run: no worker was alive).
+    expect(['delayed', 'waiting']).toContain(await jobs.queue.stateOf(jobId));
+    const b = await node(jobs, production(downstream.port, 'unordered'));
+    await jobs.start({ engine: (projectId) => (projectId === scope.projectId ? b.engine : undefined), retentionTargets: () => [] });
+    await until(() => downstream.received.includes('K9'), 30_000);
+    expect(downstream.received).toEqual(['K9']);
+    await until(async () => {
+      await b.tracker.flush();
+      const m = (await db.store.messages.search(scope.projectId, { controlId: 'K9' })).items[0];
+      return m?.status === 'delivered' && m.finishedAt !== null;
+    }, 15_000);
   });
 
   it('a fifo operation keeps its retrying head in memory (order per patient): no job', { timeout: 30_000 }, async () => {
