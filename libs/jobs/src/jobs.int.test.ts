@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { JobQueue, type RetentionJobData } from './index';
+import { JobQueue, JobWorker, type PollJobData, type RetentionJobData } from './index';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const childScript = new URL('./testing/worker-child.ts', import.meta.url).pathname;
@@ -136,5 +136,37 @@ describe('@hie/jobs on real Redis', () => {
     expect(runs.every((r) => r.jobId?.startsWith(`repeat:${idA}:`))).toBe(true);
     expect(runs.every((r) => r.pid === a.pid || r.pid === b.pid)).toBe(true);
     expect((await queue.list('p1')).filter((j) => j.state === 'scheduled')).toHaveLength(0);
+  });
+
+  it('scheduled polls: one timetable per item, each run handed to the poll handler with its item', async () => {
+    const queue = fresh();
+    const polled: string[] = [];
+    const worker = new JobWorker({
+      redis: REDIS_URL,
+      prefix,
+      handlers: {
+        poll: async (d) => {
+          polled.push(d.item);
+        },
+      },
+    });
+    closers.push(() => worker.close());
+    await worker.ready();
+    const a: PollJobData = { kind: 'poll', projectId: 'p1', item: 'Files in' };
+    const b: PollJobData = { kind: 'poll', projectId: 'p1', item: 'Lab in' };
+    const [idA, idB] = [await queue.upsertRepeatable(a, 300), await queue.upsertRepeatable(b, 300)];
+    expect(idA).not.toBe(idB);
+    await until(() => polled.includes('Files in') && polled.includes('Lab in'));
+    const scheduled = (await queue.list('p1')).filter((j) => j.state === 'scheduled');
+    expect(scheduled.map((j) => [j.kind, j.item]).sort()).toEqual([
+      ['poll', 'Files in'],
+      ['poll', 'Lab in'],
+    ]);
+    // Upserting again unchanged keeps the timetable (a node re-syncing must not reset it).
+    expect(await queue.upsertRepeatable(a, 300)).toBe(idA);
+    expect((await queue.list('p1')).filter((j) => j.state === 'scheduled')).toHaveLength(2);
+    await queue.removeRepeatable(a);
+    await queue.removeRepeatable(b);
+    expect((await queue.list('p1')).filter((j) => j.state === 'scheduled')).toEqual([]);
   });
 });
