@@ -12,7 +12,16 @@ const read = (name: string) => readFileSync(fileURLToPath(new URL(name, import.m
 const REQUIRED = /^\$\{([A-Z][A-Z0-9_]*):\?[^}]+\}$/;
 const CREDENTIAL_NAME = /PASSWORD|PASSWD|SECRET|TOKEN|AUTH|(^|_)KEY$/i;
 
-type Service = { environment?: Record<string, unknown> | string[]; command?: string | string[] };
+type Service = {
+  environment?: Record<string, unknown> | string[];
+  command?: string | string[];
+  image?: string;
+  build?: unknown;
+  deploy?: { replicas?: number };
+  ports?: string[];
+  container_name?: string;
+  depends_on?: Record<string, unknown>;
+};
 
 /** Every `KEY=value` of a service's environment, in either compose syntax. */
 function envOf(service: Service): [string, string][] {
@@ -45,7 +54,7 @@ describe('docker/compose.yaml', () => {
   it('has no literal password: every credential is a required ${VAR:?message}', () => {
     const creds = credentials(doc);
     expect(creds.map((c) => c.where)).toEqual(
-      expect.arrayContaining(['postgres.environment.POSTGRES_PASSWORD', 'manager.environment.HIE_ADMIN_PASSWORD', 'manager.environment.DATABASE_URL (URL password)', 'redis.command --requirepass']),
+      expect.arrayContaining(['postgres.environment.POSTGRES_PASSWORD', 'control.environment.HIE_ADMIN_PASSWORD', 'control.environment.DATABASE_URL (URL password)', 'engine.environment.REDIS_URL (URL password)', 'redis.command --requirepass']),
     );
     const notRequired = creds.filter((c) => !REQUIRED.test(c.value)).map((c) => `${c.where} = ${c.value}`);
     expect(notRequired).toEqual([]);
@@ -61,6 +70,37 @@ describe('docker/compose.yaml', () => {
   it('names each required variable in the header, where a user looks first', () => {
     const header = text.slice(0, text.indexOf('services:'));
     for (const name of ['POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'HIE_ADMIN_PASSWORD']) expect(header).toContain(name);
+  });
+});
+
+describe('docker/compose.yaml: a real cluster (issue 11 point 7)', () => {
+  // `<<: *hie` merges the shared HIE settings (YAML 1.1 merge keys, as compose reads them).
+  const doc = parse(read('./compose.yaml'), { merge: true }) as { services: Record<string, Service> };
+  const { services } = doc;
+  const env = (name: string) => Object.fromEntries(envOf(services[name]));
+
+  it('runs PostgreSQL, Redis, etcd, one control plane (`hie start --no-engine`) and `hie engine` nodes', () => {
+    expect(Object.keys(services).sort()).toEqual(['control', 'engine', 'etcd', 'postgres', 'redis']);
+    expect(services.control.command).toEqual(['start', '--no-engine']);
+    expect(services.engine.command).toEqual(['engine']);
+    expect(services.engine.deploy?.replicas).toBe(2);
+  });
+
+  it('puts every HIE container in cluster mode: DATABASE_URL, REDIS_URL and ETCD_ENDPOINTS, at the compose services', () => {
+    for (const name of ['control', 'engine']) {
+      const e = env(name);
+      expect(e.DATABASE_URL).toMatch(/^postgres:\/\/postgres:\$\{POSTGRES_PASSWORD:\?[^}]+\}@postgres:5432\/hie$/);
+      expect(e.REDIS_URL).toMatch(/^redis:\/\/:\$\{REDIS_PASSWORD:\?[^}]+\}@redis:6379$/);
+      expect(e.ETCD_ENDPOINTS).toBe('http://etcd:2379');
+      expect(Object.keys(services[name].depends_on ?? {}).sort()).toEqual(['etcd', 'postgres', 'redis']);
+      expect(services[name].image).toBe('hie:local');
+    }
+  });
+
+  it('lets `--scale engine=N` work: no container name, no fixed host port on the engine service', () => {
+    expect(services.engine.container_name).toBeUndefined();
+    // A fixed `2575:2575` binds one host port: a second replica could not start. A range gives each its own.
+    for (const p of services.engine.ports ?? []) expect(p).toMatch(/^\d+-\d+:\d+$/);
   });
 });
 

@@ -6,6 +6,7 @@ import { registerBuiltinCodecs } from './runtime/codecs';
 import { moduleUrl } from './runtime/module-url';
 import { ProductionEngine } from './runtime/production-engine';
 import { ItemTypeRegistry } from './runtime/registry';
+import type { DeferredRetry } from './runtime/host';
 import type { Tracker } from './runtime/tracker';
 
 export interface EngineNodeOptions {
@@ -17,6 +18,8 @@ export interface EngineNodeOptions {
   plugins?: Parameters<ItemTypeRegistry['register']>[0][];
   /** Folders and hosts items may touch (from HIE_FILE_ROOTS / HIE_EGRESS_ALLOW). @defaultValue the working folder, no allow list */
   policy?: HostPolicy;
+  /** Cluster mode: operations' retries become delayed jobs (see `createClusterJobs`). */
+  deferRetry?: (retry: DeferredRetry) => Promise<void>;
 }
 
 /** A registry with the built-in item types and any plugins. */
@@ -32,6 +35,6 @@ export function createEngine(opts: EngineNodeOptions = {}): { engine: Production
   registerBuiltinCodecs();
   const log = opts.log ?? pino({ level: opts.logLevel ?? 'info', base: { svc: 'hie-engine' } });
   const registry = createRegistry(opts.plugins);
-  const engine = new ProductionEngine({ registry, log, bus: opts.bus, tracker: opts.tracker, policy: opts.policy });
+  const engine = new ProductionEngine({ registry, log, bus: opts.bus, tracker: opts.tracker, policy: opts.policy, deferRetry: opts.deferRetry });
   return { engine, registry, log };
 }

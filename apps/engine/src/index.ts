@@ -12,3 +12,4 @@ export { redisStreamsBusFor, type BusFactory, type BusContext, type RedisBusSett
 export { recoverUnfinished } from './runtime/recovery';
 export { main as cliMain } from './cli';
 export { startRetention, type RetentionTarget } from './runtime/retention';
+export { createClusterJobs, type ClusterJobs, type ClusterJobsOptions } from './runtime/cluster-jobs';

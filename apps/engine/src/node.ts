@@ -34,6 +34,8 @@ export interface EngineNodeConfig extends EngineNodeOptions {
   busFor?: BusFactory;
   /** Called once per project before its first start: re-queue the project's unfinished messages. */
   recover?: (engine: ProductionEngine, desired: DesiredState) => Promise<number>;
+  /** Cluster mode: how each project's operations defer their retries to jobs (`createClusterJobs`). */
+  deferRetryFor?: (desired: DesiredState) => EngineNodeOptions['deferRetry'];
   /** Status report interval. @defaultValue 1000 */
   reportEveryMs?: number;
 }
@@ -70,7 +72,7 @@ export class EngineNode {
     if (!r) {
       const tracker = this.cfg.trackerFor?.(desired) ?? new MemoryTracker();
       const bus = this.cfg.busFor?.(desired, { nodeId: this.nodeId, tracker, log: this.log });
-      const { engine } = createEngine({ log: this.log, plugins: this.cfg.plugins, policy: this.cfg.policy, tracker, bus });
+      const { engine } = createEngine({ log: this.log, plugins: this.cfg.plugins, policy: this.cfg.policy, tracker, bus, deferRetry: this.cfg.deferRetryFor?.(desired) });
       r = { engine, bus, state: 'stopped', chain: Promise.resolve() };
       this.running.set(desired.projectId, r);
     }

@@ -3,6 +3,7 @@ import { authRouter } from './routers/auth.js';
 import { connectionsRouter } from './routers/connections.js';
 import { itemTypesRouter } from './routers/item-types.js';
 import { itemsRouter } from './routers/items.js';
+import { jobsRouter } from './routers/jobs.js';
 import { messagesRouter } from './routers/messages.js';
 import { productionRouter } from './routers/production.js';
 import { projectsRouter } from './routers/projects.js';
@@ -25,6 +26,7 @@ export const appRouter = router({
   itemTypes: itemTypesRouter,
   messages: messagesRouter,
   audit: auditRouter,
+  jobs: jobsRouter,
 });
 
 /** The API's type: the portal imports this (type only) for its tRPC client. */

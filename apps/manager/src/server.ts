@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import type { Logger } from 'pino';
 import type { Coordinator } from '@hie/cluster';
+import type { JobQueue } from '@hie/jobs';
 import type { HostPolicy } from '@hie/policy';
 import type { Store } from '@hie/store';
 import { refuseBatch } from './auth/batch-guard.js';
@@ -45,6 +46,8 @@ export interface ManagerServerOptions {
   metricsToken?: string;
   /** The key of secret settings (`loadSecretKey`). @defaultValue a random one (tests) */
   secrets?: SecretBox;
+  /** Cluster mode: the cluster's job queue (`@hie/jobs`), listed and acted on by `jobs.*`. */
+  jobs?: JobQueue;
 }
 
 export interface ManagerServer {
@@ -79,6 +82,7 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     policy: opts.policy,
     selfServiceWorkspaces: opts.selfServiceWorkspaces,
     secrets: opts.secrets,
+    jobs: opts.jobs,
   });
   const createContext = createContextFactory(services, { trustProxy: opts.trustProxy });
   const stopMetrics = addStatusSource(opts.coordinator);

@@ -7,6 +7,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Coordinator } from '@hie/cluster';
+import type { JobQueue } from '@hie/jobs';
 import { createHostPolicy, type HostPolicy } from '@hie/policy';
 import { formatProblems, problemsFromZodIssues, toTrpcCode, type ConfigProblem } from '@hie/config';
 import type { ConfigVersion, Deployment, MembershipRole, Store } from '@hie/store';
@@ -53,6 +54,8 @@ export interface ManagerServices {
   policy: HostPolicy;
   /** Any signed-in user may create a workspace; otherwise only global admins. */
   selfServiceWorkspaces: boolean;
+  /** Cluster mode: the cluster's job queue (retries, scheduled jobs); absent on a single node. */
+  jobs?: JobQueue;
   /** Per-request look-ups, kept a few seconds (see {@link TtlCache}). */
   caches: {
     /** Session id → the session's user, expiry and creation time. */
@@ -99,6 +102,8 @@ export interface ServicesOptions {
    * @defaultValue 5000 (0 disables)
    */
   authCacheMs?: number;
+  /** Cluster mode: the cluster's job queue (`@hie/jobs`), for `jobs.*`. */
+  jobs?: JobQueue;
 }
 
 export function createServices(opts: ServicesOptions): ManagerServices {
@@ -114,6 +119,7 @@ export function createServices(opts: ServicesOptions): ManagerServices {
     secureCookies: opts.secureCookies ?? false,
     policy: opts.policy ?? createHostPolicy(),
     selfServiceWorkspaces: opts.selfServiceWorkspaces ?? false,
+    jobs: opts.jobs,
     caches: {
       sessions: new TtlCache(opts.authCacheMs ?? 5000),
       roles: new TtlCache(opts.authCacheMs ?? 5000),

@@ -36,6 +36,19 @@ export interface ItemStatus extends ReportedItemStatus {
   breaker: 'closed' | 'open' | 'half_open' | 'disabled';
 }
 
+/**
+ * A retry handed to the cluster's job queue instead of an in-memory timer: it outlives this node,
+ * and whichever node takes the job puts the message back in the item's queue with its attempts.
+ */
+export interface DeferredRetry {
+  item: string;
+  envelope: MessageEnvelope;
+  /** Retries made so far against `messaging.retries`, and against the error's own limit. */
+  attempt: number;
+  ownAttempt: number;
+  delayMs: number;
+}
+
 /** What a host needs from the engine. */
 export interface HostDeps {
   production: string;
@@ -50,6 +63,8 @@ export interface HostDeps {
   moduleOf(type: string): string;
   /** What items may touch on the host (handed to every handler context, worker threads included). */
   policy: HostPolicy;
+  /** Cluster mode: schedule an operation's retry as a delayed job (see {@link DeferredRetry}). */
+  deferRetry?: (retry: DeferredRetry) => Promise<void>;
 }
 
 /** Sleep `ms`, cut short when `signal` aborts (a stopping host does not sit out a 60 s backoff). */
@@ -339,6 +354,7 @@ export class Host {
           tracker.event(entry.envelope, this.name, 'retry', { attempt: n, code, error: err.message, ...ackOf(details) });
           const delay = backoffDelay(Math.max(1, n), { delayMs: messaging.retryDelayMs, backoffFactor: 2, maxDelayMs: messaging.retryMaxDelayMs, jitter: 0.1 });
           if (n === 1 || delay >= messaging.retryMaxDelayMs) this.log.info({ messageId: entry.envelope.header.messageId, code, attempt: n, retryInMs: delay }, 'message will be retried');
+          if (await this.defer(entry, attempt, ownAttempt, delay)) return;
           if (this.setAside(entry, attempt, ownAttempt, delay)) return;
           await sleep(delay, this.abort.signal);
           if (this.requeueIfStopping(entry)) return;
@@ -380,6 +396,25 @@ export class Host {
     this.deps.tracker.event(envelope, this.name, 'expired', { ageMs, ttlMs: envelope.header.ttl ?? ttlMs });
     entry.reply?.({ error: new EngineError('engine.expired', `message expired after ${ageMs} ms waiting for ${this.name}`, 'operational', { ageMs }) });
     this.deps.tracker.closed(envelope, this.name);
+    return true;
+  }
+
+  /**
+   * Cluster mode: an operation's retry becomes a delayed job, so it survives this node's death.
+   * Not for `fifo` items (the message keeps the head of the queue, or the ones behind it would
+   * overtake it: order per patient), nor when a sync sender waits for the reply here. If the
+   * job cannot be scheduled (Redis down), the retry stays in memory: it is never dropped.
+   */
+  private async defer(entry: QueueEntry, attempt: number, ownAttempt: number, delayMs: number): Promise<boolean> {
+    const defer = this.deps.deferRetry;
+    if (!defer || this.def.kind !== 'operation' || entry.reply || this.deps.queue.type === 'fifo') return false;
+    try {
+      await defer({ item: this.name, envelope: entry.envelope, attempt, ownAttempt, delayMs });
+    } catch (e) {
+      this.log.warn({ err: ensureError(e), messageId: entry.envelope.header.messageId }, 'could not schedule the retry as a cluster job: retrying in memory');
+      return false;
+    }
+    this.deps.tracker.handedOver?.(entry.envelope);
     return true;
   }
 

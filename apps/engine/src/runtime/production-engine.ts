@@ -8,7 +8,7 @@ import { checkProductionHostPolicy, createHostPolicy, type HostPolicy } from '@h
 import { ItemQueue, WaitHistogram } from '@hie/queues';
 import type { TaskPool } from './dispatch';
 import { EngineError } from './errors';
-import { Host, type ItemSpec, type ItemStatus, type QueueEntry } from './host';
+import { type DeferredRetry, Host, type ItemSpec, type ItemStatus, type QueueEntry } from './host';
 import type { ItemTypeRegistry } from './registry';
 import { ItemStats, queueWaitOf } from './stats';
 import { MemoryTracker, type Tracker } from './tracker';
@@ -54,6 +54,8 @@ export interface EngineOptions {
    * @defaultValue `createHostPolicy()`: the working folder as the only root, no allow list
    */
   policy?: HostPolicy;
+  /** Cluster mode: operations' retries become delayed jobs (`@hie/jobs`) instead of in-memory timers. */
+  deferRetry?: (retry: DeferredRetry) => Promise<void>;
 }
 
 const kindOrder = { operation: 0, process: 1, service: 2 } as const;
@@ -280,6 +282,7 @@ export class ProductionEngine {
       pool: (mode, workers) => (mode === 'thread_pool' ? { pool: this.threadPool(), owned: false } : { pool: this.newPool(workers), owned: true }),
       moduleOf: (type) => this.opts.registry.moduleOf(type),
       policy: this.policy,
+      deferRetry: this.opts.deferRetry,
     });
     // A replaced host carries on its predecessor's counters (see ItemStats.continueFrom).
     slot.stats = host.stats.continueFrom(slot.stats);
@@ -324,6 +327,22 @@ export class ProductionEngine {
       throw new EngineError('engine.bad_target', `"${item}" is an inbound service: it cannot take a resent message`, 'user');
     }
     await this.handOff(item, envelope, 'resend');
+  }
+
+  /**
+   * A deferred retry's job came due on this node (cluster mode): the message goes back into the
+   * item's queue with its attempts so far, so its retry budget carries on where it stopped.
+   */
+  async resumeRetry(item: string, envelope: Parameters<Bus['deliver']>[1], attempts: { attempt: number; ownAttempt: number }): Promise<void> {
+    const slot = this.requireSlot(item);
+    this.tracker.opened(envelope);
+    try {
+      await slot.queue.put({ envelope, attempt: attempts.attempt, ownAttempt: attempts.ownAttempt }, envelope.header.priority);
+    } catch (e) {
+      this.tracker.closed(envelope, item);
+      throw e;
+    }
+    this.tracker.event(envelope, item, 'queued', { from: 'retry', attempt: attempts.attempt + attempts.ownAttempt });
   }
 
   /**

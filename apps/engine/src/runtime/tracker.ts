@@ -42,6 +42,11 @@ export interface Tracker {
   opened(envelope: MessageEnvelope): void;
   /** A branch finished (processed, failed or discarded). When no branch is open the message is complete. */
   closed(envelope: MessageEnvelope, item: string): void;
+  /**
+   * A branch left this node without finishing (a retry deferred to a cluster job): forget it
+   * without completing the message; the node that takes the job opens it again.
+   */
+  handedOver?(envelope: MessageEnvelope): void;
   readonly hasStore: boolean;
   flush(): Promise<void>;
 }
@@ -99,6 +104,16 @@ export class MemoryTracker implements Tracker {
     this.failedAt.delete(id);
     if (failed?.overwritten) this.event(envelope, failed.item, 'failed', { branchFailed: true });
     this.event(envelope, failed?.item ?? item, 'completed');
+  }
+
+  handedOver(envelope: MessageEnvelope): void {
+    const id = rootId(envelope);
+    const n = (this.open.get(id) ?? 1) - 1;
+    if (n > 0) this.open.set(id, n);
+    else {
+      this.open.delete(id);
+      this.failedAt.delete(id);
+    }
   }
 
   flush(): Promise<void> {

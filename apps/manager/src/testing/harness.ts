@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError, type TRPCClient } from '@trpc/client';
 import pino from 'pino';
 import { InProcessCoordinator } from '@hie/cluster';
+import type { JobQueue } from '@hie/jobs';
 import type { HostPolicy } from '@hie/policy';
 import { openTestStore, type MembershipRole, type Store, type TestStore } from '@hie/store';
 import { ensureFirstAdmin } from '../auth/first-admin.js';
@@ -49,12 +50,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { limiter?: LoginRateLimiter; policy?: HostPolicy } = {}): Promise<Harness> {
+export async function startHarness(opts: { limiter?: LoginRateLimiter; policy?: HostPolicy; jobs?: JobQueue } = {}): Promise<Harness> {
   const testStore: TestStore = await openTestStore('postgres', { prefix: 'hie_test_mgr' });
   const { store } = testStore;
   const coordinator = new InProcessCoordinator();
   const log = pino({ level: 'silent' });
-  const manager = createManagerServer({ store, coordinator, log, limiter: opts.limiter, policy: opts.policy });
+  const manager = createManagerServer({ store, coordinator, log, limiter: opts.limiter, policy: opts.policy, jobs: opts.jobs });
   const http: Server = createServer((req, res) => {
     manager.handle(req, res).then(
       (handled) => {

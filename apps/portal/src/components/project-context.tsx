@@ -51,6 +51,7 @@ function SubNav({ projectId }: { projectId: string }) {
     { href: `/p/${projectId}`, label: 'Designer' },
     { href: `/p/${projectId}/dashboard`, label: 'Dashboard' },
     { href: `/p/${projectId}/messages`, label: 'Messages' },
+    { href: `/p/${projectId}/jobs`, label: 'Jobs' },
   ];
   return (
     <nav className="subnav" aria-label="Project">

@@ -1,0 +1,16 @@
+export {
+  JobQueue,
+  JobWorker,
+  JobsError,
+  schedulerId,
+  type JobData,
+  type JobHandlers,
+  type JobKind,
+  type JobMeta,
+  type JobView,
+  type JobWorkerOptions,
+  type JobsOptions,
+  type PollJobData,
+  type RetentionJobData,
+  type RetryJobData,
+} from './jobs';
