@@ -1,2 +1,5 @@
 export * from './coordinator';
 export { InProcessCoordinator } from './in-process-coordinator';
+export { EtcdCoordinator, type EtcdCoordinatorOptions, type EtcdNodeOptions, type ClusterLogger } from './etcd-coordinator';
+export { computeAssignments, type AssignmentInput } from './assignments';
+export { startEtcd, type TestEtcd } from './testing/etcd';
