@@ -101,6 +101,12 @@ export interface ItemTypeDefinition<S extends z.ZodType = z.ZodType> {
   kind: ItemKind;
   /** Human description for the palette. */
   description: string;
+  /**
+   * Runs on one node of a cluster at a time (the leader assigns it). Services (listeners,
+   * pollers) always do; set it on a process or operation that must not run twice.
+   * @defaultValue false
+   */
+  singleton?: boolean;
   /** zod schema of the type's own settings (every field described, every field defaulted). */
   settings: S;
   /**

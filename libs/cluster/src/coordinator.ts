@@ -37,6 +37,8 @@ export interface ReportedItemStatus {
   breaker: string;
   lastError?: { code: string; message: string; at: number };
   details?: Record<string, unknown>;
+  /** The nodes running the item (a cluster's singleton: one; set by nodes and merged by the manager). */
+  nodes?: string[];
   /** How long messages waited in the item's queue (absent from nodes that do not report it). */
   queueWait?: QueueWaitFigures;
 }
