@@ -47,6 +47,7 @@ describe('EngineNode in a cluster', () => {
     await sink.up();
     const nodes = [await clusterNode(prefix, 'n1'), await clusterNode(prefix, 'n2')];
     const control = new EtcdCoordinator({ endpoints: [etcd.endpoint], prefix });
+    await control.start();
     try {
       await control.setDesired({
         projectId: 'p1',

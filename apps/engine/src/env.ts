@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clusterEnvShape } from '@hie/cluster';
 import { hostPolicyEnvShape } from '@hie/policy';
 
 /** The engine's environment, read once here and validated. */
@@ -8,12 +9,14 @@ const envSchema = z.object({
   HIE_DATA_DIR: z.string().default('./.hie/data'),
   HIE_STORE: z.enum(['auto', 'off']).default('auto'),
   ...hostPolicyEnvShape,
+  ...clusterEnvShape,
 });
 
 export type Env = z.output<typeof envSchema>;
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  const r = envSchema.safeParse(source);
+  // An empty variable (`REDIS_URL=` in a compose file) means unset.
+  const r = envSchema.safeParse(Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== '')));
   if (!r.success) {
     const lines = r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
     throw new Error(`invalid environment:\n${lines}`);

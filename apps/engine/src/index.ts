@@ -11,3 +11,5 @@ export { StoreTracker } from './runtime/store-tracker';
 export { recoverUnfinished } from './runtime/recovery';
 export { main as cliMain } from './cli';
 export { startRetention, type RetentionTarget } from './runtime/retention';
+export { startStoreNode, singletonTypes, type StoreNode, type StoreNodeOptions } from './store-node';
+export { isSingletonType } from './item-type';

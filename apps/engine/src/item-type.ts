@@ -121,3 +121,8 @@ export interface ItemTypeDefinition<S extends z.ZodType = z.ZodType> {
 export function defineItemType<S extends z.ZodType>(def: ItemTypeDefinition<S>): ItemTypeDefinition<S> {
   return def;
 }
+
+/** Whether items of a type run on one cluster node at a time: services, and types declaring `singleton`. */
+export function isSingletonType(def: Pick<ItemTypeDefinition, 'kind' | 'singleton'> | undefined): boolean {
+  return def?.kind === 'service' || def?.singleton === true;
+}

@@ -31,9 +31,10 @@ async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 15_000)
 
 const isSingleton = (type: string) => type.startsWith('svc.');
 
-function control(prefix: string): EtcdCoordinator {
+async function control(prefix: string): Promise<EtcdCoordinator> {
   const c = new EtcdCoordinator({ endpoints: [etcd.endpoint], prefix });
   open.push(c);
+  await c.start();
   return c;
 }
 
@@ -72,8 +73,8 @@ const spec3 = [
 describe('EtcdCoordinator on a real etcd', () => {
   it('keeps desired state in etcd: get, list, and watch gives the current states then each change', async () => {
     const prefix = `test-${randomUUID()}`;
-    const a = control(prefix);
-    const b = control(prefix);
+    const a = await control(prefix);
+    const b = await control(prefix);
     await a.setDesired(desired('p1', spec3));
     expect((await b.getDesired('p1'))?.spec).toEqual({ name: 'p1', items: spec3, connections: [] });
     expect(await b.getDesired('nope')).toBeUndefined();
@@ -86,14 +87,14 @@ describe('EtcdCoordinator on a real etcd', () => {
     stop();
     expect((await a.listDesired()).map((d) => d.projectId)).toEqual(['p1']);
     // Another prefix (another cluster, another test) sees none of it.
-    expect(await control(`test-${randomUUID()}`).listDesired()).toEqual([]);
+    expect(await (await control(`test-${randomUUID()}`)).listDesired()).toEqual([]);
   });
 
   it('registers nodes under a lease; a node killed with -9 leaves the cluster and its status goes with its lease', async () => {
     const prefix = `test-${randomUUID()}`;
     const n1 = await node(prefix, 'n1');
     const child = await nodeProcess(prefix, 'n2');
-    const c = control(prefix);
+    const c = await control(prefix);
     expect(await c.listNodes()).toEqual(['n1', 'n2']);
     expect(n1.clustered).toBe(true);
     await n1.reportStatus({ nodeId: 'n1', startedAt: 1, heartbeatAt: 2, productions: [], itemTypes: [] });
@@ -108,7 +109,7 @@ describe('EtcdCoordinator on a real etcd', () => {
   it('elects one leader, which spreads singletons over the live nodes and partitions of fifo items', async () => {
     const prefix = `test-${randomUUID()}`;
     const nodes = [await node(prefix, 'n1'), await node(prefix, 'n2'), await node(prefix, 'n3')];
-    await control(prefix).setDesired(desired('p1', spec3));
+    await (await control(prefix)).setDesired(desired('p1', spec3));
     let a: Assignments | undefined;
     nodes[2]!.watchAssignments((x) => (a = x));
     await until(() => Object.keys(a?.singletons.p1 ?? {}).length === 3);
@@ -127,7 +128,7 @@ describe('EtcdCoordinator on a real etcd', () => {
     const n1 = await node(prefix, 'n1');
     await node(prefix, 'n2');
     const child = await nodeProcess(prefix, 'n3');
-    await control(prefix).setDesired(desired('p1', spec3));
+    await (await control(prefix)).setDesired(desired('p1', spec3));
     let a: Assignments | undefined;
     n1.watchAssignments((x) => (a = x));
     await until(() => new Set(Object.values(a?.singletons.p1 ?? {})).size === 3);
@@ -145,7 +146,7 @@ describe('EtcdCoordinator on a real etcd', () => {
     const leader = await nodeProcess(prefix, 'a-first'); // campaigns first: the leader
     const n2 = await node(prefix, 'n2');
     const n3 = await node(prefix, 'n3');
-    await control(prefix).setDesired(desired('p1', spec3));
+    await (await control(prefix)).setDesired(desired('p1', spec3));
     let a: Assignments | undefined;
     n2.watchAssignments((x) => (a = x));
     await until(() => new Set(Object.values(a?.singletons.p1 ?? {})).size === 3);
@@ -163,7 +164,7 @@ describe('EtcdCoordinator on a real etcd', () => {
     const prefix = `test-${randomUUID()}`;
     const n1 = await node(prefix, 'n1');
     const n2 = await node(prefix, 'n2');
-    const c = control(prefix);
+    const c = await control(prefix);
     await c.setDesired(desired('p1', spec3));
     await until(() => n1.leading && n1.currentAssignments()?.leaderNodeId === 'n1');
     // Depose n1 behind its back: delete its election key (as etcd does when its lease expires).
@@ -212,7 +213,7 @@ describe('EtcdCoordinator on a real etcd', () => {
       });
       await n.reportStatus({ nodeId: n.nodeId!, startedAt: 1, heartbeatAt: 2, productions: [{ projectId: 'p1', production: 'p1', version: 1, state: 'running', items: [] }], itemTypes: [] });
     }
-    const c = control(prefix);
+    const c = await control(prefix);
     await new Promise((r) => setTimeout(r, 200)); // the nodes' command watches are set up asynchronously
     expect(await c.sendCommand({ kind: 'item.restart', projectId: 'p1', item: 'Route' }, 5000)).toMatchObject({ ok: true });
     expect(got.sort()).toEqual(['n1:item.restart', 'n2:item.restart']);

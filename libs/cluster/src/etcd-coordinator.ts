@@ -9,7 +9,7 @@
  * - `commands/<nodeId>/<id>` and `answers/<id>/<nodeId>`: commands to nodes and their answers.
  */
 import { randomUUID } from 'node:crypto';
-import { Etcd3, type Campaign, type Election, type IKeyValue, type Lease, type Namespace, type Watcher } from 'etcd3';
+import type { Campaign, Election, Etcd3, IKeyValue, Lease, Namespace, Watcher } from 'etcd3';
 import {
   type Assignments,
   type Command,
@@ -66,8 +66,8 @@ function parse<T>(raw: string | null | undefined): T | undefined {
  */
 export class EtcdCoordinator implements Coordinator {
   readonly prefix: string;
-  private readonly client: Etcd3;
-  private readonly ns: Namespace;
+  // etcd3 (gRPC) takes a second or more to load: only cluster processes load it, in start().
+  private etcd?: { client: Etcd3; ns: Namespace };
   private readonly log: ClusterLogger;
   private readonly watchers = new Set<Watcher>();
   private closed = false;
@@ -96,8 +96,16 @@ export class EtcdCoordinator implements Coordinator {
   constructor(private readonly opts: EtcdCoordinatorOptions) {
     this.prefix = opts.prefix ?? 'hie';
     this.log = opts.log ?? silent;
-    this.client = new Etcd3({ hosts: opts.endpoints });
-    this.ns = this.client.namespace(`${this.prefix}/`);
+  }
+
+  private get client(): Etcd3 {
+    if (!this.etcd) throw new ClusterError('cluster.not_started', 'EtcdCoordinator: call start() first');
+    return this.etcd.client;
+  }
+
+  private get ns(): Namespace {
+    if (!this.etcd) throw new ClusterError('cluster.not_started', 'EtcdCoordinator: call start() first');
+    return this.etcd.ns;
   }
 
   /** The node id when this coordinator is an engine node's. */
@@ -115,10 +123,13 @@ export class EtcdCoordinator implements Coordinator {
   }
 
   /**
-   * Connect: check etcd answers; on a node also register under a lease, start campaigning and
+   * Connect (before any other call): check etcd answers; on a node also register under a lease, start campaigning and
    * watching assignments. Resolves once registered.
    */
   async start(): Promise<void> {
+    const { Etcd3 } = await import('etcd3');
+    const client = new Etcd3({ hosts: this.opts.endpoints });
+    this.etcd = { client, ns: client.namespace(`${this.prefix}/`) };
     try {
       await this.ns.get('ping').exec();
     } catch (e) {
@@ -497,6 +508,6 @@ export class EtcdCoordinator implements Coordinator {
     this.watchers.clear();
     await this.lease?.revoke().catch(() => undefined);
     await this.sessionLease?.revoke().catch(() => undefined);
-    this.client.close();
+    this.etcd?.client.close();
   }
 }

@@ -8,6 +8,7 @@ import { checkProductionHostPolicy, createHostPolicy, type HostPolicy } from '@h
 import { ItemQueue, WaitHistogram } from '@hie/queues';
 import type { TaskPool } from './dispatch';
 import { EngineError } from './errors';
+import { isSingletonType } from '../item-type';
 import { Host, type ItemSpec, type ItemStatus, type QueueEntry } from './host';
 import type { ItemTypeRegistry } from './registry';
 import { ItemStats, queueWaitOf } from './stats';
@@ -321,8 +322,7 @@ export class ProductionEngine {
 
   /** Whether an item runs on one node at a time: services, and types declaring `singleton`. */
   isSingleton(type: string): boolean {
-    const def = this.opts.registry.get(type);
-    return def?.kind === 'service' || def?.singleton === true;
+    return isSingletonType(this.opts.registry.get(type));
   }
 
   private mayRun(item: ItemSpec): boolean {
