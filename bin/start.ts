@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { clusterFromEnv, EtcdCoordinator, InProcessCoordinator, type ClusterSettings, type Coordinator, type ReportedProduction } from '@hie/cluster';
+import { clusterFromEnv, EtcdCoordinator, etcdCipher, InProcessCoordinator, type ClusterSettings, type Coordinator, type ReportedProduction } from '@hie/cluster';
 import { singletonTypes, startStoreNode, type StoreNode, type StoreTracker } from '@hie/engine';
 import { createManagerServer, ensureFirstAdmin, loadSecretKey, readEnv, registry, restoreDesiredState, SecretBox, seedDemo, sessionSettings } from '@hie/manager';
 import { hostPolicyFromEnv } from '@hie/policy';
@@ -133,13 +133,21 @@ async function productionOutcomes(coordinator: Coordinator, timeoutMs: number): 
 }
 
 /** The coordinator: etcd in cluster mode (a node's when this process runs an engine), else in-process. */
-async function openCoordinator(cluster: ClusterSettings | undefined, withEngine: boolean, log: pino.Logger): Promise<{ coordinator: Coordinator; nodeId: string }> {
+async function openCoordinator(
+  cluster: ClusterSettings | undefined,
+  withEngine: boolean,
+  secretKey: string | undefined,
+  log: pino.Logger,
+): Promise<{ coordinator: Coordinator; nodeId: string }> {
   if (!cluster) return { coordinator: new InProcessCoordinator(), nodeId: 'local' };
   const nodeId = cluster.nodeId ?? `${os.hostname()}-${randomUUID().slice(0, 8)}`;
+  // Desired state carries secret settings in clear for the engines: sealed in etcd with HIE_SECRET_KEY.
+  if (!secretKey) log.warn('cluster mode without HIE_SECRET_KEY: desired state (with secret settings) is stored in clear in etcd');
   const coordinator = new EtcdCoordinator({
     endpoints: cluster.etcdEndpoints,
     prefix: cluster.prefix,
     log,
+    cipher: secretKey ? etcdCipher(secretKey) : undefined,
     ...(withEngine ? { node: { nodeId, isSingleton: singletonTypes() } } : {}),
   });
   try {
@@ -169,7 +177,7 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
   if (secretKey.source === 'generated') log.warn({ file: secretKey.file }, 'generated the key of secret settings; back it up (or set HIE_SECRET_KEY): without it they cannot be decrypted');
   const secrets = new SecretBox(secretKey.key);
   const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
-  const { coordinator, nodeId } = await openCoordinator(cluster, withEngine, log);
+  const { coordinator, nodeId } = await openCoordinator(cluster, withEngine, env.HIE_SECRET_KEY, log);
   // One policy for saves (manager) and starts (engine); the manager's own address is never an egress target.
   const policy = hostPolicyFromEnv(env, [{ host: env.HIE_HOST, port: env.HIE_PORT }]);
   const engine: StoreNode | undefined = withEngine ? startStoreNode({ coordinator, store, log, nodeId, policy }) : undefined;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { clusterFromEnv, EtcdCoordinator } from '@hie/cluster';
+import { clusterFromEnv, EtcdCoordinator, etcdCipher } from '@hie/cluster';
 import { formatProblems } from '@hie/config';
 import { hostPolicyFromEnv, validateProductionWithPolicy } from '@hie/policy';
 import pino from 'pino';
@@ -63,6 +63,7 @@ Environment (all three required):
 Optional:
   HIE_NODE_ID         this node's id (default: host name + a random suffix)
   HIE_CLUSTER_PREFIX  prefix of the cluster's etcd and Redis keys (hie)
+  HIE_SECRET_KEY      the control plane's: desired state (with secret settings) is sealed in etcd with it
   HIE_LOG_LEVEL (info), HIE_FILE_ROOTS, HIE_EGRESS_ALLOW (as for "hie run")`,
   migrate: `Usage: hie migrate
 
@@ -142,7 +143,13 @@ async function runEngineNode(): Promise<number> {
   const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie-engine' } });
   const nodeId = cluster.nodeId ?? `${os.hostname()}-${randomUUID().slice(0, 8)}`;
   const store = await openStore({ databaseUrl: cluster.databaseUrl, dataDir: env.HIE_DATA_DIR });
-  const coordinator = new EtcdCoordinator({ endpoints: cluster.etcdEndpoints, prefix: cluster.prefix, log, node: { nodeId, isSingleton: singletonTypes() } });
+  const coordinator = new EtcdCoordinator({
+    endpoints: cluster.etcdEndpoints,
+    prefix: cluster.prefix,
+    log,
+    node: { nodeId, isSingleton: singletonTypes() },
+    cipher: env.HIE_SECRET_KEY ? etcdCipher(env.HIE_SECRET_KEY) : undefined,
+  });
   try {
     await coordinator.start();
   } catch (e) {

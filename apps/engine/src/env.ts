@@ -10,6 +10,8 @@ const envSchema = z.object({
   HIE_STORE: z.enum(['auto', 'off']).default('auto'),
   ...hostPolicyEnvShape,
   ...clusterEnvShape,
+  /** Cluster: the control plane's HIE_SECRET_KEY, to open the desired state sealed in etcd. */
+  HIE_SECRET_KEY: z.string().min(1).optional(),
 });
 
 export type Env = z.output<typeof envSchema>;

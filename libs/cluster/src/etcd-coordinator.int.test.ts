@@ -4,6 +4,7 @@ import { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Assignments, DesiredState } from './coordinator';
 import { EtcdCoordinator } from './etcd-coordinator';
+import { etcdCipher } from './sealed';
 import { startEtcd, type TestEtcd } from './testing/etcd';
 
 let etcd: TestEtcd;
@@ -88,6 +89,37 @@ describe('EtcdCoordinator on a real etcd', () => {
     expect((await a.listDesired()).map((d) => d.projectId)).toEqual(['p1']);
     // Another prefix (another cluster, another test) sees none of it.
     expect(await (await control(`test-${randomUUID()}`)).listDesired()).toEqual([]);
+  });
+
+  it('seals desired state in etcd with HIE_SECRET_KEY: no secret in clear, readable by the processes holding the key only', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const secret = 'b'.repeat(64);
+    const sealed = async (cipher?: ReturnType<typeof etcdCipher>) => {
+      const c = new EtcdCoordinator({ endpoints: [etcd.endpoint], prefix, cipher });
+      open.push(c);
+      await c.start();
+      return c;
+    };
+    const writer = await sealed(etcdCipher(secret));
+    const reader = await sealed(etcdCipher(secret));
+    const seen: DesiredState[] = [];
+    reader.watchDesired((d) => seen.push(d));
+    const state = desired('p1', [{ name: 'Out', type: 'op.send', settings: { password: 'hunter2-secret' } } as never]);
+    await writer.setDesired(state);
+    await until(() => seen.length === 1);
+    expect(seen[0]!.spec).toEqual(state.spec);
+    expect(await reader.getDesired('p1')).toEqual(state);
+    const raw = new Etcd3({ hosts: [etcd.endpoint] });
+    try {
+      const stored = (await raw.get(`${prefix}/desired/p1`).string())!;
+      expect(stored).not.toContain('hunter2-secret');
+      expect(stored.startsWith('hie:etcd:v1:')).toBe(true);
+    } finally {
+      raw.close();
+    }
+    // Without the key, or with another one, nothing is read (and nothing runs).
+    expect(await (await sealed()).listDesired()).toEqual([]);
+    expect(await (await sealed(etcdCipher('c'.repeat(64)))).getDesired('p1')).toBeUndefined();
   });
 
   it('registers nodes under a lease; a node killed with -9 leaves the cluster and its status goes with its lease', async () => {

@@ -20,6 +20,7 @@ import {
   type NodeStatus,
 } from './coordinator';
 import { computeAssignments } from './assignments';
+import { isSealedValue, type ValueCipher } from './sealed';
 
 /** The few logger methods the coordinator uses (pino's Logger has them). */
 export interface ClusterLogger {
@@ -45,6 +46,11 @@ export interface EtcdCoordinatorOptions {
   prefix?: string;
   /** Set on engine nodes: register under a lease, campaign, take commands and assignments. */
   node?: EtcdNodeOptions;
+  /**
+   * Seals desired state in etcd (it carries secret settings in clear for the engines); the same
+   * secret on the control plane and every node (`etcdCipher(HIE_SECRET_KEY)`). Unset: stored in clear.
+   */
+  cipher?: ValueCipher;
   log?: ClusterLogger;
 }
 
@@ -328,20 +334,44 @@ export class EtcdCoordinator implements Coordinator {
   // ── desired state ───────────────────────────────────────────────────────────────────────────
 
   async setDesired(state: DesiredState): Promise<void> {
-    await this.ns.put(`desired/${state.projectId}`).value(JSON.stringify(state));
+    const key = `desired/${state.projectId}`;
+    const json = JSON.stringify(state);
+    await this.ns.put(key).value(this.opts.cipher ? this.opts.cipher.seal(json, `${this.prefix}/${key}`) : json);
+  }
+
+  /** A stored desired state, opened when sealed; undefined (and logged) when it cannot be. */
+  private desiredOf(key: string, value: string | null): DesiredState | undefined {
+    if (value === null) return undefined;
+    if (!isSealedValue(value)) return parse<DesiredState>(value);
+    try {
+      if (!this.opts.cipher) throw new ClusterError('cluster.sealed', `${key} is sealed: set HIE_SECRET_KEY (the control plane's) on this process`);
+      return parse<DesiredState>(this.opts.cipher.open(value, `${this.prefix}/${key}`));
+    } catch (e) {
+      this.log.error({ err: e, key }, 'cannot read a desired state');
+      return undefined;
+    }
   }
 
   async getDesired(projectId: string): Promise<DesiredState | undefined> {
-    return parse<DesiredState>(await this.ns.get(`desired/${projectId}`).string());
+    const key = `desired/${projectId}`;
+    return this.desiredOf(key, await this.ns.get(key).string());
   }
 
   async listDesired(): Promise<DesiredState[]> {
     const all = await this.ns.getAll().prefix('desired/').strings();
-    return Object.values(all).flatMap((v) => parse<DesiredState>(v) ?? []);
+    return Object.entries(all).flatMap(([k, v]) => this.desiredOf(k, v) ?? []);
   }
 
   watchDesired(listener: (state: DesiredState) => void): () => void {
-    return this.watchValues<DesiredState>('desired/', listener, true);
+    return this.watchKvs(
+      'desired/',
+      (kv) => {
+        const raw = kv.key.toString('utf8');
+        const d = this.desiredOf(raw.startsWith(`${this.prefix}/`) ? raw.slice(this.prefix.length + 1) : raw, text(kv));
+        if (d) listener(d);
+      },
+      true,
+    );
   }
 
   // ── status ──────────────────────────────────────────────────────────────────────────────────

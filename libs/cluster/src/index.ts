@@ -4,3 +4,4 @@ export { EtcdCoordinator, type EtcdCoordinatorOptions, type EtcdNodeOptions, typ
 export { computeAssignments, type AssignmentInput } from './assignments';
 export { startEtcd, type TestEtcd } from './testing/etcd';
 export { clusterEnvShape, clusterFromEnv, type ClusterEnv, type ClusterSettings } from './env';
+export { etcdCipher, isSealedValue, type ValueCipher } from './sealed';
