@@ -3,6 +3,7 @@
  * leader assigns it to and stands by on the others; when its node leaves, another takes it over.
  * Killing node processes (-9) is in cluster.int.test.ts.
  */
+import net from 'node:net';
 import pino from 'pino';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,4 +93,43 @@ describe('EngineNode in a cluster', () => {
       await sink.down();
     }
   });
+
+  it('a node that loses etcd stops its listener before its lease can expire (another node may take it over)', async () => {
+    const own = await startEtcd();
+    const listen = await freePort();
+    const coordinator = new EtcdCoordinator({ endpoints: [own.endpoint], prefix: 'p', node: { nodeId: 'alone', isSingleton, ttlSec: 2 } });
+    await coordinator.start();
+    const node = new EngineNode({ coordinator, log, nodeId: 'alone', policy: testPolicy(), reportEveryMs: 100 });
+    node.start();
+    try {
+      await coordinator.setDesired({
+        projectId: 'p1',
+        workspaceId: 'w',
+        production: 'feed',
+        version: 1,
+        state: 'running',
+        spec: { name: 'feed', items: [{ name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: listen } }], connections: [] },
+        updatedAt: Date.now(),
+      });
+      await waitForPort(listen, 15_000);
+      await own.stop();
+      await until(async () => !(await accepts(listen)), 5_000);
+      expect(coordinator.clustered).toBe(false);
+      expect(node.engine('p1')?.host('In')).toBeUndefined();
+    } finally {
+      await node.stop();
+      await coordinator.close();
+      await own.stop();
+    }
+  });
 });
+
+async function accepts(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
