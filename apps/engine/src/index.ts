@@ -8,6 +8,7 @@ export type { ItemStatus } from './runtime/host';
 export { builtinItemTypes } from './items/index';
 export { readProductionFile } from './production-file';
 export { StoreTracker } from './runtime/store-tracker';
+export { redisStreamsBusFor, type BusFactory, type BusContext, type RedisBusSettings } from './runtime/cluster-bus';
 export { recoverUnfinished } from './runtime/recovery';
 export { main as cliMain } from './cli';
 export { startRetention, type RetentionTarget } from './runtime/retention';

@@ -2,17 +2,21 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { Bus } from '@hie/bus';
 import type { Assignments, Command, CommandResult, Coordinator, DesiredState, ReportedItemStatus, ReportedItemType, ReportedProduction } from '@hie/cluster';
+import type { BusFactory } from './runtime/cluster-bus';
 import { storedEnvelope } from './runtime/envelopes';
 import { createEngine, createRegistry, type EngineNodeOptions } from './engine-node';
 import { codeOf, ensureError } from './runtime/errors';
 import { reportedState } from './runtime/production-state';
 import type { ProductionEngine } from './runtime/production-engine';
 import type { RetentionTarget } from './runtime/retention';
-import type { Tracker } from './runtime/tracker';
+import { MemoryTracker, type Tracker } from './runtime/tracker';
 
 interface Running {
   engine: ProductionEngine;
+  /** The project's own bus (cluster), closed with the node. */
+  bus?: Bus;
   desired?: DesiredState;
   state: ReportedProduction['state'];
   error?: ReportedProduction['error'];
@@ -26,6 +30,8 @@ export interface EngineNodeConfig extends EngineNodeOptions {
   nodeId?: string;
   /** A tracker per project (the store-backed one records raw-first); default in-memory. */
   trackerFor?: (desired: DesiredState) => Tracker;
+  /** A bus per project (cluster: `redisStreamsBusFor(…)`); default the in-process bus. Closed when the node stops. */
+  busFor?: BusFactory;
   /**
    * Re-queue the project's unfinished messages: once per project before its first start on a
    * single node; in a cluster, each time this node takes over singletons, for the messages those
@@ -75,13 +81,10 @@ export class EngineNode {
   private onDesired(desired: DesiredState): void {
     let r = this.running.get(desired.projectId);
     if (!r) {
-      const { engine } = createEngine({
-        log: this.log,
-        plugins: this.cfg.plugins,
-        policy: this.cfg.policy,
-        tracker: this.cfg.trackerFor?.(desired),
-      });
-      r = { engine, state: 'stopped', chain: Promise.resolve() };
+      const tracker = this.cfg.trackerFor?.(desired) ?? new MemoryTracker();
+      const bus = this.cfg.busFor?.(desired, { nodeId: this.nodeId, tracker, log: this.log });
+      const { engine } = createEngine({ log: this.log, plugins: this.cfg.plugins, policy: this.cfg.policy, tracker, bus });
+      r = { engine, bus, state: 'stopped', chain: Promise.resolve() };
       this.running.set(desired.projectId, r);
       // In a cluster no singleton starts with the first apply: ownership comes from the assignments,
       // after recovery of what a previous owner left unfinished (see applyOwnership).
@@ -250,6 +253,7 @@ export class EngineNode {
       await r.chain;
       await r.engine.stop();
       await r.engine.tracker.flush();
+      await r.bus?.close();
     }
     this.running.clear();
   }

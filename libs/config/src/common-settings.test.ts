@@ -13,7 +13,7 @@ describe('common settings', () => {
   it('fills every default from {}', () => {
     expect(commonSettingsSchema.parse({})).toEqual({
       execution: { mode: 'async', workers: 1 },
-      queue: { type: 'fifo', size: 10_000, overflow: 'block', ttlMs: 0 },
+      queue: { type: 'fifo', size: 10_000, overflow: 'block', ttlMs: 0, partitionKey: 'PID-3.1' },
       restart: { policy: 'on_failure', maxRestarts: 5, delayMs: 1000, windowMs: 60_000, backoffFactor: 2, maxDelayMs: 30_000 },
       messaging: { pattern: 'async_reliable', timeoutMs: 30_000, concurrency: 1, retries: null, retryDelayMs: 1000, retryMaxDelayMs: 60_000 },
       circuitBreaker: { enabled: false, failureThreshold: 5, resetTimeoutMs: 30_000, halfOpenTrials: 1, whenOpen: 'wait' },
@@ -29,7 +29,17 @@ describe('common settings', () => {
       size: 10_000,
       overflow: 'block',
       ttlMs: 0,
+      partitionKey: 'PID-3.1',
     });
+  });
+
+  it('takes an HL7 field path as the partition key of a fifo queue (PID-3.1 by default)', () => {
+    expect(queueSchema.parse({}).partitionKey).toBe('PID-3.1');
+    expect(queueSchema.parse({ partitionKey: 'PID-3.1' }).partitionKey).toBe('PID-3.1');
+    expect(queueSchema.parse({ partitionKey: 'OBX[2]-5[2].1.2' }).partitionKey).toBe('OBX[2]-5[2].1.2');
+    for (const bad of ['PID', 'pid-3', 'PID-0', 'PID-3.1.2.3', 'PID-3 ', '']) {
+      expect(queueSchema.safeParse({ partitionKey: bad }).success, bad).toBe(false);
+    }
   });
 
   it('enforces ranges and enums', () => {

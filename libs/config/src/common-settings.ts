@@ -39,6 +39,12 @@ export const executionSchema = z
   })
   .describe('Execution: where and how many at a time the handler runs.');
 
+/**
+ * An HL7 v2 field path as @hie/hl7 reads it (`SEG[n]-F[r].C.S`): `PID-3.1`, `OBX[2]-5[2].1`. The
+ * field is required here: a partition key is a value, not a whole segment.
+ */
+const HL7_FIELD_PATH = /^[A-Z][A-Z0-9]{2}(\[[1-9]\d{0,3}\])?-[1-9]\d{0,3}(\[[1-9]\d{0,3}\])?(\.[1-9]\d{0,3}){0,2}$/;
+
 /** Queue order of an item. */
 export const queueTypes = ['fifo', 'priority', 'lifo', 'unordered'] as const;
 /** Queue order: see {@link queueSchema}. */
@@ -51,7 +57,7 @@ export type OverflowStrategy = (typeof overflowStrategies)[number];
 /**
  * Queue settings: the item's inbound queue.
  *
- * @defaultValue `{ type: 'fifo', size: 10000, overflow: 'block', ttlMs: 0 }`
+ * @defaultValue `{ type: 'fifo', size: 10000, overflow: 'block', ttlMs: 0, partitionKey: 'PID-3.1' }`
  */
 export const queueSchema = z
   .strictObject({
@@ -79,6 +85,13 @@ export const queueSchema = z
       .default(0)
       .describe(
         "Time to live, in milliseconds from the message's creation: a message taken from this queue when older is not processed but recorded as expired (and its sender told). A ttl in the message header applies as well. 0 = messages never expire here.",
+      ),
+    partitionKey: z
+      .string()
+      .regex(HL7_FIELD_PATH, 'an HL7 field path such as PID-3.1')
+      .default('PID-3.1')
+      .describe(
+        'Cluster, fifo queues: the HL7 field whose value keeps messages in order (one node at a time handles each value, in arrival order; different values run in parallel on several nodes). PID-3.1 is the patient identifier. A single node keeps every fifo queue in arrival order anyway.',
       ),
   })
   .describe("Queue: the item's inbound queue.");

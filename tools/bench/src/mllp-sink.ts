@@ -2,12 +2,14 @@
  * A bare Node MLLP server answering every frame with a minimal AA ACK (MSA-2 = MSH-10). Used as
  * the downstream sink behind `hie run`, and on its own as the echo ceiling. Run as a child process:
  *   node --import tsx tools/bench/src/mllp-sink.ts <port>
+ * Writing `count` to its stdin makes it print `count <frames received so far>`.
  */
 import net from 'node:net';
 
 const port = Number(process.argv[2] ?? 0);
 const VT = 0x0b;
 const FS = 0x1c;
+let frames = 0;
 
 function controlId(frame: Buffer): string {
   // MSH-10 without a parser: the 9th field separator after "MSH".
@@ -39,6 +41,7 @@ const server = net.createServer((socket) => {
         break;
       }
       const id = controlId(buf.subarray(start + 1, end));
+      frames++;
       out.push(Buffer.from(`\x0bMSH|^~\\&|SINK|SINK|HIE|HIE|20240101000000||ACK|A${id}|P|2.5\rMSA|AA|${id}\r\x1c\r`, 'latin1'));
       buf = buf.subarray(end + 2);
     }
@@ -48,5 +51,8 @@ const server = net.createServer((socket) => {
 });
 server.listen(port, '127.0.0.1', () => {
   process.stdout.write(`listening ${(server.address() as net.AddressInfo).port}\n`);
+});
+process.stdin.on('data', (d: Buffer) => {
+  if (d.toString().includes('count')) process.stdout.write(`count ${frames}\n`);
 });
 process.on('SIGTERM', () => process.exit(0));

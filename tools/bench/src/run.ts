@@ -12,6 +12,7 @@ const benches: Record<string, string> = {
   e2e: 'MLLP in → router → MLLP out vs a bare echo server (--store: store on vs off)',
   api: 'manager API p50/p95 under 50 clients vs a bare HTTP handler',
   designer: 'designer with 200 items: time to interactive and frame times while panning',
+  cluster: 'a bus hop: in-process bus vs Redis Streams bus, bare and on one engine node (MLLP in → router → out)',
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -3,7 +3,7 @@ import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { type ConfigProblem, type productionSchema, validateProduction } from '@hie/config';
-import { type Bus, InProcessBus } from '@hie/bus';
+import { type Bus, type ItemBusConfig, InProcessBus } from '@hie/bus';
 import { checkProductionHostPolicy, createHostPolicy, type HostPolicy } from '@hie/policy';
 import { ItemQueue, WaitHistogram } from '@hie/queues';
 import type { TaskPool } from './dispatch';
@@ -67,6 +67,17 @@ function invalidProduction(problems: ConfigProblem[]): EngineError {
 function fingerprint(item: ItemSpec): string {
   const { position: _p, description: _d, ...rest } = item as ItemSpec & { position?: unknown; description?: unknown };
   return JSON.stringify(rest);
+}
+
+/**
+ * How an item's envelopes travel on a cluster bus: a FIFO item keeps its order per partition key
+ * (`queue.partitionKey`, PID-3.1 by default); the stream is bounded like the queue. A
+ * durable stream never drops an entry it accepted, so `drop_oldest` blocks there (the item's own
+ * queue still drops, recorded as discarded).
+ */
+export function busConfigOf(item: ItemSpec): ItemBusConfig {
+  const q = item.queue;
+  return { ordered: q.type === 'fifo', partitionKey: q.partitionKey, maxQueue: q.size, overflow: q.overflow === 'reject_new' ? 'reject' : 'block' };
 }
 
 function sameQueue(a: ItemSpec, b: ItemSpec): boolean {
@@ -146,6 +157,7 @@ export class ProductionEngine {
     for (const item of [...desired.values()].filter((i) => !this.slots.has(i.name))) {
       const wait = new WaitHistogram();
       const slot: Slot = { spec: item, queue: this.makeQueue(item, 0, wait), targets: targets.get(item.name) ?? [], unregister: () => undefined, stats: new ItemStats(), wait };
+      this.bus.configureItem?.(item.name, busConfigOf(item));
       slot.unregister = this.bus.register(item.name, {
         accept: (envelope, reply) => slot.queue.put({ envelope, reply }, envelope.header.priority),
       });
@@ -164,6 +176,8 @@ export class ProductionEngine {
     const removed = [...this.slots.values()].filter((s) => !desired.has(s.spec.name)).map((s) => s.spec).sort(byStopOrder);
     for (const item of removed) {
       const slot = this.slots.get(item.name)!;
+      // Cluster: the drain finishes what this node took, not the whole cluster's backlog.
+      this.bus.stopReading?.(item.name);
       await slot.host?.stop({ drain: true, timeoutMs: this.opts.drainTimeoutMs });
       slot.unregister();
       if (slot.queue.depth > 0) log.warn({ item: item.name, left: slot.queue.depth }, 'removed item still had queued messages');
@@ -178,6 +192,7 @@ export class ProductionEngine {
       const slot = this.slots.get(item.name)!;
       await slot.host?.stop({ drain: false, timeoutMs: this.opts.drainTimeoutMs });
       if (!sameQueue(slot.spec, item)) {
+        this.bus.configureItem?.(item.name, busConfigOf(item));
         const entries = slot.queue.drain();
         const queue = this.makeQueue(item, entries.length, slot.wait);
         for (const e of entries) queue.tryPut(e, e.envelope.header.priority);
