@@ -155,8 +155,8 @@ describe('cluster failover: a control plane and three hie engine processes on et
       items: [
         { name: 'In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: listen, ackMode: 'after_store' } },
         { name: 'Route', type: 'hl7.router', settings: { otherwise: 'send_all' } },
-        // Slower than the stream: the killed node dies with a backlog, which must resume elsewhere.
-        { name: 'Out', type: 'hl7.mllp.out', settings: { host: '127.0.0.1', port: sinkPort }, rateLimit: { enabled: true, ratePerSecond: 25, burst: 5 } },
+        // Slower than the stream (per node): the killed node dies with a backlog, which must resume elsewhere.
+        { name: 'Out', type: 'hl7.mllp.out', settings: { host: '127.0.0.1', port: sinkPort }, rateLimit: { enabled: true, ratePerSecond: 5, burst: 2 } },
       ],
       connections: [
         { from: 'In', to: 'Route' },

@@ -17,7 +17,7 @@ import pino from 'pino';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { clusterFromEnv, EtcdCoordinator, etcdCipher, InProcessCoordinator, type ClusterSettings, type Coordinator, type ReportedProduction } from '@hie/cluster';
-import { singletonTypes, startStoreNode, type StoreNode, type StoreTracker } from '@hie/engine';
+import { redisStreamsBusFor, singletonTypes, startStoreNode, type StoreNode, type StoreTracker } from '@hie/engine';
 import { createManagerServer, ensureFirstAdmin, loadSecretKey, readEnv, registry, restoreDesiredState, SecretBox, seedDemo, sessionSettings } from '@hie/manager';
 import { hostPolicyFromEnv } from '@hie/policy';
 import { Gauge } from 'prom-client';
@@ -180,7 +180,9 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
   const { coordinator, nodeId } = await openCoordinator(cluster, withEngine, env.HIE_SECRET_KEY, log);
   // One policy for saves (manager) and starts (engine); the manager's own address is never an egress target.
   const policy = hostPolicyFromEnv(env, [{ host: env.HIE_HOST, port: env.HIE_PORT }]);
-  const engine: StoreNode | undefined = withEngine ? startStoreNode({ coordinator, store, log, nodeId, policy }) : undefined;
+  // Cluster: hand-offs between items travel over Redis Streams, one bus per project.
+  const busFor = cluster ? redisStreamsBusFor({ redis: cluster.redisUrl, clusterPrefix: cluster.prefix }) : undefined;
+  const engine: StoreNode | undefined = withEngine ? startStoreNode({ coordinator, store, log, nodeId, policy, busFor }) : undefined;
   const trackers: { projectId: string; tracker: StoreTracker }[] = engine?.trackers ?? [];
 
   storeMetrics(() => trackers);

@@ -15,6 +15,7 @@ import { readProductionFile } from './production-file';
 import { codeOf, ensureError } from './runtime/errors';
 import { sendFiles } from './send';
 import { singletonTypes, startStoreNode } from './store-node';
+import { redisStreamsBusFor } from './runtime/cluster-bus';
 
 const HELP: Record<string, string> = {
   main: `hie — the HIE healthcare integration engine
@@ -157,7 +158,9 @@ async function runEngineNode(): Promise<number> {
     await store.close();
     throw e;
   }
-  const running = startStoreNode({ coordinator, store, log, nodeId, policy: hostPolicyFromEnv(env) });
+  // Hand-offs between items travel over Redis Streams, one bus per project.
+  const busFor = redisStreamsBusFor({ redis: cluster.redisUrl, clusterPrefix: cluster.prefix });
+  const running = startStoreNode({ coordinator, store, log, nodeId, policy: hostPolicyFromEnv(env), busFor });
   log.info({ node: nodeId, etcd: cluster.etcdEndpoints, prefix: cluster.prefix }, 'engine node running; Ctrl-C to stop');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());

@@ -98,6 +98,8 @@ export class EngineNode {
     r.state = 'applying';
     try {
       if (desired.state === 'running') {
+        // Before the bus starts reading a new ordered item: only the partitions assigned here.
+        if (this.clustered) this.applyPartitions(desired.projectId, r, r.engine.validate(desired.spec).items);
         await r.engine.apply(desired.spec);
         if (this.clustered) {
           r.desired = desired;
@@ -130,12 +132,33 @@ export class EngineNode {
     return new Set(mine.map(([item]) => item));
   }
 
+  /**
+   * Cluster bus: the partitions of each ordered item this node reads, from the assignments (none
+   * while the lease is lost, none of an item not assigned yet: one reader per partition, so the
+   * messages of one patient are processed in order across the cluster).
+   */
+  private applyPartitions(projectId: string, r: Running, items = r.engine.production?.items ?? []): void {
+    const bus = r.bus;
+    if (!bus?.setOwnedPartitions) return;
+    const assigned = this.assignments?.partitions[projectId] ?? {};
+    for (const item of items) {
+      if (item.queue.type !== 'fifo') continue;
+      const mine = this.cfg.coordinator.clustered
+        ? Object.entries(assigned[item.name] ?? {}).flatMap(([p, node]) => (node === this.nodeId ? [Number(p)] : []))
+        : [];
+      bus.setOwnedPartitions(item.name, mine);
+    }
+  }
+
   private onAssignments(a: Assignments): void {
     this.assignments = a;
     const lostLease = !this.cfg.coordinator.clustered;
     for (const [projectId, r] of this.running) {
       // A lost lease stops singletons at once, not behind a reconcile in progress.
-      if (lostLease) void r.engine.setOwnedSingletons(new Set());
+      if (lostLease) {
+        void r.engine.setOwnedSingletons(new Set());
+        this.applyPartitions(projectId, r);
+      }
       else r.chain = r.chain.then(() => this.applyOwnership(projectId, r));
     }
   }
@@ -144,6 +167,7 @@ export class EngineNode {
   private async applyOwnership(projectId: string, r: Running): Promise<void> {
     const desired = r.desired;
     const owned = desired?.state === 'running' ? this.ownedIn(projectId) : new Set<string>();
+    this.applyPartitions(projectId, r);
     try {
       await r.engine.setOwnedSingletons(owned, async (items) => {
         if (!this.cfg.recover || !desired) return;

@@ -4,6 +4,7 @@ import type { HostPolicy } from '@hie/policy';
 import type { Store } from '@hie/store';
 import { createRegistry, type EngineNodeOptions } from './engine-node';
 import { isSingletonType } from './item-type';
+import type { BusFactory } from './runtime/cluster-bus';
 import { EngineNode } from './node';
 import { recoverUnfinished } from './runtime/recovery';
 import { startRetention } from './runtime/retention';
@@ -16,6 +17,8 @@ export interface StoreNodeOptions {
   nodeId?: string;
   policy: HostPolicy;
   plugins?: EngineNodeOptions['plugins'];
+  /** Cluster: a bus per project (`redisStreamsBusFor`); default the in-process bus. */
+  busFor?: BusFactory;
 }
 
 export interface StoreNode {
@@ -40,6 +43,7 @@ export function startStoreNode(o: StoreNodeOptions): StoreNode {
     nodeId: o.nodeId,
     policy: o.policy,
     plugins: o.plugins,
+    busFor: o.busFor,
     trackerFor: (d: DesiredState) => {
       const storage = (d.spec as { storage?: 'full' | 'metadata' | 'none' }).storage ?? 'full';
       const tracker = StoreTracker.forProduction(o.store.messages, d, storage, o.log);
