@@ -1,6 +1,8 @@
 /**
  * `hie start` — the all-in-one process: the manager API, an engine node (in-process coordinator
  * and bus), the embedded store (or PostgreSQL with DATABASE_URL) and the portal, on one port.
+ * In cluster mode (DATABASE_URL, REDIS_URL and ETCD_ENDPOINTS set) the coordinator is etcd and the
+ * engine node is one node of the cluster; `--no-engine` runs the control plane alone.
  * This file is the composition root: the engine and the manager never import each other; they
  * meet here through @hie/cluster and @hie/store.
  */
@@ -12,8 +14,10 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { InProcessCoordinator, type Coordinator, type DesiredState, type ReportedProduction } from '@hie/cluster';
-import { EngineNode, StoreTracker, recoverUnfinished, startRetention } from '@hie/engine';
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { clusterFromEnv, EtcdCoordinator, etcdCipher, InProcessCoordinator, type ClusterSettings, type Coordinator, type ReportedProduction } from '@hie/cluster';
+import { redisStreamsBusFor, singletonTypes, startStoreNode, type StoreNode, type StoreTracker } from '@hie/engine';
 import { createManagerServer, ensureFirstAdmin, loadSecretKey, readEnv, registry, restoreDesiredState, SecretBox, seedDemo, sessionSettings } from '@hie/manager';
 import { hostPolicyFromEnv } from '@hie/policy';
 import { Gauge } from 'prom-client';
@@ -129,12 +133,43 @@ async function productionOutcomes(coordinator: Coordinator, timeoutMs: number): 
   }
 }
 
-export async function start(): Promise<number> {
+/** The coordinator: etcd in cluster mode (a node's when this process runs an engine), else in-process. */
+async function openCoordinator(
+  cluster: ClusterSettings | undefined,
+  withEngine: boolean,
+  secretKey: string | undefined,
+  log: pino.Logger,
+): Promise<{ coordinator: Coordinator; nodeId: string }> {
+  if (!cluster) return { coordinator: new InProcessCoordinator(), nodeId: 'local' };
+  const nodeId = cluster.nodeId ?? `${os.hostname()}-${randomUUID().slice(0, 8)}`;
+  // Desired state carries secret settings in clear for the engines: sealed in etcd with HIE_SECRET_KEY.
+  if (!secretKey) log.warn('cluster mode without HIE_SECRET_KEY: desired state (with secret settings) is stored in clear in etcd');
+  const coordinator = new EtcdCoordinator({
+    endpoints: cluster.etcdEndpoints,
+    prefix: cluster.prefix,
+    log,
+    cipher: secretKey ? etcdCipher(secretKey) : undefined,
+    ...(withEngine ? { node: { nodeId, isSingleton: singletonTypes() } } : {}),
+  });
+  try {
+    await coordinator.start();
+  } catch (e) {
+    await coordinator.close();
+    throw e;
+  }
+  return { coordinator, nodeId };
+}
+
+export async function start(argv: string[] = process.argv.slice(3)): Promise<number> {
   const env = readEnv();
   const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie' } });
+  const withEngine = !argv.includes('--no-engine');
   let tlsPair: ReturnType<typeof readTls>;
+  let cluster: ClusterSettings | undefined;
   try {
     tlsPair = readTls(env.HIE_TLS_CERT, env.HIE_TLS_KEY);
+    cluster = clusterFromEnv(env);
+    if (!cluster && !withEngine) throw new Error('--no-engine runs the control plane of a cluster: set DATABASE_URL, REDIS_URL and ETCD_ENDPOINTS');
   } catch (e) {
     process.stderr.write(`hie start: ${(e as Error).message}\n`);
     return 1;
@@ -143,25 +178,13 @@ export async function start(): Promise<number> {
   if (secretKey.source === 'generated') log.warn({ file: secretKey.file }, 'generated the key of secret settings; back it up (or set HIE_SECRET_KEY): without it they cannot be decrypted');
   const secrets = new SecretBox(secretKey.key);
   const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
-  const coordinator = new InProcessCoordinator();
+  const { coordinator, nodeId } = await openCoordinator(cluster, withEngine, env.HIE_SECRET_KEY, log);
   // One policy for saves (manager) and starts (engine); the manager's own address is never an egress target.
   const policy = hostPolicyFromEnv(env, [{ host: env.HIE_HOST, port: env.HIE_PORT }]);
-  const trackers: { projectId: string; tracker: StoreTracker }[] = [];
-  const node = new EngineNode({
-    coordinator,
-    log,
-    nodeId: 'local',
-    policy,
-    trackerFor: (d: DesiredState) => {
-      const storage = (d.spec as { storage?: 'full' | 'metadata' | 'none' }).storage ?? 'full';
-      const tracker = StoreTracker.forProduction(store.messages, d, storage, log);
-      trackers.push({ projectId: d.projectId, tracker });
-      return tracker;
-    },
-    recover: (engine, d) => recoverUnfinished(store.messages, engine, d.projectId, log),
-  });
-  node.start();
-  const stopRetention = startRetention({ messages: store.messages, targets: () => node.retentionTargets(), log });
+  // Cluster: hand-offs between items travel over Redis Streams, one bus per project.
+  const busFor = cluster ? redisStreamsBusFor({ redis: cluster.redisUrl, clusterPrefix: cluster.prefix }) : undefined;
+  const engine: StoreNode | undefined = withEngine ? startStoreNode({ coordinator, store, log, nodeId, policy, busFor }) : undefined;
+  const trackers: { projectId: string; tracker: StoreTracker }[] = engine?.trackers ?? [];
 
   storeMetrics(() => trackers);
 
@@ -205,12 +228,14 @@ export async function start(): Promise<number> {
   const port = (server.address() as { port: number }).port;
   if (port !== env.HIE_PORT) policy.ownAddresses.push({ host: env.HIE_HOST, port }); // HIE_PORT=0: known only now
   const url = `${tlsPair ? 'https' : 'http'}://localhost:${port}/`;
-  const { failed, pending } = await productionOutcomes(coordinator, 15_000);
+  // Without an engine here the nodes report when they come: do not hold the banner for them.
+  const { failed, pending } = await productionOutcomes(coordinator, engine ? 15_000 : 3_000);
   const demoFailed = failed.some((p) => p.projectId === demo.projectId);
   const lines = [
     '',
     `HIE is running: ${url}${failed.length > 0 ? `   (${failed.length} production${failed.length > 1 ? 's' : ''} FAILED to start: see below)` : ''}`,
     `  store: ${store.backend === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded, in ${env.HIE_DATA_DIR}`}`,
+    ...(cluster ? [`  cluster: etcd ${cluster.etcdEndpoints.join(',')} (prefix ${cluster.prefix}), ${engine ? `engine node ${nodeId}` : 'control plane only (--no-engine)'}`] : []),
     admin.created
       ? `  login: admin / ${admin.generatedPassword ?? '(the password in HIE_ADMIN_PASSWORD)'}${admin.generatedPassword ? '   ← shown once; change it after logging in' : ''}`
       : '  login: your existing users',
@@ -232,9 +257,7 @@ export async function start(): Promise<number> {
   const closed = new Promise<void>((r) => server.close(() => r()));
   server.closeAllConnections();
   await closed;
-  stopRetention();
-  await node.stop();
-  for (const t of trackers) await t.tracker.close();
+  await engine?.stop();
   await coordinator.close();
   await store.close();
   return 0;

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { clusterFromEnv, EtcdCoordinator, etcdCipher } from '@hie/cluster';
 import { formatProblems } from '@hie/config';
 import { hostPolicyFromEnv, validateProductionWithPolicy } from '@hie/policy';
 import pino from 'pino';
@@ -10,6 +13,8 @@ import { readEnv } from './env';
 import { readProductionFile } from './production-file';
 import { codeOf, ensureError } from './runtime/errors';
 import { sendFiles } from './send';
+import { singletonTypes, startStoreNode } from './store-node';
+import { redisStreamsBusFor } from './runtime/cluster-bus';
 
 const HELP: Record<string, string> = {
   main: `hie — the HIE healthcare integration engine
@@ -18,6 +23,7 @@ Usage: hie <command> [options]
 
 Commands:
   start                 run the product: portal + API + engine + store on one port (8080)
+  engine                run one engine node of a cluster (DATABASE_URL, REDIS_URL, ETCD_ENDPOINTS)
   migrate               apply the store's database migrations
   audit verify          check the audit log's hash chain; reports the first broken entry
   run <production>      run a production file (JSON or YAML) until Ctrl-C, then drain and exit
@@ -31,12 +37,34 @@ Runs the production until SIGINT/SIGTERM, then drains every queue and exits 0.
 Environment: HIE_LOG_LEVEL (info), DATABASE_URL (PostgreSQL store), HIE_DATA_DIR (./.hie/data),
 HIE_FILE_ROOTS (folders items may use, ':'-separated; default: this folder), HIE_EGRESS_ALLOW
 (hosts, host:port, CIDRs items may send to; default: any but link-local/metadata).`,
-  start: `Usage: hie start
+  start: `Usage: hie start [--no-engine]
 
 The all-in-one product on one port (HIE_PORT, default 8080): the portal at /, the manager API at
 /api/trpc, an engine node and the message store (embedded in HIE_DATA_DIR, or PostgreSQL with
 DATABASE_URL). The first start creates the admin user (HIE_ADMIN_PASSWORD or a printed one-time
-password) and deploys the demo production (examples/adt-feed.json, MLLP in on 2575).`,
+password) and deploys the demo production (examples/adt-feed.json, MLLP in on 2575).
+
+Cluster mode: with DATABASE_URL, REDIS_URL and ETCD_ENDPOINTS all set, desired state and node
+status live in etcd and this process's engine is one node of the cluster (HIE_NODE_ID,
+HIE_CLUSTER_PREFIX: see "hie engine --help").
+  --no-engine   cluster mode only: run the control plane (portal + API) without an engine node`,
+  engine: `Usage: hie engine
+
+Runs one engine node of a cluster until SIGINT/SIGTERM, then drains and leaves the cluster. The
+node registers in etcd under a lease (5 s), runs every deployed production, and runs a listener
+or poller only while the cluster's leader assigns it to this node: when a node dies, its
+listeners move to a live node within seconds and what they had received resumes there.
+Start the control plane with "hie start --no-engine" (same variables) and any number of nodes.
+
+Environment (all three required):
+  DATABASE_URL        postgres://… the shared message and config store
+  REDIS_URL           redis://… the cluster bus and jobs
+  ETCD_ENDPOINTS      comma-separated etcd client URLs, e.g. http://127.0.0.1:2379
+Optional:
+  HIE_NODE_ID         this node's id (default: host name + a random suffix)
+  HIE_CLUSTER_PREFIX  prefix of the cluster's etcd and Redis keys (hie)
+  HIE_SECRET_KEY      the control plane's: desired state (with secret settings) is sealed in etcd with it
+  HIE_LOG_LEVEL (info), HIE_FILE_ROOTS, HIE_EGRESS_ALLOW (as for "hie run")`,
   migrate: `Usage: hie migrate
 
 Applies the store's SQL migrations (PostgreSQL with DATABASE_URL, else the embedded store in HIE_DATA_DIR).`,
@@ -110,6 +138,47 @@ async function runProduction(file: string): Promise<number> {
   return 0;
 }
 
+/** `hie engine`: one cluster node on etcd, PostgreSQL and Redis, until SIGINT/SIGTERM. */
+async function runEngineNode(): Promise<number> {
+  const env = readEnv();
+  const cluster = clusterFromEnv(env);
+  if (!cluster) {
+    out(`hie engine runs a cluster node: set DATABASE_URL, REDIS_URL and ETCD_ENDPOINTS\n\n${HELP.engine}`);
+    return 2;
+  }
+  const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie-engine' } });
+  const nodeId = cluster.nodeId ?? `${os.hostname()}-${randomUUID().slice(0, 8)}`;
+  const store = await openStore({ databaseUrl: cluster.databaseUrl, dataDir: env.HIE_DATA_DIR });
+  const coordinator = new EtcdCoordinator({
+    endpoints: cluster.etcdEndpoints,
+    prefix: cluster.prefix,
+    log,
+    node: { nodeId, isSingleton: singletonTypes() },
+    cipher: env.HIE_SECRET_KEY ? etcdCipher(env.HIE_SECRET_KEY) : undefined,
+  });
+  try {
+    await coordinator.start();
+  } catch (e) {
+    await coordinator.close();
+    await store.close();
+    throw e;
+  }
+  // Hand-offs between items travel over Redis Streams, one bus per project.
+  const busFor = redisStreamsBusFor({ redis: cluster.redisUrl, clusterPrefix: cluster.prefix });
+  const running = startStoreNode({ coordinator, store, log, nodeId, policy: hostPolicyFromEnv(env), busFor });
+  log.info({ node: nodeId, etcd: cluster.etcdEndpoints, prefix: cluster.prefix }, 'engine node running; Ctrl-C to stop');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  log.info('stopping: draining');
+  await running.stop();
+  await coordinator.close();
+  await store.close();
+  log.info('stopped');
+  return 0;
+}
+
 /** CLI entry: returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -130,6 +199,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'start':
         out('hie start is handled by bin/hie.mjs');
         return 2;
+      case 'engine':
+        return await runEngineNode();
       case 'migrate': {
         const env = readEnv();
         const { openStore } = await import('@hie/store');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clusterEnvShape } from '@hie/cluster';
 import { hostPolicyEnvShape } from '@hie/policy';
 
 /** The engine's environment, read once here and validated. */
@@ -10,12 +11,16 @@ const envSchema = z.object({
   /** Commits the message writer overlaps on PostgreSQL (see `writerPipelines` in @hie/store); unset: the store's default. */
   HIE_STORE_PIPELINES: z.coerce.number().int().min(1).max(32).optional(),
   ...hostPolicyEnvShape,
+  ...clusterEnvShape,
+  /** Cluster: the control plane's HIE_SECRET_KEY, to open the desired state sealed in etcd. */
+  HIE_SECRET_KEY: z.string().min(1).optional(),
 });
 
 export type Env = z.output<typeof envSchema>;
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  const r = envSchema.safeParse(source);
+  // An empty variable (`REDIS_URL=` in a compose file) means unset.
+  const r = envSchema.safeParse(Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== '')));
   if (!r.success) {
     const lines = r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
     throw new Error(`invalid environment:\n${lines}`);

@@ -13,3 +13,5 @@ export { recoverUnfinished } from './runtime/recovery';
 export { main as cliMain } from './cli';
 export { startRetention, type RetentionTarget } from './runtime/retention';
 export { createClusterJobs, type ClusterJobs, type ClusterJobsOptions } from './runtime/cluster-jobs';
+export { startStoreNode, singletonTypes, type StoreNode, type StoreNodeOptions } from './store-node';
+export { isSingletonType } from './item-type';

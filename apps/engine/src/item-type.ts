@@ -101,6 +101,12 @@ export interface ItemTypeDefinition<S extends z.ZodType = z.ZodType> {
   kind: ItemKind;
   /** Human description for the palette. */
   description: string;
+  /**
+   * Runs on one node of a cluster at a time (the leader assigns it). Services (listeners,
+   * pollers) always do; set it on a process or operation that must not run twice.
+   * @defaultValue false
+   */
+  singleton?: boolean;
   /** zod schema of the type's own settings (every field described, every field defaulted). */
   settings: S;
   /**
@@ -114,4 +120,9 @@ export interface ItemTypeDefinition<S extends z.ZodType = z.ZodType> {
 /** Define an item type. Identity function that keeps `settings` typed in `create`. */
 export function defineItemType<S extends z.ZodType>(def: ItemTypeDefinition<S>): ItemTypeDefinition<S> {
   return def;
+}
+
+/** Whether items of a type run on one cluster node at a time: services, and types declaring `singleton`. */
+export function isSingletonType(def: Pick<ItemTypeDefinition, 'kind' | 'singleton'> | undefined): boolean {
+  return def?.kind === 'service' || def?.singleton === true;
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Bus } from '@hie/bus';
-import type { Command, CommandResult, Coordinator, DesiredState, ReportedItemType, ReportedProduction } from '@hie/cluster';
+import type { Assignments, Command, CommandResult, Coordinator, DesiredState, ReportedItemStatus, ReportedItemType, ReportedProduction } from '@hie/cluster';
 import type { BusFactory } from './runtime/cluster-bus';
 import { storedEnvelope } from './runtime/envelopes';
 import { createEngine, createRegistry, type EngineNodeOptions } from './engine-node';
@@ -32,8 +32,12 @@ export interface EngineNodeConfig extends EngineNodeOptions {
   trackerFor?: (desired: DesiredState) => Tracker;
   /** A bus per project (cluster: `redisStreamsBusFor(…)`); default the in-process bus. Closed when the node stops. */
   busFor?: BusFactory;
-  /** Called once per project before its first start: re-queue the project's unfinished messages. */
-  recover?: (engine: ProductionEngine, desired: DesiredState) => Promise<number>;
+  /**
+   * Re-queue the project's unfinished messages: once per project before its first start on a
+   * single node; in a cluster, each time this node takes over singletons, for the messages those
+   * received (`items`), before they start.
+   */
+  recover?: (engine: ProductionEngine, desired: DesiredState, items?: readonly string[]) => Promise<number>;
   /** Cluster mode: how each project's operations defer their retries to jobs (`createClusterJobs`). */
   deferRetryFor?: (desired: DesiredState) => EngineNodeOptions['deferRetry'];
   /** Status report interval. @defaultValue 1000 */
@@ -53,13 +57,22 @@ export class EngineNode {
   private timer?: NodeJS.Timeout;
   private readonly log: Logger;
   private readonly recovered = new Set<string>();
+  /** Cluster: the last assignments seen (undefined on a single node). */
+  private assignments?: Assignments;
 
   constructor(private readonly cfg: EngineNodeConfig) {
     this.nodeId = cfg.nodeId ?? `${os.hostname()}-${randomUUID().slice(0, 8)}`;
     this.log = cfg.log.child({ node: this.nodeId });
   }
 
+  /** True when the coordinator assigns singletons (a cluster). */
+  private get clustered(): boolean {
+    return this.cfg.coordinator.watchAssignments !== undefined;
+  }
+
   start(): void {
+    const watchAssignments = this.cfg.coordinator.watchAssignments?.bind(this.cfg.coordinator);
+    if (watchAssignments) this.unsubscribe.push(watchAssignments((a) => this.onAssignments(a)));
     this.unsubscribe.push(this.cfg.coordinator.watchDesired((d) => this.onDesired(d)));
     this.unsubscribe.push(this.cfg.coordinator.onCommand((c) => this.onCommand(c)));
     this.timer = setInterval(() => void this.report(), this.cfg.reportEveryMs ?? 1000);
@@ -75,6 +88,9 @@ export class EngineNode {
       const { engine } = createEngine({ log: this.log, plugins: this.cfg.plugins, policy: this.cfg.policy, tracker, bus, deferRetry: this.cfg.deferRetryFor?.(desired) });
       r = { engine, bus, state: 'stopped', chain: Promise.resolve() };
       this.running.set(desired.projectId, r);
+      // In a cluster no singleton starts with the first apply: ownership comes from the assignments,
+      // after recovery of what a previous owner left unfinished (see applyOwnership).
+      if (this.clustered) void engine.setOwnedSingletons(new Set());
     }
     const run = r;
     run.chain = run.chain.then(() => this.reconcile(run, desired));
@@ -84,8 +100,13 @@ export class EngineNode {
     r.state = 'applying';
     try {
       if (desired.state === 'running') {
+        // Before the bus starts reading a new ordered item: only the partitions assigned here.
+        if (this.clustered) this.applyPartitions(desired.projectId, r, r.engine.validate(desired.spec).items);
         await r.engine.apply(desired.spec);
-        if (!this.recovered.has(desired.projectId) && this.cfg.recover) {
+        if (this.clustered) {
+          r.desired = desired;
+          await this.applyOwnership(desired.projectId, r);
+        } else if (!this.recovered.has(desired.projectId) && this.cfg.recover) {
           this.recovered.add(desired.projectId);
           const n = await this.cfg.recover(r.engine, desired);
           if (n > 0) this.log.warn({ production: desired.production, requeued: n }, 're-queued unfinished messages after restart');
@@ -104,6 +125,60 @@ export class EngineNode {
       this.log.error({ err, production: desired.production }, 'could not apply the desired state');
     }
     await this.report();
+  }
+
+  /** The singletons of a project this node may run now: none while its lease is lost. */
+  private ownedIn(projectId: string): Set<string> {
+    if (!this.cfg.coordinator.clustered) return new Set();
+    const mine = Object.entries(this.assignments?.singletons[projectId] ?? {}).filter(([, node]) => node === this.nodeId);
+    return new Set(mine.map(([item]) => item));
+  }
+
+  /**
+   * Cluster bus: the partitions of each ordered item this node reads, from the assignments (none
+   * while the lease is lost, none of an item not assigned yet: one reader per partition, so the
+   * messages of one patient are processed in order across the cluster).
+   */
+  private applyPartitions(projectId: string, r: Running, items = r.engine.production?.items ?? []): void {
+    const bus = r.bus;
+    if (!bus?.setOwnedPartitions) return;
+    const assigned = this.assignments?.partitions[projectId] ?? {};
+    for (const item of items) {
+      if (item.queue.type !== 'fifo') continue;
+      const mine = this.cfg.coordinator.clustered
+        ? Object.entries(assigned[item.name] ?? {}).flatMap(([p, node]) => (node === this.nodeId ? [Number(p)] : []))
+        : [];
+      bus.setOwnedPartitions(item.name, mine);
+    }
+  }
+
+  private onAssignments(a: Assignments): void {
+    this.assignments = a;
+    const lostLease = !this.cfg.coordinator.clustered;
+    for (const [projectId, r] of this.running) {
+      // A lost lease stops singletons at once, not behind a reconcile in progress.
+      if (lostLease) {
+        void r.engine.setOwnedSingletons(new Set());
+        this.applyPartitions(projectId, r);
+      }
+      else r.chain = r.chain.then(() => this.applyOwnership(projectId, r));
+    }
+  }
+
+  /** Start the singletons assigned here (after recovering what they had received elsewhere), stop the others. */
+  private async applyOwnership(projectId: string, r: Running): Promise<void> {
+    const desired = r.desired;
+    const owned = desired?.state === 'running' ? this.ownedIn(projectId) : new Set<string>();
+    this.applyPartitions(projectId, r);
+    try {
+      await r.engine.setOwnedSingletons(owned, async (items) => {
+        if (!this.cfg.recover || !desired) return;
+        const n = await this.cfg.recover(r.engine, desired, items);
+        if (n > 0) this.log.warn({ production: desired.production, items, requeued: n }, 're-queued unfinished messages of singletons taken over');
+      });
+    } catch (e) {
+      this.log.error({ err: ensureError(e), projectId }, 'could not apply the singleton assignments');
+    }
   }
 
   private async onCommand(c: Command): Promise<CommandResult> {
@@ -147,7 +222,7 @@ export class EngineNode {
         version: r.desired?.version ?? 0,
         // An item that could not start (a listener's EADDRINUSE) makes the production failed, never running.
         ...reportedState(r.state, r.error, st.items),
-        items: st.items,
+        items: st.items.map((i): ReportedItemStatus => (this.standby(r, i) ? { ...i, state: 'standby' } : i.state === 'running' ? { ...i, nodes: [this.nodeId] } : i)),
       });
     }
     try {
@@ -161,6 +236,11 @@ export class EngineNode {
     } catch (e) {
       this.log.warn({ err: ensureError(e) }, 'status report failed');
     }
+  }
+
+  /** A singleton another node runs (cluster), shown as standby here. */
+  private standby(r: Running, item: { name: string; type: string; state: string; enabled: boolean }): boolean {
+    return this.clustered && item.enabled && item.state === 'stopped' && r.engine.isSingleton(item.type) && !this.ownedIn(r.desired?.projectId ?? '').has(item.name);
   }
 
   private cachedTypes?: ReportedItemType[];

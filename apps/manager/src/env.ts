@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clusterEnvShape } from '@hie/cluster';
 import { hostPolicyEnvShape } from '@hie/policy';
 import { MIN_PASSWORD_LENGTH } from './auth/password-policy.js';
 
@@ -44,6 +45,8 @@ const envSchema = z.object({
   HIE_SECRET_KEY: z.string().min(1).optional(),
   HIE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ...hostPolicyEnvShape,
+  /** REDIS_URL, ETCD_ENDPOINTS (with DATABASE_URL: cluster mode), HIE_NODE_ID, HIE_CLUSTER_PREFIX. */
+  ...clusterEnvShape,
 }).refine((e) => !e.HIE_TLS_CERT === !e.HIE_TLS_KEY, { path: ['HIE_TLS_KEY'], message: 'set both HIE_TLS_CERT and HIE_TLS_KEY, or neither' });
 
 export type ManagerEnv = z.output<typeof envSchema>;

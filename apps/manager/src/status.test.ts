@@ -34,4 +34,28 @@ describe('runningOf', () => {
     expect(r).toMatchObject({ stale: true, state: 'failed', nodes: ['old'] });
     expect(runningOf([node('a', now, 1)], 'other', now)).toBeUndefined();
   });
+
+  it("shows each item's node: a singleton running on one node, standby elsewhere; a scaled item on each", () => {
+    const report = (nodeId: string, listener: 'running' | 'standby'): NodeStatus => ({
+      nodeId,
+      startedAt: 0,
+      heartbeatAt: now,
+      productions: [
+        {
+          projectId: 'p',
+          production: 'prod',
+          version: 1,
+          state: 'running',
+          items: [
+            { ...itemStatus('In', { kind: 'service', state: listener }), ...(listener === 'running' ? { nodes: [nodeId] } : {}) },
+            { ...itemStatus('Out', { kind: 'operation' }), nodes: [nodeId] },
+          ],
+        },
+      ],
+      itemTypes: [],
+    });
+    const r = runningOf([report('n2', 'standby'), report('n1', 'running'), report('n3', 'standby')], 'p', now)!;
+    expect(r.items.find((i) => i.name === 'In')).toMatchObject({ state: 'running', nodes: ['n1'] });
+    expect(r.items.find((i) => i.name === 'Out')?.nodes).toEqual(['n1', 'n2', 'n3']);
+  });
 });

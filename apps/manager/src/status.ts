@@ -63,9 +63,11 @@ export function mergeItems(lists: ItemStatus[][]): ItemStatus[] {
     for (const it of list) {
       const prev = byName.get(it.name);
       if (!prev) {
-        byName.set(it.name, { ...it });
+        byName.set(it.name, { ...it, ...(it.nodes ? { nodes: [...it.nodes] } : {}) });
         continue;
       }
+      // Where the item runs: a cluster's singleton on one node, the others on each.
+      if (it.nodes) prev.nodes = [...new Set([...(prev.nodes ?? []), ...it.nodes])].sort();
       prev.queueDepth += it.queueDepth;
       prev.inFlight += it.inFlight;
       prev.processed += it.processed;

@@ -37,6 +37,8 @@ export interface ReportedItemStatus {
   breaker: string;
   lastError?: { code: string; message: string; at: number };
   details?: Record<string, unknown>;
+  /** The nodes running the item (a cluster's singleton: one; set by nodes and merged by the manager). */
+  nodes?: string[];
   /** How long messages waited in the item's queue (absent from nodes that do not report it). */
   queueWait?: QueueWaitFigures;
 }
@@ -98,6 +100,21 @@ export interface CommandResult {
   nodeId?: string;
 }
 
+/**
+ * Who runs what in a cluster, computed by the leader and written fenced by its lease, so a
+ * deposed leader cannot overwrite its successor's.
+ */
+export interface Assignments {
+  /** Fencing token: the leader's lease id + election revision when these were computed. */
+  epoch: string;
+  leaderNodeId: string;
+  /** projectId → item name → nodeId, for singleton items (listeners, pollers). */
+  singletons: Record<string, Record<string, string>>;
+  /** projectId → ordered item name → partition index (0..n-1) → nodeId. */
+  partitions: Record<string, Record<string, Record<number, string>>>;
+  computedAt: number;
+}
+
 export interface Coordinator {
   setDesired(state: DesiredState): Promise<void>;
   getDesired(projectId: string): Promise<DesiredState | undefined>;
@@ -113,6 +130,13 @@ export interface Coordinator {
   /** A node registers here to receive commands. Returns unregister. */
   onCommand(handler: (command: Command) => Promise<CommandResult>): () => void;
   close(): Promise<void>;
+  /**
+   * Cluster only. Called with the current assignments, then on every change, and again (with the
+   * same assignments) when this node's lease is lost or regained: read {@link clustered} then.
+   */
+  watchAssignments?(listener: (a: Assignments) => void): () => void;
+  /** Cluster only: true while this node's lease is alive (singletons must stop when false). */
+  readonly clustered?: boolean;
 }
 
 /** Error with a stable code (`cluster.no_node`, `cluster.timeout`). */

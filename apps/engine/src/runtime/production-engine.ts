@@ -8,6 +8,7 @@ import { checkProductionHostPolicy, createHostPolicy, type HostPolicy } from '@h
 import { ItemQueue, WaitHistogram } from '@hie/queues';
 import type { TaskPool } from './dispatch';
 import { EngineError } from './errors';
+import { isSingletonType } from '../item-type';
 import { type DeferredRetry, Host, type ItemSpec, type ItemStatus, type QueueEntry } from './host';
 import type { ItemTypeRegistry } from './registry';
 import { ItemStats, queueWaitOf } from './stats';
@@ -126,6 +127,8 @@ export class ProductionEngine {
   private sharedPool?: Piscina;
   private applying: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
+  /** Singleton items this node may run: all of them on a single node, the assigned ones in a cluster. */
+  private owned: ReadonlySet<string> | 'all' = 'all';
   readonly policy: HostPolicy;
 
   constructor(private readonly opts: EngineOptions) {
@@ -241,7 +244,7 @@ export class ProductionEngine {
     const toStart = [...report.started, ...report.replaced].map((n) => desired.get(n)!).sort(byStartOrder);
     for (const item of toStart) {
       const slot = this.slots.get(item.name)!;
-      if (!item.enabled) continue;
+      if (!item.enabled || !this.mayRun(item)) continue;
       slot.host = this.makeHost(name, slot, log);
       await slot.host.start();
     }
@@ -379,9 +382,51 @@ export class ProductionEngine {
     slot.host = undefined;
   }
 
+  /** Whether an item runs on one node at a time: services, and types declaring `singleton`. */
+  isSingleton(type: string): boolean {
+    return isSingletonType(this.opts.registry.get(type));
+  }
+
+  private mayRun(item: ItemSpec): boolean {
+    return this.owned === 'all' || !this.isSingleton(item.type) || this.owned.has(item.name);
+  }
+
+  /**
+   * Cluster: the singleton items assigned to this node ('all' on a single node). Singletons no
+   * longer owned stop at once (their queues stay); newly owned ones start, after `beforeStart`
+   * (recovery of what the previous owner left unfinished). Serialised with {@link apply}.
+   */
+  setOwnedSingletons(owned: ReadonlySet<string> | 'all', beforeStart?: (items: string[]) => Promise<void>): Promise<void> {
+    const run = this.applying.then(async () => {
+      this.owned = owned;
+      for (const slot of this.slots.values()) {
+        if (!this.isSingleton(slot.spec.type) || this.mayRun(slot.spec) || !slot.host) continue;
+        await slot.host.stop({ drain: false, timeoutMs: this.opts.drainTimeoutMs });
+        slot.host = undefined;
+        this.log.info({ item: slot.spec.name }, 'singleton stopped: assigned to another node');
+      }
+      const toStart = [...this.slots.values()].filter((s) => this.isSingleton(s.spec.type) && s.spec.enabled && this.mayRun(s.spec) && !s.host && this.current);
+      if (toStart.length === 0) return;
+      await beforeStart?.(toStart.map((s) => s.spec.name));
+      for (const slot of toStart) {
+        slot.host = this.makeHost(this.current!.name, slot, this.log.child({ production: this.current!.name }));
+        try {
+          await slot.host.start();
+          this.log.info({ item: slot.spec.name }, 'singleton started: assigned to this node');
+        } catch (e) {
+          // The host shows failed (e.g. its port taken); the other singletons still start.
+          this.log.error({ err: e, item: slot.spec.name }, 'assigned singleton could not start');
+        }
+      }
+    });
+    this.applying = run.catch(() => undefined);
+    return run;
+  }
+
   /** Start an item stopped by an operator (or failed); a disabled item stays off. */
   async startItem(name: string): Promise<void> {
     const slot = this.requireSlot(name);
+    if (!this.mayRun(slot.spec)) throw new EngineError('engine.not_owner', `"${name}" runs on another node of the cluster`, 'user');
     if (slot.host && slot.host.state === 'running') return;
     if (slot.host) await slot.host.stop({ drain: false, timeoutMs: this.opts.drainTimeoutMs });
     slot.host = this.makeHost(this.current?.name ?? 'production', slot, this.log.child({ production: this.current?.name }));

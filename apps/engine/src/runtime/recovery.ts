@@ -9,11 +9,24 @@ import type { ProductionEngine } from './production-engine';
  * from the service that received it (at-least-once; items are idempotent by message id where they
  * can be). Messages stored without a body (`metadata` mode) cannot be replayed and are reported.
  */
-export async function recoverUnfinished(messages: MessageStore, engine: ProductionEngine, projectId: string, log: Logger): Promise<number> {
+export async function recoverUnfinished(
+  messages: MessageStore,
+  engine: ProductionEngine,
+  projectId: string,
+  log: Logger,
+  opts: {
+    /**
+     * Only messages stored at these items (a cluster node taking over a dead node's singletons
+     * replays what those received, not what live nodes still have in hand).
+     */
+    items?: readonly string[];
+  } = {},
+): Promise<number> {
   let n = 0;
   // Scoped by project id, never by the production's name: another project's production of the
   // same name must not have its messages replayed into this one's items.
   for await (const m of messages.unfinished(projectId)) {
+    if (opts.items && !opts.items.includes(m.item)) continue;
     if (!m.raw) {
       log.warn({ id: m.id }, 'unfinished message has no stored body (metadata mode); cannot replay it');
       continue;

@@ -220,6 +220,8 @@ export default function DashboardPage() {
                     <td>
                       <span className={`badge ${stateClass(i.state)}`}>{i.state}</span>
                       {!i.enabled ? <span className="badge">disabled</span> : null}
+                      {/* In a cluster: the node running a listener, or each node running the item. */}
+                      {i.nodes && i.nodes.length > 0 ? <div className="muted small mono" data-testid="row-nodes">on {i.nodes.join(', ')}</div> : null}
                     </td>
                     <td className="num">{formatNumber(i.queueDepth)}</td>
                     <td className="num">{formatNumber(i.inFlight)}</td>
