@@ -17,7 +17,8 @@ import pino from 'pino';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { clusterFromEnv, EtcdCoordinator, etcdCipher, InProcessCoordinator, type ClusterSettings, type Coordinator, type ReportedProduction } from '@hie/cluster';
-import { redisStreamsBusFor, singletonTypes, startStoreNode, type StoreNode, type StoreTracker } from '@hie/engine';
+import { createClusterJobs, redisStreamsBusFor, singletonTypes, startStoreNode, type StoreNode, type StoreTracker } from '@hie/engine';
+import { JobQueue } from '@hie/jobs';
 import { createManagerServer, ensureFirstAdmin, loadSecretKey, readEnv, registry, restoreDesiredState, SecretBox, seedDemo, sessionSettings } from '@hie/manager';
 import { hostPolicyFromEnv } from '@hie/policy';
 import { Gauge } from 'prom-client';
@@ -183,7 +184,11 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
   const policy = hostPolicyFromEnv(env, [{ host: env.HIE_HOST, port: env.HIE_PORT }]);
   // Cluster: hand-offs between items travel over Redis Streams, one bus per project.
   const busFor = cluster ? redisStreamsBusFor({ redis: cluster.redisUrl, clusterPrefix: cluster.prefix }) : undefined;
-  const engine: StoreNode | undefined = withEngine ? startStoreNode({ coordinator, store, log, nodeId, policy, busFor }) : undefined;
+  // Cluster: retries and retention purges are BullMQ jobs (outlive a node; purges once per cluster).
+  const jobs = cluster && withEngine ? createClusterJobs({ redis: cluster.redisUrl, prefix: cluster.prefix, log, messages: store.messages }) : undefined;
+  const engine: StoreNode | undefined = withEngine ? startStoreNode({ coordinator, store, log, nodeId, policy, busFor, jobs }) : undefined;
+  // The control plane lists and acts on the cluster's jobs (the Jobs page).
+  const jobQueue = cluster ? (jobs?.queue ?? new JobQueue({ redis: cluster.redisUrl, prefix: cluster.prefix, onError: (err) => log.warn({ err }, 'job queue: Redis connection error') })) : undefined;
   const trackers: { projectId: string; tracker: StoreTracker }[] = engine?.trackers ?? [];
 
   storeMetrics(() => trackers);
@@ -203,6 +208,7 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
     policy,
     selfServiceWorkspaces: env.HIE_SELF_SERVICE_WORKSPACES,
     metricsToken: env.HIE_METRICS_TOKEN,
+    jobs: jobQueue,
     portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined,
   });
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -258,6 +264,7 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
   server.closeAllConnections();
   await closed;
   await engine?.stop();
+  if (jobQueue && !jobs) await jobQueue.close();
   await coordinator.close();
   await store.close();
   return 0;

@@ -15,6 +15,7 @@ import { codeOf, ensureError } from './runtime/errors';
 import { sendFiles } from './send';
 import { singletonTypes, startStoreNode } from './store-node';
 import { redisStreamsBusFor } from './runtime/cluster-bus';
+import { createClusterJobs } from './runtime/cluster-jobs';
 
 const HELP: Record<string, string> = {
   main: `hie — the HIE healthcare integration engine
@@ -148,7 +149,8 @@ async function runEngineNode(): Promise<number> {
   }
   const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie-engine' } });
   const nodeId = cluster.nodeId ?? `${os.hostname()}-${randomUUID().slice(0, 8)}`;
-  const store = await openStore({ databaseUrl: cluster.databaseUrl, dataDir: env.HIE_DATA_DIR });
+  const { openStore } = await import('@hie/store');
+  const store = await openStore({ databaseUrl: cluster.databaseUrl, dataDir: env.HIE_DATA_DIR, writerPipelines: env.HIE_STORE_PIPELINES });
   const coordinator = new EtcdCoordinator({
     endpoints: cluster.etcdEndpoints,
     prefix: cluster.prefix,
@@ -165,7 +167,9 @@ async function runEngineNode(): Promise<number> {
   }
   // Hand-offs between items travel over Redis Streams, one bus per project.
   const busFor = redisStreamsBusFor({ redis: cluster.redisUrl, clusterPrefix: cluster.prefix });
-  const running = startStoreNode({ coordinator, store, log, nodeId, policy: hostPolicyFromEnv(env), busFor });
+  // Retries and retention purges are BullMQ jobs: they outlive this node, and purges run once per cluster.
+  const jobs = createClusterJobs({ redis: cluster.redisUrl, prefix: cluster.prefix, log, messages: store.messages });
+  const running = startStoreNode({ coordinator, store, log, nodeId, policy: hostPolicyFromEnv(env), busFor, jobs });
   log.info({ node: nodeId, etcd: cluster.etcdEndpoints, prefix: cluster.prefix }, 'engine node running; Ctrl-C to stop');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());

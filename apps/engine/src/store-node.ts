@@ -9,6 +9,7 @@ import { EngineNode } from './node';
 import { recoverUnfinished } from './runtime/recovery';
 import { startRetention } from './runtime/retention';
 import { StoreTracker } from './runtime/store-tracker';
+import type { ClusterJobs } from './runtime/cluster-jobs';
 
 export interface StoreNodeOptions {
   coordinator: Coordinator;
@@ -19,6 +20,11 @@ export interface StoreNodeOptions {
   plugins?: EngineNodeOptions['plugins'];
   /** Cluster: a bus per project (`redisStreamsBusFor`); default the in-process bus. */
   busFor?: BusFactory;
+  /**
+   * Cluster: BullMQ jobs (`createClusterJobs`): operations' retries become delayed jobs any node
+   * runs, and retention purges run once per cluster instead of on every node.
+   */
+  jobs?: ClusterJobs;
 }
 
 export interface StoreNode {
@@ -44,6 +50,7 @@ export function startStoreNode(o: StoreNodeOptions): StoreNode {
     policy: o.policy,
     plugins: o.plugins,
     busFor: o.busFor,
+    deferRetryFor: o.jobs ? (d) => o.jobs!.deferRetryFor(d) : undefined,
     trackerFor: (d: DesiredState) => {
       const storage = (d.spec as { storage?: 'full' | 'metadata' | 'none' }).storage ?? 'full';
       const tracker = StoreTracker.forProduction(o.store.messages, d, storage, o.log);
@@ -53,12 +60,15 @@ export function startStoreNode(o: StoreNodeOptions): StoreNode {
     recover: (engine, d, items) => recoverUnfinished(o.store.messages, engine, d.projectId, o.log, { items }),
   });
   node.start();
-  const stopRetention = startRetention({ messages: o.store.messages, targets: () => node.retentionTargets(), log: o.log });
+  const jobs = o.jobs;
+  if (jobs) jobs.start(node).catch((e: unknown) => o.log.error({ err: e }, 'cluster jobs did not start: retries stay in memory, retention does not run'));
+  const stopRetention = jobs ? () => undefined : startRetention({ messages: o.store.messages, targets: () => node.retentionTargets(), log: o.log });
   return {
     node,
     trackers,
     stop: async () => {
       stopRetention();
+      await jobs?.stop();
       await node.stop();
       for (const t of trackers) await t.tracker.close();
     },
