@@ -17,6 +17,9 @@ import type {
   MessageWriter,
   PurgeOptions,
   ResendOptions,
+  RetainOptions,
+  RetentionPolicy,
+  RetentionResult,
   ResendResult,
   SuspendedCount,
   UnfinishedMessage,
@@ -369,7 +372,8 @@ export class MessageStore {
   /**
    * Deletes a project's messages received before `olderThan`, with their events, in batches of
    * `batchSize`: each batch is one statement (its own short transaction), so writers never wait
-   * long. Returns the number of messages deleted.
+   * long. Returns the number of messages deleted. Row by row: {@link retain} drops whole days
+   * first and leaves this for the rows it may not drop.
    */
   async purge(opts: PurgeOptions): Promise<number> {
     const batchSize = Math.max(1, Math.floor(opts.batchSize ?? 5000));
@@ -403,7 +407,96 @@ export class MessageStore {
       if (n < batchSize) return total;
     }
   }
+
+  /**
+   * Partition maintenance: makes the day partitions (UTC) of the per-message tables from yesterday
+   * to `aheadDays` ahead, moving any rows of those days out of the DEFAULT partition. Idempotent,
+   * serialised across processes; the store runs it on open and {@link retain} on each run. A row
+   * of a day without a partition still lands in the DEFAULT partition: storing never fails for it.
+   */
+  async ensurePartitions(aheadDays = 7): Promise<void> {
+    const ahead = Math.max(0, Math.min(366, Math.floor(aheadDays)));
+    try {
+      await this.db.execute(
+        sql`SELECT hie_ensure_day_partitions((now() AT TIME ZONE 'UTC')::date - 1, (now() AT TIME ZONE 'UTC')::date + ${ahead}::int)`,
+      );
+    } catch (e) {
+      throw toStoreError(e, 'messages.ensurePartitions');
+    }
+  }
+
+  /** The days (UTC, `YYYY-MM-DD`) that have their own partition, oldest first. */
+  async partitionDays(): Promise<string[]> {
+    try {
+      const rows = await queryRows<{ name: string }>(
+        this.db,
+        sql`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'messages'::regclass AND c.relname ~ '^messages_p[0-9]{8}$' ORDER BY 1`,
+      );
+      return rows.map((r) => dayOfPartition(String(r.name)));
+    } catch (e) {
+      throw toStoreError(e, 'messages.partitionDays');
+    }
+  }
+
+  /**
+   * Retention over every project at once: first drops the whole day partitions (messages, status,
+   * text and events of that day) that every project having rows in them may lose — a day goes
+   * when it ends at or before the cutoff of each project found in its messages or its events,
+   * i.e. when it is older than the LONGEST retention among them; a project with no policy here
+   * (kept for ever, or run by another node) keeps the day. Then, per project, the batched DELETE
+   * of {@link purge} removes what is left below its cutoff: days shared with a project that keeps
+   * them longer, and the DEFAULT partition. A day whose tables are busy (a drop waits at most
+   * `lockTimeoutMs` for the lock on the parent tables) is left to the DELETE and the next run.
+   */
+  async retain(policies: readonly RetentionPolicy[], opts: RetainOptions = {}): Promise<RetentionResult> {
+    const result: RetentionResult = { droppedDays: [], droppedMessages: 0, deletedMessages: 0, busyDays: [] };
+    const cutoff = new Map<string, number>();
+    for (const p of policies) if (p.olderThan !== null) cutoff.set(p.projectId, p.olderThan.getTime());
+    if (cutoff.size === 0) return result;
+    await this.ensurePartitions(opts.aheadDays);
+    const latest = Math.max(...cutoff.values());
+    const lockTimeoutMs = Math.max(1, Math.floor(opts.lockTimeoutMs ?? 5000));
+    for (const day of await this.partitionDays()) {
+      const end = Date.parse(`${day}T00:00:00Z`) + 86_400_000;
+      if (end > latest) break;
+      const suffix = day.replaceAll('-', '');
+      const droppable = [...cutoff].filter(([, t]) => t >= end).map(([id]) => id);
+      try {
+        const [row] = await queryRows<{ blocked: boolean; n: number }>(
+          this.db,
+          sql`SELECT
+                EXISTS (SELECT 1 FROM ${sql.identifier(`messages_p${suffix}`)} WHERE project_id <> ALL(${droppable}::text[]))
+                OR EXISTS (SELECT 1 FROM ${sql.identifier(`message_events_p${suffix}`)} WHERE project_id <> ALL(${droppable}::text[])) AS blocked,
+                (SELECT count(*) FROM ${sql.identifier(`messages_p${suffix}`)})::int AS n`,
+        );
+        if (!row || row.blocked) continue;
+        await this.db.transaction(async (tx) => {
+          await tx.execute(sql.raw(`SET LOCAL lock_timeout = ${lockTimeoutMs}`));
+          for (const table of PARTITIONED) await tx.execute(sql`DROP TABLE IF EXISTS ${sql.identifier(`${table}_p${suffix}`)}`);
+        });
+        result.droppedDays.push(day);
+        result.droppedMessages += Number(row.n);
+      } catch (e) {
+        const err = toStoreError(e, 'messages.retain');
+        if (err.details?.['sqlstate'] !== '55P03') throw err;
+        result.busyDays.push(day); // lock_not_available: the DELETEs below take its rows
+      }
+    }
+    for (const [projectId, olderThan] of cutoff) {
+      result.deletedMessages += await this.purge({ projectId, olderThan: new Date(olderThan), batchSize: opts.batchSize });
+    }
+    return result;
+  }
 }
+
+/** The tables partitioned by day (migration 0005); each day's partition is `<table>_pYYYYMMDD`. */
+const PARTITIONED = ['messages', 'message_status', 'message_text', 'message_events'] as const;
+
+const dayOfPartition = (name: string): string => {
+  const d = name.slice(-8);
+  return `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`;
+};
 
 function asRecord(v: unknown): Record<string, unknown> {
   if (typeof v === 'string') return asRecord(JSON.parse(v));
