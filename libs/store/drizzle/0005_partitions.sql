@@ -50,13 +50,13 @@ CREATE TABLE "message_status_default" PARTITION OF "message_status" DEFAULT;--> 
 CREATE TABLE "message_text_default" PARTITION OF "message_text" DEFAULT;--> statement-breakpoint
 CREATE TABLE "message_events_default" PARTITION OF "message_events" DEFAULT;--> statement-breakpoint
 -- The days the existing rows need (within ten years back; anything stranger stays in DEFAULT),
--- and yesterday to a week ahead.
+-- and yesterday to three days ahead.
 SELECT hie_ensure_day_partition(day) FROM (
   SELECT (received_at AT TIME ZONE 'UTC')::date AS day FROM "messages_0004"
   UNION SELECT (at AT TIME ZONE 'UTC')::date FROM "message_events_0004"
-  UNION SELECT d::date FROM generate_series((now() AT TIME ZONE 'UTC')::date - 1, (now() AT TIME ZONE 'UTC')::date + 7, interval '1 day') d
+  UNION SELECT d::date FROM generate_series((now() AT TIME ZONE 'UTC')::date - 1, (now() AT TIME ZONE 'UTC')::date + 3, interval '1 day') d
 ) days
-WHERE day BETWEEN (now() AT TIME ZONE 'UTC')::date - 3660 AND (now() AT TIME ZONE 'UTC')::date + 7;--> statement-breakpoint
+WHERE day BETWEEN (now() AT TIME ZONE 'UTC')::date - 3660 AND (now() AT TIME ZONE 'UTC')::date + 3;--> statement-breakpoint
 INSERT INTO "messages" SELECT * FROM "messages_0004";--> statement-breakpoint
 INSERT INTO "message_status" SELECT * FROM "message_status_0004";--> statement-breakpoint
 INSERT INTO "message_events" SELECT * FROM "message_events_0004";--> statement-breakpoint

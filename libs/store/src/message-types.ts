@@ -186,7 +186,7 @@ export interface RetainOptions {
   batchSize?: number;
   /** Longest wait for the lock a partition drop takes on the parent tables. @defaultValue 5000 */
   lockTimeoutMs?: number;
-  /** Day partitions made ahead by the maintenance run first. @defaultValue 7 */
+  /** Day partitions made ahead by the maintenance run first. @defaultValue 3 */
   aheadDays?: number;
 }
 

@@ -414,7 +414,7 @@ export class MessageStore {
    * serialised across processes; the store runs it on open and {@link retain} on each run. A row
    * of a day without a partition still lands in the DEFAULT partition: storing never fails for it.
    */
-  async ensurePartitions(aheadDays = 7): Promise<void> {
+  async ensurePartitions(aheadDays = 3): Promise<void> {
     const ahead = Math.max(0, Math.min(366, Math.floor(aheadDays)));
     try {
       await this.db.execute(
@@ -462,12 +462,13 @@ export class MessageStore {
       if (end > latest) break;
       const suffix = day.replaceAll('-', '');
       const droppable = [...cutoff].filter(([, t]) => t >= end).map(([id]) => id);
+      if (droppable.length === 0) continue;
       try {
         const [row] = await queryRows<{ blocked: boolean; n: number }>(
           this.db,
           sql`SELECT
-                EXISTS (SELECT 1 FROM ${sql.identifier(`messages_p${suffix}`)} WHERE project_id <> ALL(${droppable}::text[]))
-                OR EXISTS (SELECT 1 FROM ${sql.identifier(`message_events_p${suffix}`)} WHERE project_id <> ALL(${droppable}::text[])) AS blocked,
+                EXISTS (SELECT 1 FROM ${sql.identifier(`messages_p${suffix}`)} WHERE project_id <> ALL(${sql.param(droppable)}::text[]))
+                OR EXISTS (SELECT 1 FROM ${sql.identifier(`message_events_p${suffix}`)} WHERE project_id <> ALL(${sql.param(droppable)}::text[])) AS blocked,
                 (SELECT count(*) FROM ${sql.identifier(`messages_p${suffix}`)})::int AS n`,
         );
         if (!row || row.blocked) continue;
