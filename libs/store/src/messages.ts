@@ -48,6 +48,13 @@ const summaryColumns = {
   correlationId: messages.correlationId,
 };
 
+/**
+ * The join of a message to its status row. Both carry the same received_at (written together), the
+ * partition key of both: with it the join probes one day partition of message_status per message
+ * instead of every day's (and the planner never hashes a whole table for a few messages).
+ */
+const statusOfMessage = and(eq(messageStatus.messageId, messages.id), eq(messageStatus.receivedAt, messages.receivedAt));
+
 /** Exact position of a row for keyset paging: microseconds since the epoch, as text. */
 const micros = (col: SQLWrapper) => sql<string>`(extract(epoch from ${col}) * 1000000)::bigint::text`;
 const fromMicros = (us: string): SQL => sql`(timestamptz 'epoch' + ${us}::bigint * interval '1 microsecond')`;
@@ -128,7 +135,7 @@ export class MessageStore {
           sql`SELECT m.id, m.project_id, m.workspace_id, m.production, m.item, m.received_at, m.content_type, m.header, m.raw, m.correlation_id, m.parent_id, s.status,
                 (extract(epoch from s.received_at) * 1000000)::bigint::text AS us, le.event AS last_event, le.item AS last_item
               FROM message_status s
-              JOIN messages m ON m.id = s.message_id
+              JOIN messages m ON m.id = s.message_id AND m.received_at = s.received_at
               LEFT JOIN LATERAL (
                 SELECT e.event, e.item FROM message_events e WHERE e.message_id = s.message_id ORDER BY e.at DESC, e.id DESC LIMIT 1
               ) le ON true
@@ -197,7 +204,7 @@ export class MessageStore {
       const rows = await this.db
         .select({ ...summaryColumns, us: micros(receivedAt) })
         .from(messages)
-        .innerJoin(messageStatus, eq(messageStatus.messageId, messages.id))
+        .innerJoin(messageStatus, statusOfMessage)
         .where(and(...conds))
         .orderBy(desc(receivedAt), desc(idCol))
         .limit(limit + 1);
@@ -224,7 +231,7 @@ export class MessageStore {
           ...(opts.includeBody ? { raw: messages.raw } : {}),
         })
         .from(messages)
-        .innerJoin(messageStatus, eq(messageStatus.messageId, messages.id))
+        .innerJoin(messageStatus, statusOfMessage)
         .where(and(eq(messages.id, id), eq(messages.projectId, projectId)));
       if (!row) return undefined;
       const [events, resends] = await Promise.all([
