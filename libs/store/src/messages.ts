@@ -470,25 +470,32 @@ export class MessageStore {
       const suffix = day.replaceAll('-', '');
       const droppable = [...cutoff].filter(([, t]) => t >= end).map(([id]) => id);
       if (droppable.length === 0) continue;
+      const part = (table: string) => sql.identifier(`${table}_p${suffix}`);
       try {
-        const [row] = await queryRows<{ blocked: boolean; n: number }>(
-          this.db,
-          sql`SELECT
-                EXISTS (SELECT 1 FROM ${sql.identifier(`messages_p${suffix}`)} WHERE project_id <> ALL(${sql.param(droppable)}::text[]))
-                OR EXISTS (SELECT 1 FROM ${sql.identifier(`message_events_p${suffix}`)} WHERE project_id <> ALL(${sql.param(droppable)}::text[])) AS blocked,
-                (SELECT count(*) FROM ${sql.identifier(`messages_p${suffix}`)})::int AS n`,
-        );
-        if (!row || row.blocked) continue;
-        await this.db.transaction(async (tx) => {
+        const n = await this.db.transaction(async (tx) => {
           await tx.execute(sql.raw(`SET LOCAL lock_timeout = ${lockTimeoutMs}`));
-          for (const table of PARTITIONED) await tx.execute(sql`DROP TABLE IF EXISTS ${sql.identifier(`${table}_p${suffix}`)}`);
+          // One retention at a time (engines share the database), and no row may arrive in the day
+          // between the check and the drop: SHARE blocks writers to that day only, not readers.
+          await tx.execute(sql`SELECT pg_advisory_xact_lock(${RETAIN_LOCK})`);
+          await tx.execute(sql`LOCK TABLE ${part('messages')}, ${part('message_events')} IN SHARE MODE`);
+          const [row] = await queryRows<{ blocked: boolean; n: number }>(
+            tx,
+            sql`SELECT
+                  EXISTS (SELECT 1 FROM ${part('messages')} WHERE project_id <> ALL(${sql.param(droppable)}::text[]))
+                  OR EXISTS (SELECT 1 FROM ${part('message_events')} WHERE project_id <> ALL(${sql.param(droppable)}::text[])) AS blocked,
+                  (SELECT count(*) FROM ${part('messages')})::int AS n`,
+          );
+          if (!row || row.blocked) return undefined;
+          for (const table of PARTITIONED) await tx.execute(sql`DROP TABLE IF EXISTS ${part(table)}`);
+          return Number(row.n);
         });
+        if (n === undefined) continue;
         result.droppedDays.push(day);
-        result.droppedMessages += Number(row.n);
+        result.droppedMessages += n;
       } catch (e) {
         const err = toStoreError(e, 'messages.retain');
-        if (err.details?.['sqlstate'] !== '55P03') throw err;
-        result.busyDays.push(day); // lock_not_available: the DELETEs below take its rows
+        if (err.code !== 'store.busy') throw err;
+        result.busyDays.push(day); // lock timeout (or deadlock): the DELETEs below take its rows
       }
     }
     for (const [projectId, olderThan] of cutoff) {
@@ -500,6 +507,8 @@ export class MessageStore {
 
 /** The tables partitioned by day (migration 0005); each day's partition is `<table>_pYYYYMMDD`. */
 const PARTITIONED = ['messages', 'message_status', 'message_text', 'message_events'] as const;
+// Any constant: serialises partition drops of several engines sharing one database.
+const RETAIN_LOCK = 72_620_021;
 
 const dayOfPartition = (name: string): string => {
   const d = name.slice(-8);

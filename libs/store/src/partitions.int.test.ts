@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { queryRows } from './db.js';
 import type { ReceivedMessage } from './message-types.js';
@@ -166,5 +167,30 @@ describe.each(BACKENDS)('day partitions on %s', (backend) => {
     expect(later.droppedMessages).toBe(2); // keep's on d[1], b's on d[3]
     expect(later.deletedMessages).toBe(0);
     expect(await countOf(t.store, 'messages', b) + (await countOf(t.store, 'messages', keep))).toBe(0);
+  });
+
+  it.runIf(backend === 'postgres')('leaves a day whose tables are busy to the batched DELETE, never waiting long for the lock', async () => {
+    const projectId = `busy-${randomUUID().slice(0, 8)}`;
+    const day = dayFromToday(-200);
+    await t.store.db.execute(sql`SELECT hie_ensure_day_partitions(${day}::date, ${day}::date)`);
+    const w = t.store.messages.writer();
+    await Promise.all([message(projectId, noonOf(day)), message(projectId, noonOf(day))].map((m) => w.received(m)));
+    await w.close();
+    // A long read of the messages holds a lock the drop would have to wait for.
+    const reader = new pg.Client({ connectionString: t.databaseUrl });
+    await reader.connect();
+    try {
+      await reader.query('BEGIN');
+      await reader.query('SELECT count(*) FROM messages');
+      const r = await t.store.messages.retain([{ projectId, olderThan: new Date(Date.now() - 100 * DAY) }], { lockTimeoutMs: 200 });
+      expect(r.busyDays).toContain(day);
+      expect(r.droppedDays).not.toContain(day);
+      expect(r.deletedMessages).toBe(2);
+      await reader.query('COMMIT');
+    } finally {
+      await reader.end();
+    }
+    expect(await t.store.messages.partitionDays()).toContain(day);
+    expect(await countOf(t.store, 'messages', projectId)).toBe(0);
   });
 });
