@@ -55,6 +55,14 @@ const summaryColumns = {
  */
 const statusOfMessage = and(eq(messageStatus.messageId, messages.id), eq(messageStatus.receivedAt, messages.receivedAt));
 
+/** A message's status and finished time read from its status row, as columns of a messages-only query. */
+const statusPerRow = {
+  status: sql<MessageStatus>`(SELECT s.status FROM message_status s WHERE s.message_id = ${messages.id} AND s.received_at = ${messages.receivedAt})`,
+  finishedAt: sql<Date | null>`(SELECT s.finished_at FROM message_status s WHERE s.message_id = ${messages.id} AND s.received_at = ${messages.receivedAt})`.mapWith(
+    messageStatus.finishedAt,
+  ),
+};
+
 /** Exact position of a row for keyset paging: microseconds since the epoch, as text. */
 const micros = (col: SQLWrapper) => sql<string>`(extract(epoch from ${col}) * 1000000)::bigint::text`;
 const fromMicros = (us: string): SQL => sql`(timestamptz 'epoch' + ${us}::bigint * interval '1 microsecond')`;
@@ -184,8 +192,12 @@ export class MessageStore {
     if (filter.item !== undefined) conds.push(eq(messages.item, filter.item));
     if (byStatus) conds.push(statuses.length === 1 ? eq(messageStatus.status, statuses[0]) : inArray(messageStatus.status, statuses));
     if (filter.suspended) conds.push(notResentSinceFailed(messageStatus.messageId));
-    if (filter.from !== undefined) conds.push(gte(receivedAt, filter.from));
-    if (filter.to !== undefined) conds.push(lt(receivedAt, filter.to));
+    // The bounds go on both copies of received_at (equal by construction): each side then prunes to
+    // the days in range, instead of the join reading every day of the other table.
+    for (const col of byStatus ? [messages.receivedAt, messageStatus.receivedAt] : [messages.receivedAt]) {
+      if (filter.from !== undefined) conds.push(gte(col, filter.from));
+      if (filter.to !== undefined) conds.push(lt(col, filter.to));
+    }
     if (filter.messageType !== undefined) conds.push(eq(messages.messageType, filter.messageType));
     if (filter.controlId !== undefined) conds.push(eq(messages.controlId, filter.controlId));
     if (filter.patientId !== undefined) conds.push(eq(messages.patientId, filter.patientId));
@@ -201,13 +213,22 @@ export class MessageStore {
       conds.push(sql`(${receivedAt}, ${idCol}) < (${fromMicros(us)}, ${id})`);
     }
     try {
-      const rows = await this.db
-        .select({ ...summaryColumns, us: micros(receivedAt) })
-        .from(messages)
-        .innerJoin(messageStatus, statusOfMessage)
-        .where(and(...conds))
-        .orderBy(desc(receivedAt), desc(idCol))
-        .limit(limit + 1);
+      // Without a status filter, the status is read per row of the page (one day's index each),
+      // after the LIMIT: a join would be planned before it, over every row in range.
+      const rows = byStatus
+        ? await this.db
+            .select({ ...summaryColumns, us: micros(receivedAt) })
+            .from(messages)
+            .innerJoin(messageStatus, statusOfMessage)
+            .where(and(...conds))
+            .orderBy(desc(receivedAt), desc(idCol))
+            .limit(limit + 1)
+        : await this.db
+            .select({ ...summaryColumns, ...statusPerRow, us: micros(receivedAt) })
+            .from(messages)
+            .where(and(...conds))
+            .orderBy(desc(receivedAt), desc(idCol))
+            .limit(limit + 1);
       const page = rows.slice(0, limit);
       const items: MessageSummary[] = page.map(({ us: _us, ...summary }) => summary);
       if (rows.length <= limit) return { items };
