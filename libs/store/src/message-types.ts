@@ -174,6 +174,33 @@ export interface PurgeOptions {
   batchSize?: number;
 }
 
+/** One project's retention for {@link MessageStore.retain}. */
+export interface RetentionPolicy {
+  projectId: string;
+  /** Its messages received before this go; `null` keeps them for ever (and the days holding them). */
+  olderThan: Date | null;
+}
+
+export interface RetainOptions {
+  /** Rows per DELETE statement for what is not dropped. @defaultValue 5000 */
+  batchSize?: number;
+  /** Longest wait for the lock a partition drop takes on the parent tables. @defaultValue 5000 */
+  lockTimeoutMs?: number;
+  /** Day partitions made ahead by the maintenance run first. @defaultValue 3 */
+  aheadDays?: number;
+}
+
+export interface RetentionResult {
+  /** Days (UTC, `YYYY-MM-DD`) whose partitions were dropped. */
+  droppedDays: string[];
+  /** Messages that went with them. */
+  droppedMessages: number;
+  /** Messages removed by the per-project DELETE (shared days, the DEFAULT partition). */
+  deletedMessages: number;
+  /** Droppable days left to the DELETE this time because their tables were busy. */
+  busyDays: string[];
+}
+
 export interface WriterOptions {
   /** Most entries (received or events) in one commit. @defaultValue 500 (at most 2000) */
   maxBatch?: number;
@@ -199,6 +226,11 @@ export interface BodyToIndex extends MessageScope {
   id: string;
   production: string;
   raw: Uint8Array;
+  /**
+   * The message's `receivedAt`: the day partition its text row goes to. When absent, the stored
+   * message's is looked up (one index probe per day partition).
+   */
+  receivedAt?: Date | number;
 }
 
 export interface WriterMetrics {

@@ -255,8 +255,16 @@ export class BatchingMessageWriter implements MessageWriter {
       at: [] as string[],
       detail: [] as (string | null)[],
     };
-    const text = { id: [] as string[], projectId: [] as string[], workspaceId: [] as string[], production: [] as string[], raw: [] as Uint8Array[] };
+    const text = {
+      id: [] as string[],
+      projectId: [] as string[],
+      workspaceId: [] as string[],
+      production: [] as string[],
+      raw: [] as Uint8Array[],
+      receivedAt: [] as (string | null)[],
+    };
     const addText = (b: BodyToIndex) => {
+      text.receivedAt.push(b.receivedAt === undefined ? null : iso(b.receivedAt));
       text.id.push(b.id);
       text.projectId.push(b.projectId);
       text.workspaceId.push(b.workspaceId);
@@ -332,6 +340,7 @@ export class BatchingMessageWriter implements MessageWriter {
       text.workspaceId,
       text.production,
       text.raw,
+      text.receivedAt,
     ];
   }
 }
@@ -345,12 +354,12 @@ export class BatchingMessageWriter implements MessageWriter {
 export const WRITE_BATCH = `WITH m AS (
   INSERT INTO messages (id, project_id, workspace_id, production, item, received_at, message_type, control_id, patient_id, content_type, header, raw, size, parent_id, correlation_id)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::bytea[], $13::int[], $14::text[], $15::text[])
-  ON CONFLICT (id) DO NOTHING
+  ON CONFLICT (id, received_at) DO NOTHING
   RETURNING id, project_id, workspace_id, production, item, received_at
 ), s AS (
   INSERT INTO message_status (message_id, project_id, workspace_id, production, received_at, status, finished_at)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $6::timestamptz[], $16::text[], $17::timestamptz[])
-  ON CONFLICT (message_id) DO NOTHING
+  ON CONFLICT (message_id, received_at) DO NOTHING
 ), e AS (
   INSERT INTO message_events (message_id, project_id, workspace_id, production, item, event, at, detail)
   SELECT id, project_id, workspace_id, production, item, 'received', received_at, NULL::jsonb FROM m
@@ -362,10 +371,12 @@ export const WRITE_BATCH = `WITH m AS (
   FROM unnest($26::text[], $27::text[], $28::timestamptz[]) AS v(id, status, finished_at)
   WHERE t.message_id = v.id
 ), x AS (
-  INSERT INTO message_text (message_id, project_id, workspace_id, production, body)
-  SELECT id, project_id, workspace_id, production, encode(raw, 'escape')
-  FROM unnest($29::text[], $30::text[], $31::text[], $32::text[], $33::bytea[]) AS v(id, project_id, workspace_id, production, raw)
-  ON CONFLICT (message_id) DO NOTHING
+  INSERT INTO message_text (message_id, project_id, workspace_id, production, body, received_at)
+  SELECT id, project_id, workspace_id, production, encode(raw, 'escape'),
+    -- The message's day (its partition): given inline; looked up for a deferred body (committed by then).
+    coalesce(received_at, (SELECT mm.received_at FROM messages mm WHERE mm.id = v.id LIMIT 1), now())
+  FROM unnest($29::text[], $30::text[], $31::text[], $32::text[], $33::bytea[], $34::timestamptz[]) AS v(id, project_id, workspace_id, production, raw, received_at)
+  ON CONFLICT (message_id, received_at) DO NOTHING
 )
 SELECT 1 AS ok`;
 

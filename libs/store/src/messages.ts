@@ -17,6 +17,9 @@ import type {
   MessageWriter,
   PurgeOptions,
   ResendOptions,
+  RetainOptions,
+  RetentionPolicy,
+  RetentionResult,
   ResendResult,
   SuspendedCount,
   UnfinishedMessage,
@@ -43,6 +46,21 @@ const summaryColumns = {
   finishedAt: messageStatus.finishedAt,
   parentId: messages.parentId,
   correlationId: messages.correlationId,
+};
+
+/**
+ * The join of a message to its status row. Both carry the same received_at (written together), the
+ * partition key of both: with it the join probes one day partition of message_status per message
+ * instead of every day's (and the planner never hashes a whole table for a few messages).
+ */
+const statusOfMessage = and(eq(messageStatus.messageId, messages.id), eq(messageStatus.receivedAt, messages.receivedAt));
+
+/** A message's status and finished time read from its status row, as columns of a messages-only query. */
+const statusPerRow = {
+  status: sql<MessageStatus>`(SELECT s.status FROM message_status s WHERE s.message_id = ${messages.id} AND s.received_at = ${messages.receivedAt})`,
+  finishedAt: sql<Date | null>`(SELECT s.finished_at FROM message_status s WHERE s.message_id = ${messages.id} AND s.received_at = ${messages.receivedAt})`.mapWith(
+    messageStatus.finishedAt,
+  ),
 };
 
 /** Exact position of a row for keyset paging: microseconds since the epoch, as text. */
@@ -125,7 +143,7 @@ export class MessageStore {
           sql`SELECT m.id, m.project_id, m.workspace_id, m.production, m.item, m.received_at, m.content_type, m.header, m.raw, m.correlation_id, m.parent_id, s.status,
                 (extract(epoch from s.received_at) * 1000000)::bigint::text AS us, le.event AS last_event, le.item AS last_item
               FROM message_status s
-              JOIN messages m ON m.id = s.message_id
+              JOIN messages m ON m.id = s.message_id AND m.received_at = s.received_at
               LEFT JOIN LATERAL (
                 SELECT e.event, e.item FROM message_events e WHERE e.message_id = s.message_id ORDER BY e.at DESC, e.id DESC LIMIT 1
               ) le ON true
@@ -174,8 +192,12 @@ export class MessageStore {
     if (filter.item !== undefined) conds.push(eq(messages.item, filter.item));
     if (byStatus) conds.push(statuses.length === 1 ? eq(messageStatus.status, statuses[0]) : inArray(messageStatus.status, statuses));
     if (filter.suspended) conds.push(notResentSinceFailed(messageStatus.messageId));
-    if (filter.from !== undefined) conds.push(gte(receivedAt, filter.from));
-    if (filter.to !== undefined) conds.push(lt(receivedAt, filter.to));
+    // The bounds go on both copies of received_at (equal by construction): each side then prunes to
+    // the days in range, instead of the join reading every day of the other table.
+    for (const col of byStatus ? [messages.receivedAt, messageStatus.receivedAt] : [messages.receivedAt]) {
+      if (filter.from !== undefined) conds.push(gte(col, filter.from));
+      if (filter.to !== undefined) conds.push(lt(col, filter.to));
+    }
     if (filter.messageType !== undefined) conds.push(eq(messages.messageType, filter.messageType));
     if (filter.controlId !== undefined) conds.push(eq(messages.controlId, filter.controlId));
     if (filter.patientId !== undefined) conds.push(eq(messages.patientId, filter.patientId));
@@ -191,13 +213,22 @@ export class MessageStore {
       conds.push(sql`(${receivedAt}, ${idCol}) < (${fromMicros(us)}, ${id})`);
     }
     try {
-      const rows = await this.db
-        .select({ ...summaryColumns, us: micros(receivedAt) })
-        .from(messages)
-        .innerJoin(messageStatus, eq(messageStatus.messageId, messages.id))
-        .where(and(...conds))
-        .orderBy(desc(receivedAt), desc(idCol))
-        .limit(limit + 1);
+      // Without a status filter, the status is read per row of the page (one day's index each),
+      // after the LIMIT: a join would be planned before it, over every row in range.
+      const rows = byStatus
+        ? await this.db
+            .select({ ...summaryColumns, us: micros(receivedAt) })
+            .from(messages)
+            .innerJoin(messageStatus, statusOfMessage)
+            .where(and(...conds))
+            .orderBy(desc(receivedAt), desc(idCol))
+            .limit(limit + 1)
+        : await this.db
+            .select({ ...summaryColumns, ...statusPerRow, us: micros(receivedAt) })
+            .from(messages)
+            .where(and(...conds))
+            .orderBy(desc(receivedAt), desc(idCol))
+            .limit(limit + 1);
       const page = rows.slice(0, limit);
       const items: MessageSummary[] = page.map(({ us: _us, ...summary }) => summary);
       if (rows.length <= limit) return { items };
@@ -221,7 +252,7 @@ export class MessageStore {
           ...(opts.includeBody ? { raw: messages.raw } : {}),
         })
         .from(messages)
-        .innerJoin(messageStatus, eq(messageStatus.messageId, messages.id))
+        .innerJoin(messageStatus, statusOfMessage)
         .where(and(eq(messages.id, id), eq(messages.projectId, projectId)));
       if (!row) return undefined;
       const [events, resends] = await Promise.all([
@@ -369,7 +400,8 @@ export class MessageStore {
   /**
    * Deletes a project's messages received before `olderThan`, with their events, in batches of
    * `batchSize`: each batch is one statement (its own short transaction), so writers never wait
-   * long. Returns the number of messages deleted.
+   * long. Returns the number of messages deleted. Row by row: {@link retain} drops whole days
+   * first and leaves this for the rows it may not drop.
    */
   async purge(opts: PurgeOptions): Promise<number> {
     const batchSize = Math.max(1, Math.floor(opts.batchSize ?? 5000));
@@ -403,7 +435,106 @@ export class MessageStore {
       if (n < batchSize) return total;
     }
   }
+
+  /**
+   * Partition maintenance: makes the day partitions (UTC) of the per-message tables from yesterday
+   * to `aheadDays` ahead, moving any rows of those days out of the DEFAULT partition. Idempotent,
+   * serialised across processes; the store runs it on open and {@link retain} on each run. A row
+   * of a day without a partition still lands in the DEFAULT partition: storing never fails for it.
+   */
+  async ensurePartitions(aheadDays = 3): Promise<void> {
+    const ahead = Math.max(0, Math.min(366, Math.floor(aheadDays)));
+    try {
+      await this.db.execute(
+        sql`SELECT hie_ensure_day_partitions((now() AT TIME ZONE 'UTC')::date - 1, (now() AT TIME ZONE 'UTC')::date + ${ahead}::int)`,
+      );
+    } catch (e) {
+      throw toStoreError(e, 'messages.ensurePartitions');
+    }
+  }
+
+  /** The days (UTC, `YYYY-MM-DD`) that have their own partition, oldest first. */
+  async partitionDays(): Promise<string[]> {
+    try {
+      const rows = await queryRows<{ name: string }>(
+        this.db,
+        sql`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'messages'::regclass AND c.relname ~ '^messages_p[0-9]{8}$' ORDER BY 1`,
+      );
+      return rows.map((r) => dayOfPartition(String(r.name)));
+    } catch (e) {
+      throw toStoreError(e, 'messages.partitionDays');
+    }
+  }
+
+  /**
+   * Retention over every project at once: first drops the whole day partitions (messages, status,
+   * text and events of that day) that every project having rows in them may lose — a day goes
+   * when it ends at or before the cutoff of each project found in its messages or its events,
+   * i.e. when it is older than the LONGEST retention among them; a project with no policy here
+   * (kept for ever, or run by another node) keeps the day. Then, per project, the batched DELETE
+   * of {@link purge} removes what is left below its cutoff: days shared with a project that keeps
+   * them longer, and the DEFAULT partition. A day whose tables are busy (a drop waits at most
+   * `lockTimeoutMs` for the lock on the parent tables) is left to the DELETE and the next run.
+   */
+  async retain(policies: readonly RetentionPolicy[], opts: RetainOptions = {}): Promise<RetentionResult> {
+    const result: RetentionResult = { droppedDays: [], droppedMessages: 0, deletedMessages: 0, busyDays: [] };
+    const cutoff = new Map<string, number>();
+    for (const p of policies) if (p.olderThan !== null) cutoff.set(p.projectId, p.olderThan.getTime());
+    if (cutoff.size === 0) return result;
+    await this.ensurePartitions(opts.aheadDays);
+    const latest = Math.max(...cutoff.values());
+    const lockTimeoutMs = Math.max(1, Math.floor(opts.lockTimeoutMs ?? 5000));
+    for (const day of await this.partitionDays()) {
+      const end = Date.parse(`${day}T00:00:00Z`) + 86_400_000;
+      if (end > latest) break;
+      const suffix = day.replaceAll('-', '');
+      const droppable = [...cutoff].filter(([, t]) => t >= end).map(([id]) => id);
+      if (droppable.length === 0) continue;
+      const part = (table: string) => sql.identifier(`${table}_p${suffix}`);
+      try {
+        const n = await this.db.transaction(async (tx) => {
+          await tx.execute(sql.raw(`SET LOCAL lock_timeout = ${lockTimeoutMs}`));
+          // One retention at a time (engines share the database), and no row may arrive in the day
+          // between the check and the drop: SHARE blocks writers to that day only, not readers.
+          await tx.execute(sql`SELECT pg_advisory_xact_lock(${RETAIN_LOCK})`);
+          await tx.execute(sql`LOCK TABLE ${part('messages')}, ${part('message_events')} IN SHARE MODE`);
+          const [row] = await queryRows<{ blocked: boolean; n: number }>(
+            tx,
+            sql`SELECT
+                  EXISTS (SELECT 1 FROM ${part('messages')} WHERE project_id <> ALL(${sql.param(droppable)}::text[]))
+                  OR EXISTS (SELECT 1 FROM ${part('message_events')} WHERE project_id <> ALL(${sql.param(droppable)}::text[])) AS blocked,
+                  (SELECT count(*) FROM ${part('messages')})::int AS n`,
+          );
+          if (!row || row.blocked) return undefined;
+          for (const table of PARTITIONED) await tx.execute(sql`DROP TABLE IF EXISTS ${part(table)}`);
+          return Number(row.n);
+        });
+        if (n === undefined) continue;
+        result.droppedDays.push(day);
+        result.droppedMessages += n;
+      } catch (e) {
+        const err = toStoreError(e, 'messages.retain');
+        if (err.code !== 'store.busy') throw err;
+        result.busyDays.push(day); // lock timeout (or deadlock): the DELETEs below take its rows
+      }
+    }
+    for (const [projectId, olderThan] of cutoff) {
+      result.deletedMessages += await this.purge({ projectId, olderThan: new Date(olderThan), batchSize: opts.batchSize });
+    }
+    return result;
+  }
 }
+
+/** The tables partitioned by day (migration 0005); each day's partition is `<table>_pYYYYMMDD`. */
+const PARTITIONED = ['messages', 'message_status', 'message_text', 'message_events'] as const;
+// Any constant: serialises partition drops of several engines sharing one database.
+const RETAIN_LOCK = 72_620_021;
+
+const dayOfPartition = (name: string): string => {
+  const d = name.slice(-8);
+  return `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`;
+};
 
 function asRecord(v: unknown): Record<string, unknown> {
   if (typeof v === 'string') return asRecord(JSON.parse(v));

@@ -3,26 +3,13 @@
  * gets the project (and workspace) of the deployment that wrote it; rows no deployment claims
  * are `hie run`'s (`local:<production>`). Existing audit entries join the hash chain.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrationsFolder, openStore } from './store.js';
+import { openStore } from './store.js';
+import { firstMigrations } from './test-migrations.js';
 import { openTestStore, type TestStore } from './testing.js';
-
-/** A copy of the migrations folder holding only the first `n` migrations. */
-function firstMigrations(n: number): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'hie-migrations-'));
-  mkdirSync(path.join(dir, 'meta'));
-  const journal = JSON.parse(readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as { entries: { tag: string }[] };
-  journal.entries = journal.entries.slice(0, n);
-  writeFileSync(path.join(dir, 'meta/_journal.json'), JSON.stringify(journal));
-  for (const e of journal.entries) copyFileSync(path.join(migrationsFolder, `${e.tag}.sql`), path.join(dir, `${e.tag}.sql`));
-  return dir;
-}
 
 let t: TestStore;
 beforeAll(async () => {

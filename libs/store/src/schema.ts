@@ -167,10 +167,18 @@ export const messageEventNames = [
 ] as const;
 export type MessageEventName = (typeof messageEventNames)[number];
 
+/**
+ * The four per-message tables (`messages`, `message_status`, `message_text` by `received_at`,
+ * `message_events` by `at`) are partitioned by UTC day with PostgreSQL's native range partitioning
+ * (migration 0005: drizzle-kit cannot express it, so the partitions and the DEFAULT partition are
+ * made in SQL by `hie_ensure_day_partitions`). A partitioned table's keys must hold the partition
+ * key, hence the composite primary keys below; retention drops whole day partitions
+ * (see `MessageStore.retain`).
+ */
 export const messages = pgTable(
   'messages',
   {
-    id: text('id').primaryKey(),
+    id: text('id').notNull(),
     /** The project the message belongs to: every query of the message viewer is scoped by it. */
     projectId: text('project_id').notNull(),
     /** The project's workspace (the data owner), kept beside it for audit and retention. */
@@ -193,6 +201,7 @@ export const messages = pgTable(
     correlationId: text('correlation_id'),
   },
   (t) => [
+    primaryKey({ name: 'messages_pkey', columns: [t.id, t.receivedAt] }),
     index('messages_project_received_idx').on(t.projectId, t.receivedAt, t.id),
     index('messages_received_idx').on(t.receivedAt, t.id),
     index('messages_control_id_idx').on(t.controlId),
@@ -210,13 +219,15 @@ export const messages = pgTable(
 export const messageText = pgTable(
   'message_text',
   {
-    messageId: text('message_id').primaryKey(),
+    messageId: text('message_id').notNull(),
     projectId: text('project_id').notNull(),
     workspaceId: text('workspace_id').notNull(),
     production: text('production').notNull(),
     body: text('body').notNull(),
+    /** A copy of messages.received_at: the partition key, so the row goes with its message's day. */
+    receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
-  (t) => [index('message_text_body_trgm_idx').using('gin', sql`${t.body} gin_trgm_ops`)],
+  (t) => [primaryKey({ name: 'message_text_pkey', columns: [t.messageId, t.receivedAt] }), index('message_text_body_trgm_idx').using('gin', sql`${t.body} gin_trgm_ops`)],
 );
 
 /**
@@ -227,7 +238,7 @@ export const messageText = pgTable(
 export const messageStatus = pgTable(
   'message_status',
   {
-    messageId: text('message_id').primaryKey(),
+    messageId: text('message_id').notNull(),
     projectId: text('project_id').notNull(),
     workspaceId: text('workspace_id').notNull(),
     production: text('production').notNull(),
@@ -239,6 +250,7 @@ export const messageStatus = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [
+    primaryKey({ name: 'message_status_pkey', columns: [t.messageId, t.receivedAt] }),
     index('message_status_project_idx').on(t.projectId, t.status, t.receivedAt, t.messageId),
     index('message_status_status_idx').on(t.status, t.receivedAt, t.messageId),
     // Recovery reads only the open messages: a small partial index, not a scan of the table.
@@ -249,7 +261,7 @@ export const messageStatus = pgTable(
 export const messageEvents = pgTable(
   'message_events',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    id: bigserial('id', { mode: 'number' }).notNull(),
     // No foreign key on purpose: the hot path stays one cheap insert, and an event for an unknown
     // message must never fail a whole batch. `purge` deletes events together with their message.
     messageId: text('message_id').notNull(),
@@ -261,7 +273,7 @@ export const messageEvents = pgTable(
     at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     detail: jsonb('detail').$type<Record<string, unknown>>(),
   },
-  (t) => [index('message_events_message_idx').on(t.messageId, t.at, t.id)],
+  (t) => [primaryKey({ name: 'message_events_pkey', columns: [t.id, t.at] }), index('message_events_message_idx').on(t.messageId, t.at, t.id)],
 );
 
 // ── audit ─────────────────────────────────────────────────────────────────────────────────────

@@ -55,7 +55,7 @@ describe('openStore', () => {
     try {
       const stores = await Promise.all([1, 2, 3].map(() => openStore({ databaseUrl: t.databaseUrl })));
       const res: unknown = await stores[0].db.execute('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations');
-      expect((res as { rows: { n: number }[] }).rows[0].n).toBe(5);
+      expect((res as { rows: { n: number }[] }).rows[0].n).toBe(6);
       await Promise.all(stores.map((s) => s.close()));
     } finally {
       await t.cleanup();

@@ -190,6 +190,8 @@ export async function openStore(opts: OpenStoreOptions = {}): Promise<Store> {
   if (opts.migrate ?? true) {
     try {
       await store.migrate();
+      // Day partitions for the days ahead (the retention run keeps them coming).
+      await store.messages.ensurePartitions();
     } catch (e) {
       await store.close().catch(() => undefined);
       throw e;

@@ -9,6 +9,7 @@ const benches: Record<string, string> = {
   hl7: 'lazy and full HL7 parse vs @medplum/core over the shared corpus',
   queues: 'put+take per queue type vs plain arrays',
   store: 'group-commit writer vs naive/raw inserts; search over 1M messages',
+  retention: 'purge 1M messages by day-partition drop vs batched DELETE; search over 10M partitioned messages',
   e2e: 'MLLP in → router → MLLP out vs a bare echo server (--store: store on vs off)',
   api: 'manager API p50/p95 under 50 clients vs a bare HTTP handler',
   designer: 'designer with 200 items: time to interactive and frame times while panning',

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { MessageStore } from '@hie/store';
+import type { MessageStore, RetentionPolicy } from '@hie/store';
 import { ensureError } from './errors';
 
 export interface RetentionTarget {
@@ -11,9 +11,15 @@ export interface RetentionTarget {
   retentionDays: number;
 }
 
+const DAY_MS = 86_400_000;
+
 /**
- * Retention: every `everyMs` (and once shortly after start) purge each project's messages
- * older than its `retentionDays`, in small batches so the writer is never locked out.
+ * Retention: every `everyMs` (and once shortly after start) run the store's partition maintenance
+ * and purge each project's messages older than its `retentionDays` through `MessageStore.retain`:
+ * whole day partitions go when every project with rows in them may lose them (the day is older
+ * than the longest retention among them), the rest by small DELETE batches so the writer is never
+ * locked out. Only the targets' projects count as droppable: a day also holding rows of a project
+ * this node does not run (or keeps for ever) is purged row by row, never dropped.
  * Returns a stop function.
  */
 export function startRetention(opts: {
@@ -30,16 +36,25 @@ export function startRetention(opts: {
     if (running) return;
     running = true;
     try {
-      for (const t of opts.targets()) {
-        if (!(t.retentionDays > 0)) continue;
-        const olderThan = new Date(Date.now() - t.retentionDays * 86_400_000);
-        try {
-          const n = await opts.messages.purge({ projectId: t.projectId, olderThan });
-          if (n > 0) opts.log.info({ projectId: t.projectId, production: t.production, purged: n, olderThan }, 'retention: purged old messages');
-        } catch (e) {
-          opts.log.error({ err: ensureError(e), projectId: t.projectId, production: t.production }, 'retention purge failed');
-        }
+      const targets = opts.targets();
+      const now = Date.now();
+      const policies: RetentionPolicy[] = targets.map((t) => ({
+        projectId: t.projectId,
+        olderThan: t.retentionDays > 0 ? new Date(now - t.retentionDays * DAY_MS) : null,
+      }));
+      if (!policies.some((p) => p.olderThan !== null)) {
+        await opts.messages.ensurePartitions(); // nothing to purge: the maintenance alone
+        return;
       }
+      const r = await opts.messages.retain(policies);
+      if (r.droppedDays.length > 0 || r.deletedMessages > 0 || r.busyDays.length > 0) {
+        opts.log.info(
+          { droppedDays: r.droppedDays, dropped: r.droppedMessages, deleted: r.deletedMessages, busyDays: r.busyDays, projects: targets.map((t) => t.production) },
+          'retention: purged old messages',
+        );
+      }
+    } catch (e) {
+      opts.log.error({ err: ensureError(e) }, 'retention purge failed');
     } finally {
       running = false;
     }

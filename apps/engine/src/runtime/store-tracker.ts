@@ -137,7 +137,7 @@ export class StoreTracker extends MemoryTracker {
     committed.then(
       () =>
         this.events
-          .indexBody({ id, ...this.scope, production: this.production, raw: envelope.body.raw })
+          .indexBody({ id, ...this.scope, production: this.production, raw: envelope.body.raw, receivedAt: envelope.header.timestamp })
           .catch((e: unknown) => this.log.error({ err: ensureError(e) }, 'could not index a message body')),
       () => undefined,
     );
