@@ -22,6 +22,7 @@ import { MessageEnvelope } from '@hie/envelope';
 import { mllpLoad } from './mllp-load';
 
 const { values } = parseArgs({
+  strict: false, // part 2 (cluster-scale.ts) takes --nodes
   options: {
     seconds: { type: 'string', default: '8' },
     connections: { type: 'string', default: '32' },
