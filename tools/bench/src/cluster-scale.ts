@@ -13,7 +13,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,6 +20,7 @@ import { Redis } from 'ioredis';
 import { EtcdCoordinator, startEtcd } from '@hie/cluster';
 import { openTestStore } from '@hie/store';
 import { mllpLoad } from './mllp-load';
+import { freePort, stopProcess as stop, waitPort } from './procs';
 
 const { values } = parseArgs({
   strict: false, // `npm run bench -- cluster` hands part 1's options here too
@@ -37,26 +37,10 @@ const root = new URL('../../../', import.meta.url).pathname;
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const TICK = 1_000_000 / 100; // µs per clock tick (USER_HZ = 100 on Linux)
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 /** CPU (user + system, µs) a process has used, from /proc. */
 function cpuOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * TICK;
-}
-
-async function stop(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-  if (proc.exitCode === null) proc.kill('SIGKILL');
 }
 
 function sinkProcess(port: number): Promise<{ proc: ChildProcess; count(): Promise<number> }> {
@@ -81,19 +65,6 @@ function sinkProcess(port: number): Promise<{ proc: ChildProcess; count(): Promi
       proc.stdin!.write('count\n');
     });
   return listening.then(() => ({ proc, count }));
-}
-
-async function waitPort(port: number, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect({ port, host: '127.0.0.1' }, () => (s.destroy(), r(true)));
-      s.on('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`port ${port} never opened`);
 }
 
 interface Result {

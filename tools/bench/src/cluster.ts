@@ -13,13 +13,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { type Bus, InProcessBus, RedisStreamsBus } from '@hie/bus';
 import { MessageEnvelope } from '@hie/envelope';
 import { mllpLoad } from './mllp-load';
+import { freePort, stopProcess as stop } from './procs';
 
 const { values } = parseArgs({
   strict: false, // part 2 (cluster-scale.ts) takes --nodes
@@ -120,23 +120,6 @@ function child(args: string[]): Promise<{ proc: ChildProcess; ask(q: string, pre
     proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}`)));
     void ask('', args.some((a) => a.endsWith('mllp-sink.ts')) ? 'listening' : 'ready').then(() => resolve({ proc, ask }));
   });
-}
-
-async function stop(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null) return;
-  proc.removeAllListeners('exit');
-  const exited = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-  if (proc.exitCode === null) proc.kill('SIGKILL');
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 async function redisCpuMicros(): Promise<number> {
