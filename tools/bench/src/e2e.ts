@@ -13,7 +13,6 @@
  * window = frames in flight per connection (1 = classic MLLP: wait for each ACK).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import pg from 'pg';
 import { openTestStore } from '@hie/store';
 import { readFileSync } from 'node:fs';
@@ -22,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { mllpLoad, type LoadResult } from './mllp-load';
+import { stopProcess as stop, waitPort } from './procs';
 
 const { values } = parseArgs({
   options: {
@@ -53,27 +53,6 @@ function start(args: string[], ready: RegExp | null, env: Record<string, string>
     child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${out}`)));
     if (!ready) resolve(child);
   });
-}
-
-async function stop(child: ChildProcess) {
-  if (child.exitCode !== null) return;
-  child.removeAllListeners('exit');
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-  if (child.exitCode === null) child.kill('SIGKILL');
-}
-
-async function waitPort(port: number) {
-  for (let i = 0; i < 300; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect({ port, host: '127.0.0.1' }, () => (s.destroy(), r(true)));
-      s.on('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`port ${port} never opened`);
 }
 
 async function sink(port: number) {
