@@ -58,6 +58,9 @@ SELECT hie_ensure_day_partition(day) FROM (
 ) days
 WHERE day BETWEEN (now() AT TIME ZONE 'UTC')::date - 3660 AND (now() AT TIME ZONE 'UTC')::date + 3;--> statement-breakpoint
 INSERT INTO "messages" SELECT * FROM "messages_0004";--> statement-breakpoint
+-- A status row is found by (id, received_at): it must carry its message's received_at exactly.
+UPDATE "message_status_0004" s SET received_at = m.received_at FROM "messages_0004" m
+  WHERE m.id = s.message_id AND s.received_at IS DISTINCT FROM m.received_at;--> statement-breakpoint
 INSERT INTO "message_status" SELECT * FROM "message_status_0004";--> statement-breakpoint
 INSERT INTO "message_events" SELECT * FROM "message_events_0004";--> statement-breakpoint
 -- A text row takes its message's received_at (the time of the migration for an orphan).
