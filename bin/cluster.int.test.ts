@@ -116,6 +116,8 @@ describe('cluster failover: a control plane and three hie engine processes on et
       HIE_CLUSTER_PREFIX: prefix,
       HIE_DATA_DIR: await tempDir(),
       HIE_SECRET_KEY: 'a'.repeat(64),
+      // No demo: it would bind 127.0.0.1:2575 on a node, a port this test does not own.
+      HIE_DEMO: '0',
     };
     control = new EtcdCoordinator({ endpoints: [etcd.endpoint], prefix });
     await control.start();
@@ -135,6 +137,8 @@ describe('cluster failover: a control plane and three hie engine processes on et
     };
     api = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `http://127.0.0.1:${port}/api/trpc`, fetch: fetchWithCookie })] });
     await api.auth.login.mutate({ username: 'admin', password: 'test-admin-pw' });
+    // HIE_DEMO=0 seeded no demo project.
+    expect(JSON.stringify(await api.workspaces.list.query())).not.toContain('Demo');
   }, 120_000);
 
   afterAll(async () => {

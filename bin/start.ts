@@ -196,7 +196,8 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
   const admin = await ensureFirstAdmin(store, env.HIE_ADMIN_PASSWORD);
   const demoSpec = JSON.parse(readFileSync(path.join(root, 'examples/adt-feed.json'), 'utf8')) as unknown;
   const restored = await restoreDesiredState({ store, coordinator, secrets });
-  const demo = await seedDemo({ store, coordinator, spec: demoSpec });
+  // HIE_DEMO=0: no demo project (servers, clusters: nothing binds 127.0.0.1:2575 uninvited).
+  const demo = env.HIE_DEMO ? await seedDemo({ store, coordinator, spec: demoSpec }) : undefined;
 
   const portal = await portalHandler(log);
   const manager = createManagerServer({
@@ -236,7 +237,7 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
   const url = `${tlsPair ? 'https' : 'http'}://localhost:${port}/`;
   // Without an engine here the nodes report when they come: do not hold the banner for them.
   const { failed, pending } = await productionOutcomes(coordinator, engine ? 15_000 : 3_000);
-  const demoFailed = failed.some((p) => p.projectId === demo.projectId);
+  const demoFailed = demo !== undefined && failed.some((p) => p.projectId === demo.projectId);
   const lines = [
     '',
     `HIE is running: ${url}${failed.length > 0 ? `   (${failed.length} production${failed.length > 1 ? 's' : ''} FAILED to start: see below)` : ''}`,
@@ -245,10 +246,10 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
     admin.created
       ? `  login: admin / ${admin.generatedPassword ?? '(the password in HIE_ADMIN_PASSWORD)'}${admin.generatedPassword ? '   ← shown once; change it after logging in' : ''}`
       : '  login: your existing users',
-    demo.created ? `  demo: workspace "Demo", project "adt-feed" deployed${demoFailed ? ' but FAILED to start' : ' (MLLP in on 127.0.0.1:2575)'}` : `  productions restored: ${restored}`,
+    demo?.created ? `  demo: workspace "Demo", project "adt-feed" deployed${demoFailed ? ' but FAILED to start' : ' (MLLP in on 127.0.0.1:2575)'}` : `  productions restored: ${restored}`,
     ...failed.map((p) => `  FAILED: production "${p.production}": ${p.error?.message ?? 'did not start'}`),
     ...pending.map((name) => `  still starting: production "${name}"`),
-    ...(demoFailed ? [] : ['  try:  npx hie send --port 2575 examples/messages/adt-a01.hl7']),
+    ...(demoFailed || !demo ? [] : ['  try:  npx hie send --port 2575 examples/messages/adt-a01.hl7']),
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');

@@ -11,9 +11,12 @@ describe('readEnv', () => {
       HIE_SESSION_MAX_HOURS: 168,
       HIE_TRUST_PROXY: 0,
       HIE_SELF_SERVICE_WORKSPACES: false,
+      HIE_DEMO: true,
       HIE_LOG_LEVEL: 'info',
       HIE_FILE_ROOTS: [],
       HIE_EGRESS_ALLOW: [],
+      ETCD_ENDPOINTS: [],
+      HIE_CLUSTER_PREFIX: 'hie',
     });
   });
 

@@ -25,6 +25,8 @@ const envSchema = z.object({
   HIE_SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 365).default(12),
   /** `1`: any signed-in user may create a workspace (and becomes its admin). Off: only global admins. */
   HIE_SELF_SERVICE_WORKSPACES: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
+  /** Seed and deploy the demo project (MLLP in on 127.0.0.1:2575) on first start; `0` for servers and clusters. */
+  HIE_DEMO: z.enum(['0', '1', 'true', 'false']).default('1').transform((v) => v === '1' || v === 'true'),
   /** Absolute session lifetime: after this long from sign-in, however active, sign in again. */
   HIE_SESSION_MAX_HOURS: z.coerce.number().positive().max(24 * 365).default(168),
   /**

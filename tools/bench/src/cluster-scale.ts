@@ -85,6 +85,7 @@ async function measure(nodeCount: number, databaseUrl: string, etcdEndpoint: str
     ETCD_ENDPOINTS: etcdEndpoint,
     HIE_CLUSTER_PREFIX: prefix,
     HIE_SECRET_KEY: 'b'.repeat(64),
+    HIE_DEMO: '0',
   };
   const control = new EtcdCoordinator({ endpoints: [etcdEndpoint], prefix });
   await control.start();
