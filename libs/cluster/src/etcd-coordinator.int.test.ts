@@ -22,7 +22,7 @@ afterAll(async () => {
   await etcd?.stop();
 });
 
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
