@@ -1,3 +1,4 @@
+import type { BranchRelease, StreamBranches } from '@hie/bus';
 import type { MessageEnvelope } from '@hie/envelope';
 
 /** Message life-cycle events, as recorded in the store and shown in the trace. */
@@ -47,6 +48,11 @@ export interface Tracker {
    * without completing the message; the node that takes the job opens it again.
    */
   handedOver?(envelope: MessageEnvelope): void;
+  /**
+   * Cluster: count the branches that cross nodes in a shared counter (see {@link SharedBranches});
+   * the tracker then also serves as the bus's {@link StreamBranches}.
+   */
+  shareBranches?(counter: SharedBranches): StreamBranches;
   readonly hasStore: boolean;
   flush(): Promise<void>;
 }
@@ -56,7 +62,22 @@ export function rootId(envelope: MessageEnvelope): string {
   return envelope.header.sessionId ?? envelope.header.messageId;
 }
 
-/** In-memory tracker: counts open branches so "completed" is known; no durable storage. */
+/** The cluster-wide counter of a message's branches (the Redis Streams bus). */
+export interface SharedBranches {
+  /** Give back this node's credits of the root's counter; `failedAt`: an item a branch failed at here. */
+  releaseBranches(root: string, credits: number, failedAt?: string): Promise<BranchRelease>;
+}
+
+/**
+ * In-memory tracker: counts open branches so "completed" is known; no durable storage.
+ *
+ * Cluster ({@link shareBranches}): branches are still counted per node while they run here, and
+ * a branch handed to a stream leaves this node's count. Its credit in the message's shared counter
+ * travels with the entry: the hand-off adds 1 (plus 1 the first time for this node's own share,
+ * while it still has branches of the message). The node taking the entry holds that credit until
+ * its last local branch of the message closes, then gives back all it holds; the node whose
+ * release brings the counter to 0 writes `completed` — once, after every branch on every node.
+ */
 export class MemoryTracker implements Tracker {
   readonly hasStore: boolean = false;
   private readonly open = new Map<string, number>();
@@ -93,30 +114,126 @@ export class MemoryTracker implements Tracker {
   }
 
   closed(envelope: MessageEnvelope, item: string): void {
-    const id = rootId(envelope);
-    const n = (this.open.get(id) ?? 1) - 1;
-    if (n > 0) {
-      this.open.set(id, n);
-      return;
-    }
-    this.open.delete(id);
-    const failed = this.failedAt.get(id);
-    this.failedAt.delete(id);
-    if (failed?.overwritten) this.event(envelope, failed.item, 'failed', { branchFailed: true });
-    this.event(envelope, failed?.item ?? item, 'completed');
+    if (this.drop(rootId(envelope))) this.end(envelope, item, true);
   }
 
   handedOver(envelope: MessageEnvelope): void {
-    const id = rootId(envelope);
+    if (this.drop(rootId(envelope))) this.end(envelope, envelope.header.source ?? '', false);
+  }
+
+  /** One branch of the root less here; true when it was the last. */
+  private drop(id: string): boolean {
     const n = (this.open.get(id) ?? 1) - 1;
-    if (n > 0) this.open.set(id, n);
-    else {
-      this.open.delete(id);
-      this.failedAt.delete(id);
+    if (n > 0) {
+      this.open.set(id, n);
+      return false;
     }
+    this.open.delete(id);
+    return true;
+  }
+
+  /** Branches of messages still open on this node (0 once every message passing here has ended here). */
+  get openMessages(): number {
+    return this.open.size;
+  }
+
+  /**
+   * The last branch of a message on this node ended. Alone (no credits held): it is complete when
+   * `complete` (closed, not handed over). Holding credits: they go back to the shared counter, and
+   * the message is complete only if that release emptied it.
+   */
+  private end(envelope: MessageEnvelope, item: string, complete: boolean): void {
+    const id = rootId(envelope);
+    const failed = this.failedAt.get(id);
+    this.failedAt.delete(id);
+    const credits = this.credits.get(id) ?? 0;
+    this.credits.delete(id);
+    if (credits === 0 || !this.shared) {
+      if (!complete) return;
+      if (failed?.overwritten) this.event(envelope, failed.item, 'failed', { branchFailed: true });
+      this.event(envelope, failed?.item ?? item, 'completed');
+      return;
+    }
+    const shared = this.shared;
+    // This node's events of the message are durable before its share goes back: the node that
+    // completes the message writes after every other node's outcome (the status ends right).
+    const p = this.beforeRelease().then(() => shared.releaseBranches(id, credits, failed?.item)).then(
+      (r) => {
+        if (!complete || !r.complete) return;
+        // A branch failed on some node: the message ends failed even if a sibling delivered later.
+        const at = failed?.item ?? r.failedAt;
+        if (at) this.event(envelope, at, 'failed', { branchFailed: true });
+        this.event(envelope, at ?? item, 'completed');
+      },
+      (e: unknown) => this.releaseFailed(e, id),
+    );
+    this.releasing.add(p);
+    void p.finally(() => this.releasing.delete(p));
+  }
+
+  /** Awaited before credits go back to the shared counter (the store tracker commits its events). */
+  protected beforeRelease(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Releases that did not reach the shared counter (it expires; those messages are not marked completed). */
+  releaseErrors = 0;
+
+  /** A release that did not reach the shared counter: counted (the store tracker logs it too). */
+  protected releaseFailed(_e: unknown, _id: string): void {
+    this.releaseErrors++;
+  }
+
+  // ── cluster (StreamBranches) ──────────────────────────────────────────────────────────────
+
+  /** Credits of shared counters this node holds, by root id. */
+  private readonly credits = new Map<string, number>();
+  private shared?: SharedBranches;
+  private readonly releasing = new Set<Promise<void>>();
+
+  shareBranches(counter: SharedBranches): StreamBranches {
+    this.shared = counter;
+    return {
+      sending: (envelope) => {
+        const id = rootId(envelope);
+        if ((this.credits.get(id) ?? 0) > 0) return 1;
+        this.credits.set(id, 1); // this node's own share, while its branches of the message run
+        return 2;
+      },
+      sent: (envelope, credits, ok) => {
+        const id = rootId(envelope);
+        if (!ok) {
+          if (credits > 1) this.takeCredit(id);
+          return;
+        }
+        // The branch now waits in the stream: whichever node takes it holds it (and its credit).
+        if (this.drop(id)) this.end(envelope, envelope.header.source ?? '', true);
+      },
+      arrived: (envelope) => {
+        const id = rootId(envelope);
+        this.open.set(id, (this.open.get(id) ?? 0) + 1);
+        this.credits.set(id, (this.credits.get(id) ?? 0) + 1);
+      },
+      returned: (envelope) => {
+        const id = rootId(envelope);
+        this.takeCredit(id); // stays with the entry, pending in the stream
+        if (this.drop(id)) this.end(envelope, envelope.header.source ?? '', false);
+      },
+    };
+  }
+
+  private takeCredit(id: string): void {
+    const n = (this.credits.get(id) ?? 1) - 1;
+    if (n > 0) this.credits.set(id, n);
+    else this.credits.delete(id);
+  }
+
+  /** Releases of shared credits still on their way (and the events they write). */
+  protected async settled(): Promise<void> {
+    while (this.releasing.size > 0) await Promise.allSettled([...this.releasing]);
   }
 
   flush(): Promise<void> {
-    return Promise.resolve();
+    return this.settled();
   }
 }
