@@ -66,6 +66,8 @@ export interface StreamBranches {
   sent(envelope: MessageEnvelope, credits: number, ok: boolean): void;
   /** An entry is handed to a receiver on this node: its branch and its credit arrive here. */
   arrived(envelope: MessageEnvelope): void;
+  /** The receiver finished the entry at `item` (before its XACK): its credit goes back. */
+  finished(envelope: MessageEnvelope, item: string): void;
   /** An entry that `arrived` was not taken, or was given back unfinished: it stays pending in the stream. */
   returned(envelope: MessageEnvelope): void;
 }
@@ -778,6 +780,7 @@ export class RedisStreamsBus implements Bus {
         branches?.returned(arrived);
         return;
       }
+      branches?.finished(arrived, c.item);
       this.ack(key, entry.id);
       if (replyTo && corr) void this.sendReply(String(replyTo), String(corr), result);
     };

@@ -46,6 +46,7 @@ export function redisStreamsBusFor(settings: RedisBusSettings): BusFactory {
       onDeadLetter: (item, envelope, deliveries) => {
         branches?.arrived(envelope); // its credit ends here, with the branch
         tracker.event(envelope, item, 'failed', { code: 'bus.dead_letter', error: `gave up after ${deliveries} deliveries`, deliveries });
+        branches?.finished(envelope, item);
         tracker.closed(envelope, item);
       },
     });

@@ -73,10 +73,8 @@ export interface SharedBranches {
  *
  * Cluster ({@link shareBranches}): branches are still counted per node while they run here, and
  * a branch handed to a stream leaves this node's count. Its credit in the message's shared counter
- * travels with the entry: the hand-off adds 1 (plus 1 the first time for this node's own share,
- * while it still has branches of the message). The node taking the entry holds that credit until
- * its last local branch of the message closes, then gives back all it holds; the node whose
- * release brings the counter to 0 writes `completed` — once, after every branch on every node.
+ * travels with the entry and goes back when the entry finishes on the node that took it; the node
+ * whose release brings the counter to 0 writes `completed`: once, after every branch on every node.
  */
 export class MemoryTracker implements Tracker {
   readonly hasStore: boolean = false;
@@ -132,41 +130,51 @@ export class MemoryTracker implements Tracker {
     return true;
   }
 
-  /** Branches of messages still open on this node (0 once every message passing here has ended here). */
+  /** Messages with branches or state still open on this node (0 once every message passing here has ended here). */
   get openMessages(): number {
-    return this.open.size;
+    return new Set([...this.open.keys(), ...this.credits.keys(), ...this.streamedOpen.keys(), ...this.streamedRoots]).size;
   }
 
   /**
-   * The last branch of a message on this node ended. Alone (no credits held): it is complete when
-   * `complete` (closed, not handed over). Holding credits: they go back to the shared counter, and
-   * the message is complete only if that release emptied it.
+   * The last branch of a message on this node ended. Holding the message's own share of the
+   * shared counter (it went to a stream from here): the share goes back, and the message is
+   * complete if that emptied the counter. Touched by a stream otherwise: its stream branches give
+   * their credits back themselves. Alone: it is complete here when `complete` (closed, not handed over).
    */
   private end(envelope: MessageEnvelope, item: string, complete: boolean): void {
     const id = rootId(envelope);
     const failed = this.failedAt.get(id);
     this.failedAt.delete(id);
-    const credits = this.credits.get(id) ?? 0;
+    const own = this.credits.get(id) ?? 0;
     this.credits.delete(id);
-    if (credits === 0 || !this.shared) {
-      if (!complete) return;
+    const streamed = this.streamedRoots.delete(id);
+    if (own > 0) this.release(envelope, item, own, failed?.item, complete);
+    else if (streamed) return;
+    else if (complete) {
       if (failed?.overwritten) this.event(envelope, failed.item, 'failed', { branchFailed: true });
       this.event(envelope, failed?.item ?? item, 'completed');
-      return;
     }
+  }
+
+  /** Give `credits` back to the shared counter; the node whose release empties it writes `completed`. */
+  private release(envelope: MessageEnvelope, item: string, credits: number, failedAt: string | undefined, complete: boolean): void {
     const shared = this.shared;
-    // This node's events of the message are durable before its share goes back: the node that
+    if (!shared) return;
+    const id = rootId(envelope);
+    // This node's events of the message are durable before its credits go back: the node that
     // completes the message writes after every other node's outcome (the status ends right).
-    const p = this.beforeRelease().then(() => shared.releaseBranches(id, credits, failed?.item)).then(
-      (r) => {
-        if (!complete || !r.complete) return;
-        // A branch failed on some node: the message ends failed even if a sibling delivered later.
-        const at = failed?.item ?? r.failedAt;
-        if (at) this.event(envelope, at, 'failed', { branchFailed: true });
-        this.event(envelope, at ?? item, 'completed');
-      },
-      (e: unknown) => this.releaseFailed(e, id),
-    );
+    const p = this.beforeRelease()
+      .then(() => shared.releaseBranches(id, credits, failedAt))
+      .then(
+        (r) => {
+          if (!complete || !r.complete) return;
+          // A branch failed on some node: the message ends failed even if a sibling delivered later.
+          const at = failedAt ?? r.failedAt;
+          if (at) this.event(envelope, at, 'failed', { branchFailed: true });
+          this.event(envelope, at ?? item, 'completed');
+        },
+        (e: unknown) => this.releaseFailed(e, id),
+      );
     this.releasing.add(p);
     void p.finally(() => this.releasing.delete(p));
   }
@@ -186,24 +194,36 @@ export class MemoryTracker implements Tracker {
 
   // ── cluster (StreamBranches) ──────────────────────────────────────────────────────────────
 
-  /** Credits of shared counters this node holds, by root id. */
+  /** The message's own share of its shared counter, held while its branches run here (root id → 1). */
   private readonly credits = new Map<string, number>();
+  /** Stream entries being processed here, by root id: each holds one credit until it finishes. */
+  private readonly streamedOpen = new Map<string, number>();
+  /** Messages that crossed a stream to or from here while open: never completed locally. */
+  private readonly streamedRoots = new Set<string>();
   private shared?: SharedBranches;
   private readonly releasing = new Set<Promise<void>>();
 
+  /**
+   * Each stream entry carries one credit of its message's counter, added in its XADD and given
+   * back when the entry finishes on the node that took it (before its XACK). A hand-off made while
+   * a stream entry of the message runs here is covered by that entry's credit (it finishes only
+   * after its outputs were added); any other (the service's first hand-off, a recovery's) adds the
+   * message's own share once too, given back when the message's last branch here ends.
+   */
   shareBranches(counter: SharedBranches): StreamBranches {
     this.shared = counter;
     return {
       sending: (envelope) => {
         const id = rootId(envelope);
-        if ((this.credits.get(id) ?? 0) > 0) return 1;
-        this.credits.set(id, 1); // this node's own share, while its branches of the message run
+        this.streamedRoots.add(id);
+        if ((this.streamedOpen.get(id) ?? 0) > 0 || (this.credits.get(id) ?? 0) > 0) return 1;
+        this.credits.set(id, 1);
         return 2;
       },
       sent: (envelope, credits, ok) => {
         const id = rootId(envelope);
         if (!ok) {
-          if (credits > 1) this.takeCredit(id);
+          if (credits > 1) this.credits.delete(id);
           return;
         }
         // The branch now waits in the stream: whichever node takes it holds it (and its credit).
@@ -211,21 +231,27 @@ export class MemoryTracker implements Tracker {
       },
       arrived: (envelope) => {
         const id = rootId(envelope);
+        this.streamedRoots.add(id);
         this.open.set(id, (this.open.get(id) ?? 0) + 1);
-        this.credits.set(id, (this.credits.get(id) ?? 0) + 1);
+        this.streamedOpen.set(id, (this.streamedOpen.get(id) ?? 0) + 1);
+      },
+      finished: (envelope, item) => {
+        const id = rootId(envelope);
+        this.leaveStream(id);
+        this.release(envelope, item, 1, this.failedAt.get(id)?.item, true);
       },
       returned: (envelope) => {
         const id = rootId(envelope);
-        this.takeCredit(id); // stays with the entry, pending in the stream
+        this.leaveStream(id); // its credit stays with the entry, pending in the stream
         if (this.drop(id)) this.end(envelope, envelope.header.source ?? '', false);
       },
     };
   }
 
-  private takeCredit(id: string): void {
-    const n = (this.credits.get(id) ?? 1) - 1;
-    if (n > 0) this.credits.set(id, n);
-    else this.credits.delete(id);
+  private leaveStream(id: string): void {
+    const n = (this.streamedOpen.get(id) ?? 1) - 1;
+    if (n > 0) this.streamedOpen.set(id, n);
+    else this.streamedOpen.delete(id);
   }
 
   /** Releases of shared credits still on their way (and the events they write). */
