@@ -175,7 +175,8 @@ export class StoreTracker extends MemoryTracker {
     return id;
   }
 
-  override event(envelope: MessageEnvelope, item: string, event: MessageEvent, detail?: Record<string, unknown>): void {
+  override event(envelope: MessageEnvelope, item: string, event: MessageEvent, given?: Record<string, unknown>): void {
+    const detail = this.streamDetail(envelope, event, given);
     super.event(envelope, item, event, detail);
     const key = `${rootId(envelope)}|${item}`;
     if (event === 'queued' && this.foldMs > 0) {

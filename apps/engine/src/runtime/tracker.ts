@@ -95,9 +95,24 @@ export class MemoryTracker implements Tracker {
     return Promise.resolve(undefined);
   }
 
-  /** Without a store, events are only counted by the hosts' stats; failures are remembered for `completed`. */
-  event(envelope: MessageEnvelope, item: string, event: MessageEvent, _detail?: Record<string, unknown>): void {
+  /**
+   * Cluster: the detail of a `queued` event whose hand-off went into a stream gets `stream: true`
+   * (the stream holds it now). Mutates and returns `detail`; call before recording it.
+   */
+  protected streamDetail(envelope: MessageEnvelope, event: MessageEvent, detail: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+    if (event !== 'queued') return detail;
     const id = rootId(envelope);
+    const n = this.streamQueued.get(id) ?? 0;
+    if (n === 0) return detail;
+    if (n > 1) this.streamQueued.set(id, n - 1);
+    else this.streamQueued.delete(id);
+    return { ...detail, stream: true };
+  }
+
+  /** Without a store, events are only counted by the hosts' stats; failures are remembered for `completed`. */
+  event(envelope: MessageEnvelope, item: string, event: MessageEvent, detail?: Record<string, unknown>): void {
+    const id = rootId(envelope);
+    if (event === 'queued' && detail?.['stream'] !== true) this.streamDetail(envelope, event, detail); // not recorded here: just consumed
     if (!this.open.has(id)) return;
     if (event === 'failed') this.failedAt.set(id, { item, overwritten: false });
     else if (event !== 'completed' && event !== 'resent') {
@@ -132,7 +147,7 @@ export class MemoryTracker implements Tracker {
 
   /** Messages with branches or state still open on this node (0 once every message passing here has ended here). */
   get openMessages(): number {
-    return new Set([...this.open.keys(), ...this.credits.keys(), ...this.streamedOpen.keys(), ...this.streamedRoots]).size;
+    return new Set([...this.open.keys(), ...this.credits.keys(), ...this.streamedOpen.keys(), ...this.streamedRoots, ...this.streamQueued.keys()]).size;
   }
 
   /**
@@ -198,6 +213,8 @@ export class MemoryTracker implements Tracker {
   private readonly credits = new Map<string, number>();
   /** Stream entries being processed here, by root id: each holds one credit until it finishes. */
   private readonly streamedOpen = new Map<string, number>();
+  /** Hand-offs added to a stream whose `queued` event is not recorded yet, by root id. */
+  private readonly streamQueued = new Map<string, number>();
   /** Messages that crossed a stream to or from here while open: never completed locally. */
   private readonly streamedRoots = new Set<string>();
   private shared?: SharedBranches;
@@ -226,6 +243,8 @@ export class MemoryTracker implements Tracker {
           if (credits > 1) this.credits.delete(id);
           return;
         }
+        // Its `queued` event (next) says it is in a stream: a takeover need not replay it.
+        this.streamQueued.set(id, (this.streamQueued.get(id) ?? 0) + 1);
         // The branch now waits in the stream: whichever node takes it holds it (and its credit).
         if (this.drop(id)) this.end(envelope, envelope.header.source ?? '', true);
       },
