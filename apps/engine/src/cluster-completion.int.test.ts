@@ -141,6 +141,8 @@ describe('message completion across engine nodes', () => {
         // After both sinks got it (and both outs recorded their outcome).
         const doneAt = new Date(completed[0]!.at).getTime();
         expect(doneAt, `${id}: completed after both sinks`).toBeGreaterThanOrEqual(Math.max(a.at.get(id)!, b.at.get(id)!));
+        // The hand-off to the stream is recorded as such (a takeover does not replay it).
+        expect(trace.some((e) => e.item === 'Route' && e.detail?.['stream'] === true && e.detail['from'] === 'In'), `${id}: stream hand-off recorded`).toBe(true);
         for (const out of ['OutA', 'OutB']) expect(trace.some((e) => e.item === out && (e.event === 'delivered' || e.event === 'failed')), `${id} at ${out}`).toBe(true);
         const detail = await messages.get(projectId, idOf.get(id)!);
         if (id.endsWith('F')) {
