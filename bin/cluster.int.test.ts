@@ -251,8 +251,24 @@ describe('cluster failover: a control plane and three hie engine processes on et
       await sampler;
       expect(maxListeners).toBe(1);
       expect(failedSeen).toBeUndefined();
+      // Completion across nodes: each ACKed message ends `completed` once (entries a dead node held
+      // come back after the bus's claimIdleMs). Reported, not asserted: the kills make it timing-bound.
+      const completion = async () => {
+        let unfinished = 0;
+        for await (const _m of db.store.messages.unfinished(project.id)) unfinished++;
+        const found = await db.store.messages.search(project.id, { limit: 500 });
+        let twice = 0;
+        for (const m of found.items) if ((await db.store.messages.trace(project.id, m.id)).filter((e) => e.event === 'completed').length > 1) twice++;
+        return { unfinished, twice, seen: found.items.length };
+      };
+      const doneBy = Date.now() + 45_000;
+      let done = await completion();
+      while (done.unfinished > 0 && Date.now() < doneBy) {
+        await new Promise((r) => setTimeout(r, 1000));
+        done = await completion();
+      }
       process.stdout.write(
-        `cluster failover: listener back ${firstFailover} ms after kill -9 of ${owner} (backlog ${backlog}); ${sender.acked.length} ACKed, ${sink.received.length} delivered (${sink.received.length - new Set(sink.received).size} duplicates); leader ${leader} → ${newLeader}\n`,
+        `cluster failover: listener back ${firstFailover} ms after kill -9 of ${owner} (backlog ${backlog}); ${sender.acked.length} ACKed, ${sink.received.length} delivered (${sink.received.length - new Set(sink.received).size} duplicates); leader ${leader} → ${newLeader}; completion: ${done.unfinished} unfinished, ${done.twice} of ${done.seen} completed more than once\n`,
       );
     } finally {
       sampling = false;

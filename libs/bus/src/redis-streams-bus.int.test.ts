@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MessageEnvelope } from '@hie/envelope';
 import type { BusReceiver, ReplyFn } from './bus';
 import { hashKey } from './partition';
-import { RedisStreamsBus, type RedisStreamsBusOptions } from './redis-streams-bus';
+import { RedisStreamsBus, type RedisStreamsBusOptions, type StreamBranches } from './redis-streams-bus';
 import { startRedis, type TestRedis } from './testing/redis-server';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -534,5 +534,55 @@ describe('RedisStreamsBus across a Redis restart', () => {
     } finally {
       await probe.quit();
     }
+  });
+});
+
+describe('RedisStreamsBus branch counting', () => {
+  /** Hooks that record what the bus tells them; `credits` is what each hand-off adds. */
+  function recordingBranches(credits: number) {
+    const calls: string[] = [];
+    const branches: StreamBranches = {
+      sending: (e) => (calls.push(`sending ${e.header.controlId}`), credits),
+      sent: (e, n, ok) => void calls.push(`sent ${e.header.controlId} ${n} ${ok}`),
+      arrived: (e) => void calls.push(`arrived ${e.header.controlId}`),
+      finished: (e, item) => void calls.push(`finished ${e.header.controlId} ${item}`),
+      returned: (e) => void calls.push(`returned ${e.header.controlId}`),
+    };
+    return { calls, branches };
+  }
+
+  it('adds the credits with the XADD (expiring key), and tells when an entry arrives and finishes', async () => {
+    const prefix = newPrefix();
+    const { calls, branches } = recordingBranches(2);
+    const bus = makeBus({ prefix, branches, branchTtlMs: 60_000 });
+    bus.configureItem('Out', { ordered: false });
+    const env = hl7('P1', 1);
+    await bus.deliver('Out', env);
+    const key = bus.branchKey(env.header.sessionId ?? env.header.messageId);
+    expect(await admin.hget(key, 'n')).toBe('2');
+    const ttl = await admin.pttl(key);
+    expect(ttl).toBeGreaterThan(50_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    const { got, receiver } = holdingReceiver();
+    bus.register('Out', receiver);
+    await until(() => got.length === 1);
+    expect(calls).toEqual(['sending CP1-1', 'sent CP1-1 2 true', 'arrived CP1-1']);
+    got[0]!.reply!({});
+    expect(calls.at(-1)).toBe('finished CP1-1 Out');
+    await until(async () => (await pendingCount(bus.streamKey('Out', 0))) === 0);
+  });
+
+  it('releaseBranches: counts down, keeps the first failed item, deletes the key at 0; a missing key is reported', async () => {
+    const prefix = newPrefix();
+    const bus = makeBus({ prefix, branches: recordingBranches(3).branches });
+    bus.configureItem('Out', { ordered: false });
+    const env = hl7('P2', 1);
+    await bus.deliver('Out', env);
+    const root = env.header.sessionId ?? env.header.messageId;
+    expect(await bus.releaseBranches(root, 1, 'OutB')).toEqual({ complete: false });
+    expect(await bus.releaseBranches(root, 1, 'OutC')).toEqual({ complete: false });
+    expect(await bus.releaseBranches(root, 1)).toEqual({ complete: true, failedAt: 'OutB' });
+    expect(await admin.exists(bus.branchKey(root))).toBe(0);
+    expect(await bus.releaseBranches(root, 1)).toEqual({ complete: false, missing: true });
   });
 });

@@ -42,6 +42,44 @@ export interface RedisStreamsBusOptions {
   blockMs?: number;
   /** Entries one item's consumer holds at once (read, not yet acknowledged). @defaultValue 256 */
   window?: number;
+  /**
+   * Cluster-wide branch counting (the engine's tracker): each hand-off adds its credits to the
+   * message's counter `${prefix}:open:${root}` in the same Lua call as its XADD, so the increment
+   * always precedes any consumer's decrement (see {@link RedisStreamsBus.releaseBranches}).
+   */
+  branches?: StreamBranches;
+  /** How long a branch counter lives untouched (a node lost before releasing it cannot grow Redis forever). @defaultValue 7 days */
+  branchTtlMs?: number;
+}
+
+/**
+ * The tracker's side of cluster-wide branch counting. A message's branches are counted per node
+ * while they run there; a branch that crosses a stream carries one credit of the message's shared
+ * counter to the node that takes it, and a node holding credits gives them back when its last
+ * local branch of the message closes. The node whose release brings the counter to 0 completes
+ * the message.
+ */
+export interface StreamBranches {
+  /** Credits to add to the root's counter along with this hand-off's XADD (0: none). */
+  sending(envelope: MessageEnvelope): number;
+  /** The XADD carrying `credits` committed (`ok`), or failed (nothing was added). */
+  sent(envelope: MessageEnvelope, credits: number, ok: boolean): void;
+  /** An entry is handed to a receiver on this node: its branch and its credit arrive here. */
+  arrived(envelope: MessageEnvelope): void;
+  /** The receiver finished the entry at `item` (before its XACK): its credit goes back. */
+  finished(envelope: MessageEnvelope, item: string): void;
+  /** An entry that `arrived` was not taken, or was given back unfinished: it stays pending in the stream. */
+  returned(envelope: MessageEnvelope): void;
+}
+
+/** What releasing a node's credits did to the message's counter. */
+export interface BranchRelease {
+  /** The counter reached 0 (now deleted): the message is complete, every branch on every node finished. */
+  complete: boolean;
+  /** The first item a branch failed at, on any node (only with `complete`). */
+  failedAt?: string;
+  /** The counter was not there (expired, or released already): nothing was counted. */
+  missing?: boolean;
 }
 
 const GROUP = 'hie';
@@ -85,6 +123,30 @@ if cap == nil then return 0 end
 return redis.call('XTRIM', KEYS[1], 'MINID', '~', cap)
 `;
 const TRIM_SHA = createHash('sha1').update(TRIM_LUA).digest('hex');
+
+/** XADD plus the root counter's credits, atomically. KEYS[1] stream, KEYS[2] counter; ARGV credits, ttl ms, fields… */
+const COUNTED_XADD_LUA = `
+redis.call('HINCRBY', KEYS[2], 'n', ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
+`;
+
+/**
+ * Give back credits of a root counter. KEYS[1] counter; ARGV[1] credits, ARGV[2] failed item or ''.
+ * Returns {-1} when the counter is gone, {n} while branches remain, {0[, failedAt]} when it reached 0 (deleted).
+ */
+const RELEASE_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+if ARGV[2] ~= '' then redis.call('HSETNX', KEYS[1], 'f', ARGV[2]) end
+local n = redis.call('HINCRBY', KEYS[1], 'n', -tonumber(ARGV[1]))
+if n > 0 then return {n} end
+local f = redis.call('HGET', KEYS[1], 'f')
+redis.call('DEL', KEYS[1])
+if f then return {0, f} end
+return {0}
+`;
+const RELEASE_SHA = createHash('sha1').update(RELEASE_LUA).digest('hex');
+const WEEK_MS = 7 * 24 * 3600_000;
 
 type Fields = Map<string, Buffer>;
 interface StreamEntry {
@@ -242,6 +304,7 @@ export class RedisStreamsBus implements Bus {
   private readonly maxLen: number;
   private readonly blockMs: number;
   private readonly window: number;
+  private readonly branchTtlMs: number;
   private readonly log: BusLogger;
   private readonly opts: RedisStreamsBusOptions;
   /** Sync hand-offs to items on this node skip Redis. */
@@ -252,7 +315,7 @@ export class RedisStreamsBus implements Bus {
   /** Streams seen at or above their `maxQueue`: the next sender checks the real backlog first. */
   private readonly full = new Map<string, Promise<void> | true>();
   /** XADDs waiting for this event-loop turn's pipeline. */
-  private adds: { key: string; fields: (string | Buffer)[]; withLength: boolean; resolve: (len: number) => void; reject: (e: Error) => void }[] = [];
+  private adds: { key: string; fields: (string | Buffer)[]; withLength: boolean; credits?: { key: string; n: number }; resolve: (len: number) => void; reject: (e: Error) => void }[] = [];
   /** Per stream: its length at the last look, and this node's XADDs since. */
   private readonly lengths = new Map<string, { len: number; adds: number }>();
   private acks = new Map<string, string[]>();
@@ -278,6 +341,7 @@ export class RedisStreamsBus implements Bus {
     this.maxLen = opts.maxLen ?? 0;
     this.blockMs = opts.blockMs ?? 1000;
     this.window = opts.window ?? 256;
+    this.branchTtlMs = opts.branchTtlMs ?? WEEK_MS;
     this.log = opts.log ?? quiet;
     if (!Number.isInteger(this.partitions) || this.partitions < 1) throw new BusError('bus.invalid', 'partitions must be a positive integer');
     if (!Number.isInteger(this.maxDeliveries) || this.maxDeliveries < 1) throw new BusError('bus.invalid', 'maxDeliveries must be a positive integer');
@@ -395,7 +459,7 @@ export class RedisStreamsBus implements Bus {
     const tp = traceparentOf(envelope);
     if (tp) fields.push('tp', tp);
     if (!opts.expectResponse) {
-      await this.append(key, fields, cfg);
+      await this.appendCounted(envelope, key, fields, cfg);
       opts.onQueued?.();
       return undefined;
     }
@@ -413,7 +477,7 @@ export class RedisStreamsBus implements Bus {
       this.calls.set(corr, call);
     });
     try {
-      await this.append(key, fields, cfg);
+      await this.appendCounted(envelope, key, fields, cfg);
     } catch (e) {
       const call = this.calls.get(corr);
       this.calls.delete(corr);
@@ -425,8 +489,46 @@ export class RedisStreamsBus implements Bus {
     return response;
   }
 
+  /** The counter of a message's branches across the cluster (see {@link StreamBranches}). */
+  branchKey(root: string): string {
+    return `${this.prefix}:open:${root}`;
+  }
+
+  /** XADD with the tracker's credits for the envelope's root (when it counts branches). */
+  private async appendCounted(envelope: MessageEnvelope, key: string, fields: (string | Buffer)[], cfg: ItemBusConfig): Promise<void> {
+    const branches = this.opts.branches;
+    const n = branches?.sending(envelope) ?? 0;
+    if (!branches || n <= 0) return this.append(key, fields, cfg);
+    const root = envelope.header.sessionId ?? envelope.header.messageId;
+    try {
+      await this.append(key, fields, cfg, { key: this.branchKey(root), n });
+    } catch (e) {
+      branches.sent(envelope, n, false);
+      throw e;
+    }
+    branches.sent(envelope, n, true);
+  }
+
+  /**
+   * Give back `credits` of a root's counter (see {@link StreamBranches}); `failedAt` names an item
+   * a branch failed at, kept for whichever node completes the message.
+   */
+  async releaseBranches(root: string, credits: number, failedAt?: string): Promise<BranchRelease> {
+    const key = this.branchKey(root);
+    let res: unknown;
+    try {
+      res = await this.redis.call('EVALSHA', RELEASE_SHA, 1, key, credits, failedAt ?? '');
+    } catch (e) {
+      if (!ensureError(e).message.includes('NOSCRIPT')) throw e;
+      res = await this.redis.call('EVAL', RELEASE_LUA, 1, key, credits, failedAt ?? '');
+    }
+    const [n, f] = res as [number, string?];
+    if (Number(n) < 0) return { complete: false, missing: true };
+    return Number(n) === 0 ? { complete: true, ...(f ? { failedAt: String(f) } : {}) } : { complete: false };
+  }
+
   /** XADD; with a `maxQueue`, learns in the same round trip whether the stream is now full. */
-  private async append(key: string, fields: (string | Buffer)[], cfg: ItemBusConfig): Promise<void> {
+  private async append(key: string, fields: (string | Buffer)[], cfg: ItemBusConfig, credits?: { key: string; n: number }): Promise<void> {
     // The length is asked along with the XADD when the stream may be near its bound: from half
     // of it on (by the last length seen plus this node's adds since), and every 32nd add anyway
     // (other nodes add too). Far from the bound an XADD goes alone.
@@ -440,7 +542,7 @@ export class RedisStreamsBus implements Bus {
       if (withLength) seen.adds = 0;
     }
     const len = await new Promise<number>((resolve, reject) => {
-      this.adds.push({ key, fields, withLength, resolve, reject });
+      this.adds.push({ key, fields, withLength, credits, resolve, reject });
       if (this.adds.length === 1) setImmediate(() => this.flushAdds());
     });
     if (!withLength || max === undefined) return;
@@ -460,7 +562,8 @@ export class RedisStreamsBus implements Bus {
     this.adds = [];
     const pipe = this.redis.pipeline();
     for (const a of batch) {
-      pipe.call('XADD', a.key, '*', ...a.fields);
+      if (a.credits) pipe.call('EVAL', COUNTED_XADD_LUA, 2, a.key, a.credits.key, a.credits.n, this.branchTtlMs, ...a.fields);
+      else pipe.call('XADD', a.key, '*', ...a.fields);
       if (a.withLength) pipe.call('XLEN', a.key);
     }
     pipe.exec().then(
@@ -662,6 +765,9 @@ export class RedisStreamsBus implements Bus {
       return;
     }
     if (!c.hold(key, entry.id)) return;
+    const branches = this.opts.branches;
+    branches?.arrived(envelope);
+    const arrived = envelope;
     const replyTo = entry.fields?.get('rt');
     const corr = entry.fields?.get('rc');
     let answered = false;
@@ -671,8 +777,10 @@ export class RedisStreamsBus implements Bus {
       c.release(key, entry.id);
       if (result.error && NOT_FINISHED.has(errorCode(result.error) ?? '')) {
         // Never processed here (the item stopped): left pending for this or another node to take.
+        branches?.returned(arrived);
         return;
       }
+      branches?.finished(arrived, c.item);
       this.ack(key, entry.id);
       if (replyTo && corr) void this.sendReply(String(replyTo), String(corr), result);
     };
@@ -683,6 +791,7 @@ export class RedisStreamsBus implements Bus {
       if (!answered) {
         answered = true;
         c.release(key, entry.id);
+        branches?.returned(arrived);
       }
       this.log.warn({ err: ensureError(e), item: c.item, entry: entry.id }, 'bus: the item did not take the entry; it stays pending');
     }

@@ -444,6 +444,11 @@ export class ProductionEngine {
     return slot;
   }
 
+  /** The items an item hands its messages to (its connections), empty for an unknown item. */
+  targetsOf(name: string): readonly string[] {
+    return this.slots.get(name)?.targets ?? [];
+  }
+
   host(name: string): Host | undefined {
     return this.slots.get(name)?.host;
   }

@@ -175,7 +175,8 @@ export class StoreTracker extends MemoryTracker {
     return id;
   }
 
-  override event(envelope: MessageEnvelope, item: string, event: MessageEvent, detail?: Record<string, unknown>): void {
+  override event(envelope: MessageEnvelope, item: string, event: MessageEvent, given?: Record<string, unknown>): void {
+    const detail = this.streamDetail(envelope, event, given);
     super.event(envelope, item, event, detail);
     const key = `${rootId(envelope)}|${item}`;
     if (event === 'queued' && this.foldMs > 0) {
@@ -195,11 +196,33 @@ export class StoreTracker extends MemoryTracker {
     this.write(envelope, item, event, detail);
   }
 
-  override async flush(): Promise<void> {
+  /** Cluster: a node's credits did not reach the shared counter; it expires and the message stays unfinished. */
+  protected override releaseFailed(e: unknown, id: string): void {
+    super.releaseFailed(e, id);
+    this.log.error({ err: ensureError(e), messageId: id }, 'could not release the branches of a message in the cluster counter');
+  }
+
+  private releaseFlush?: Promise<void>;
+
+  /** Commits what this node recorded so far (one flush shared by the releases of one moment). */
+  protected override beforeRelease(): Promise<void> {
+    this.releaseFlush ??= Promise.resolve().then(async () => {
+      this.releaseFlush = undefined; // what is recorded from now on waits for the next flush
+      await this.commit();
+    });
+    return this.releaseFlush;
+  }
+
+  private async commit(): Promise<void> {
     this.sweep(Infinity);
     await this.writer.flush();
     await Promise.allSettled([...this.uncommitted.values()]);
     await this.events.flush();
+  }
+
+  override async flush(): Promise<void> {
+    await this.settled(); // releases of shared branches write their `completed` first
+    await this.commit();
   }
 
   /** Write what is pending and stop the sweeper; writers made by {@link forProduction} are closed too. */
