@@ -149,7 +149,7 @@ describe('cluster failover: a control plane and three hie engine processes on et
     await etcd?.stop();
   });
 
-  it('moves the listener off a killed node, then survives the leader being killed: every ACKed message delivered, in order per patient, never two listeners', async () => {
+  it('moves the listener off a killed node, survives the leader being killed and a rolling reload under load: every ACKed message delivered, in order per patient, never two listeners', async () => {
     const [listen, sinkPort] = [await freePort(), await freePort()];
     const sink = new MllpDownstream(sinkPort);
     await sink.up();
@@ -237,6 +237,29 @@ describe('cluster failover: a control plane and three hie engine processes on et
       // Assignments stay stable: a listener whose node lives stays where it was.
       if (ownerBefore !== leader) expect(ownerAfter).toBe(ownerBefore);
       else expect(ownerAfter).not.toBe(leader);
+
+      // 3. A rolling reload under load: a new version changes the listener's settings (it restarts
+      // on its node with them) and the sender's rate (every node reloads it); the stream goes on.
+      const reloaded = {
+        ...spec,
+        items: [
+          { ...spec.items[0]!, settings: { ...spec.items[0]!.settings, maxConnections: 500 } },
+          spec.items[1]!,
+          { ...spec.items[2]!, rateLimit: { enabled: true, ratePerSecond: 20, burst: 4 } },
+        ],
+      };
+      const current = await api.projects.get.query({ id: project.id });
+      await api.projects.save.mutate({ id: project.id, spec: reloaded, baseVersion: current.version.version, comment: 'rolling reload' });
+      const ackedAtReload = sender.acked.length;
+      const deployed = (await api.production.deploy.mutate({ projectId: project.id })) as { version: number };
+      // Every live node runs the new version, and the stream goes on past it.
+      await until(async () => {
+        const reports = await control.listStatus();
+        const live = new Set(await control.listNodes());
+        const mine = reports.filter((r) => live.has(r.nodeId)).flatMap((r) => r.productions.filter((p) => p.projectId === project.id));
+        return mine.length === live.size && mine.every((p) => p.version === deployed.version && p.state === 'running');
+      }, 60_000);
+      await until(() => sender.acked.length >= ackedAtReload + 50, 30_000);
 
       await sender.stop();
       // Every ACKed message reaches the sink (at-least-once: duplicates allowed, nothing missing).
