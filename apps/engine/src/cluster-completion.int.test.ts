@@ -3,17 +3,17 @@
  * branches run on two engine nodes is `completed` exactly once, after every branch on every node
  * finished, failed when one branch failed, and no node keeps it open afterwards.
  */
-import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdCoordinator, startEtcd, type TestEtcd } from '@hie/cluster';
-import { MllpDecoder, encodeMllp, parseMessage } from '@hie/hl7';
+import { parseMessage } from '@hie/hl7';
 import { openTestStore, type TestStore } from '@hie/store';
 import { redisStreamsBusFor } from './runtime/cluster-bus';
 import { singletonTypes, startStoreNode, type StoreNode } from './store-node';
 import { freePort, testPolicy, until, waitForPort } from './testing/helpers';
+import { connectMllp } from './testing/mllp-client';
 import { MllpDownstream } from './testing/mllp-downstream';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -37,26 +37,13 @@ const msg = (id: string) => `MSH|^~\\&|SND|FAC|RCV|FAC|20240101120000||ADT^A08|$
 
 /** One client connection: sends each message and waits for its ACK; returns the ids ACKed AA. */
 async function send(port: number, ids: string[]): Promise<string[]> {
-  const socket = net.connect({ host: '127.0.0.1', port });
-  await new Promise<void>((r, j) => {
-    socket.once('connect', r);
-    socket.once('error', j);
-  });
-  const decoder = new MllpDecoder();
-  let pending: ((ack: string | undefined) => void) | undefined;
-  socket.on('data', (c: Buffer) => {
-    for (const ev of decoder.push(c)) if (ev.kind === 'frame') pending?.(new TextDecoder().decode(ev.payload));
-  });
-  socket.on('error', () => pending?.(undefined));
+  const client = await connectMllp(port);
   const acked: string[] = [];
   for (const id of ids) {
-    const ack = await new Promise<string | undefined>((resolve) => {
-      pending = resolve;
-      socket.write(encodeMllp(msg(id)));
-    });
+    const ack = await client.send(msg(id));
     if (ack && parseMessage(ack).get('MSA-1') === 'AA') acked.push(id);
   }
-  socket.destroy();
+  client.close();
   return acked;
 }
 

@@ -3,40 +3,26 @@
  * SIGKILL mid-load, restarted. Every message that was ACKed AA must be delivered.
  */
 import { readdir } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MllpDecoder, encodeMllp, parseMessage } from '@hie/hl7';
+import { parseMessage } from '@hie/hl7';
 import { openTestStore, type TestStore } from '@hie/store';
 import { freePort, hie, tempDir, until, waitForPort, writeJson } from './testing/helpers';
+import { connectMllp } from './testing/mllp-client';
 
 const msg = (id: string) => `MSH|^~\\&|CRASH|HOSP|HIE|HIE|20240101120000||ADT^A01|${id}|P|2.5\rPID|1||P${id}^^^MRN||DOE^JOHN\rPV1|1|I\r`;
 
 /** One client connection sending messages one after another; records the ids ACKed AA. */
 async function sender(port: number, prefix: string, acked: Set<string>, stop: () => boolean): Promise<void> {
-  const socket = net.connect({ host: '127.0.0.1', port });
-  await new Promise<void>((r, j) => {
-    socket.once('connect', r);
-    socket.once('error', j);
-  });
-  const decoder = new MllpDecoder();
-  let pending: ((ack: string | undefined) => void) | undefined;
-  socket.on('data', (c: Buffer) => {
-    for (const ev of decoder.push(c)) if (ev.kind === 'frame') pending?.(new TextDecoder().decode(ev.payload));
-  });
-  socket.on('error', () => pending?.(undefined));
-  socket.on('close', () => pending?.(undefined));
+  const client = await connectMllp(port);
   for (let i = 0; !stop(); i++) {
     const id = `${prefix}-${i}`;
-    const ack = await new Promise<string | undefined>((resolve) => {
-      pending = resolve;
-      socket.write(encodeMllp(msg(id)));
-    });
+    const ack = await client.send(msg(id));
     if (!ack) return; // the engine died: this message was not acknowledged
     const m = parseMessage(ack);
     if (m.get('MSA-1') === 'AA' && m.get('MSA-2') === id) acked.add(id);
   }
-  socket.destroy();
+  client.close();
 }
 
 describe('crash recovery (SIGKILL under load, PostgreSQL store, ACK after store)', () => {
