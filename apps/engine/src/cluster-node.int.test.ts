@@ -3,14 +3,13 @@
  * leader assigns it to and stands by on the others; when its node leaves, another takes it over.
  * Killing node processes (-9) is in cluster.int.test.ts.
  */
-import net from 'node:net';
 import pino from 'pino';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdCoordinator, startEtcd, type ReportedProduction, type TestEtcd } from '@hie/cluster';
 import { EngineNode } from './node';
 import { createRegistry } from './engine-node';
-import { freePort, testPolicy, until, waitForPort } from './testing/helpers';
+import { accepts, freePort, testPolicy, until, waitForPort } from './testing/helpers';
 import { MllpDownstream } from './testing/mllp-downstream';
 
 let etcd: TestEtcd;
@@ -123,13 +122,3 @@ describe('EngineNode in a cluster', () => {
     }
   });
 });
-
-async function accepts(port: number): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
-}

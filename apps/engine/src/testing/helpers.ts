@@ -41,18 +41,21 @@ export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 
   }
 }
 
+/** True when something accepts TCP connections on 127.0.0.1:`port` now. */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
 /** Wait until a TCP port accepts connections. */
 export async function waitForPort(port: number, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
+  while (!(await accepts(port))) {
     if (Date.now() > deadline) throw new Error(`port ${port} did not open in ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
