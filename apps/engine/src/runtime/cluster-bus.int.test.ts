@@ -120,6 +120,27 @@ describe('EngineNode on the Redis Streams bus', () => {
     expect(tracker.flushes).toBeGreaterThan(0);
   });
 
+  it("partitions a fifo item by its queue.partitionKey, not PID-3.1, when the production sets one", async () => {
+    prefix = `test-${randomUUID()}`;
+    coordinator = new InProcessCoordinator();
+    startNode();
+    // Every message has the same sending facility (MSH-4 = FAC): keyed by it, all share one partition.
+    await deploy(1, [{ name: 'In', type: 'test.manual_in' }, { name: 'Out', type: 'test.collect', queue: { partitionKey: 'MSH-4' } }], [['In', 'Out']]);
+    await until(() => manualServices.has('In'));
+    const patients = ['A1', 'B2', 'C3', 'D4'];
+    // By PID-3.1 these patients would spread over several partitions.
+    expect(new Set(patients.map((p) => hashKey(p) % 16)).size).toBeGreaterThan(1);
+    for (const p of patients) await manualServices.get('In')!.submit(adt(p, 0));
+    await until(() => sink('Out').length === patients.length);
+    // Which partitions' streams ever took an entry (acknowledged entries may be trimmed: count what was added).
+    const used: string[] = [];
+    for (const key of await admin.keys(`${prefix}:bus:p1:Out:*`)) {
+      const info = (await admin.call('XINFO', 'STREAM', key)) as unknown[];
+      if (Number(info[info.indexOf('entries-added') + 1]) > 0) used.push(key);
+    }
+    expect(used).toEqual([`${prefix}:bus:p1:Out:${hashKey('FAC') % 16}`]);
+  });
+
   it('records an entry given up after maxDeliveries as failed (bus.dead_letter) at its item', async () => {
     prefix = `test-${randomUUID()}`;
     coordinator = new InProcessCoordinator();
