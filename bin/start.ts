@@ -178,7 +178,7 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
   const secretKey = loadSecretKey({ key: env.HIE_SECRET_KEY, dataDir: env.HIE_DATA_DIR });
   if (secretKey.source === 'generated') log.warn({ file: secretKey.file }, 'generated the key of secret settings; back it up (or set HIE_SECRET_KEY): without it they cannot be decrypted');
   const secrets = new SecretBox(secretKey.key);
-  const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR });
+  const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR, writerPipelines: env.HIE_STORE_PIPELINES });
   const { coordinator, nodeId } = await openCoordinator(cluster, withEngine, env.HIE_SECRET_KEY, log);
   // One policy for saves (manager) and starts (engine); the manager's own address is never an egress target.
   const policy = hostPolicyFromEnv(env, [{ host: env.HIE_HOST, port: env.HIE_PORT }]);

@@ -21,6 +21,8 @@ describe('readEnv', () => {
   });
 
   it('parses numbers and refuses bad values, naming them but not echoing them', () => {
+    expect(readEnv({ HIE_STORE_PIPELINES: '2' })).toMatchObject({ HIE_STORE_PIPELINES: 2 });
+    expect(() => readEnv({ HIE_STORE_PIPELINES: '0' })).toThrow(/HIE_STORE_PIPELINES/);
     expect(readEnv({ HIE_PORT: '9000', DATABASE_URL: 'postgres://u@h/db' })).toMatchObject({ HIE_PORT: 9000, DATABASE_URL: 'postgres://u@h/db' });
     expect(() => readEnv({ HIE_PORT: 'eighty' })).toThrow(/HIE_PORT/);
     expect(() => readEnv({ DATABASE_URL: 'mysql://secret@h/db' })).toThrow(/DATABASE_URL/);

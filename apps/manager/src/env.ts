@@ -49,6 +49,8 @@ const envSchema = z.object({
   ...hostPolicyEnvShape,
   /** REDIS_URL, ETCD_ENDPOINTS (with DATABASE_URL: cluster mode), HIE_NODE_ID, HIE_CLUSTER_PREFIX. */
   ...clusterEnvShape,
+  /** Commits the message writer overlaps on PostgreSQL (`writerPipelines`, as for `hie run`/`hie engine`); unset: the store's default. */
+  HIE_STORE_PIPELINES: z.coerce.number().int().min(1).max(32).optional(),
 }).refine((e) => !e.HIE_TLS_CERT === !e.HIE_TLS_KEY, { path: ['HIE_TLS_KEY'], message: 'set both HIE_TLS_CERT and HIE_TLS_KEY, or neither' });
 
 export type ManagerEnv = z.output<typeof envSchema>;
