@@ -58,11 +58,8 @@ process.stdin.on('data', (d: Buffer) => {
 });
 process.on('SIGTERM', () => {
   void (async () => {
-    const t0 = performance.now();
     await engine.stop();
-    const t1 = performance.now();
     await bus?.close();
-    if (process.env['BENCH_DEBUG']) process.stderr.write(`stop ${Math.round(t1 - t0)} ms, bus close ${Math.round(performance.now() - t1)} ms\n`);
     process.exit(0);
   })();
 });
