@@ -42,24 +42,30 @@ test('every item type in the palette links to its reference page from the inspec
   await page.getByTestId('create-project').click();
   await dialog.getByLabel('Name').fill('docs-links');
   await dialog.getByRole('button', { name: 'Create and open' }).click();
-  await expect(page.getByTestId('designer')).toBeVisible();
+  await expect(page.getByTestId('designer')).toBeVisible({ timeout: 60_000 });
 
   const palette = page.locator('[data-testid^="palette-"]');
   const types = (await palette.evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.slice('palette-'.length)))).filter((t) => /^[a-z0-9]+(\.[a-z0-9]+)+$/.test(t));
   expect(types.length).toBeGreaterThanOrEqual(8);
   const canvas = page.getByTestId('canvas');
-  for (const [i, type] of types.entries()) {
-    await page.getByTestId(`palette-${type}`).dragTo(canvas, { targetPosition: { x: 120 + (i % 5) * 170, y: 120 + Math.floor(i / 5) * 130 } });
+  for (const type of types) {
+    // One node at a time (then deleted), where the inspector does not cover it.
+    await page.getByTestId(`palette-${type}`).dragTo(canvas, { targetPosition: { x: 160, y: 200 } });
     const nodes = page.locator('.react-flow__node');
-    await expect(nodes).toHaveCount(i + 1);
-    await nodes.nth(i).locator('.name').click();
-    const help = page.getByTestId('inspector').getByTestId('item-type-help');
+    await expect(nodes).toHaveCount(1);
+    await nodes.first().locator('.name').click();
+    const inspector = page.getByTestId('inspector');
+    const help = inspector.getByTestId('item-type-help');
     await expect(help).toBeVisible();
     const href = await help.getAttribute('href');
     expect(href).toBe(`/docs/reference/item-types/${type.replace(/[^a-z0-9]+/g, '-')}`);
     const res = await page.request.get(href!);
     expect(res.status(), href!).toBe(200);
     expect(await res.text()).toContain(`<code>${type}</code>`);
+    if (type !== types[types.length - 1]) {
+      await inspector.getByRole('button', { name: /^Delete / }).click();
+      await expect(nodes).toHaveCount(0);
+    }
   }
   // And as a person clicks it: a new tab with the page.
   const [tab] = await Promise.all([context.waitForEvent('page'), page.getByTestId('inspector').getByTestId('item-type-help').click()]);

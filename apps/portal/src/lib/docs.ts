@@ -20,7 +20,7 @@ export interface DocPage {
 /** docs/: HIE_DOCS_DIR (set by `hie start`), else found from the working directory. */
 export function docsRoot(): string | undefined {
   const candidates = [process.env.HIE_DOCS_DIR, path.resolve(process.cwd(), 'docs'), path.resolve(process.cwd(), '../../docs')];
-  return candidates.find((d): d is string => !!d && existsSync(path.join(d, 'index.md')));
+  return candidates.find((d): d is string => !!d && existsSync(/*turbopackIgnore: true*/ path.join(d, 'index.md')));
 }
 
 const SEGMENT = /^[a-z0-9][a-z0-9._-]*$/i;
@@ -29,7 +29,7 @@ const SEGMENT = /^[a-z0-9][a-z0-9._-]*$/i;
 function fileOf(root: string, slug: string[]): string | undefined {
   if (!slug.every((s) => SEGMENT.test(s) && !s.includes('..'))) return undefined;
   const base = path.join(root, ...slug);
-  for (const f of [`${base}.md`, path.join(base, 'index.md')]) if (existsSync(f)) return f;
+  for (const f of [`${base}.md`, path.join(base, 'index.md')]) if (existsSync(/*turbopackIgnore: true*/ f)) return f;
   return undefined;
 }
 
@@ -45,7 +45,7 @@ export const anchorOf = (text: string) =>
     .replace(/ +/g, '-');
 
 function walk(root: string, dir = root): string[] {
-  return readdirSync(dir, { withFileTypes: true })
+  return readdirSync(/*turbopackIgnore: true*/ dir, { withFileTypes: true })
     .sort((a, b) => a.name.localeCompare(b.name))
     .flatMap((e) => (e.isDirectory() ? walk(root, path.join(dir, e.name)) : e.name.endsWith('.md') ? [path.relative(root, path.join(dir, e.name))] : []));
 }
@@ -61,7 +61,7 @@ const slugOfFile = (rel: string) =>
 export function listDocs(root: string): DocPage[] {
   return walk(root).map((rel) => {
     const slug = slugOfFile(rel);
-    return { slug, title: titleOf(readFileSync(path.join(root, rel), 'utf8'), slug || 'HIE'), section: slug.includes('/') ? slug.split('/')[0]! : '' };
+    return { slug, title: titleOf(readFileSync(/*turbopackIgnore: true*/ path.join(root, rel), 'utf8'), slug || 'HIE'), section: slug.includes('/') ? slug.split('/')[0]! : '' };
   });
 }
 
@@ -101,7 +101,7 @@ function renderer(fromFile: string): Marked {
 export function readDoc(root: string, slug: string[]): { title: string; html: string; file: string } | undefined {
   const file = fileOf(root, slug);
   if (!file) return undefined;
-  const markdown = readFileSync(file, 'utf8');
+  const markdown = readFileSync(/*turbopackIgnore: true*/ file, 'utf8');
   const rel = path.relative(root, file).split(path.sep).join('/');
   return { title: titleOf(markdown, slug.join('/')), html: renderer(rel).parse(markdown, { async: false }), file: rel };
 }
@@ -109,7 +109,7 @@ export function readDoc(root: string, slug: string[]): { title: string; html: st
 /** Plain text of every page, for the search box (Markdown marks stripped). */
 export function searchIndex(root: string): { slug: string; title: string; text: string }[] {
   return listDocs(root).map((p) => {
-    const md = readFileSync(fileOf(root, p.slug ? p.slug.split('/') : [])!, 'utf8');
+    const md = readFileSync(/*turbopackIgnore: true*/ fileOf(root, p.slug ? p.slug.split('/') : [])!, 'utf8');
     const text = md
       .replace(/<!--[\s\S]*?-->/g, '')
       .replace(/[#*`|>_[\]()-]+/g, ' ')
