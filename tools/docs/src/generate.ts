@@ -75,14 +75,14 @@ async function hie(args: string[]): Promise<string> {
     const { stdout } = await run(process.execPath, [path.join(repoRoot, 'bin/hie.mjs'), ...args], {
       cwd: repoRoot,
       env: { ...process.env, HIE_BUILD: 'off', NO_COLOR: '1' },
-      timeout: 60_000,
+      timeout: 180_000,
     });
     return stdout;
   } catch (e) {
     // `hie` with no command prints the help and exits 1; anything else is a real failure.
-    const out = (e as { stdout?: string }).stdout;
-    if (out) return out;
-    throw e;
+    const { stdout, stderr } = e as { stdout?: string; stderr?: string };
+    if (stdout) return stdout;
+    throw new Error(`hie ${args.join(' ')} failed: ${stderr || String(e)}`, { cause: e });
   }
 }
 
@@ -106,7 +106,9 @@ export function commandsOf(mainHelp: string): string[] {
 export async function cliDocs(): Promise<DocFile> {
   const main = await hie(['--help']);
   const commands = commandsOf(main);
-  const helps = await Promise.all(commands.map((c) => hie([c, '--help'])));
+  // A few at a time: each is a Node process loading the sources.
+  const helps: string[] = [];
+  for (let i = 0; i < commands.length; i += 3) helps.push(...(await Promise.all(commands.slice(i, i + 3).map((c) => hie([c, '--help'])))));
   const parts = [`${HEADER}# CLI reference: \`hie\`\n`, 'Run from the repository with `npx hie …` or `node bin/hie.mjs …` (after `npm install`).\n', '```text', main.trimEnd(), '```\n'];
   commands.forEach((c, i) => parts.push(`## \`hie ${c}\`\n`, '```text', helps[i]!.trimEnd(), '```\n'));
   return { path: 'reference/cli.md', content: parts.join('\n') };

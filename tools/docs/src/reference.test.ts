@@ -21,7 +21,7 @@ describe('the generated reference (docs/reference)', () => {
       .map((e) => path.relative(docsDir, path.join(e.parentPath, e.name)));
     const extra = committed.filter((p) => !files.some((f) => f.path === p));
     expect({ stale, extra }, 'docs/reference is out of date: run `npm run docs`').toEqual({ stale: [], extra: [] });
-  }, 120_000);
+  }, 400_000);
 
   it('has a page per item type with each of its settings', async () => {
     const files = await reference();
@@ -30,7 +30,7 @@ describe('the generated reference (docs/reference)', () => {
       expect(page, t.type).toBeDefined();
       for (const key of Object.keys((t.settings as unknown as { shape?: object }).shape ?? {})) expect(page!.content, `${t.type}.${key}`).toContain(`\`${key}\``);
     }
-  }, 120_000);
+  }, 400_000);
 
   it('lists every command of `hie --help`, and finds each procedure’s role in the router sources', () => {
     expect(commandsOf('hie\n\nCommands:\n  start   run\n  audit verify   check\n  run <p>  go\n\nRun …')).toEqual(['start', 'audit', 'run']);
