@@ -58,6 +58,8 @@ async function portalHandler(log: pino.Logger): Promise<Handler | undefined> {
     }
   }
   const { default: next } = await import('next');
+  // The manual at /docs reads docs/ of this checkout.
+  process.env.HIE_DOCS_DIR ??= path.join(root, 'docs');
   const app = next({ dev: false, dir: portalDir, quiet: true });
   await app.prepare();
   const handle = app.getRequestHandler();

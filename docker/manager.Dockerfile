@@ -26,6 +26,7 @@ COPY apps/manager/package.json apps/manager/
 COPY apps/portal/package.json apps/portal/
 COPY libs/ libs/
 COPY tools/bench/package.json tools/bench/
+COPY tools/docs/package.json tools/docs/
 RUN npm ci --omit=dev --no-audit --no-fund && rm -rf libs/*/src
 COPY --from=build /app/dist/ dist/
 # The portal as built (its .next, config, public files, and the sources `hie start` checks the
@@ -33,6 +34,8 @@ COPY --from=build /app/dist/ dist/
 COPY --from=build /app/apps/portal/ apps/portal/
 COPY bin/hie.mjs bin/build-state.mjs bin/
 COPY examples/ examples/
+# The manual the portal serves at /docs.
+COPY docs/ docs/
 # The embedded database holds patient data: its folder is the node user's alone.
 RUN mkdir -p /data && chown node:node /data && chmod 700 /data
 VOLUME ["/data"]

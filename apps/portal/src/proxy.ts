@@ -16,7 +16,9 @@ const SESSION_COOKIE = 'hie_session';
 export function proxy(request: NextRequest) {
   const { pathname } = request.nextUrl;
   const isLogin = pathname === '/login' || pathname.startsWith('/login/');
-  if (!isLogin && !request.cookies.has(SESSION_COOKIE)) {
+  // The manual holds no data of anyone's: readable before signing in.
+  const isDocs = pathname === '/docs' || pathname.startsWith('/docs/');
+  if (!isLogin && !isDocs && !request.cookies.has(SESSION_COOKIE)) {
     const url = request.nextUrl.clone();
     const next = pathname + request.nextUrl.search;
     url.pathname = '/login';

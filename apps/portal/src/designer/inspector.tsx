@@ -1,7 +1,7 @@
 'use client';
 import { useCallback, useId, useState, type ReactNode } from 'react';
 import { useMutation } from '@tanstack/react-query';
-import { ITEM_NAME_PATTERN, formatPath } from '@hie/config';
+import { ITEM_NAME_PATTERN, formatPath, itemTypeDocPath } from '@hie/config';
 import { SchemaForm, type JsonSchema, type Path, type Widget } from '../components/schema-form';
 import { useTRPC } from '../lib/trpc';
 import { toast } from '../lib/toast';
@@ -120,6 +120,9 @@ export function ItemInspector(p: ItemInspectorProps) {
           {typeLabel(item.type)} · <code>{item.type}</code> · {p.kind}
         </div>
         {p.description ? <div className="muted small">{p.description}</div> : null}
+        <a className="small" href={itemTypeDocPath(item.type)} target="_blank" rel="noopener" data-testid="item-type-help">
+          {item.type} reference (every setting) ↗
+        </a>
       </div>
       <div className="inspector-body">
         {p.problems.length > 0 ? (

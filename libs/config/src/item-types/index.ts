@@ -22,6 +22,11 @@ export interface ItemTypeDescriptor {
   settings: z.ZodType;
 }
 
+/** Where an item type's reference page is in the manual: `hl7.mllp.in` → `/docs/reference/item-types/hl7-mllp-in`. */
+export function itemTypeDocPath(type: string): string {
+  return `/docs/reference/item-types/${type.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`;
+}
+
 /** The built-in item types' descriptors. The engine implements each with `defineItemType`. */
 export const builtinItemTypes: readonly ItemTypeDescriptor[] = [
   { type: 'hl7.mllp.in', kind: 'service', description: 'Receive HL7 v2 over MLLP (TCP/TLS) and ACK', settings: hl7MllpInSettings },
