@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { validateResource } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { loadFhirR4, parseFhirJson, validateFhir } from '@hie/fhir';
+import { interleave, median } from './interleave';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const examplesDir = process.env.FHIR_EXAMPLES ?? join(here, '../../../libs/fhir/testdata/r4-examples');
@@ -78,24 +79,6 @@ function loadExamples(): BenchInput[] {
     .map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(join(examplesDir, f))) }));
 }
 
-/** Runs `fn` over the inputs for about `ms` milliseconds; returns inputs per second. */
-function measure(fn: (input: BenchInput) => void, inputs: BenchInput[], ms: number): number {
-  let count = 0;
-  const start = performance.now();
-  let now: number;
-  do {
-    for (let i = 0; i < inputs.length; i++) fn(inputs[i]!);
-    count += inputs.length;
-    now = performance.now();
-  } while (now - start < ms);
-  return (count * 1000) / (now - start);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US').padStart(10);
 }
@@ -110,22 +93,7 @@ function main(): void {
   console.log(`node ${process.version}; R4 definitions + value sets indexed once in ${Math.round(loadMs)} ms (not in the figures)\n`);
   for (const c of CASES) {
     const inputs = c.inputs ?? examples;
-    measure(c.hie, inputs, runMs);
-    measure(c.baseline, inputs, runMs);
-    const hie: number[] = [];
-    const base: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      if (r % 2 === 0) {
-        hie.push(measure(c.hie, inputs, runMs));
-        base.push(measure(c.baseline, inputs, runMs));
-      } else {
-        base.push(measure(c.baseline, inputs, runMs));
-        hie.push(measure(c.hie, inputs, runMs));
-      }
-    }
-    // Each round's pair ran back to back under the same load: the median of the per-round ratios
-    // is steadier than the ratio of the medians on a busy machine.
-    const ratio = median(hie.map((x, i) => x / base[i]!));
+    const { hie, base, ratio } = interleave(c.hie, c.baseline, inputs, rounds, runMs);
     const spread = `min ${fmt(Math.min(...hie)).trim()} / max ${fmt(Math.max(...hie)).trim()}`;
     console.log(
       `${c.name.padEnd(24)} @hie/fhir ${fmt(median(hie))} res/s (${spread})   ${c.baselineName.padEnd(26)} ${fmt(median(base))} res/s   ratio ${ratio.toFixed(2)}x`,
