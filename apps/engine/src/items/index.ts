@@ -1,4 +1,5 @@
 import type { ItemTypeDefinition } from '../item-type';
+import { fhirRouter } from './fhir-router';
 import { fileIn } from './file-in';
 import { fileOut } from './file-out';
 import { hl7MllpIn } from './hl7-mllp-in';
@@ -14,6 +15,7 @@ export const builtinItemTypes: readonly ItemTypeDefinition[] = [
   fileIn,
   httpIn,
   hl7Router,
+  fhirRouter,
   hl7Transform,
   hl7MllpOut,
   fileOut,
