@@ -16,6 +16,7 @@ import { sendFiles } from './send';
 import { singletonTypes, startStoreNode } from './store-node';
 import { redisStreamsBusFor } from './runtime/cluster-bus';
 import { createClusterJobs } from './runtime/cluster-jobs';
+import { startNodeTelemetry } from './telemetry/node-telemetry';
 
 const HELP: Record<string, string> = {
   main: `hie — the HIE healthcare integration engine
@@ -111,8 +112,11 @@ async function runProduction(file: string): Promise<number> {
   // Loaded only when used: without a store, `hie run` never loads the database drivers.
   const stored = useStore ? await openLocalStore(env, spec.name) : undefined;
   const store = stored?.store;
-  const tracker = stored ? StoreTracker.forProduction(stored.store.messages, { ...stored.scope, production: spec.name }, spec.storage, log) : undefined;
-  const { engine } = createEngine({ log, tracker, policy });
+  const telemetry = await startNodeTelemetry(env, log);
+  const metrics = telemetry.metrics;
+  const commits = metrics && { raw: metrics.storeCommits(spec.name, 'raw'), events: metrics.storeCommits(spec.name, 'events') };
+  const tracker = stored ? StoreTracker.forProduction(stored.store.messages, { ...stored.scope, production: spec.name }, spec.storage, log, commits) : undefined;
+  const { engine } = createEngine({ log, tracker, policy, metrics });
   await engine.apply(raw);
   if (stored) {
     const n = await recoverUnfinished(stored.store.messages, engine, stored.scope.projectId, log);
@@ -135,6 +139,7 @@ async function runProduction(file: string): Promise<number> {
   if (tracker) log.info({ store: tracker.writerMetrics() }, 'message store writer figures');
   await tracker?.close();
   await store?.close();
+  await telemetry.stop();
   log.info('stopped');
   return 0;
 }
@@ -169,7 +174,8 @@ async function runEngineNode(): Promise<number> {
   const busFor = redisStreamsBusFor({ redis: cluster.redisUrl, clusterPrefix: cluster.prefix });
   // Retries and retention purges are BullMQ jobs: they outlive this node, and purges run once per cluster.
   const jobs = createClusterJobs({ redis: cluster.redisUrl, prefix: cluster.prefix, log, messages: store.messages });
-  const running = startStoreNode({ coordinator, store, log, nodeId, policy: hostPolicyFromEnv(env), busFor, jobs });
+  const telemetry = await startNodeTelemetry(env, log);
+  const running = startStoreNode({ coordinator, store, log, nodeId, policy: hostPolicyFromEnv(env), busFor, jobs, metrics: telemetry.metrics });
   log.info({ node: nodeId, etcd: cluster.etcdEndpoints, prefix: cluster.prefix }, 'engine node running; Ctrl-C to stop');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -179,6 +185,7 @@ async function runEngineNode(): Promise<number> {
   await running.stop();
   await coordinator.close();
   await store.close();
+  await telemetry.stop();
   log.info('stopped');
   return 0;
 }

@@ -42,12 +42,18 @@ async function loadDefinition(item: WorkerItem): Promise<ItemTypeDefinition> {
   throw new EngineError('engine.unknown_type', `module ${item.module} does not export item type ${item.type}`, 'user');
 }
 
-const log = {
-  info: (o: unknown, m?: string) => console.log(JSON.stringify({ level: 30, threadId, msg: m ?? o, ...(typeof o === 'object' ? o : {}) })),
-  warn: (o: unknown, m?: string) => console.warn(JSON.stringify({ level: 40, threadId, msg: m ?? o, ...(typeof o === 'object' ? o : {}) })),
-  error: (o: unknown, m?: string) => console.error(JSON.stringify({ level: 50, threadId, msg: m ?? o, ...(typeof o === 'object' ? o : {}) })),
-  debug: () => undefined,
-} as unknown as CreateContext['log'];
+/** A JSON-lines logger for handlers in this thread; `child` adds bindings (a message's ids). */
+function makeLog(bindings: Record<string, unknown>): CreateContext['log'] {
+  const line = (level: number, o: unknown, m?: string) => JSON.stringify({ level, threadId, ...bindings, msg: m ?? o, ...(typeof o === 'object' ? o : {}) });
+  return {
+    info: (o: unknown, m?: string) => console.log(line(30, o, m)),
+    warn: (o: unknown, m?: string) => console.warn(line(40, o, m)),
+    error: (o: unknown, m?: string) => console.error(line(50, o, m)),
+    debug: () => undefined,
+    child: (more: Record<string, unknown>) => makeLog({ ...bindings, ...more }),
+  } as unknown as CreateContext['log'];
+}
+const log = makeLog({});
 
 function contextFor(item: WorkerItem): CreateContext {
   const unsupported = (): never => {
@@ -127,7 +133,8 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
   const base = { itemName: item.name, production: item.production, targets: item.targets, log, policy: item.policy };
   const results: MessageResult[] = [];
   // One after the other, in order: a thread runs one message at a time, as one task per message did.
-  for (const bytes of unpackEnvelopes(task.batch)) results.push(await runOne(handler, base, bytes));
+  const envelopes = unpackEnvelopes(task.batch);
+  for (let i = 0; i < envelopes.length; i++) results.push(await runOne(handler, base, envelopes[i], task.traces?.[i] ?? undefined));
   return { kind: 'batch', results, threadId };
 }
 
@@ -137,12 +144,12 @@ function returned(envelope: MessageEnvelope, input: MessageEnvelope, inputBytes:
   return envelope === input && Buffer.compare(bytes, inputBytes) === 0 ? null : bytes;
 }
 
-async function runOne(handler: ItemHandler, base: Parameters<typeof runHandler>[1], bytes: Uint8Array): Promise<MessageResult> {
+async function runOne(handler: ItemHandler, base: Parameters<typeof runHandler>[1], bytes: Uint8Array, traceparent?: string): Promise<MessageResult> {
   let envelope: MessageEnvelope | undefined;
   try {
     envelope = MessageEnvelope.fromBytes(bytes);
     const input = envelope;
-    const outcome = await runHandler(handler, base, input);
+    const outcome = await runHandler(handler, base, input, traceparent);
     // Results are structured-cloned back (small); the request bytes were transferred in.
     const outputs = outcome.outputs.map((o) => ({ to: o.to ? [...o.to] : undefined, bytes: returned(o.envelope, input, bytes), priority: o.priority }));
     return { kind: 'result', outputs, response: outcome.response && returned(outcome.response, input, bytes), discarded: outcome.discarded, detail: outcome.detail };

@@ -62,7 +62,14 @@ export type WorkerTask =
    * policy into every task cost more than the router; it is sent again, with the batch, only to
    * a thread that answers `unknown_item` (e.g. one that replaced a crashed thread).
    */
-  | { kind: 'batch'; key: string; item?: WorkerItem; batch: EnvelopeBatch }
+  | {
+      kind: 'batch';
+      key: string;
+      item?: WorkerItem;
+      batch: EnvelopeBatch;
+      /** Tracing on: each envelope's hop span context (W3C traceparent), handed to its handler as `ctx.traceparent`. */
+      traces?: (string | null)[];
+    }
   /** Create the item's handler in this worker and run its `onStart` (item start). */
   | { kind: 'start'; item: WorkerItem; barrier: WorkerBarrier }
   /** Run the handler's `onStop` in this worker and release it (item stopped or replaced). */
