@@ -4,12 +4,12 @@ import type { z } from 'zod';
 import type { itemSchema } from '@hie/config';
 import type { Bus, ReplyFn } from '@hie/bus';
 import type { ReportedItemStatus } from '@hie/cluster';
-import type { MessageEnvelope } from '@hie/envelope';
+import { type MessageEnvelope, traceIdOf } from '@hie/envelope';
 import type { HostPolicy } from '@hie/policy';
 import { type ItemQueue } from '@hie/queues';
 import { CircuitBreaker, TokenBucketRateLimiter, backoffDelay, createRestartPolicy } from '@hie/resilience';
 import type { CreateContext, ItemHandler, ItemTypeDefinition, SubmitResult } from '../item-type';
-import { type Dispatcher, MAX_BATCH, MainThreadDispatcher, type Outcome, PoolDispatcher, type TaskPool } from './dispatch';
+import { type Dispatcher, MAX_BATCH, MainThreadDispatcher, type Outcome, PoolDispatcher, type TaskPool, messageLogBindings } from './dispatch';
 import { ackDetail } from './envelopes';
 import { EngineError, codeOf, ensureError, kindOf } from './errors';
 import { settingsPriority, withPriority } from './priority';
@@ -394,7 +394,7 @@ export class Host {
           tracker.event(entry.envelope, this.name, 'retry', { attempt: n, code, error: err.message, ...ackOf(details) });
           hop?.span.addEvent('retry', { attempt: n, 'hie.error.code': code });
           const delay = backoffDelay(Math.max(1, n), { delayMs: messaging.retryDelayMs, backoffFactor: 2, maxDelayMs: messaging.retryMaxDelayMs, jitter: 0.1 });
-          if (n === 1 || delay >= messaging.retryMaxDelayMs) this.log.info({ messageId: entry.envelope.header.messageId, code, attempt: n, retryInMs: delay }, 'message will be retried');
+          if (n === 1 || delay >= messaging.retryMaxDelayMs) this.log.info({ ...messageLogBindings(entry.envelope, entry.trace), code, attempt: n, retryInMs: delay }, 'message will be retried');
           if (await this.defer(entry, attempt, ownAttempt, delay)) {
             if (hop) hop.outcome = 'retry_deferred';
             return;
@@ -418,7 +418,7 @@ export class Host {
         this.noteError(err);
         tracker.event(entry.envelope, this.name, 'failed', { code, kind, error: err.message, attempt: attempt + ownAttempt, ...ackOf(details) });
         // A failed message is an operator's to act on (search by status `failed`, resend): say so.
-        this.log.warn({ messageId: entry.envelope.header.messageId, code, kind, attempt: attempt + ownAttempt, error: err.message }, 'message failed');
+        this.log.warn({ ...messageLogBindings(entry.envelope, entry.trace), code, kind, attempt: attempt + ownAttempt, error: err.message }, 'message failed');
         const response = (err as { response?: MessageEnvelope }).response;
         entry.reply?.(response ? { response } : { error: err });
         tracker.closed(entry.envelope, this.name);
@@ -469,7 +469,7 @@ export class Host {
     try {
       await defer({ item: this.name, envelope: entry.envelope, attempt, ownAttempt, delayMs });
     } catch (e) {
-      this.log.warn({ err: ensureError(e), messageId: entry.envelope.header.messageId }, 'could not schedule the retry as a cluster job: retrying in memory');
+      this.log.warn({ err: ensureError(e), ...messageLogBindings(entry.envelope, entry.trace) }, 'could not schedule the retry as a cluster job: retrying in memory');
       return false;
     }
     this.deps.tracker.handedOver?.(entry.envelope);
@@ -673,7 +673,7 @@ export class Host {
         try {
           host.metrics?.refused.inc();
           const messageId = await deps.tracker.refused(raw, host.name, refusal);
-          host.log.warn({ reason: refusal.reason, error: refusal.error, bytes, messageId, ...refusal.detail }, 'refused input kept as a refused message');
+          host.log.warn({ reason: refusal.reason, error: refusal.error, bytes, messageId, traceId: messageId && traceIdOf(messageId), ...refusal.detail }, 'refused input kept as a refused message');
           return messageId;
         } catch (e) {
           host.log.error({ err: ensureError(e), reason: refusal.reason, bytes, ...refusal.detail }, 'could not store refused input');
@@ -709,7 +709,7 @@ export class Host {
         const stored = deps.tracker.received(envelope, host.name);
         const wait = opts.wait ?? 'queued';
         if (wait === 'stored') await stored;
-        else stored.catch((e: unknown) => host.log.error({ err: ensureError(e) }, 'store write failed'));
+        else stored.catch((e: unknown) => host.log.error({ err: ensureError(e), ...messageLogBindings(envelope, carried(envelope)) }, 'store write failed'));
         const sync = wait === 'response' || pattern === 'sync_reliable' || pattern === 'concurrent_sync';
         const parallel = pattern === 'concurrent_async' || pattern === 'concurrent_sync';
         const targets = deps.targets();

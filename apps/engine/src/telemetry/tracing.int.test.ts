@@ -2,7 +2,9 @@ import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { rootSpanIdOf, traceIdOf } from '@hie/envelope';
+import { rootSpanIdOf, traceIdOf, uuidv7 } from '@hie/envelope';
+import { storedEnvelope } from '../runtime/envelopes';
+import { sinks, testItemTypes } from '../testing/test-items';
 import { createEngine } from '../engine-node';
 import type { ProductionEngine } from '../runtime/production-engine';
 import { connectMllp } from '../testing/mllp-client';
@@ -138,6 +140,24 @@ describe('OpenTelemetry traces', () => {
     const exported = receiver.bodies.join('\n');
     for (const phi of ['ZEBEDEE', 'QUENTIN', 'MRN778899', '19700101', 'PID|']) expect(exported).not.toContain(phi);
     await downstream.down();
+  });
+
+  it('a resent message starts its own trace, linked to the original message’s trace', async () => {
+    engine = createEngine({ log, plugins: testItemTypes, policy: testPolicy(), project: 'proj-resend' }).engine;
+    await engine.apply({ name: 'resend', items: [{ name: 'In', type: 'test.manual_in' }, { name: 'Out', type: 'test.collect' }], connections: [{ from: 'In', to: 'Out' }] });
+    const original = uuidv7();
+    const copy = storedEnvelope(uuidv7(), new TextEncoder().encode('MSH|^~\\&|A|B|C|D|20240101||ADT^A01|RS1|P|2.5\r'), 'application/hl7-v2+er7', 'resend');
+    copy.header.parentId = original;
+    await engine.inject('Out', copy);
+    await engine.idle();
+    await tracing.flush();
+    const traceId = traceIdOf(copy.header.messageId)!;
+    await until(() => receiver.spans.some((s) => s.traceId === traceId && s.name === 'deliver Out'));
+    const spans = traceOf(traceId);
+    const resend = spans.get('resend Out')!;
+    expect(resend.links?.map((l) => [l.traceId, l.spanId])).toEqual([[traceIdOf(original), rootSpanIdOf(original)]]);
+    expect(spans.get('deliver Out')!.parentSpanId).toBe(resend.spanId);
+    sinks.clear();
   });
 
   it('http.in continues an incoming traceparent, and http.out (in a worker thread) sends the context of its own span', async () => {
