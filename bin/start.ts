@@ -210,6 +210,7 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
     secrets,
     policy,
     selfServiceWorkspaces: env.HIE_SELF_SERVICE_WORKSPACES,
+    traceUrl: env.HIE_TRACE_URL,
     metricsToken: env.HIE_METRICS_TOKEN,
     jobs: jobQueue,
     portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined,
