@@ -38,7 +38,10 @@ Run "hie <command> --help" for a command's options.`,
 Runs the production until SIGINT/SIGTERM, then drains every queue and exits 0.
 Environment: HIE_LOG_LEVEL (info), DATABASE_URL (PostgreSQL store), HIE_DATA_DIR (./.hie/data),
 HIE_FILE_ROOTS (folders items may use, ':'-separated; default: this folder), HIE_EGRESS_ALLOW
-(hosts, host:port, CIDRs items may send to; default: any but link-local/metadata).`,
+(hosts, host:port, CIDRs items may send to; default: any but link-local/metadata),
+HIE_METRICS_PORT (serve Prometheus /metrics on this port; unset: none),
+OTEL_EXPORTER_OTLP_ENDPOINT (send OpenTelemetry traces there over OTLP/HTTP; unset: tracing off),
+OTEL_SERVICE_NAME (hie-engine) and the other standard OTEL_* variables.`,
   start: `Usage: hie start [--no-engine]
 
 The all-in-one product on one port (HIE_PORT, default 8080): the portal at /, the manager API at
@@ -66,7 +69,8 @@ Optional:
   HIE_NODE_ID         this node's id (default: host name + a random suffix)
   HIE_CLUSTER_PREFIX  prefix of the cluster's etcd and Redis keys (hie)
   HIE_SECRET_KEY      the control plane's: desired state (with secret settings) is sealed in etcd with it
-  HIE_LOG_LEVEL (info), HIE_FILE_ROOTS, HIE_EGRESS_ALLOW (as for "hie run")`,
+  HIE_METRICS_PORT    serve this node's Prometheus /metrics on this port (unset: none)
+  HIE_LOG_LEVEL (info), HIE_FILE_ROOTS, HIE_EGRESS_ALLOW, OTEL_* (as for "hie run")`,
   migrate: `Usage: hie migrate
 
 Applies the store's SQL migrations (PostgreSQL with DATABASE_URL, else the embedded store in HIE_DATA_DIR).`,
