@@ -245,6 +245,7 @@ export class Host {
           settings: this.spec.settings,
           targets: [...this.deps.targets()],
           policy: this.deps.policy,
+          logLevel: this.spec.logLevel === 'inherit' ? this.log.level : this.spec.logLevel,
           key: `${this.deps.production}/${this.spec.name}/${JSON.stringify(this.spec.settings)}/${Date.now()}`,
         },
         owned,

@@ -47,7 +47,16 @@ export interface ItemMetrics {
   receivedNow(): void;
 }
 
+const byRegistry = new WeakMap<Registry, EngineMetrics>();
+
 export class EngineMetrics {
+  /** The engine metrics of a registry, made on first use (a registry takes each name once). */
+  static of(registry: Registry): EngineMetrics {
+    let m = byRegistry.get(registry);
+    if (!m) byRegistry.set(registry, (m = new EngineMetrics(registry)));
+    return m;
+  }
+
   private readonly processing: Histogram<(typeof LABELS)[number]>;
   private readonly queueWait: Histogram<(typeof LABELS)[number]>;
   private readonly endToEnd: Histogram<(typeof LABELS)[number]>;

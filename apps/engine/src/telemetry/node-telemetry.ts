@@ -25,7 +25,7 @@ export async function startNodeTelemetry(env: ReturnType<typeof readTelemetryEnv
   if (traces) log.info({ endpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'OpenTelemetry tracing on');
   let server: Awaited<ReturnType<typeof serveMetrics>> | undefined;
   let metrics: EngineMetrics | undefined;
-  if (registry) metrics = new EngineMetrics(registry);
+  if (registry) metrics = EngineMetrics.of(registry);
   else if (env.HIE_METRICS_PORT !== undefined) {
     const own = new Registry();
     collectDefaultMetrics({ register: own });

@@ -14,6 +14,8 @@ export interface WorkerItem {
   policy: HostPolicy;
   /** Changes when the item's settings change, so workers rebuild their handler. */
   key: string;
+  /** The item's `logLevel` common setting (`inherit`: the process's, HIE_LOG_LEVEL). */
+  logLevel?: string;
 }
 
 /**
