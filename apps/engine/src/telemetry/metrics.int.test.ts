@@ -3,12 +3,13 @@ import path from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MessageEnvelope } from '@hie/envelope';
 import { openTestStore, type TestStore } from '@hie/store';
 import { createEngine } from '../engine-node';
 import { StoreTracker } from '../runtime/store-tracker';
 import { connectMllp } from '../testing/mllp-client';
 import { freePort, hie, tempDir, testPolicy, until, waitForPort, writeJson } from '../testing/helpers';
-import { sink, sinks, testItemTypes } from '../testing/test-items';
+import { manualServices, sink, sinks, testItemTypes } from '../testing/test-items';
 import { EngineMetrics, serveMetrics } from './metrics';
 
 const log = pino({ level: 'silent' });
@@ -100,8 +101,6 @@ describe('Prometheus metrics recorded by the engine', () => {
         ],
         connections: [{ from: 'In', to: 'Bad' }],
       });
-      const { manualServices } = await import('../testing/test-items');
-      const { MessageEnvelope } = await import('@hie/envelope');
       for (let i = 0; i < 4; i++) await manualServices.get('In')!.submit(MessageEnvelope.createHl7(hl7(`F${i}`), { source: 'In' })).catch(() => undefined);
       await engine.idle();
       const text = await registry.metrics();
