@@ -1,12 +1,10 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageEnvelope, traceIdOf } from '@hie/envelope';
 import { createEngine } from '../engine-node';
 import { defineItemType } from '../item-type';
 import type { ProductionEngine } from '../runtime/production-engine';
-import { testPolicy } from '../testing/helpers';
+import { capturedLog, testPolicy } from '../testing/helpers';
 import { manualServices, sinks, testItemTypes } from '../testing/test-items';
 
 /** Logs in its handler, at info and at debug. */
@@ -27,18 +25,6 @@ const chatty = defineItemType({
   },
 });
 
-/** A process-level logger at `level` whose JSON lines the test reads. */
-function captured(level: string) {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { log: pino({ level }, stream), lines };
-}
-
 let engine: ProductionEngine | undefined;
 afterEach(async () => {
   await engine?.stop();
@@ -51,7 +37,7 @@ const hl7 = (id: string) => `MSH|^~\\&|A|B|C|D|20240101||ADT^A01|${id}|P|2.5\rPI
 
 describe('message log lines', () => {
   it('carry the message id and its trace id (never its content); a per-item logLevel overrides the process level', async () => {
-    const { log, lines } = captured('info');
+    const { log, lines } = capturedLog('info');
     engine = createEngine({ log, plugins: [...testItemTypes, chatty], policy: testPolicy() }).engine;
     await engine.apply({
       name: 'logs',
