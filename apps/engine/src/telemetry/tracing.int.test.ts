@@ -1,10 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { Redis } from 'ioredis';
 import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { rootSpanIdOf, traceIdOf, uuidv7 } from '@hie/envelope';
+import { MessageEnvelope, rootSpanIdOf, traceIdOf, uuidv7 } from '@hie/envelope';
+import { InProcessCoordinator } from '@hie/cluster';
 import { storedEnvelope } from '../runtime/envelopes';
-import { sinks, testItemTypes } from '../testing/test-items';
+import { manualServices, sink, sinks, testItemTypes } from '../testing/test-items';
+import { EngineNode } from '../node';
+import { redisStreamsBusFor } from '../runtime/cluster-bus';
+import { MemoryTracker } from '../runtime/tracker';
 import { createEngine } from '../engine-node';
 import type { ProductionEngine } from '../runtime/production-engine';
 import { connectMllp } from '../testing/mllp-client';
@@ -58,6 +64,7 @@ const attr = (s: OtlpSpan, key: string) => {
 };
 
 const log = pino({ level: 'silent' });
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const receiver = new OtlpReceiver();
 let tracing: TracingHandle;
 let engine: ProductionEngine | undefined;
@@ -79,6 +86,8 @@ afterAll(async () => {
 afterEach(async () => {
   await engine?.stop();
   engine = undefined;
+  sinks.clear();
+  manualServices.clear();
 });
 
 /** The spans of one trace, by name (each name once). */
@@ -157,7 +166,56 @@ describe('OpenTelemetry traces', () => {
     const resend = spans.get('resend Out')!;
     expect(resend.links?.map((l) => [l.traceId, l.spanId])).toEqual([[traceIdOf(original), rootSpanIdOf(original)]]);
     expect(spans.get('deliver Out')!.parentSpanId).toBe(resend.spanId);
-    sinks.clear();
+  });
+
+  it('the context crosses the Redis Streams bus (cluster mode): the consuming hop is the child of the sender’s span', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const coordinator = new InProcessCoordinator();
+    const node = new EngineNode({
+      coordinator,
+      log,
+      nodeId: 'n1',
+      plugins: testItemTypes,
+      policy: testPolicy(),
+      trackerFor: () => new MemoryTracker(),
+      busFor: redisStreamsBusFor({ redis: REDIS_URL, clusterPrefix: prefix, blockMs: 100 }),
+    });
+    node.start();
+    const admin = new Redis(REDIS_URL);
+    try {
+      await coordinator.setDesired({
+        projectId: 'proj-bus',
+        workspaceId: 'w',
+        production: 'bus',
+        version: 1,
+        state: 'running',
+        spec: { name: 'bus', items: [{ name: 'In', type: 'test.manual_in' }, { name: 'Out', type: 'test.collect' }], connections: [{ from: 'In', to: 'Out' }] },
+        updatedAt: Date.now(),
+      });
+      await until(() => manualServices.has('In'));
+      const env = MessageEnvelope.createHl7('MSH|^~\\&|A|B|C|D|20240101||ADT^A01|BUS1|P|2.5\rPID|1||MRN55^^^H||DOE^J\r', { source: 'In' });
+      const { messageId } = await manualServices.get('In')!.submit(env);
+      await until(() => sink('Out').length === 1);
+      // The hand-off went through a stream entry carrying the sender's context in its `tp` field.
+      const keys = await admin.keys(`${prefix}:*Out*`);
+      const entries = (await Promise.all(keys.filter((k) => !k.endsWith(':dead')).map(async (k) => ((await admin.type(k)) === 'stream' ? ((await admin.xrange(k, '-', '+')) as [string, string[]][]) : [])))).flat();
+      expect(entries.some(([, f]) => f.includes('tp'))).toBe(true);
+      await tracing.flush();
+      const traceId = traceIdOf(messageId)!;
+      await until(() => receiver.spans.some((s) => s.traceId === traceId && s.name === 'deliver Out'));
+      const spans = traceOf(traceId);
+      expect(spans.get('deliver Out')!.parentSpanId).toBe(spans.get('receive In')!.spanId);
+      expect(spans.get('queue Out')!.parentSpanId).toBe(spans.get('receive In')!.spanId);
+      expect(attr(spans.get('deliver Out')!, 'hie.project')).toBe('proj-bus');
+    } finally {
+      await node.stop();
+      await coordinator.close();
+      const keys = await admin.keys(`${prefix}:*`);
+      if (keys.length) await admin.del(...keys);
+      await admin.quit();
+      sinks.clear();
+      manualServices.clear();
+    }
   });
 
   it('http.in continues an incoming traceparent, and http.out (in a worker thread) sends the context of its own span', async () => {
