@@ -17,7 +17,7 @@ import pino from 'pino';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { clusterFromEnv, EtcdCoordinator, etcdCipher, InProcessCoordinator, type ClusterSettings, type Coordinator, type ReportedProduction } from '@hie/cluster';
-import { createClusterJobs, redisStreamsBusFor, singletonTypes, startStoreNode, type StoreNode, type StoreTracker } from '@hie/engine';
+import { createClusterJobs, readTelemetryEnv, redisStreamsBusFor, singletonTypes, startNodeTelemetry, startStoreNode, type StoreNode, type StoreTracker } from '@hie/engine';
 import { JobQueue } from '@hie/jobs';
 import { createManagerServer, ensureFirstAdmin, loadSecretKey, readEnv, registry, restoreDesiredState, SecretBox, seedDemo, sessionSettings } from '@hie/manager';
 import { hostPolicyFromEnv } from '@hie/policy';
@@ -188,7 +188,9 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
   const busFor = cluster ? redisStreamsBusFor({ redis: cluster.redisUrl, clusterPrefix: cluster.prefix }) : undefined;
   // Cluster: retries and retention purges are BullMQ jobs (outlive a node; purges once per cluster).
   const jobs = cluster && withEngine ? createClusterJobs({ redis: cluster.redisUrl, prefix: cluster.prefix, log, messages: store.messages }) : undefined;
-  const engine: StoreNode | undefined = withEngine ? startStoreNode({ coordinator, store, log, nodeId, policy, busFor, jobs }) : undefined;
+  // Traces (OTEL_*) and the engine's metrics, recorded into the manager's registry: one /metrics.
+  const telemetry = withEngine ? await startNodeTelemetry(readTelemetryEnv(), log, registry) : undefined;
+  const engine: StoreNode | undefined = withEngine ? startStoreNode({ coordinator, store, log, nodeId, policy, busFor, jobs, metrics: telemetry?.metrics }) : undefined;
   // The control plane lists and acts on the cluster's jobs (the Jobs page).
   const jobQueue = cluster ? (jobs?.queue ?? new JobQueue({ redis: cluster.redisUrl, prefix: cluster.prefix, onError: (err) => log.warn({ err }, 'job queue: Redis connection error') })) : undefined;
   const trackers: { projectId: string; tracker: StoreTracker }[] = engine?.trackers ?? [];
@@ -210,6 +212,7 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
     secrets,
     policy,
     selfServiceWorkspaces: env.HIE_SELF_SERVICE_WORKSPACES,
+    traceUrl: env.HIE_TRACE_URL,
     metricsToken: env.HIE_METRICS_TOKEN,
     jobs: jobQueue,
     portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined,
@@ -267,6 +270,7 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
   server.closeAllConnections();
   await closed;
   await engine?.stop();
+  await telemetry?.stop();
   if (jobQueue && !jobs) await jobQueue.close();
   await coordinator.close();
   await store.close();

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { Registry } from 'prom-client';
+import { EngineMetrics } from '@hie/engine';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -80,7 +82,7 @@ describe('docker/compose.yaml: a real cluster (issue 11 point 7)', () => {
   const env = (name: string) => Object.fromEntries(envOf(services[name]));
 
   it('runs PostgreSQL, Redis, etcd, one control plane (`hie start --no-engine`) and `hie engine` nodes', () => {
-    expect(Object.keys(services).sort()).toEqual(['control', 'engine', 'etcd', 'postgres', 'redis']);
+    expect(Object.keys(services).sort()).toEqual(['control', 'engine', 'etcd', 'grafana', 'postgres', 'prometheus', 'redis']);
     expect(services.control.command).toEqual(['start', '--no-engine']);
     expect(services.engine.command).toEqual(['engine']);
     expect(services.engine.deploy?.replicas).toBe(2);
@@ -101,6 +103,47 @@ describe('docker/compose.yaml: a real cluster (issue 11 point 7)', () => {
     expect(services.engine.container_name).toBeUndefined();
     // A fixed `2575:2575` binds one host port: a second replica could not start. A range gives each its own.
     for (const p of services.engine.ports ?? []) expect(p).toMatch(/^\d+-\d+:\d+$/);
+  });
+});
+
+describe('docker/compose.yaml: Prometheus and Grafana (issue 13 point 2)', () => {
+  const doc = parse(read('./compose.yaml'), { merge: true }) as { services: Record<string, Service & { volumes?: string[] }> };
+  const { services } = doc;
+  const env = (name: string) => Object.fromEntries(envOf(services[name]));
+  type Scrape = { job_name: string; metrics_path?: string; static_configs?: { targets: string[] }[]; dns_sd_configs?: { names: string[]; type: string; port: number }[] };
+  const prom = parse(read('./prometheus/prometheus.yml')) as { scrape_configs: Scrape[] };
+
+  it('mounts the scrape config and the Grafana provisioning that exist in docker/', () => {
+    const mounts = (name: string) => (services[name].volumes ?? []).filter((v) => v.startsWith('./')).map((v) => v.split(':')[0]);
+    expect(mounts('prometheus')).toContain('./prometheus/prometheus.yml');
+    expect(mounts('grafana').sort()).toEqual(['./grafana/dashboards', './grafana/grafana.ini', './grafana/provisioning']);
+    for (const m of [...mounts('prometheus'), ...mounts('grafana')]) expect(existsSync(fileURLToPath(new URL(m, import.meta.url))), m).toBe(true);
+    const ds = parse(read('./grafana/provisioning/datasources/prometheus.yaml')) as { datasources: { url: string }[] };
+    expect(ds.datasources[0].url).toBe('http://prometheus:9090');
+  });
+
+  it('scrapes only targets that exist: each host is a compose service serving /metrics on that port', () => {
+    const targets = prom.scrape_configs.flatMap((c) => [
+      ...(c.static_configs ?? []).flatMap((s) => s.targets.map((t) => ({ host: t.split(':')[0], port: Number(t.split(':')[1]) }))),
+      ...(c.dns_sd_configs ?? []).flatMap((d) => d.names.map((host) => ({ host, port: d.port }))),
+    ]);
+    expect(targets.map((t) => t.host).sort()).toEqual(['control', 'engine']);
+    for (const c of prom.scrape_configs) expect(c.metrics_path ?? '/metrics').toBe('/metrics');
+    for (const { host, port } of targets) {
+      expect(Object.keys(services), host).toContain(host);
+      // The control plane serves /metrics on HIE_PORT; an engine node on HIE_METRICS_PORT.
+      expect(Number(env(host)[host === 'control' ? 'HIE_PORT' : 'HIE_METRICS_PORT']), host).toBe(port);
+    }
+  });
+
+  it('builds the dashboard on metrics the engine really exports', () => {
+    const registry = new Registry();
+    new EngineMetrics(registry);
+    const exported = new Set(registry.getMetricsAsArray().flatMap((m) => [m.name, `${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`]));
+    const dashboard = JSON.parse(read('./grafana/dashboards/hie.json')) as { panels: { targets: { expr: string }[] }[] };
+    const used = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\b(hie_[a-z0-9_]+)/g)].map((m) => m[1]))));
+    expect(used.size).toBeGreaterThan(8);
+    expect([...used].filter((m) => !exported.has(m))).toEqual([]);
   });
 });
 

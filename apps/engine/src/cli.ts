@@ -16,6 +16,7 @@ import { sendFiles } from './send';
 import { singletonTypes, startStoreNode } from './store-node';
 import { redisStreamsBusFor } from './runtime/cluster-bus';
 import { createClusterJobs } from './runtime/cluster-jobs';
+import { startNodeTelemetry } from './telemetry/node-telemetry';
 
 const HELP: Record<string, string> = {
   main: `hie — the HIE healthcare integration engine
@@ -37,7 +38,10 @@ Run "hie <command> --help" for a command's options.`,
 Runs the production until SIGINT/SIGTERM, then drains every queue and exits 0.
 Environment: HIE_LOG_LEVEL (info), DATABASE_URL (PostgreSQL store), HIE_DATA_DIR (./.hie/data),
 HIE_FILE_ROOTS (folders items may use, ':'-separated; default: this folder), HIE_EGRESS_ALLOW
-(hosts, host:port, CIDRs items may send to; default: any but link-local/metadata).`,
+(hosts, host:port, CIDRs items may send to; default: any but link-local/metadata),
+HIE_METRICS_PORT (serve Prometheus /metrics on this port; unset: none),
+OTEL_EXPORTER_OTLP_ENDPOINT (send OpenTelemetry traces there over OTLP/HTTP; unset: tracing off),
+OTEL_SERVICE_NAME (hie-engine) and the other standard OTEL_* variables.`,
   start: `Usage: hie start [--no-engine]
 
 The all-in-one product on one port (HIE_PORT, default 8080): the portal at /, the manager API at
@@ -65,7 +69,8 @@ Optional:
   HIE_NODE_ID         this node's id (default: host name + a random suffix)
   HIE_CLUSTER_PREFIX  prefix of the cluster's etcd and Redis keys (hie)
   HIE_SECRET_KEY      the control plane's: desired state (with secret settings) is sealed in etcd with it
-  HIE_LOG_LEVEL (info), HIE_FILE_ROOTS, HIE_EGRESS_ALLOW (as for "hie run")`,
+  HIE_METRICS_PORT    serve this node's Prometheus /metrics on this port (unset: none)
+  HIE_LOG_LEVEL (info), HIE_FILE_ROOTS, HIE_EGRESS_ALLOW, OTEL_* (as for "hie run")`,
   migrate: `Usage: hie migrate
 
 Applies the store's SQL migrations (PostgreSQL with DATABASE_URL, else the embedded store in HIE_DATA_DIR).`,
@@ -111,8 +116,11 @@ async function runProduction(file: string): Promise<number> {
   // Loaded only when used: without a store, `hie run` never loads the database drivers.
   const stored = useStore ? await openLocalStore(env, spec.name) : undefined;
   const store = stored?.store;
-  const tracker = stored ? StoreTracker.forProduction(stored.store.messages, { ...stored.scope, production: spec.name }, spec.storage, log) : undefined;
-  const { engine } = createEngine({ log, tracker, policy });
+  const telemetry = await startNodeTelemetry(env, log);
+  const metrics = telemetry.metrics;
+  const commits = metrics && { raw: metrics.storeCommits(spec.name, 'raw'), events: metrics.storeCommits(spec.name, 'events') };
+  const tracker = stored ? StoreTracker.forProduction(stored.store.messages, { ...stored.scope, production: spec.name }, spec.storage, log, commits) : undefined;
+  const { engine } = createEngine({ log, tracker, policy, metrics });
   await engine.apply(raw);
   if (stored) {
     const n = await recoverUnfinished(stored.store.messages, engine, stored.scope.projectId, log);
@@ -135,6 +143,7 @@ async function runProduction(file: string): Promise<number> {
   if (tracker) log.info({ store: tracker.writerMetrics() }, 'message store writer figures');
   await tracker?.close();
   await store?.close();
+  await telemetry.stop();
   log.info('stopped');
   return 0;
 }
@@ -169,7 +178,8 @@ async function runEngineNode(): Promise<number> {
   const busFor = redisStreamsBusFor({ redis: cluster.redisUrl, clusterPrefix: cluster.prefix });
   // Retries and retention purges are BullMQ jobs: they outlive this node, and purges run once per cluster.
   const jobs = createClusterJobs({ redis: cluster.redisUrl, prefix: cluster.prefix, log, messages: store.messages });
-  const running = startStoreNode({ coordinator, store, log, nodeId, policy: hostPolicyFromEnv(env), busFor, jobs });
+  const telemetry = await startNodeTelemetry(env, log);
+  const running = startStoreNode({ coordinator, store, log, nodeId, policy: hostPolicyFromEnv(env), busFor, jobs, metrics: telemetry.metrics });
   log.info({ node: nodeId, etcd: cluster.etcdEndpoints, prefix: cluster.prefix }, 'engine node running; Ctrl-C to stop');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -179,6 +189,7 @@ async function runEngineNode(): Promise<number> {
   await running.stop();
   await coordinator.close();
   await store.close();
+  await telemetry.stop();
   log.info('stopped');
   return 0;
 }

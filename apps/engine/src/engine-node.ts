@@ -8,6 +8,7 @@ import { ProductionEngine } from './runtime/production-engine';
 import { ItemTypeRegistry } from './runtime/registry';
 import type { DeferredRetry } from './runtime/host';
 import type { Tracker } from './runtime/tracker';
+import type { EngineMetrics } from './telemetry/metrics';
 
 export interface EngineNodeOptions {
   log?: Logger;
@@ -20,6 +21,10 @@ export interface EngineNodeOptions {
   policy?: HostPolicy;
   /** Cluster mode: operations' retries become delayed jobs (see `createClusterJobs`). */
   deferRetry?: (retry: DeferredRetry) => Promise<void>;
+  /** Prometheus metrics the engine records into (the process's registry). */
+  metrics?: EngineMetrics;
+  /** The project id (metric labels, span attributes). @defaultValue the production's name */
+  project?: string;
 }
 
 /** A registry with the built-in item types and any plugins. */
@@ -35,6 +40,6 @@ export function createEngine(opts: EngineNodeOptions = {}): { engine: Production
   registerBuiltinCodecs();
   const log = opts.log ?? pino({ level: opts.logLevel ?? 'info', base: { svc: 'hie-engine' } });
   const registry = createRegistry(opts.plugins);
-  const engine = new ProductionEngine({ registry, log, bus: opts.bus, tracker: opts.tracker, policy: opts.policy, deferRetry: opts.deferRetry });
+  const engine = new ProductionEngine({ registry, log, bus: opts.bus, tracker: opts.tracker, policy: opts.policy, deferRetry: opts.deferRetry, metrics: opts.metrics, project: opts.project });
   return { engine, registry, log };
 }

@@ -15,3 +15,6 @@ export { startRetention, type RetentionTarget } from './runtime/retention';
 export { createClusterJobs, type ClusterJobs, type ClusterJobsOptions } from './runtime/cluster-jobs';
 export { startStoreNode, singletonTypes, type StoreNode, type StoreNodeOptions } from './store-node';
 export { isSingletonType } from './item-type';
+export { EngineMetrics, serveMetrics } from './telemetry/metrics';
+export { startNodeTelemetry, type NodeTelemetry } from './telemetry/node-telemetry';
+export { readTelemetryEnv } from './env';

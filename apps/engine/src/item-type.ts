@@ -23,7 +23,13 @@ export interface ItemContext {
   readonly production: string;
   /** Names of the items this item is connected to (its default targets). */
   readonly targets: readonly string[];
+  /** In `onMessage`: its lines carry the message's `messageId` and `traceId` (never its content). */
   readonly log: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+  /**
+   * In `onMessage`, with tracing on: the W3C traceparent of this hop's span, for a handler to send
+   * on (`http.out` sends it as the `traceparent` header). Absent with tracing off.
+   */
+  readonly traceparent?: string;
   /**
    * The folders and hosts items may touch (HIE_FILE_ROOTS, HIE_EGRESS_ALLOW): check every folder,
    * file and host a setting names with `resolveInsideRoots` / `assertEgressAllowed` from @hie/policy.

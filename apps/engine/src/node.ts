@@ -85,7 +85,7 @@ export class EngineNode {
     if (!r) {
       const tracker = this.cfg.trackerFor?.(desired) ?? new MemoryTracker();
       const bus = this.cfg.busFor?.(desired, { nodeId: this.nodeId, tracker, log: this.log });
-      const { engine } = createEngine({ log: this.log, plugins: this.cfg.plugins, policy: this.cfg.policy, tracker, bus, deferRetry: this.cfg.deferRetryFor?.(desired) });
+      const { engine } = createEngine({ log: this.log, plugins: this.cfg.plugins, policy: this.cfg.policy, tracker, bus, deferRetry: this.cfg.deferRetryFor?.(desired), metrics: this.cfg.metrics, project: desired.projectId });
       r = { engine, bus, state: 'stopped', chain: Promise.resolve() };
       this.running.set(desired.projectId, r);
       // In a cluster no singleton starts with the first apply: ownership comes from the assignments,

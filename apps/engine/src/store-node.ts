@@ -10,6 +10,7 @@ import { recoverUnfinished } from './runtime/recovery';
 import { startRetention } from './runtime/retention';
 import { StoreTracker } from './runtime/store-tracker';
 import type { ClusterJobs } from './runtime/cluster-jobs';
+import type { EngineMetrics } from './telemetry/metrics';
 
 export interface StoreNodeOptions {
   coordinator: Coordinator;
@@ -25,6 +26,8 @@ export interface StoreNodeOptions {
    * runs, and retention purges run once per cluster instead of on every node.
    */
   jobs?: ClusterJobs;
+  /** Prometheus metrics to record into (engine figures, store commits, suspended messages). */
+  metrics?: EngineMetrics;
 }
 
 export interface StoreNode {
@@ -50,16 +53,25 @@ export function startStoreNode(o: StoreNodeOptions): StoreNode {
     policy: o.policy,
     plugins: o.plugins,
     busFor: o.busFor,
+    metrics: o.metrics,
     deferRetryFor: o.jobs ? (d) => o.jobs!.deferRetryFor(d) : undefined,
     trackerFor: (d: DesiredState) => {
       const storage = (d.spec as { storage?: 'full' | 'metadata' | 'none' }).storage ?? 'full';
-      const tracker = StoreTracker.forProduction(o.store.messages, d, storage, o.log);
+      const tracker = StoreTracker.forProduction(o.store.messages, d, storage, o.log, o.metrics && { raw: o.metrics.storeCommits(d.projectId, 'raw'), events: o.metrics.storeCommits(d.projectId, 'events') });
       trackers.push({ projectId: d.projectId, tracker });
       return tracker;
     },
     recover: (engine, d, items) => recoverUnfinished(o.store.messages, engine, d.projectId, o.log, { items }),
   });
   node.start();
+  // Suspended messages (failed, not resent since) of the projects running here, read from the store at scrape time.
+  o.metrics?.setSuspendedSource(async () => {
+    const rows = [];
+    for (const t of node.retentionTargets()) {
+      for (const c of await o.store.messages.suspendedCounts(t.projectId)) rows.push({ project: t.projectId, item: c.item, count: c.count });
+    }
+    return rows;
+  });
   const jobs = o.jobs;
   if (jobs) jobs.start(node).catch((e: unknown) => o.log.error({ err: e }, 'cluster jobs did not start: retries stay in memory, retention does not run'));
   const stopRetention = jobs ? () => undefined : startRetention({ messages: o.store.messages, targets: () => node.retentionTargets(), log: o.log });

@@ -17,6 +17,14 @@ const envSchema = z.object({
   HIE_TLS_CERT: z.string().min(1).optional(),
   /** PEM private key file of HIE_TLS_CERT. */
   HIE_TLS_KEY: z.string().min(1).optional(),
+  /**
+   * Link from the message viewer to a message's trace in your tracing UI: `{traceId}` is replaced,
+   * e.g. `http://jaeger:16686/trace/{traceId}`. Unset: the viewer shows the trace id only.
+   */
+  HIE_TRACE_URL: z
+    .string()
+    .regex(/^https?:\/\/\S*\{traceId\}\S*$/, { message: 'must be an http(s) URL containing {traceId}' })
+    .optional(),
   /** When set, `/metrics` requires `Authorization: Bearer <token>`. */
   HIE_METRICS_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
   /** Password of the first admin user; a random one-time password is printed when unset. */

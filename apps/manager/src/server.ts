@@ -42,6 +42,8 @@ export interface ManagerServerOptions {
   policy?: HostPolicy;
   /** Any signed-in user may create a workspace (`HIE_SELF_SERVICE_WORKSPACES=1`). @defaultValue false */
   selfServiceWorkspaces?: boolean;
+  /** HIE_TRACE_URL: the message viewer links a message's trace id with it (`{traceId}`). */
+  traceUrl?: string;
   /** When set, `/metrics` answers only `Authorization: Bearer <metricsToken>` (401 otherwise). */
   metricsToken?: string;
   /** The key of secret settings (`loadSecretKey`). @defaultValue a random one (tests) */
@@ -81,6 +83,7 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     limiter: opts.limiter,
     policy: opts.policy,
     selfServiceWorkspaces: opts.selfServiceWorkspaces,
+    traceUrl: opts.traceUrl,
     secrets: opts.secrets,
     jobs: opts.jobs,
   });

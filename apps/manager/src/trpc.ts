@@ -54,6 +54,8 @@ export interface ManagerServices {
   policy: HostPolicy;
   /** Any signed-in user may create a workspace; otherwise only global admins. */
   selfServiceWorkspaces: boolean;
+  /** HIE_TRACE_URL: the tracing UI's link template (`{traceId}`), for the message viewer. */
+  traceUrl?: string;
   /** Cluster mode: the cluster's job queue (retries, scheduled jobs); absent on a single node. */
   jobs?: JobQueue;
   /** Per-request look-ups, kept a few seconds (see {@link TtlCache}). */
@@ -87,6 +89,8 @@ export interface ServicesOptions {
   secureCookies?: boolean;
   /** @defaultValue false */
   selfServiceWorkspaces?: boolean;
+  /** HIE_TRACE_URL (see {@link Context.traceUrl}). */
+  traceUrl?: string;
   limiter?: LoginRateLimiter;
   /** What items may touch on the host (HIE_FILE_ROOTS, HIE_EGRESS_ALLOW, own address). @defaultValue `createHostPolicy()`: the working folder, no allow list */
   policy?: HostPolicy;
@@ -119,6 +123,7 @@ export function createServices(opts: ServicesOptions): ManagerServices {
     secureCookies: opts.secureCookies ?? false,
     policy: opts.policy ?? createHostPolicy(),
     selfServiceWorkspaces: opts.selfServiceWorkspaces ?? false,
+    traceUrl: opts.traceUrl,
     jobs: opts.jobs,
     caches: {
       sessions: new TtlCache(opts.authCacheMs ?? 5000),

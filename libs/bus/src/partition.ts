@@ -38,7 +38,8 @@ export function partitionOf(envelope: MessageEnvelope, path: string, partitions:
   return hashKey(partitionKeyOf(envelope, path)) % partitions;
 }
 
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+/** A well-formed W3C traceparent (lower-case hex). */
+export const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /**
  * The W3C `traceparent` an envelope carries (a header field, or the custom property of that

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MessageEnvelope } from '@hie/envelope';
 import type { BusReceiver, ReplyFn } from './bus';
-import { hashKey } from './partition';
+import { hashKey, traceparentOf } from './partition';
 import { RedisStreamsBus, type RedisStreamsBusOptions, type StreamBranches } from './redis-streams-bus';
 import { startRedis, type TestRedis } from './testing/redis-server';
 
@@ -137,6 +137,23 @@ describe('RedisStreamsBus', () => {
     expect(entries[0][1]).toContain('tp');
     expect(entries[0][1][entries[0][1].indexOf('tp') + 1]).toBe(tp);
     expect(entries[1][1]).not.toContain('tp');
+  });
+
+  it('hands the stream entry’s traceparent to the consuming node’s receiver (the trace continues there)', async () => {
+    const prefix = newPrefix();
+    const a = makeBus({ prefix, nodeId: 'a' });
+    const b = makeBus({ prefix, nodeId: 'b' });
+    for (const bus of [a, b]) bus.configureItem('out', { ordered: false });
+    const r = finishingReceiver();
+    b.register('out', r.receiver);
+    const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    await a.deliver('out', MessageEnvelope.create({ raw: 'x', source: 't', customProperties: { traceparent: tp } }));
+    // An entry added by another producer: the `tp` field alone names the context.
+    const bare = MessageEnvelope.create({ raw: 'y', source: 't' });
+    const tp2 = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await admin.xadd(a.streamKey('out', 0), '*', 'e', Buffer.from(bare.toBytes()), 'tp', tp2);
+    await until(() => r.got.length === 2);
+    expect(r.got.map((e) => traceparentOf(e)).sort()).toEqual([tp2, tp].sort());
   });
 
   it('partitions an ordered item by PID-3.1: each node reads only its partitions, each patient in order', async () => {

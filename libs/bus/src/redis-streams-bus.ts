@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { MessageEnvelope } from '@hie/envelope';
 import { type Bus, BusError, type BusReceiver, type DeliverOptions, type ItemBusConfig, type ReplyFn } from './bus';
 import { InProcessBus } from './in-process-bus';
-import { DEFAULT_PARTITION_KEY, partitionOf, traceparentOf } from './partition';
+import { DEFAULT_PARTITION_KEY, TRACEPARENT, partitionOf, traceparentOf } from './partition';
 
 /** The little of a logger the bus uses (a pino logger fits). */
 export interface BusLogger {
@@ -765,6 +765,9 @@ export class RedisStreamsBus implements Bus {
       return;
     }
     if (!c.hold(key, entry.id)) return;
+    // The entry's trace context (W3C traceparent) is the one the consumer continues.
+    const tp = entry.fields?.get('tp')?.toString('latin1');
+    if (tp && TRACEPARENT.test(tp)) envelope.header.customProperties['traceparent'] = tp;
     const branches = this.opts.branches;
     branches?.arrived(envelope);
     const arrived = envelope;

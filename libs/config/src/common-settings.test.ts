@@ -20,6 +20,7 @@ describe('common settings', () => {
       rateLimit: { enabled: false, ratePerSecond: 100, burst: 100 },
       priority: { from: 'message', value: 5, field: 'MSH-11', map: {} },
       enabled: true,
+      logLevel: 'inherit',
     });
   });
 

@@ -275,6 +275,17 @@ export const enabledSchema = z
   .default(true)
   .describe('Run this item. A disabled item is deployed but not started; messages sent to it stay queued.');
 
+/**
+ * The item's log level: `inherit` follows the process's (HIE_LOG_LEVEL); another level applies
+ * to this item's lines only (e.g. `debug` on one interface while investigating it).
+ *
+ * @defaultValue `'inherit'`
+ */
+export const logLevelSchema = z
+  .enum(['inherit', 'fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  .default('inherit')
+  .describe("This item's log level: inherit (the process's HIE_LOG_LEVEL), or a level for this item's lines only.");
+
 /** The shape shared by {@link commonSettingsSchema} and the item schema. */
 export const commonSettingsShape = {
   execution: executionSchema.prefault({}),
@@ -285,6 +296,7 @@ export const commonSettingsShape = {
   rateLimit: rateLimitSchema.prefault({}),
   priority: prioritySchema.prefault({}),
   enabled: enabledSchema,
+  logLevel: logLevelSchema,
 };
 
 /**

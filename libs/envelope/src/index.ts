@@ -29,3 +29,4 @@ export { checkXml, XmlSyntaxError } from './xml';
 export type { XmlCheck } from './xml';
 export { uuidv7, uuidv7Time } from './uuid';
 export { ENVELOPE_FORMAT_VERSION, ENVELOPE_MAGIC } from './binary';
+export { parseTraceparent, rootSpanIdOf, traceIdOf } from './trace-id';

@@ -219,6 +219,8 @@ export interface WriterOptions {
    * writer, so trigram indexing never delays an acknowledgement). @defaultValue 'inline'
    */
   bodyIndex?: 'inline' | 'deferred';
+  /** Called after each successful batch commit with its duration in ms (the store-commit latency metric). */
+  onCommit?: (ms: number) => void;
 }
 
 /** What `indexBody` needs: the message and its bytes. */

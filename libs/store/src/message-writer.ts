@@ -97,7 +97,10 @@ export class BatchingMessageWriter implements MessageWriter {
     this.maxDelayMs = Math.max(0, opts.maxDelayMs ?? 2);
     this.maxInFlight = Math.max(1, Math.floor(opts.maxInFlight ?? 1));
     this.bodyIndex = opts.bodyIndex ?? 'inline';
+    this.onCommit = opts.onCommit;
   }
+
+  private readonly onCommit?: (ms: number) => void;
 
   received(msg: ReceivedMessage): Promise<void> {
     if (this.storage === 'none') return this.closed ? Promise.reject(closedError()) : Promise.resolve();
@@ -238,6 +241,7 @@ export class BatchingMessageWriter implements MessageWriter {
     this.m.rows += rows;
     this.m.lastFlushMs = ms;
     this.m.totalFlushMs += ms;
+    this.onCommit?.(ms);
     if (ms > this.m.maxFlushMs) this.m.maxFlushMs = ms;
   }
 

@@ -17,6 +17,7 @@ import pg from 'pg';
 import { openTestStore } from '@hie/store';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +30,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     window: { type: 'string', default: '1' },
     store: { type: 'boolean', default: false },
+    /** OpenTelemetry tracing off vs on (spans exported over OTLP/HTTP to a local receiver), same run. */
+    tracing: { type: 'boolean', default: false },
     // --store: the writer pipelines (HIE_STORE_PIPELINES) of each store-on run, e.g. "1,4"
     pipelines: { type: 'string', default: '4' },
     /** Write a V8 CPU profile of each `hie run` into this folder (node --cpu-prof). */
@@ -77,7 +80,7 @@ export function heavyOperations(): Record<string, unknown>[] {
 /** What `hie run` does between MLLP in and MLLP out: the light router, or the heavy transform. */
 type Work = 'router' | 'transform';
 
-async function hieRun(inPort: number, sinkPort: number, mode: 'async' | 'multiprocess', store?: { databaseUrl: string; pipelines: number }, work: Work = 'router') {
+async function hieRun(inPort: number, sinkPort: number, mode: 'async' | 'multiprocess', store?: { databaseUrl: string; pipelines: number }, work: Work = 'router', env: Record<string, string> = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hie-bench-'));
   const file = path.join(dir, 'production.json');
   const execution = mode === 'multiprocess' ? { mode, workers: 2 } : { mode: 'async', workers: 8 };
@@ -107,7 +110,7 @@ async function hieRun(inPort: number, sinkPort: number, mode: 'async' | 'multipr
     }),
   );
   const prof = values.profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.profile, `hie-${work}-${mode}${store ? '-store' : ''}`)] : [];
-  const child = await start([...prof, 'bin/hie.mjs', 'run', file], null, store ? { DATABASE_URL: store.databaseUrl, HIE_STORE_PIPELINES: String(store.pipelines) } : { HIE_STORE: 'off' });
+  const child = await start([...prof, 'bin/hie.mjs', 'run', file], null, { ...(store ? { DATABASE_URL: store.databaseUrl, HIE_STORE_PIPELINES: String(store.pipelines) } : { HIE_STORE: 'off' }), ...env });
   await waitPort(inPort);
   return child;
 }
@@ -172,6 +175,20 @@ async function main() {
   const sinkProc = await sink(sinkPort);
   sinkPid = sinkProc.pid;
   const echoProc = await sink(echoPort);
+  if (values.tracing) {
+    await stop(echoProc);
+    try {
+      await tracingRuns(base, sinkPort, measure);
+    } finally {
+      await stop(sinkProc);
+    }
+    const off = rows.find((r) => r.name.includes('tracing off'))!;
+    const on = rows.find((r) => r.name.includes('tracing on'))!;
+    console.log(`\n${connections} connections, window ${window}, ${seconds}s per run, ${os.availableParallelism()} CPUs`);
+    console.log(`tracing on / off: ${(on.max.rate / off.max.rate).toFixed(2)}× throughput, p99@50% ${on.half.p99.toFixed(2)} vs ${off.half.p99.toFixed(2)} ms`);
+    if (on.cpu && off.cpu) console.log(`CPU per message: ${on.cpu.server.toFixed(0)} µs on vs ${off.cpu.server.toFixed(0)} µs off (${(on.cpu.server / off.cpu.server).toFixed(2)}×)`);
+    return;
+  }
   if (values.store) {
     // Store on PostgreSQL (synchronous_commit on, ACK after store) beside the store off, same run.
     const db = await openTestStore('postgres', { prefix: 'hie_bench' });
@@ -253,6 +270,38 @@ async function main() {
   ratio('store off / ceiling', 'hie run (router async)', 'ceiling: bare Node MLLP echo', 0.3);
   ratio('light: multiprocess / async', 'hie run (router multiprocess)', 'hie run (router async)', 0.9);
   ratio('heavy: multiprocess / async', 'hie run (transform multiprocess)', 'hie run (transform async)', 1.6);
+}
+
+/**
+ * --tracing: `hie run` (router, async) with tracing off, then on with every span exported over
+ * OTLP/HTTP to a receiver in this process (which only counts what it gets), same load.
+ */
+async function tracingRuns(base: number, sinkPort: number, measure: (name: string, port: number, server?: ChildProcess) => Promise<void>) {
+  let exports = 0;
+  let bytes = 0;
+  const receiver = http.createServer((req, res) => {
+    req.on('data', (c: Buffer) => (bytes += c.length));
+    req.on('end', () => {
+      exports++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  const otlp = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+  try {
+    for (const [i, on] of [false, true].entries()) {
+      const inPort = base + 30 + i;
+      const h = await hieRun(inPort, sinkPort, 'async', undefined, 'router', on ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlp, OTEL_SERVICE_NAME: 'hie-bench' } : {});
+      try {
+        await measure(`hie run (router async, tracing ${on ? 'on' : 'off'})`, inPort, h);
+      } finally {
+        await stop(h);
+      }
+    }
+  } finally {
+    await new Promise<void>((r) => receiver.close(() => r()));
+  }
+  console.log(`OTLP receiver: ${exports} exports, ${(bytes / 1e6).toFixed(1)} MB of spans`);
 }
 
 await main();

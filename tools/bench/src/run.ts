@@ -11,7 +11,7 @@ const benches: Record<string, string> = {
   queues: 'put+take per queue type vs plain arrays',
   store: 'group-commit writer vs naive/raw inserts; search over 1M messages',
   retention: 'purge 1M messages by day-partition drop vs batched DELETE; search over 10M partitioned messages',
-  e2e: 'MLLP in → router → MLLP out vs a bare echo server (--store: store on vs off)',
+  e2e: 'MLLP in → router → MLLP out vs a bare echo server (--store: store on vs off; --tracing: OpenTelemetry off vs on)',
   api: 'manager API p50/p95 under 50 clients vs a bare HTTP handler',
   designer: 'designer with 200 items: time to interactive and frame times while panning',
   cluster: 'a bus hop: in-process vs Redis Streams bus (bare, one node); then the same load over 1, 2 and 3 engine nodes',

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UNEXPECTED_ERROR_CODE, httpInSettings } from '@hie/config';
 import { defineItemType } from '../item-type';
+import { parseTraceparent } from '@hie/envelope';
 import { envelopeFor } from '../runtime/envelopes';
 import { codeOf, ensureError, kindOf } from '../runtime/errors';
 
@@ -65,6 +66,9 @@ export const httpIn = defineItemType({
       const raw = new Uint8Array(Buffer.concat(chunks));
       const contentType = (req.headers['content-type'] ?? 'application/octet-stream').split(';')[0].trim().toLowerCase();
       const envelope = envelopeFor(raw, contentType, ctx.itemName);
+      // A caller's W3C trace context: the message's trace continues it (tracing on; kept, well-formed only).
+      const traceparent = req.headers.traceparent;
+      if (typeof traceparent === 'string' && parseTraceparent(traceparent)) envelope.header.customProperties['traceparent'] = traceparent.trim().toLowerCase();
       try {
         const result = await ctx.submit(envelope, { wait: settings.respond === 'sync' ? 'response' : ctx.hasStore ? 'stored' : 'queued' });
         received++;

@@ -29,7 +29,7 @@ export const httpOut = defineItemType({
     let sent = 0;
     const target = urlTarget(settings.url);
     return {
-      async onMessage(envelope) {
+      async onMessage(envelope, hop) {
         if (!target) throw new EngineError('policy.egress_refused', `only http:// and https:// URLs can be sent to (${settings.url})`, 'user');
         let addresses: EgressAddress[];
         try {
@@ -47,6 +47,8 @@ export const httpOut = defineItemType({
               'content-length': String(envelope.body.raw.byteLength),
               'x-message-id': envelope.header.messageId,
               ...settings.headers,
+              // Tracing on: the receiver continues this message's trace (W3C Trace Context).
+              ...(hop.traceparent ? { traceparent: hop.traceparent } : {}),
             },
             body: envelope.body.raw,
             timeoutMs: settings.timeoutMs,

@@ -1,4 +1,4 @@
-import { MessageEnvelope } from '@hie/envelope';
+import { MessageEnvelope, parseTraceparent, traceIdOf } from '@hie/envelope';
 import type { ItemContext, ItemHandler } from '../item-type';
 import { EngineError, deserializeError, ensureError, serializeError } from './errors';
 import { type MessageResult, type ReturnedEnvelope, type WorkerItem, type WorkerResult, type WorkerTask, packEnvelopes } from '../worker/protocol';
@@ -22,7 +22,8 @@ export interface Outcome {
 
 /** Runs a handler on one message: on the main thread, or in a worker thread pool. */
 export interface Dispatcher {
-  run(envelope: MessageEnvelope): Promise<Outcome>;
+  /** `traceparent`: the hop's span context (tracing on), handed to the handler as `ctx.traceparent`. */
+  run(envelope: MessageEnvelope, traceparent?: string): Promise<Outcome>;
   /** Release the handler; resolves with what went wrong on the way (e.g. a failing `onStop`). */
   close(): Promise<Error[]>;
 }
@@ -32,21 +33,41 @@ const BARRIER_TIMEOUT_MS = 10_000;
 /** How long an item's stop waits for `onStop` in its worker threads. */
 const STOP_TIMEOUT_MS = 5_000;
 
-type BaseContext = Omit<ItemContext, 'send' | 'discard' | 'note'>;
+type BaseContext = Omit<ItemContext, 'send' | 'discard' | 'note' | 'traceparent'>;
+
+/** What a message's log lines carry to join logs, traces and the message viewer: ids, never content. */
+export function messageLogBindings(envelope: MessageEnvelope, traceparent: string | undefined): Record<string, string> {
+  const b: Record<string, string> = { messageId: envelope.header.messageId };
+  const traceId = parseTraceparent(traceparent)?.traceId ?? traceIdOf(envelope.header.sessionId ?? envelope.header.messageId);
+  if (traceId) b['traceId'] = traceId;
+  return b;
+}
+
+type ItemLog = ItemContext['log'];
+
+/** A logger whose lines carry the message's ids (made when the handler first logs: none otherwise). */
+function messageLog(log: ItemLog, envelope: MessageEnvelope, traceparent: string | undefined): ItemLog {
+  const child = (log as { child?: (b: Record<string, unknown>) => ItemLog }).child;
+  return typeof child === 'function' ? child.call(log, messageLogBindings(envelope, traceparent)) : log;
+}
 
 /**
  * Runs hooks + onMessage for one message with a per-message context collecting sends. Shared by
  * the main-thread dispatcher and the worker thread, so both behave the same.
  */
-export async function runHandler(handler: ItemHandler, base: BaseContext, input: MessageEnvelope): Promise<Outcome> {
+export async function runHandler(handler: ItemHandler, base: BaseContext, input: MessageEnvelope, traceparent?: string): Promise<Outcome> {
   const outcome: Outcome = { outputs: [] };
+  let log: ItemLog | undefined;
   const ctx: ItemContext = {
     itemName: base.itemName,
     production: base.production,
     get targets() {
       return base.targets;
     },
-    log: base.log,
+    get log() {
+      return (log ??= messageLog(base.log, input, traceparent));
+    },
+    traceparent,
     policy: base.policy,
     send(envelope, opts) {
       outcome.outputs.push({ envelope, to: opts?.to, priority: opts?.priority });
@@ -82,8 +103,8 @@ export class MainThreadDispatcher implements Dispatcher {
     private readonly handler: ItemHandler,
     private readonly base: BaseContext,
   ) {}
-  run(envelope: MessageEnvelope): Promise<Outcome> {
-    return runHandler(this.handler, this.base, envelope);
+  run(envelope: MessageEnvelope, traceparent?: string): Promise<Outcome> {
+    return runHandler(this.handler, this.base, envelope, traceparent);
   }
   close(): Promise<Error[]> {
     return Promise.resolve([]); // the host runs onStop of a main-thread handler itself
@@ -105,6 +126,7 @@ export const SPREAD_AT = 4;
 
 interface Waiting {
   envelope: MessageEnvelope;
+  trace?: string;
   resolve(outcome: Outcome): void;
   reject(err: Error): void;
 }
@@ -152,9 +174,9 @@ export class PoolDispatcher implements Dispatcher {
     private readonly ownsPool: boolean,
   ) {}
 
-  run(envelope: MessageEnvelope): Promise<Outcome> {
+  run(envelope: MessageEnvelope, trace?: string): Promise<Outcome> {
     return new Promise<Outcome>((resolve, reject) => {
-      this.waiting.push({ envelope, resolve, reject });
+      this.waiting.push({ envelope, trace, resolve, reject });
       if (!this.scheduled && this.canSend()) {
         // After the current I/O phase: the messages it delivers go in one batch.
         this.scheduled = true;
@@ -214,6 +236,8 @@ export class PoolDispatcher implements Dispatcher {
   private post(batch: Waiting[], withItem: boolean): Promise<WorkerResult> {
     const packed = packEnvelopes(batch.map((w) => w.envelope.toBytes()));
     const task: WorkerTask = withItem ? { kind: 'batch', key: this.item.key, item: this.item, batch: packed } : { kind: 'batch', key: this.item.key, batch: packed };
+    // Trace context crosses beside the bytes (tracing on), never inside the envelope.
+    if (batch.some((w) => w.trace !== undefined)) task.traces = batch.map((w) => w.trace ?? null);
     // The packed buffer is fresh and whole: transferred, not copied.
     return this.pool.run(task, { transferList: [packed.bytes.buffer as ArrayBuffer] });
   }

@@ -4,17 +4,19 @@ import type { z } from 'zod';
 import type { itemSchema } from '@hie/config';
 import type { Bus, ReplyFn } from '@hie/bus';
 import type { ReportedItemStatus } from '@hie/cluster';
-import type { MessageEnvelope } from '@hie/envelope';
+import { type MessageEnvelope, traceIdOf } from '@hie/envelope';
 import type { HostPolicy } from '@hie/policy';
 import { type ItemQueue } from '@hie/queues';
 import { CircuitBreaker, TokenBucketRateLimiter, backoffDelay, createRestartPolicy } from '@hie/resilience';
 import type { CreateContext, ItemHandler, ItemTypeDefinition, SubmitResult } from '../item-type';
-import { type Dispatcher, MAX_BATCH, MainThreadDispatcher, type Outcome, PoolDispatcher, type TaskPool } from './dispatch';
+import { type Dispatcher, MAX_BATCH, MainThreadDispatcher, type Outcome, PoolDispatcher, type TaskPool, messageLogBindings } from './dispatch';
 import { ackDetail } from './envelopes';
 import { EngineError, codeOf, ensureError, kindOf } from './errors';
 import { settingsPriority, withPriority } from './priority';
 import { ItemStats } from './stats';
 import { type Tracker, rootId } from './tracker';
+import type { EngineMetrics, ItemMetrics } from '../telemetry/metrics';
+import { type Span, carried, carry, endSpan, epochMs, messageAttributes, startHopSpan, startMessageSpan, traceparentOf, tracing } from '../telemetry/tracing';
 
 export type ItemSpec = z.output<typeof itemSchema>;
 
@@ -26,6 +28,17 @@ export interface QueueEntry {
   attempt?: number;
   /** Retries already made against the error's own limit (`details.maxRetries`): kept likewise. */
   ownAttempt?: number;
+  /** When it was queued (`performance.now()`): queue-wait metrics and span. */
+  queuedAt?: number;
+  /** The hand-off's W3C traceparent (tracing on): the parent of this hop's spans. */
+  trace?: string;
+}
+
+/** A hop being traced: its span and how it ended. */
+interface Hop {
+  span: Span;
+  outcome: string;
+  code?: string;
 }
 
 export type HostState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -52,6 +65,10 @@ export interface DeferredRetry {
 /** What a host needs from the engine. */
 export interface HostDeps {
   production: string;
+  /** The project id (`hie run`: the production name): the `project` of metrics and spans. */
+  project: string;
+  /** Prometheus metrics, when recorded (see EngineMetrics). */
+  metrics?: EngineMetrics;
   bus: Bus;
   tracker: Tracker;
   log: Logger;
@@ -135,13 +152,16 @@ export class Host {
   /** `ctx.exit` called while the item was still starting: acted on once it runs. */
   private exitRequested?: string;
   readonly log: Logger;
+  private readonly metrics?: ItemMetrics;
 
   constructor(
     readonly spec: ItemSpec,
     readonly def: ItemTypeDefinition,
     private readonly deps: HostDeps,
   ) {
-    this.log = deps.log.child({ item: spec.name });
+    // A per-item log level (common settings) overrides the process's.
+    this.log = deps.log.child({ item: spec.name }, spec.logLevel !== 'inherit' ? { level: spec.logLevel } : undefined);
+    this.metrics = deps.metrics?.item(deps.project, spec.name);
     if (spec.circuitBreaker.enabled) {
       this.breaker = new CircuitBreaker({
         failureThreshold: spec.circuitBreaker.failureThreshold,
@@ -225,6 +245,7 @@ export class Host {
           settings: this.spec.settings,
           targets: [...this.deps.targets()],
           policy: this.deps.policy,
+          logLevel: this.spec.logLevel === 'inherit' ? this.log.level : this.spec.logLevel,
           key: `${this.deps.production}/${this.spec.name}/${JSON.stringify(this.spec.settings)}/${Date.now()}`,
         },
         owned,
@@ -294,7 +315,22 @@ export class Host {
     }
   }
 
+  /** One message at this item: metrics and (tracing on) its queue and process/deliver spans around {@link work}. */
   private async process(entry: QueueEntry): Promise<void> {
+    if (entry.queuedAt !== undefined) this.metrics?.queueWait.observe((performance.now() - entry.queuedAt) / 1000);
+    if (!tracing.on) return this.work(entry);
+    const attrs = messageAttributes(entry.envelope, this.name, this.deps.project);
+    const root = rootId(entry.envelope);
+    if (entry.queuedAt !== undefined) endSpan(startHopSpan(`queue ${this.name}`, entry.trace, root, attrs, epochMs(entry.queuedAt)), 'taken');
+    const hop: Hop = { span: startHopSpan(`${this.kind === 'operation' ? 'deliver' : 'process'} ${this.name}`, entry.trace, root, attrs), outcome: 'requeued' };
+    try {
+      await this.work(entry, hop);
+    } finally {
+      endSpan(hop.span, hop.outcome, hop.code === undefined ? undefined : { code: hop.code });
+    }
+  }
+
+  private async work(entry: QueueEntry, hop?: Hop): Promise<void> {
     const t0 = performance.now();
     const { tracker } = this.deps;
     const { messaging, circuitBreaker } = this.spec;
@@ -311,15 +347,20 @@ export class Host {
         if (this.limiter) await this.limiter.acquire(1);
         const dispatcher = this.dispatcher;
         if (!dispatcher) throw new EngineError('engine.item_stopped', `item ${this.name} is not running`, 'operational');
-        const run = () => withTimeout(dispatcher.run(entry.envelope), messaging.timeoutMs, `item ${this.name}`);
+        const traceparent = hop && traceparentOf(hop.span);
+        const run = () => withTimeout(dispatcher.run(entry.envelope, traceparent), messaging.timeoutMs, `item ${this.name}`);
         const outcome = this.breaker ? await this.breaker.execute(run) : await run();
-        const downstream = await this.deliver(entry.envelope, outcome);
-        this.stats.record(performance.now() - t0, true);
+        const downstream = await this.deliver(entry.envelope, outcome, hop?.span);
+        const ms = performance.now() - t0;
+        this.stats.record(ms, true);
+        this.metrics?.processing.observe(ms / 1000);
+        if (hop) hop.outcome = outcome.discarded !== undefined ? 'discarded' : 'delivered';
         if (outcome.discarded !== undefined) {
           this.stats.discarded++;
           tracker.event(entry.envelope, this.name, 'discarded', { ...outcome.detail, reason: outcome.discarded });
         } else {
           const ack = ackDetail(outcome.response);
+          this.metrics?.delivered.inc();
           tracker.event(entry.envelope, this.name, 'delivered', ack ? { ...outcome.detail, ...ack } : outcome.detail);
         }
         entry.reply?.({ response: outcome.response ?? downstream });
@@ -352,19 +393,33 @@ export class Host {
           entry.envelope.header.retryCount++;
           const n = ownAttempt + attempt;
           tracker.event(entry.envelope, this.name, 'retry', { attempt: n, code, error: err.message, ...ackOf(details) });
+          hop?.span.addEvent('retry', { attempt: n, 'hie.error.code': code });
           const delay = backoffDelay(Math.max(1, n), { delayMs: messaging.retryDelayMs, backoffFactor: 2, maxDelayMs: messaging.retryMaxDelayMs, jitter: 0.1 });
-          if (n === 1 || delay >= messaging.retryMaxDelayMs) this.log.info({ messageId: entry.envelope.header.messageId, code, attempt: n, retryInMs: delay }, 'message will be retried');
-          if (await this.defer(entry, attempt, ownAttempt, delay)) return;
-          if (this.setAside(entry, attempt, ownAttempt, delay)) return;
+          if (n === 1 || delay >= messaging.retryMaxDelayMs) this.log.info({ ...messageLogBindings(entry.envelope, entry.trace), code, attempt: n, retryInMs: delay }, 'message will be retried');
+          if (await this.defer(entry, attempt, ownAttempt, delay)) {
+            if (hop) hop.outcome = 'retry_deferred';
+            return;
+          }
+          if (this.setAside(entry, attempt, ownAttempt, delay)) {
+            if (hop) hop.outcome = 'retry_later';
+            return;
+          }
           await sleep(delay, this.abort.signal);
           if (this.requeueIfStopping(entry)) return;
           continue;
         }
-        this.stats.record(performance.now() - t0, false);
+        const ms = performance.now() - t0;
+        this.stats.record(ms, false);
+        this.metrics?.processing.observe(ms / 1000);
+        this.metrics?.failed.inc();
+        if (hop) {
+          hop.outcome = 'failed';
+          hop.code = code;
+        }
         this.noteError(err);
         tracker.event(entry.envelope, this.name, 'failed', { code, kind, error: err.message, attempt: attempt + ownAttempt, ...ackOf(details) });
         // A failed message is an operator's to act on (search by status `failed`, resend): say so.
-        this.log.warn({ messageId: entry.envelope.header.messageId, code, kind, attempt: attempt + ownAttempt, error: err.message }, 'message failed');
+        this.log.warn({ ...messageLogBindings(entry.envelope, entry.trace), code, kind, attempt: attempt + ownAttempt, error: err.message }, 'message failed');
         const response = (err as { response?: MessageEnvelope }).response;
         entry.reply?.(response ? { response } : { error: err });
         tracker.closed(entry.envelope, this.name);
@@ -393,6 +448,10 @@ export class Host {
     if (!envelope.isExpired(now) && !(ttlMs > 0 && now - envelope.header.timestamp > ttlMs)) return false;
     const ageMs = now - envelope.header.timestamp;
     this.stats.discarded++;
+    this.metrics?.expired.inc();
+    if (tracing.on && entry.queuedAt !== undefined) {
+      endSpan(startHopSpan(`queue ${this.name}`, entry.trace, rootId(envelope), messageAttributes(envelope, this.name, this.deps.project), epochMs(entry.queuedAt)), 'expired');
+    }
     this.deps.tracker.event(envelope, this.name, 'expired', { ageMs, ttlMs: envelope.header.ttl ?? ttlMs });
     entry.reply?.({ error: new EngineError('engine.expired', `message expired after ${ageMs} ms waiting for ${this.name}`, 'operational', { ageMs }) });
     this.deps.tracker.closed(envelope, this.name);
@@ -411,7 +470,7 @@ export class Host {
     try {
       await defer({ item: this.name, envelope: entry.envelope, attempt, ownAttempt, delayMs });
     } catch (e) {
-      this.log.warn({ err: ensureError(e), messageId: entry.envelope.header.messageId }, 'could not schedule the retry as a cluster job: retrying in memory');
+      this.log.warn({ err: ensureError(e), ...messageLogBindings(entry.envelope, entry.trace) }, 'could not schedule the retry as a cluster job: retrying in memory');
       return false;
     }
     this.deps.tracker.handedOver?.(entry.envelope);
@@ -433,6 +492,7 @@ export class Host {
       this.inFlight--;
       if (this.requeueIfStopping(entry)) return;
       // At the tail: the messages behind it overtake it (that is what `unordered` allows).
+      entry.queuedAt = performance.now();
       this.deps.queue.put(entry, entry.envelope.header.priority).catch(() => this.requeue(entry));
     });
     return true;
@@ -453,7 +513,7 @@ export class Host {
   }
 
   /** Send a handler's outputs on, following the item's messaging pattern. Returns the first downstream response. */
-  private async deliver(input: MessageEnvelope, outcome: Outcome): Promise<MessageEnvelope | undefined> {
+  private async deliver(input: MessageEnvelope, outcome: Outcome, span?: Span): Promise<MessageEnvelope | undefined> {
     if (outcome.outputs.length === 0) return undefined;
     const { pattern, timeoutMs } = this.spec.messaging;
     const sync = pattern === 'sync_reliable' || pattern === 'concurrent_sync';
@@ -468,7 +528,7 @@ export class Host {
       env = withPriority(env, out.priority ?? settingsPriority(this.spec.priority, env), env === input);
       for (const to of out.to ?? this.deps.targets()) sends.push({ to, envelope: env });
     }
-    return this.sendAll(sends, sync, parallel, timeoutMs);
+    return this.sendAll(sends, sync, parallel, timeoutMs, span);
   }
 
   private async sendAll(
@@ -476,10 +536,13 @@ export class Host {
     sync: boolean,
     parallel: boolean,
     timeoutMs: number,
+    span?: Span,
   ): Promise<MessageEnvelope | undefined> {
     const { bus, tracker } = this.deps;
     const one = async (s: { to: string; envelope: MessageEnvelope }) => {
       tracker.opened(s.envelope);
+      // The receiver takes the context when it queues the envelope (synchronously, in-process).
+      if (span) carry(s.envelope, span);
       let queued = false;
       // `queued` is recorded when the target takes the envelope, not when a sync response comes
       // back: after the target's `delivered` it would leave a finished message showing `queued`.
@@ -609,8 +672,9 @@ export class Host {
       async refuse(raw, refusal) {
         const bytes = Math.max(refusal.totalBytes ?? 0, raw.byteLength);
         try {
+          host.metrics?.refused.inc();
           const messageId = await deps.tracker.refused(raw, host.name, refusal);
-          host.log.warn({ reason: refusal.reason, error: refusal.error, bytes, messageId, ...refusal.detail }, 'refused input kept as a refused message');
+          host.log.warn({ reason: refusal.reason, error: refusal.error, bytes, messageId, traceId: messageId && traceIdOf(messageId), ...refusal.detail }, 'refused input kept as a refused message');
           return messageId;
         } catch (e) {
           host.log.error({ err: ensureError(e), reason: refusal.reason, bytes, ...refusal.detail }, 'could not store refused input');
@@ -630,11 +694,23 @@ export class Host {
         envelope.header.source = host.name;
         envelope.header.priority = settingsPriority(host.spec.priority, envelope) ?? envelope.header.priority;
         if (host.limiter) await host.limiter.acquire(1);
+        const m = host.metrics;
+        if (m) {
+          m.received.inc();
+          m.receivedNow();
+        }
+        // Tracing on: the message's trace starts here (or continues an incoming traceparent), before
+        // the raw-first write, so the stored header names the trace.
+        const span = tracing.on
+          ? startMessageSpan(`receive ${host.name}`, rootId(envelope), messageAttributes(envelope, host.name, deps.project), { parent: carried(envelope) })
+          : undefined;
+        if (span) carry(envelope, span);
+        let outcome = 'failed';
         // Raw-first: the store write starts before the hand-off.
         const stored = deps.tracker.received(envelope, host.name);
         const wait = opts.wait ?? 'queued';
         if (wait === 'stored') await stored;
-        else stored.catch((e: unknown) => host.log.error({ err: ensureError(e) }, 'store write failed'));
+        else stored.catch((e: unknown) => host.log.error({ err: ensureError(e), ...messageLogBindings(envelope, carried(envelope)) }, 'store write failed'));
         const sync = wait === 'response' || pattern === 'sync_reliable' || pattern === 'concurrent_sync';
         const parallel = pattern === 'concurrent_async' || pattern === 'concurrent_sync';
         const targets = deps.targets();
@@ -644,13 +720,16 @@ export class Host {
           if (targets.length === 0) {
             deps.tracker.event(envelope, host.name, 'discarded', { reason: 'no connected targets' });
             host.stats.discarded++;
+            outcome = 'discarded';
           } else {
             response = await host.sendAll(
               targets.map((to) => ({ to, envelope })),
               sync,
               parallel,
               timeoutMs,
+              span,
             );
+            outcome = 'queued';
           }
           host.stats.record(performance.now() - t0, true);
           return { messageId: envelope.header.messageId, response };
@@ -661,8 +740,10 @@ export class Host {
           // A refused hand-off failed at the item that refused it (where an operator resends it), not at this service.
           const to = refusedBy.get(err);
           deps.tracker.event(envelope, to ?? host.name, 'failed', { code: codeOf(err), error: err.message, ...(to ? { from: host.name, refused: true } : {}) });
+          if (span) span.setAttribute('hie.error.code', codeOf(err));
           throw err;
         } finally {
+          if (span) endSpan(span, outcome);
           deps.tracker.closed(envelope, host.name);
         }
       },

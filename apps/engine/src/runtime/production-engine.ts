@@ -6,6 +6,7 @@ import { type ConfigProblem, type productionSchema, validateProduction } from '@
 import { type Bus, type ItemBusConfig, InProcessBus } from '@hie/bus';
 import { checkProductionHostPolicy, createHostPolicy, type HostPolicy } from '@hie/policy';
 import { ItemQueue, WaitHistogram } from '@hie/queues';
+import { uuidv7Time } from '@hie/envelope';
 import type { TaskPool } from './dispatch';
 import { EngineError } from './errors';
 import { isSingletonType } from '../item-type';
@@ -15,6 +16,8 @@ import { ItemStats, queueWaitOf } from './stats';
 import { MemoryTracker, type Tracker } from './tracker';
 import { moduleUrl, workerExecArgv } from './module-url';
 import type { WorkerResult, WorkerTask } from '../worker/protocol';
+import type { EngineMetrics } from '../telemetry/metrics';
+import { carried, carry, endSpan, messageAttributes, startMessageSpan, tracing } from '../telemetry/tracing';
 
 export type ProductionSpec = z.output<typeof productionSchema>;
 
@@ -57,6 +60,10 @@ export interface EngineOptions {
   policy?: HostPolicy;
   /** Cluster mode: operations' retries become delayed jobs (`@hie/jobs`) instead of in-memory timers. */
   deferRetry?: (retry: DeferredRetry) => Promise<void>;
+  /** The project id, for metric labels and span attributes. @defaultValue the production's name */
+  project?: string;
+  /** Prometheus metrics to record into (see EngineMetrics). */
+  metrics?: EngineMetrics;
 }
 
 const kindOrder = { operation: 0, process: 1, service: 2 } as const;
@@ -136,6 +143,24 @@ export class ProductionEngine {
     this.bus = opts.bus ?? new InProcessBus();
     this.tracker = opts.tracker ?? new MemoryTracker();
     this.log = opts.log;
+    const metrics = opts.metrics;
+    if (metrics) {
+      // Received → completed: from the root id's time (a UUID v7), else the completing envelope's.
+      this.tracker.onCompleted = (envelope, item) => {
+        const since = uuidv7Time(envelope.header.sessionId ?? envelope.header.messageId) ?? envelope.header.timestamp;
+        metrics.item(this.project, item).endToEnd.observe(Math.max(0, Date.now() - since) / 1000);
+      };
+    }
+    // A stopped engine has no slots left: its series go with them.
+    opts.metrics?.addQueues({
+      project: () => this.project,
+      queues: () => [...this.slots].map(([item, slot]) => ({ item, depth: slot.queue.depth })),
+    });
+  }
+
+  /** The `project` of metrics and spans: the project id, or the production's name (`hie run`). */
+  get project(): string {
+    return this.opts.project ?? this.current?.name ?? 'production';
   }
 
   get production(): ProductionSpec | undefined {
@@ -190,7 +215,9 @@ export class ProductionEngine {
       const slot: Slot = { spec: item, queue: this.makeQueue(item, 0, wait), targets: targets.get(item.name) ?? [], unregister: () => undefined, stats: new ItemStats(), wait };
       this.bus.configureItem?.(item.name, busConfigOf(item));
       slot.unregister = this.bus.register(item.name, {
-        accept: (envelope, reply) => slot.queue.put({ envelope, reply }, envelope.header.priority),
+        // The trace context is read now, synchronously: in-process, the sender's envelope object
+        // goes on to its other targets and items, which carry their own context in it.
+        accept: (envelope, reply) => slot.queue.put({ envelope, reply, queuedAt: performance.now(), trace: tracing.on ? carried(envelope) : undefined }, envelope.header.priority),
       });
       this.slots.set(item.name, slot);
       report.started.push(item.name);
@@ -286,6 +313,8 @@ export class ProductionEngine {
       moduleOf: (type) => this.opts.registry.moduleOf(type),
       policy: this.policy,
       deferRetry: this.opts.deferRetry,
+      project: this.project,
+      metrics: this.opts.metrics,
     });
     // A replaced host carries on its predecessor's counters (see ItemStats.continueFrom).
     slot.stats = host.stats.continueFrom(slot.stats);
@@ -329,7 +358,18 @@ export class ProductionEngine {
     if (this.opts.registry.get(this.requireSlot(item).spec.type)?.kind === 'service') {
       throw new EngineError('engine.bad_target', `"${item}" is an inbound service: it cannot take a resent message`, 'user');
     }
-    await this.handOff(item, envelope, 'resend');
+    if (envelope.header.parentId) this.opts.metrics?.item(this.project, item).resent.inc();
+    if (!tracing.on) return this.handOff(item, envelope, 'resend');
+    // A resent message starts its own trace, linked to the original's.
+    const span = startMessageSpan(`resend ${item}`, envelope.header.sessionId ?? envelope.header.messageId, messageAttributes(envelope, item, this.project), { linkTo: envelope.header.parentId });
+    carry(envelope, span);
+    try {
+      await this.handOff(item, envelope, 'resend');
+      endSpan(span, 'queued');
+    } catch (e) {
+      endSpan(span, 'failed', { code: (e as { code?: string }).code });
+      throw e;
+    }
   }
 
   /**

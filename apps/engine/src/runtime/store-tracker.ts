@@ -96,9 +96,15 @@ export class StoreTracker extends MemoryTracker {
    * The tracker a production runs with: a raw-first writer on the ACK path (no idle wait, body text
    * indexed later) and a lazier writer for events and body-text indexing off it. `close()` closes both.
    */
-  static forProduction(messages: MessageStore, owner: MessageScope & { production: string }, storage: StorageMode, log: Logger): StoreTracker {
-    const raw = messages.writer({ storage, maxDelayMs: 0, bodyIndex: 'deferred' });
-    const events = messages.writer({ storage, maxDelayMs: 50, maxBatch: 2000, maxInFlight: 1 });
+  static forProduction(
+    messages: MessageStore,
+    owner: MessageScope & { production: string },
+    storage: StorageMode,
+    log: Logger,
+    onCommit?: { raw: (ms: number) => void; events: (ms: number) => void },
+  ): StoreTracker {
+    const raw = messages.writer({ storage, maxDelayMs: 0, bodyIndex: 'deferred', onCommit: onCommit?.raw });
+    const events = messages.writer({ storage, maxDelayMs: 50, maxBatch: 2000, maxInFlight: 1, onCommit: onCommit?.events });
     const tracker = new StoreTracker(raw, owner, log, 50, events);
     tracker.ownsWriters = true;
     return tracker;

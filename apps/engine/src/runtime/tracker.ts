@@ -55,6 +55,8 @@ export interface Tracker {
   shareBranches?(counter: SharedBranches): StreamBranches;
   readonly hasStore: boolean;
   flush(): Promise<void>;
+  /** Called when a message completes here (every branch finished): the end-to-end latency metric. */
+  onCompleted?: (envelope: MessageEnvelope, item: string) => void;
 }
 
 /** Root id of a message: the id the service gave it on receipt. */
@@ -78,6 +80,7 @@ export interface SharedBranches {
  */
 export class MemoryTracker implements Tracker {
   readonly hasStore: boolean = false;
+  onCompleted?: (envelope: MessageEnvelope, item: string) => void;
   private readonly open = new Map<string, number>();
   /**
    * Where a still-open message last failed, and whether another branch changed its status since.
@@ -111,6 +114,7 @@ export class MemoryTracker implements Tracker {
 
   /** Without a store, events are only counted by the hosts' stats; failures are remembered for `completed`. */
   event(envelope: MessageEnvelope, item: string, event: MessageEvent, detail?: Record<string, unknown>): void {
+    if (event === 'completed') this.onCompleted?.(envelope, item);
     const id = rootId(envelope);
     if (event === 'queued' && detail?.['stream'] !== true) this.streamDetail(envelope, event, detail); // not recorded here: just consumed
     if (!this.open.has(id)) return;

@@ -96,7 +96,7 @@ export async function writeJson(file: string, value: unknown): Promise<string> {
 }
 
 /** A pino logger whose JSON lines the test can read. */
-export function capturedLog(): { log: pino.Logger; lines: Record<string, unknown>[] } {
+export function capturedLog(level = 'info'): { log: pino.Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -104,5 +104,5 @@ export function capturedLog(): { log: pino.Logger; lines: Record<string, unknown
       cb();
     },
   });
-  return { log: pino({ level: 'info' }, stream), lines };
+  return { log: pino({ level }, stream), lines };
 }

@@ -42,12 +42,31 @@ async function loadDefinition(item: WorkerItem): Promise<ItemTypeDefinition> {
   throw new EngineError('engine.unknown_type', `module ${item.module} does not export item type ${item.type}`, 'user');
 }
 
-const log = {
-  info: (o: unknown, m?: string) => console.log(JSON.stringify({ level: 30, threadId, msg: m ?? o, ...(typeof o === 'object' ? o : {}) })),
-  warn: (o: unknown, m?: string) => console.warn(JSON.stringify({ level: 40, threadId, msg: m ?? o, ...(typeof o === 'object' ? o : {}) })),
-  error: (o: unknown, m?: string) => console.error(JSON.stringify({ level: 50, threadId, msg: m ?? o, ...(typeof o === 'object' ? o : {}) })),
-  debug: () => undefined,
-} as unknown as CreateContext['log'];
+const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
+/**
+ * A JSON-lines logger for handlers in this thread, at the item's level (pino's numbers); `child`
+ * adds bindings (a message's ids).
+ */
+function makeLog(bindings: Record<string, unknown>, level = 'info'): CreateContext['log'] {
+  const min = LEVELS[level] ?? 30;
+  const line = (n: number, o: unknown, m?: string) => JSON.stringify({ level: n, threadId, ...bindings, msg: m ?? o, ...(typeof o === 'object' ? o : {}) });
+  const at = (n: number, write: (s: string) => void) => (n >= min ? (o: unknown, m?: string) => write(line(n, o, m)) : () => undefined);
+  return {
+    debug: at(20, (s) => console.log(s)),
+    info: at(30, (s) => console.log(s)),
+    warn: at(40, (s) => console.warn(s)),
+    error: at(50, (s) => console.error(s)),
+    child: (more: Record<string, unknown>) => makeLog({ ...bindings, ...more }, level),
+  } as unknown as CreateContext['log'];
+}
+/** Each item's logger, by key. */
+const logs = new Map<string, CreateContext['log']>();
+function logOf(item: WorkerItem): CreateContext['log'] {
+  let l = logs.get(item.key);
+  if (!l) logs.set(item.key, (l = makeLog({ item: item.name }, item.logLevel)));
+  return l;
+}
 
 function contextFor(item: WorkerItem): CreateContext {
   const unsupported = (): never => {
@@ -57,7 +76,7 @@ function contextFor(item: WorkerItem): CreateContext {
     itemName: item.name,
     production: item.production,
     targets: item.targets,
-    log,
+    log: logOf(item),
     policy: item.policy,
     hasStore: false,
     send: unsupported,
@@ -97,6 +116,7 @@ async function barrier(b: WorkerBarrier): Promise<void> {
 /** onStop in this worker, and the handler released (a replaced item's handler must not linger). */
 async function stopHandler(item: WorkerItem): Promise<void> {
   items.delete(item.key);
+  logs.delete(item.key);
   const h = handlers.get(item.key);
   if (!h) return; // never created in this worker
   handlers.delete(item.key);
@@ -124,10 +144,11 @@ export default async function run(task: WorkerTask): Promise<WorkerResult> {
   } catch (e) {
     return { kind: 'error', error: serializeError(e), threadId };
   }
-  const base = { itemName: item.name, production: item.production, targets: item.targets, log, policy: item.policy };
+  const base = { itemName: item.name, production: item.production, targets: item.targets, log: logOf(item), policy: item.policy };
   const results: MessageResult[] = [];
   // One after the other, in order: a thread runs one message at a time, as one task per message did.
-  for (const bytes of unpackEnvelopes(task.batch)) results.push(await runOne(handler, base, bytes));
+  const envelopes = unpackEnvelopes(task.batch);
+  for (let i = 0; i < envelopes.length; i++) results.push(await runOne(handler, base, envelopes[i], task.traces?.[i] ?? undefined));
   return { kind: 'batch', results, threadId };
 }
 
@@ -137,12 +158,12 @@ function returned(envelope: MessageEnvelope, input: MessageEnvelope, inputBytes:
   return envelope === input && Buffer.compare(bytes, inputBytes) === 0 ? null : bytes;
 }
 
-async function runOne(handler: ItemHandler, base: Parameters<typeof runHandler>[1], bytes: Uint8Array): Promise<MessageResult> {
+async function runOne(handler: ItemHandler, base: Parameters<typeof runHandler>[1], bytes: Uint8Array, traceparent?: string): Promise<MessageResult> {
   let envelope: MessageEnvelope | undefined;
   try {
     envelope = MessageEnvelope.fromBytes(bytes);
     const input = envelope;
-    const outcome = await runHandler(handler, base, input);
+    const outcome = await runHandler(handler, base, input, traceparent);
     // Results are structured-cloned back (small); the request bytes were transferred in.
     const outputs = outcome.outputs.map((o) => ({ to: o.to ? [...o.to] : undefined, bytes: returned(o.envelope, input, bytes), priority: o.priority }));
     return { kind: 'result', outputs, response: outcome.response && returned(outcome.response, input, bytes), discarded: outcome.discarded, detail: outcome.detail };

@@ -14,6 +14,8 @@ export interface WorkerItem {
   policy: HostPolicy;
   /** Changes when the item's settings change, so workers rebuild their handler. */
   key: string;
+  /** The item's `logLevel` common setting (`inherit`: the process's, HIE_LOG_LEVEL). */
+  logLevel?: string;
 }
 
 /**
@@ -62,7 +64,14 @@ export type WorkerTask =
    * policy into every task cost more than the router; it is sent again, with the batch, only to
    * a thread that answers `unknown_item` (e.g. one that replaced a crashed thread).
    */
-  | { kind: 'batch'; key: string; item?: WorkerItem; batch: EnvelopeBatch }
+  | {
+      kind: 'batch';
+      key: string;
+      item?: WorkerItem;
+      batch: EnvelopeBatch;
+      /** Tracing on: each envelope's hop span context (W3C traceparent), handed to its handler as `ctx.traceparent`. */
+      traces?: (string | null)[];
+    }
   /** Create the item's handler in this worker and run its `onStart` (item start). */
   | { kind: 'start'; item: WorkerItem; barrier: WorkerBarrier }
   /** Run the handler's `onStop` in this worker and release it (item stopped or replaced). */

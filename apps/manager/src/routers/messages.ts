@@ -16,6 +16,19 @@ const instant = z
   .transform((v) => new Date(v))
   .refine((d) => !Number.isNaN(d.getTime()), { message: 'not a date (use ISO 8601 or epoch ms)' });
 
+/**
+ * The message's OpenTelemetry trace: the trace its stored header names (`customProperties.traceparent`,
+ * e.g. an `http.in` caller's trace it continued), else the one derived from its id (see the engine's
+ * tracing); and the link to it when HIE_TRACE_URL is configured.
+ */
+export function traceLink(id: string, header: unknown, template: string | undefined): { traceId: string | null; traceUrl: string | null } {
+  const tp = (header as { customProperties?: Record<string, unknown> } | null)?.customProperties?.['traceparent'];
+  const carried = typeof tp === 'string' ? /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(tp)?.[1] : undefined;
+  const own = id.replace(/-/g, '').toLowerCase();
+  const traceId = carried ?? (/^[0-9a-f]{32}$/.test(own) ? own : null);
+  return { traceId, traceUrl: traceId && template ? template.replaceAll('{traceId}', traceId) : null };
+}
+
 /** What `messages.search` filters on (also the selection of `messages.resendMany`). */
 const searchFilter = z.object({
   item: z.string().min(1).optional(),
@@ -239,6 +252,7 @@ export const messagesRouter = router({
       problems: body ? fhirProblems(summary.contentType, body.text) : null,
       trace: events.map((e) => ({ id: e.id, item: e.item, event: e.event, at: iso(e.at), detail: e.detail })),
       resends: msg.resends,
+      ...traceLink(msg.id, msg.header, ctx.traceUrl),
     };
   }),
 

@@ -338,11 +338,33 @@ function MessageDetail({ projectId, id, itemNames, onOpen }: { projectId: string
             <p className="muted">Not an HL7 v2 or FHIR message: see the raw view.</p>
           )
         ) : null}
-        {tab === 'trace' ? <TraceTimeline trace={m.trace} /> : null}
+        {tab === 'trace' ? (
+          <>
+            <TraceLink traceId={m.traceId} traceUrl={m.traceUrl} />
+            <TraceTimeline trace={m.trace} />
+          </>
+        ) : null}
         {tab === 'resend' ? <Resend projectId={projectId} message={m} itemNames={itemNames} onOpen={onOpen} /> : null}
         {tab === 'header' ? <pre className="json-view">{JSON.stringify(m.header, null, 2)}</pre> : null}
       </div>
     </section>
+  );
+}
+
+/** The message's OpenTelemetry trace id, linked to the tracing UI when HIE_TRACE_URL is set. */
+function TraceLink({ traceId, traceUrl }: { traceId: string | null; traceUrl: string | null }) {
+  if (!traceId) return null;
+  return (
+    <p className="small muted" data-testid="trace-id">
+      OpenTelemetry trace{' '}
+      {traceUrl ? (
+        <a className="mono" href={traceUrl} target="_blank" rel="noreferrer noopener">
+          {traceId}
+        </a>
+      ) : (
+        <span className="mono">{traceId}</span>
+      )}
+    </p>
   );
 }
 
