@@ -36,6 +36,11 @@ export function referencesIn(s: string): VariableRef[] {
   return [...s.matchAll(REFERENCE)].map((m) => ({ name: m[2]!, secret: m[1] !== undefined }));
 }
 
+/** `s` with each reference replaced by `fn`'s answer (`text`: the reference as written). */
+export function replaceReferences(s: string, fn: (ref: VariableRef, text: string) => string): string {
+  return s.replace(REFERENCE, (all: string, secret: string | undefined, name: string) => fn({ name, secret: secret !== undefined }, all));
+}
+
 /** The reference a string is made of, when it is exactly one `${…}` and nothing else. */
 export function soleReference(s: string): VariableRef | undefined {
   const m = /^\$\{(secret:)?([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(s);
@@ -217,7 +222,7 @@ export function resolveReferences<T>(spec: T, values: VariableValues, schemaOf?:
       problems.push(problem(at.specPath, 'variable_missing', `${where}: variable ${shown} is not set in environment "${values.environment}"`));
     }
     if (missing.length > 0) continue;
-    const text = at.value.replace(REFERENCE, (_all: string, secret: string | undefined, name: string) => (secret ? values.secret : values.plain).get(name) ?? '');
+    const text = replaceReferences(at.value, (r) => (r.secret ? values.secret : values.plain).get(r.name) ?? '');
     let value: unknown = text;
     const sole = soleReference(at.value);
     const type = sole ? schemaTypeAt(schemaOf?.(String(copy.items[at.index]?.['type'])), at.path) : undefined;
