@@ -69,7 +69,7 @@ function ordered(v: Json, first: readonly string[] = []): Json {
     if (ia >= 0 || ib >= 0) return (ia < 0 ? first.length : ia) - (ib < 0 ? first.length : ib);
     return a < b ? -1 : a > b ? 1 : 0;
   });
-  return Object.fromEntries(keys.map((k) => [k, ordered(v[k]!, ITEM_KEYS)]));
+  return Object.fromEntries(keys.map((k) => [k, ordered(v[k]!)]));
 }
 
 const ITEM_KEYS = ['name', 'type', 'description', 'enabled', 'settings'];
