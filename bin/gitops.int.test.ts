@@ -12,16 +12,7 @@ import type { AppRouter } from '@hie/manager';
 import { openTestStore, type TestStore } from '@hie/store';
 import { freePort, hie, hieExec, tempDir, until, waitForPort } from '../apps/engine/src/testing/helpers';
 import { MllpDownstream } from '../apps/engine/src/testing/mllp-downstream';
-
-let cookie = '';
-const jarFetch = async (input: string | URL | Request, init?: RequestInit) => {
-  const headers = new Headers(init?.headers);
-  if (cookie) headers.set('cookie', cookie);
-  const res = await fetch(input, { ...init, headers });
-  const set = res.headers.getSetCookie().find((c) => c.startsWith('hie_session='));
-  if (set) cookie = set.split(';')[0]!;
-  return res;
-};
+import { CookieJar } from '../apps/manager/src/testing/cookie-jar';
 
 async function filesOf(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -55,7 +46,7 @@ describe('hie export / hie apply with an API token; promote test → prod', () =
     });
     await waitForPort(port, 90_000);
     url = `http://127.0.0.1:${port}`;
-    const api = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${url}/api/trpc`, fetch: jarFetch })] });
+    const api = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${url}/api/trpc`, fetch: new CookieJar().fetch })] });
     await api.auth.login.mutate({ username: 'admin', password: 'test-admin-pw' });
     const ws = await api.workspaces.create.mutate({ name: 'Lab trust' });
     for (const [name, sink] of Object.entries(sinks)) {

@@ -149,4 +149,10 @@ describe('environments', () => {
     const rows = await h.store.environments.variables(testId);
     expect(rows.find((v) => v.secret)!.value).toMatch(/^hie:enc:v1:/);
   });
+
+  it('lets a workspace go with its environments once its projects are stopped', async () => {
+    seen(await analyst.api.production.stop.mutate({ projectId }));
+    seen(await admin.api.workspaces.delete.mutate({ id: workspaceId }));
+    expect(await h.store.environments.list(workspaceId)).toEqual([]);
+  });
 });

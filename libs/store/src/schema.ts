@@ -142,7 +142,7 @@ export const deployments = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedBy: text('updated_by').references(() => users.id, { onDelete: 'set null' }),
     /** The environment whose variables the running spec was resolved with (none: no references). */
-    environmentId: text('environment_id').references(() => environments.id, { onDelete: 'restrict' }),
+    environmentId: text('environment_id').references(() => environments.id, { onDelete: 'no action' }),
   },
   (t) => [check('deployments_desired_state_check', sql`${t.desiredState} in ('running', 'stopped')`)],
 );
