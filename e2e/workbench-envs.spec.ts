@@ -15,12 +15,15 @@ test.describe.configure({ mode: 'serial' });
 class Sink {
   readonly received: string[] = [];
   private server?: net.Server;
+  private readonly sockets = new Set<net.Socket>();
   constructor(
     readonly host: string,
     readonly port: number,
   ) {}
   async up(): Promise<void> {
     this.server = net.createServer((s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
       let buf = Buffer.alloc(0);
       s.on('error', () => undefined);
       s.on('data', (chunk: Buffer) => {
@@ -42,6 +45,8 @@ class Sink {
     });
   }
   async down(): Promise<void> {
+    // The sender keeps its connection open: cut it, or close() waits for it forever.
+    for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }
