@@ -199,7 +199,13 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
 
   const admin = await ensureFirstAdmin(store, env.HIE_ADMIN_PASSWORD);
   const demoSpec = JSON.parse(readFileSync(path.join(root, 'examples/adt-feed.json'), 'utf8')) as unknown;
-  const restored = await restoreDesiredState({ store, coordinator, secrets });
+  const restored = await restoreDesiredState({
+    store,
+    coordinator,
+    secrets,
+    // An environment lost a variable the deployed version needs: that project stays down, said why.
+    onError: (projectId, err) => log.error({ err, projectId }, 'deployment not restored'),
+  });
   // HIE_DEMO=0: no demo project (servers, clusters: nothing binds 127.0.0.1:2575 uninvited).
   const demo = env.HIE_DEMO ? await seedDemo({ store, coordinator, spec: demoSpec }) : undefined;
 

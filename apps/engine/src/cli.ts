@@ -31,6 +31,8 @@ Commands:
   run <production>      run a production file (JSON or YAML) until Ctrl-C, then drain and exit
   validate <production> check a production file; prints every problem with its path
   send [options] <files…>  send HL7 files over MLLP and print each ACK (batch files are split)
+  export <project>      write a project as YAML files (GitOps; HIE_TOKEN)
+  apply -f <dir|file>   save (and --deploy) a project from such files (GitOps; HIE_TOKEN)
 
 Run "hie <command> --help" for a command's options.`,
   run: `Usage: hie run <production.json|yaml>

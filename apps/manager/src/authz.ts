@@ -32,10 +32,23 @@ async function membershipIn(ctx: AuthedCtx, workspaceId: string): Promise<Cached
   return m === 'none' ? undefined : m;
 }
 
-/** The caller's role in a workspace (admin for a global admin), or undefined when none. */
+/**
+ * The caller's role in a workspace (admin for a global admin), or undefined when none. With an
+ * API token: the lower of the token's role and the user's, and FORBIDDEN outside the token's
+ * workspace.
+ */
 export async function roleIn(ctx: AuthedCtx, workspaceId: string): Promise<Role | undefined> {
   if (ctx.user.isAdmin) return 'admin';
-  return (await membershipIn(ctx, workspaceId))?.role;
+  const token = ctx.token;
+  const role = token?.userIsAdmin ? 'admin' : (await membershipIn(ctx, workspaceId))?.role;
+  if (!token || !role) return role;
+  if (token.workspaceId !== workspaceId) throw deny('this API token is scoped to another workspace', { entityType: 'workspace', entityId: workspaceId, workspaceId });
+  return atLeast(role, token.role) ? token.role : role;
+}
+
+/** @throws FORBIDDEN when the caller came with an API token (signing in, tokens and users need a session). */
+export function requireSession(ctx: Ctx): void {
+  if (ctx.token) throw deny('an API token cannot do this: sign in');
 }
 
 function forbidden(min: Role, role: Role, scope: DeniedScope): TRPCError {
@@ -53,6 +66,8 @@ export async function requireRole(ctx: AuthedCtx, workspaceId: string, min: Role
   const exists = role !== undefined && (!ctx.user.isAdmin || (await ctx.store.workspaces.get(workspaceId)) !== undefined);
   if (!role || !exists) throw new TRPCError({ code: 'NOT_FOUND', message: 'workspace not found' });
   if (!atLeast(role, min)) throw forbidden(min, role, { entityType: 'workspace', entityId: workspaceId, workspaceId });
+  // A project token reads the workspace, never changes it.
+  if (ctx.token?.projectId && min !== 'viewer') throw deny('this API token is scoped to one project', { entityType: 'workspace', entityId: workspaceId, workspaceId });
   return role;
 }
 
@@ -74,6 +89,9 @@ export async function requireProject(ctx: AuthedCtx, projectId: string, min: Rol
   if (!atLeast(role, min)) {
     throw forbidden(min, role, { entityType: 'project', entityId: project.id, entityName: project.name, workspaceId: project.workspaceId });
   }
+  if (ctx.token?.projectId && ctx.token.projectId !== project.id) {
+    throw deny('this API token is scoped to another project', { entityType: 'project', entityId: project.id, entityName: project.name, workspaceId: project.workspaceId });
+  }
   return { project, role };
 }
 
@@ -88,5 +106,5 @@ export async function canReadBodies(ctx: AuthedCtx, workspaceId: string, role: R
 
 /** @throws FORBIDDEN unless the caller is a global admin. */
 export function requireGlobalAdmin(ctx: Ctx): void {
-  if (!ctx.user?.isAdmin) throw deny('only an administrator may do this');
+  if (!ctx.user?.isAdmin || ctx.token) throw deny('only an administrator may do this');
 }

@@ -1,11 +1,13 @@
 import { auditRouter } from './routers/audit.js';
 import { authRouter } from './routers/auth.js';
 import { connectionsRouter } from './routers/connections.js';
+import { environmentsRouter } from './routers/environments.js';
 import { itemTypesRouter } from './routers/item-types.js';
 import { itemsRouter } from './routers/items.js';
 import { jobsRouter } from './routers/jobs.js';
 import { messagesRouter } from './routers/messages.js';
 import { productionRouter } from './routers/production.js';
+import { tokensRouter } from './routers/tokens.js';
 import { projectsRouter } from './routers/projects.js';
 import { usersRouter } from './routers/users.js';
 import { versionsRouter } from './routers/versions.js';
@@ -27,6 +29,8 @@ export const appRouter = router({
   messages: messagesRouter,
   audit: auditRouter,
   jobs: jobsRouter,
+  environments: environmentsRouter,
+  tokens: tokensRouter,
 });
 
 /** The API's type: the portal imports this (type only) for its tRPC client. */

@@ -29,6 +29,7 @@ import {
   secretPathsOfSchema,
   secretsBoundTo,
   secretsBoundToOfSchema,
+  soleReference,
   valueAt,
   type ConfigProblem,
   type SecretLocation,
@@ -287,7 +288,15 @@ export function resolveSecrets<T>(box: SecretBox, spec: T, opts: ResolveOptions)
 
 /** `spec` with every plaintext secret encrypted for its place in project `projectId`. */
 export function sealSecrets<T>(box: SecretBox, spec: T, projectId: string, secretsOf: SecretPathLookup): T {
-  return mapSecrets(spec, secretsOf, (v, at) => (v === '' || isSealed(v) ? v : box.seal(v, placeOf(projectId, at.item, at.path))));
+  return mapSecrets(spec, secretsOf, (v, at) => (isOpenValue(v) || isSealed(v) ? v : box.seal(v, placeOf(projectId, at.item, at.path))));
+}
+
+/**
+ * A secret setting's value that is no secret: empty, or a reference to an environment's
+ * variable (`${secret:LAB_TOKEN}`, resolved at deploy): stored and shown as it is.
+ */
+function isOpenValue(v: string): boolean {
+  return v === '' || soleReference(v) !== undefined;
 }
 
 /**
@@ -321,7 +330,7 @@ export function revealSecrets<T>(spec: T, box: SecretBox | undefined, projectId:
  * now — no encrypted value either.
  */
 export function redactSpec<T>(spec: T, secretsOf: SecretPathLookup): T {
-  return hideSealed(mapSecrets(spec, secretsOf, (v) => (v === '' ? v : SECRET_PLACEHOLDER)));
+  return hideSealed(mapSecrets(spec, secretsOf, (v) => (isOpenValue(v) ? v : SECRET_PLACEHOLDER)));
 }
 
 /** `spec` with any encrypted value left in item settings shown as `••• set`. */

@@ -6,9 +6,14 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import {
+  dropReferenceProblems,
   findCycles,
+  findReferences,
   HieError,
   PRODUCTION_NAME_PATTERN,
+  productionSchema,
+  referenceProblems,
+  withoutReferences,
   type ConfigProblem,
   type Production,
   type ProductionInput,
@@ -60,24 +65,33 @@ export interface CheckedSpec {
   cycles: string[][];
 }
 
+/** `invalid production (N problems): <first>` with every problem in `details.problems` (→ BAD_REQUEST). */
+export function invalidSpec(problems: ConfigProblem[]): HieError {
+  const first = problems[0];
+  const where = first && first.pathText !== '' ? `${first.pathText}: ` : '';
+  return new HieError('config.invalid', `invalid production (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${where}${first?.message ?? ''}`, {
+    kind: 'user',
+    details: { problems },
+  });
+}
+
 /**
  * Validates a whole spec with the item types' schemas and the host policy (folders and TLS files
- * under HIE_FILE_ROOTS after realpath, targets the egress policy allows, after DNS).
+ * under HIE_FILE_ROOTS after realpath, targets the egress policy allows, after DNS). A setting
+ * holding a `${…}` reference is checked at deploy, once resolved in the target environment
+ * (see variables.ts in @hie/config); `${secret:…}` outside a secret setting is refused here.
  * @throws HieError `config.invalid` (→ BAD_REQUEST with `data.problems`).
  */
 export async function checkSpec(ctx: Ctx, spec: unknown, mapProblems?: (p: ConfigProblem[]) => ConfigProblem[]): Promise<CheckedSpec> {
-  const result = await validateProductionWithPolicy(spec, { itemTypes: await itemTypeLookup(ctx.coordinator), policy: ctx.policy });
-  if (!result.ok) {
-    const problems = mapProblems ? mapProblems(result.problems) : result.problems;
-    const first = problems[0];
-    const where = first && first.pathText !== '' ? `${first.pathText}: ` : '';
-    throw new HieError(
-      'config.invalid',
-      `invalid production (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${where}${first?.message ?? ''}`,
-      { kind: 'user', details: { problems } },
-    );
-  }
-  return { spec: asSpec(spec), production: result.value, cycles: findCycles(result.value) };
+  const hasRefs = findReferences(spec).length > 0;
+  const probe = hasRefs ? withoutReferences(spec) : spec;
+  const result = await validateProductionWithPolicy(probe, { itemTypes: await itemTypeLookup(ctx.coordinator), policy: ctx.policy });
+  let problems = result.ok ? [] : dropReferenceProblems(spec, result.problems);
+  if (hasRefs) problems = [...problems, ...referenceProblems(spec, await secretLookup(ctx.coordinator))];
+  if (problems.length > 0) throw invalidSpec(mapProblems ? mapProblems(problems) : problems);
+  // With references left out, the production may not parse: its graph is enough for the cycles.
+  const production = result.ok ? result.value : productionSchema.parse(probe);
+  return { spec: asSpec(spec), production, cycles: findCycles(production) };
 }
 
 export interface SaveResult {

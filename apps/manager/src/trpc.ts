@@ -13,6 +13,7 @@ import { formatProblems, problemsFromZodIssues, toTrpcCode, type ConfigProblem }
 import type { ConfigVersion, Deployment, MembershipRole, Store } from '@hie/store';
 import { recordDenial } from './audit.js';
 import { LoginRateLimiter } from './auth/rate-limit.js';
+import { bearerApiToken, loadApiToken, type TokenScope } from './auth/api-token.js';
 import { hashSessionToken, readCookie, SESSION_COOKIE, sessionCookie } from './auth/session.js';
 import { loadSession, slidExpiry, type LiveSession } from './auth/session-lookup.js';
 import { TtlCache } from './cache.js';
@@ -140,6 +141,8 @@ export interface Ctx extends ManagerServices {
   user: SessionUser | null;
   /** The stored session id (hash of the token), when signed in. */
   sessionId: string | null;
+  /** Set when the caller came with an API token (`Authorization: Bearer hie_…`): what it may do. */
+  token: TokenScope | null;
   /** The caller's address (audit, login rate limit). */
   sourceAddress: string | null;
   /** Adds a `Set-Cookie` header to the response. */
@@ -148,7 +151,7 @@ export interface Ctx extends ManagerServices {
 
 /** A context for `createCaller` (tests, scripts): no HTTP, the given user. */
 export function callerContext(services: ManagerServices, user: SessionUser | null, sourceAddress = '127.0.0.1'): Ctx {
-  return { ...services, user, sessionId: null, sourceAddress, setCookie: () => undefined };
+  return { ...services, user, sessionId: null, token: null, sourceAddress, setCookie: () => undefined };
 }
 
 /** Options of {@link createContextFactory}. */
@@ -169,12 +172,18 @@ export function createContextFactory(shared: ManagerServices, opts: ContextOptio
     const setCookie = (value: string) => {
       res.appendHeader('Set-Cookie', value);
     };
+    // An API token (CI) stands instead of a session; a bad one is no session (UNAUTHORIZED).
+    const apiToken = bearerApiToken(req.headers.authorization);
+    if (apiToken) {
+      const found = await loadApiToken(services, apiToken);
+      return { ...services, user: found?.user ?? null, token: found?.scope ?? null, sessionId: null, sourceAddress, setCookie };
+    }
     const token = readCookie(req.headers.cookie, SESSION_COOKIE);
-    if (!token) return { ...services, user: null, sessionId: null, sourceAddress, setCookie };
+    if (!token) return { ...services, user: null, sessionId: null, token: null, sourceAddress, setCookie };
     const sessionId = hashSessionToken(token);
     const now = Date.now();
     let session = await loadSession(services, sessionId, now);
-    if (!session) return { ...services, user: null, sessionId: null, sourceAddress, setCookie };
+    if (!session) return { ...services, user: null, sessionId: null, token: null, sourceAddress, setCookie };
     // Sliding expiry, capped by the absolute lifetime.
     const expiresAt = slidExpiry(services, session, now);
     if (expiresAt !== undefined) {
@@ -184,7 +193,7 @@ export function createContextFactory(shared: ManagerServices, opts: ContextOptio
       // The browser's cookie must live as long as the session.
       setCookie(sessionCookie(token, (expiresAt - now) / 1000, services.secureCookies));
     }
-    return { ...services, user: session.user, sessionId, sourceAddress, setCookie };
+    return { ...services, user: session.user, sessionId, token: null, sourceAddress, setCookie };
   };
 }
 

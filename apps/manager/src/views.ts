@@ -26,10 +26,12 @@ export interface DeploymentView {
   state: 'running' | 'stopped';
   updatedAt: string;
   updatedBy: string | null;
+  /** The environment its references were resolved in (null: none). */
+  environmentId: string | null;
 }
 
 export function deploymentView(d: Deployment): DeploymentView {
-  return { version: d.version, state: d.desiredState, updatedAt: iso(d.updatedAt), updatedBy: d.updatedBy };
+  return { version: d.version, state: d.desiredState, updatedAt: iso(d.updatedAt), updatedBy: d.updatedBy, environmentId: d.environmentId };
 }
 
 export interface ProjectView {

@@ -29,6 +29,8 @@ export { WorkspacesRepo, MembershipsRepo } from './repos/workspaces.js';
 export type { Workspace, NewWorkspace, Membership } from './repos/workspaces.js';
 export { ProjectsRepo, ConfigVersionsRepo, DeploymentsRepo } from './repos/projects.js';
 export type { Project, NewProject, ConfigVersion, ConfigVersionInfo, Deployment } from './repos/projects.js';
+export { EnvironmentsRepo, ApiTokensRepo } from './repos/environments.js';
+export type { Environment, EnvironmentVariable, ApiToken } from './repos/environments.js';
 export { AuditRepo } from './repos/audit.js';
 export type { AuditEntry, NewAuditEntry, AuditFilter, AuditVerification } from './repos/audit.js';
 export { openTestStore, type TestStore } from './testing.js';

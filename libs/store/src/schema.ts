@@ -141,8 +141,71 @@ export const deployments = pgTable(
     desiredState: text('desired_state').$type<DesiredState>().notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedBy: text('updated_by').references(() => users.id, { onDelete: 'set null' }),
+    /** The environment whose variables the running spec was resolved with (none: no references). */
+    environmentId: text('environment_id').references(() => environments.id, { onDelete: 'no action' }),
   },
   (t) => [check('deployments_desired_state_check', sql`${t.desiredState} in ('running', 'stopped')`)],
+);
+
+/**
+ * A workspace's deployment targets (dev, test, prod): the values `${NAME}` and `${secret:NAME}`
+ * in item settings resolve to when a version is deployed there.
+ */
+export const environments = pgTable(
+  'environments',
+  {
+    id: uuidId(),
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('environments_workspace_name_unique').on(t.workspaceId, t.name)],
+);
+
+export const environmentVariables = pgTable(
+  'environment_variables',
+  {
+    environmentId: text('environment_id')
+      .notNull()
+      .references(() => environments.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** A secret's value is sealed (`hie:enc:v1:…`, bound to environment and name) and never read back. */
+    secret: boolean('secret').notNull().default(false),
+    value: text('value').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedBy: text('updated_by').references(() => users.id, { onDelete: 'set null' }),
+  },
+  (t) => [primaryKey({ name: 'environment_variables_pk', columns: [t.environmentId, t.secret, t.name] })],
+);
+
+/**
+ * API tokens for CI (`Authorization: Bearer hie_…`): per user, scoped to one workspace with a role
+ * no higher than the user's (optionally one project), expiring, revocable. Only a hash is kept.
+ */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: uuidId(),
+    /** sha256 of the token, never the token. */
+    tokenHash: text('token_hash').notNull().unique('api_tokens_hash_unique'),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    role: text('role').$type<MembershipRole>().notNull(),
+    projectId: text('project_id').references(() => projects.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    createdAt: createdAt(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('api_tokens_user_idx').on(t.userId), check('api_tokens_role_check', sql`${t.role} in ('admin', 'analyst', 'viewer')`)],
 );
 
 // ── data plane: messages ─────────────────────────────────────────────────────────────────────
@@ -317,6 +380,9 @@ export const schema = {
   projects,
   configVersions,
   deployments,
+  environments,
+  environmentVariables,
+  apiTokens,
   messages,
   messageStatus,
   messageEvents,

@@ -14,6 +14,7 @@ import type { RunStatement, StoreDb } from './db.js';
 import { StoreError, toStoreError } from './errors.js';
 import { MessageStore } from './messages.js';
 import { AuditRepo } from './repos/audit.js';
+import { ApiTokensRepo, EnvironmentsRepo } from './repos/environments.js';
 import { ConfigVersionsRepo, DeploymentsRepo, ProjectsRepo } from './repos/projects.js';
 import { SessionsRepo, UsersRepo } from './repos/users.js';
 import { MembershipsRepo, WorkspacesRepo } from './repos/workspaces.js';
@@ -60,6 +61,8 @@ export interface Store {
   readonly configVersions: ConfigVersionsRepo;
   readonly deployments: DeploymentsRepo;
   readonly audit: AuditRepo;
+  readonly environments: EnvironmentsRepo;
+  readonly apiTokens: ApiTokensRepo;
   /** Applies pending migrations (see {@link migrateStore}). */
   migrate(): Promise<void>;
   /** Flushes and closes the message writers, then the database. */
@@ -93,6 +96,8 @@ class StoreImpl implements Store {
   readonly configVersions: ConfigVersionsRepo;
   readonly deployments: DeploymentsRepo;
   readonly audit: AuditRepo;
+  readonly environments: EnvironmentsRepo;
+  readonly apiTokens: ApiTokensRepo;
   private closed = false;
 
   constructor(
@@ -114,6 +119,8 @@ class StoreImpl implements Store {
     this.configVersions = new ConfigVersionsRepo(db);
     this.deployments = new DeploymentsRepo(db);
     this.audit = new AuditRepo(db);
+    this.environments = new EnvironmentsRepo(db);
+    this.apiTokens = new ApiTokensRepo(db);
   }
 
   async migrate(): Promise<void> {

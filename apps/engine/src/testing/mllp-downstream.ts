@@ -16,6 +16,8 @@ export class MllpDownstream {
   constructor(
     readonly port: number,
     private readonly answer: (msg: Hl7Message, nth: number) => DownstreamAnswer = () => 'AA',
+    /** The loopback address to listen on (127.0.0.2 is a second host on Linux). */
+    readonly host = '127.0.0.1',
   ) {}
 
   /** Listen (again) on the port. */
@@ -38,7 +40,7 @@ export class MllpDownstream {
     });
     await new Promise<void>((r, j) => {
       server.once('error', j);
-      server.listen(this.port, '127.0.0.1', () => r());
+      server.listen(this.port, this.host, () => r());
     });
     this.server = server;
   }

@@ -7,6 +7,7 @@ import { isRefused, type LoginAttempt } from '../auth/rate-limit.js';
 import { clearedSessionCookie, hashSessionToken, newSessionToken, sessionCookie } from '../auth/session.js';
 import { endOtherSessions, firstExpiry } from '../auth/session-lookup.js';
 import { authedProcedure, publicProcedure, router, type Ctx } from '../trpc.js';
+import { requireSession } from '../authz.js';
 
 /**
  * Reserves a sign-in slot for `username` from the caller's address before any password is
@@ -93,6 +94,7 @@ export const authRouter = router({
   changePassword: authedProcedure
     .input(z.object({ current: z.string().min(1).max(1000), next: newPasswordSchema }))
     .mutation(async ({ ctx, input }) => {
+      requireSession(ctx);
       if (input.next === input.current) {
         throw new TRPCError({ code: 'BAD_REQUEST', message: 'the new password must differ from the current one' });
       }

@@ -1,11 +1,10 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { toTrpcCode } from '@hie/config';
+import { explainResolvedProblems, toTrpcCode } from '@hie/config';
 import { audit } from '../audit.js';
 import { requireProject } from '../authz.js';
 import { waitWhileAllowed } from '../auth/live-guard.js';
-import { writeDesired } from '../deploy.js';
-import { revealSecrets } from '../secrets.js';
+import { runnableSpec, writeDesired } from '../deploy.js';
 import { checkSpec, getVersion } from '../spec.js';
 import { runningOf, type ItemStatus } from '../status.js';
 import { authedProcedure, router, type AuthedCtx } from '../trpc.js';
@@ -14,12 +13,27 @@ import type { Project, DesiredState as State } from '@hie/store';
 
 const projectId = z.string().min(1);
 
-async function setState(ctx: AuthedCtx, project: Project, version: number, state: State, action: string) {
-  // Re-check the version with today's item types: the engine will refuse what is invalid anyway.
-  // In plaintext, as the engine will see it (a secret's own rules apply to it, not to its ciphertext).
-  await checkSpec(ctx, revealSecrets((await getVersion(ctx, project, version)).spec, ctx.secrets, project.id));
+/** The environment named (or with the id) `nameOrId` in the project's workspace. */
+async function environmentFor(ctx: AuthedCtx, project: Project, nameOrId: string) {
+  const env = (await ctx.store.environments.getByName(project.workspaceId, nameOrId)) ?? (await ctx.store.environments.get(nameOrId));
+  if (!env || env.workspaceId !== project.workspaceId) throw new TRPCError({ code: 'NOT_FOUND', message: `no environment "${nameOrId}" in this workspace` });
+  return env;
+}
+
+/**
+ * `environment`: where the version's `${…}` references resolve (a name or id); undefined keeps
+ * the environment the project runs in now.
+ */
+async function setState(ctx: AuthedCtx, project: Project, version: number, state: State, action: string, environment?: string) {
   const before = await ctx.store.deployments.get(project.id);
-  await writeDesired(ctx, project, version, state, ctx.user.id);
+  const env = environment !== undefined ? await environmentFor(ctx, project, environment) : before?.environmentId ? await ctx.store.environments.get(before.environmentId) : undefined;
+  // Re-check the version with today's item types: the engine will refuse what is invalid anyway.
+  // As the engine will see it: secrets in plaintext (a secret's own rules apply to it, not to its
+  // ciphertext), references resolved in the target environment.
+  const stored = (await getVersion(ctx, project, version)).spec;
+  const runnable = await runnableSpec(ctx, project, stored, env?.id ?? null);
+  await checkSpec(ctx, runnable, (p) => explainResolvedProblems(stored, p, env?.name ?? ''));
+  await writeDesired(ctx, project, version, state, ctx.user.id, env?.id ?? null);
   ctx.caches.deployments.clear();
   await audit(ctx, {
     action,
@@ -27,10 +41,10 @@ async function setState(ctx: AuthedCtx, project: Project, version: number, state
     entityId: project.id,
     entityName: project.name,
     workspaceId: project.workspaceId,
-    before: before ? { version: before.version, state: before.desiredState } : null,
-    after: { version, state },
+    before: before ? { version: before.version, state: before.desiredState, environmentId: before.environmentId } : null,
+    after: { version, state, ...(env ? { environment: env.name, environmentId: env.id } : {}) },
   });
-  return { version, state };
+  return { version, state, ...(env ? { environment: env.name } : {}) };
 }
 
 async function itemCommand(ctx: AuthedCtx, input: { projectId: string; item: string }, kind: 'item.start' | 'item.stop' | 'item.restart') {
@@ -54,11 +68,17 @@ async function itemCommand(ctx: AuthedCtx, input: { projectId: string; item: str
 const itemInput = z.object({ projectId, item: z.string().min(1) });
 
 export const productionRouter = router({
-  /** Desired state running at `version` (default: the current version). */
-  deploy: authedProcedure.input(z.object({ projectId, version: z.int().min(1).optional() })).mutation(async ({ ctx, input }) => {
-    const { project } = await requireProject(ctx, input.projectId, 'analyst');
-    return setState(ctx, project, input.version ?? project.currentVersion, 'running', 'deployment.deploy');
-  }),
+  /**
+   * Desired state running at `version` (default: the current version), its `${…}` references
+   * resolved in `environment` (a name or id; default: the environment it runs in now). The same
+   * version promoted to another environment is one call, without editing it.
+   */
+  deploy: authedProcedure
+    .input(z.object({ projectId, version: z.int().min(1).optional(), environment: z.string().min(1).max(200).optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const { project } = await requireProject(ctx, input.projectId, 'analyst');
+      return setState(ctx, project, input.version ?? project.currentVersion, 'running', 'deployment.deploy', input.environment);
+    }),
 
   /** Desired state running at the deployed version (the current one if never deployed). */
   start: authedProcedure.input(z.object({ projectId })).mutation(async ({ ctx, input }) => {

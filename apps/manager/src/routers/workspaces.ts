@@ -2,7 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { membershipRoles } from '@hie/store';
 import { audit, forbidden } from '../audit.js';
-import { getWorkspace, requireRole, roleKey } from '../authz.js';
+import { getWorkspace, requireRole, requireSession, roleKey } from '../authz.js';
 import { authedProcedure, router, type AuthedCtx } from '../trpc.js';
 import { iso } from '../views.js';
 
@@ -36,9 +36,11 @@ async function refuseLastAdmin(ctx: AuthedCtx, workspaceId: string, userId: stri
 export const workspacesRouter = router({
   /** The caller's workspaces (every workspace for a global admin, as admin). */
   list: authedProcedure.query(async ({ ctx }) => {
-    const rows = ctx.user.isAdmin
+    const all = ctx.user.isAdmin
       ? (await ctx.store.workspaces.list()).map((w) => ({ ...w, role: 'admin' as const }))
       : await ctx.store.workspaces.listForUser(ctx.user.id);
+    // An API token sees its own workspace only.
+    const rows = ctx.token ? all.filter((w) => w.id === ctx.token?.workspaceId) : all;
     return rows.map((w) => ({ id: w.id, name: w.name, description: w.description, role: w.role, createdAt: iso(w.createdAt) }));
   }),
 
@@ -47,6 +49,7 @@ export const workspacesRouter = router({
    * signed-in user may, and becomes its admin. Adding members always needs a workspace admin.
    */
   create: authedProcedure.input(z.object({ name, description: description.optional() })).mutation(async ({ ctx, input }) => {
+    requireSession(ctx);
     if (!ctx.user.isAdmin && !ctx.selfServiceWorkspaces) {
       // Audited as access.denied by the tRPC middleware, with this scope.
       throw forbidden('only an administrator may create workspaces (self-service is off)', { entityType: 'workspace', entityName: input.name });

@@ -106,6 +106,7 @@ function TopBar({ workspaceId }: { workspaceId?: string }) {
     { href: '/', label: 'Workspaces', active: pathname === '/' || pathname.startsWith('/w/') },
     { href: '/audit', label: 'Audit', active: pathname.startsWith('/audit') },
     ...(isAdmin ? [{ href: '/admin/users', label: 'Users', active: pathname.startsWith('/admin') }] : []),
+    { href: '/account/tokens', label: 'API tokens', active: pathname.startsWith('/account') },
   ];
   return (
     <header className="topbar">

@@ -346,7 +346,8 @@ function NumberField({ schema, path, value, label, required }: FieldProps) {
       </label>
       <input
         id={id}
-        type="number"
+        // Text, not "number": a number setting may hold an environment variable (`${LAB_PORT}`).
+        type="text"
         inputMode={integer ? 'numeric' : 'decimal'}
         step={integer ? 1 : 'any'}
         min={s.minimum}
@@ -365,9 +366,15 @@ function NumberField({ schema, path, value, label, required }: FieldProps) {
             ctx.onChange(path, undefined);
             return;
           }
+          if (/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(text.trim())) {
+            // Resolved, and checked as a number, at deploy (see Environments).
+            setLocalError(null);
+            ctx.onChange(path, text.trim());
+            return;
+          }
           const n = Number(text);
           if (!Number.isFinite(n)) {
-            setLocalError('Enter a number');
+            setLocalError('Enter a number or a variable such as ${PORT}');
             return;
           }
           setLocalError(integer && !Number.isInteger(n) ? 'Must be a whole number' : null);

@@ -10,6 +10,7 @@ import { formatDateTime, formatMs, formatNumber, stateClass } from '../lib/forma
 import { FHIR_RULES, HL7_RULES, RouterRulesEditor, TRANSFORM_EXAMPLE, routerRulesExample } from './router-rules';
 import { setIn, typeLabel, type Spec, type SpecItem } from './spec';
 import type { DesignProblem } from './validation';
+import { ItemVariables } from './variable-hint';
 
 /** Every common setting gets a label a person would use (and a test can find). */
 export const COMMON_LABELS: Record<string, string> = {
@@ -168,6 +169,7 @@ export function ItemInspector(p: ItemInspectorProps) {
               </div>
             </Section>
 
+            <ItemVariables name={item.name} settings={item.settings} />
             <Section title={`${typeLabel(item.type)} settings`} testId="type-settings">
               {p.settingsSchema ? (
                 <SchemaForm

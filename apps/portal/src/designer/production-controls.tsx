@@ -6,6 +6,7 @@ import { toast } from '../lib/toast';
 import { stateClass } from '../lib/format';
 import type { LiveMode } from '../lib/live';
 import { ConfirmDialog } from '../components/dialog';
+import { EnvironmentPicker } from './environment-picker';
 
 type Status = RouterOutputs['production']['status'];
 
@@ -25,6 +26,9 @@ export function ProductionControls({ projectId, version, dirty, readOnly, status
   const trpc = useTRPC();
   const qc = useQueryClient();
   const [askDeploy, setAskDeploy] = useState(false);
+  const [environmentId, setEnvironmentId] = useState('');
+  const target = environmentId || status?.desired?.environmentId || undefined;
+  const deployTo = (v: number) => deploy.mutate({ projectId, version: v, ...(target ? { environment: target } : {}) });
   const refresh = () => qc.invalidateQueries({ queryKey: trpc.production.status.queryKey({ projectId }) });
   const ok = (what: string) => ({
     onSuccess: () => {
@@ -85,7 +89,8 @@ export function ProductionControls({ projectId, version, dirty, readOnly, status
       ) : null}
       {!readOnly ? (
         <>
-          <button type="button" className="small primary" disabled={busy || version < 1} onClick={() => (dirty ? setAskDeploy(true) : deploy.mutate({ projectId, version }))}>
+          <EnvironmentPicker value={environmentId} current={status?.desired?.environmentId} onChange={setEnvironmentId} disabled={busy} />
+          <button type="button" className="small primary" disabled={busy || version < 1} onClick={() => (dirty ? setAskDeploy(true) : deployTo(version))}>
             Deploy v{version}
           </button>
           <button type="button" className="small" disabled={busy || !deployed || isRunning} onClick={() => start.mutate({ projectId })}>
@@ -118,7 +123,7 @@ export function ProductionControls({ projectId, version, dirty, readOnly, status
         onClose={() => setAskDeploy(false)}
         onConfirm={() => {
           setAskDeploy(false);
-          onSaveThen((v) => deploy.mutate({ projectId, version: v }));
+          onSaveThen(deployTo);
         }}
       />
     </div>

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { builtinItemTypes, formatPath, validateProduction, type ItemTypeLookup } from '@hie/config';
+import { builtinItemTypes, dropReferenceProblems, formatPath, validateProduction, withoutReferences, type ItemTypeLookup } from '@hie/config';
 import type { Spec } from './spec';
 
 /** A problem attached to an item (path relative to the item) or to the production. */
@@ -54,8 +54,9 @@ export function mapProblems(
 }
 
 export function validateSpec(spec: Spec, knownTypes: Set<string> | undefined): DesignProblem[] {
-  const result = validateProduction(spec, { itemTypes: makeLookup(knownTypes) });
-  return result.ok ? [] : mapProblems(spec, result.problems, 'client');
+  // A setting holding `${VAR}` is checked at deploy, resolved in the target environment.
+  const result = validateProduction(withoutReferences(spec), { itemTypes: makeLookup(knownTypes) });
+  return result.ok ? [] : mapProblems(spec, dropReferenceProblems(spec, result.problems), 'client');
 }
 
 /** Groups problems per item name ('' for the production). Server problems first, no duplicates. */

@@ -173,7 +173,7 @@ export class DeploymentsRepo {
    */
   async upsert(
     projectId: string,
-    input: { version: number; desiredState: DesiredState; updatedBy?: string | null },
+    input: { version: number; desiredState: DesiredState; updatedBy?: string | null; environmentId?: string | null },
   ): Promise<Deployment> {
     try {
       return await this.db.transaction(async (tx) => {
@@ -188,7 +188,13 @@ export class DeploymentsRepo {
             details: { projectId, version: input.version },
           });
         }
-        const values = { version: input.version, desiredState: input.desiredState, updatedBy: input.updatedBy ?? null };
+        const values = {
+          version: input.version,
+          desiredState: input.desiredState,
+          updatedBy: input.updatedBy ?? null,
+          // Undefined keeps the environment the project runs in (start, stop).
+          ...(input.environmentId !== undefined ? { environmentId: input.environmentId } : {}),
+        };
         const [row] = await tx
           .insert(deployments)
           .values({ projectId, ...values })

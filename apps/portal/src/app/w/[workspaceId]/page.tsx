@@ -119,6 +119,9 @@ function Projects({ workspaceId }: { workspaceId: string }) {
             {role ? <span className={`badge ${role}`}>your role: {role}</span> : null}
           </p>
         </div>
+        <Link className="button" href={`/w/${workspaceId}/environments`} data-testid="environments-link">
+          Environments
+        </Link>
         {role === 'admin' ? (
           <button type="button" onClick={() => setShowMembers((s) => !s)} aria-expanded={showMembers}>
             Members

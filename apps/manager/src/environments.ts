@@ -1,0 +1,61 @@
+/**
+ * Environments at deploy: a spec's `${NAME}` / `${secret:NAME}` references are resolved with the
+ * target environment's values (secrets decrypted here, like secret settings, just before the
+ * spec goes to the coordinator), and the resolved spec is what is validated and run.
+ */
+import { HieError, resolveReferences, type SettingsSchemaLookup, type VariableValues } from '@hie/config';
+import type { Coordinator } from '@hie/cluster';
+import type { Environment, Store } from '@hie/store';
+import { listItemTypes } from './item-types.js';
+import type { SecretBox } from './secrets.js';
+import { invalidSpec } from './spec.js';
+
+/** The place an environment secret is bound to (AES-GCM additional data): copied elsewhere it does not open. */
+export function variablePlace(environmentId: string, name: string): string {
+  return `env\u0000${environmentId}\u0000${name}`;
+}
+
+/**
+ * The values of an environment, secrets decrypted.
+ * @throws HieError `secrets.unavailable` when a secret does not decrypt (another HIE_SECRET_KEY), naming it.
+ */
+export async function environmentValues(deps: { store: Store; secrets?: SecretBox }, env: Environment): Promise<VariableValues> {
+  const plain = new Map<string, string>();
+  const secret = new Map<string, string>();
+  for (const v of await deps.store.environments.variables(env.id)) {
+    if (!v.secret) {
+      plain.set(v.name, v.value);
+      continue;
+    }
+    const opened = deps.secrets?.open(v.value, variablePlace(env.id, v.name));
+    if (opened === undefined) {
+      throw new HieError('secrets.unavailable', `cannot decrypt the secret ${v.name} of environment "${env.name}": HIE_SECRET_KEY is not the key it was saved with`, {
+        kind: 'operational',
+      });
+    }
+    secret.set(v.name, opened);
+  }
+  return { environment: env.name, plain, secret };
+}
+
+/** The settings JSON Schema of each item type (built-ins and plugins), for typed resolution. */
+export async function settingsSchemas(coordinator: Coordinator): Promise<SettingsSchemaLookup> {
+  const types = new Map((await listItemTypes(coordinator)).map((t) => [t.type, t.settingsSchema]));
+  return (type) => types.get(type);
+}
+
+/**
+ * `spec` (its secret settings already in plaintext) with its references resolved in `env`
+ * (none: a spec with references is refused, naming each).
+ * @throws HieError `config.invalid` naming the item, the setting and each missing variable.
+ */
+export async function resolveInEnvironment<T>(
+  deps: { store: Store; coordinator: Coordinator; secrets?: SecretBox },
+  spec: T,
+  env: Environment | undefined,
+): Promise<T> {
+  const values: VariableValues = env ? await environmentValues(deps, env) : { environment: '(none: deploy to an environment)', plain: new Map(), secret: new Map() };
+  const result = resolveReferences(spec, values, await settingsSchemas(deps.coordinator));
+  if (!result.ok) throw invalidSpec(result.problems);
+  return result.spec;
+}
