@@ -15,3 +15,4 @@ export { startRetention, type RetentionTarget } from './runtime/retention';
 export { createClusterJobs, type ClusterJobs, type ClusterJobsOptions } from './runtime/cluster-jobs';
 export { startStoreNode, singletonTypes, type StoreNode, type StoreNodeOptions } from './store-node';
 export { isSingletonType } from './item-type';
+export { createSandbox, type EngineSandbox, type SandboxOptions } from './sandbox';

@@ -7,6 +7,7 @@ import { jobsRouter } from './routers/jobs.js';
 import { messagesRouter } from './routers/messages.js';
 import { productionRouter } from './routers/production.js';
 import { projectsRouter } from './routers/projects.js';
+import { testCasesRouter } from './routers/test-cases.js';
 import { usersRouter } from './routers/users.js';
 import { versionsRouter } from './routers/versions.js';
 import { workspacesRouter } from './routers/workspaces.js';
@@ -27,6 +28,7 @@ export const appRouter = router({
   messages: messagesRouter,
   audit: auditRouter,
   jobs: jobsRouter,
+  testCases: testCasesRouter,
 });
 
 /** The API's type: the portal imports this (type only) for its tRPC client. */

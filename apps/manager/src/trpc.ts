@@ -18,6 +18,7 @@ import { loadSession, slidExpiry, type LiveSession } from './auth/session-lookup
 import { TtlCache } from './cache.js';
 import { KeyedMutex } from './lock.js';
 import { forwarded, isHttps, type TrustProxy } from './http-security.js';
+import type { Sandbox } from './sandbox.js';
 import { SecretBox } from './secrets.js';
 
 /** The signed-in user, as procedures see it. */
@@ -56,6 +57,8 @@ export interface ManagerServices {
   selfServiceWorkspaces: boolean;
   /** Cluster mode: the cluster's job queue (retries, scheduled jobs); absent on a single node. */
   jobs?: JobQueue;
+  /** The engine's sandbox (`production.test`, test cases); absent: those answer PRECONDITION_FAILED. */
+  sandbox?: Sandbox;
   /** Per-request look-ups, kept a few seconds (see {@link TtlCache}). */
   caches: {
     /** Session id → the session's user, expiry and creation time. */
@@ -104,6 +107,8 @@ export interface ServicesOptions {
   authCacheMs?: number;
   /** Cluster mode: the cluster's job queue (`@hie/jobs`), for `jobs.*`. */
   jobs?: JobQueue;
+  /** The engine's sandbox, for `production.test` and test cases. */
+  sandbox?: Sandbox;
 }
 
 export function createServices(opts: ServicesOptions): ManagerServices {
@@ -120,6 +125,7 @@ export function createServices(opts: ServicesOptions): ManagerServices {
     policy: opts.policy ?? createHostPolicy(),
     selfServiceWorkspaces: opts.selfServiceWorkspaces ?? false,
     jobs: opts.jobs,
+    sandbox: opts.sandbox,
     caches: {
       sessions: new TtlCache(opts.authCacheMs ?? 5000),
       roles: new TtlCache(opts.authCacheMs ?? 5000),

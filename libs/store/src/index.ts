@@ -30,5 +30,7 @@ export type { Workspace, NewWorkspace, Membership } from './repos/workspaces.js'
 export { ProjectsRepo, ConfigVersionsRepo, DeploymentsRepo } from './repos/projects.js';
 export type { Project, NewProject, ConfigVersion, ConfigVersionInfo, Deployment } from './repos/projects.js';
 export { AuditRepo } from './repos/audit.js';
+export { TestCasesRepo } from './repos/test-cases.js';
+export type { TestCase, TestCaseRun, TestCaseExpected, NewTestCase, TestCasePatch } from './repos/test-cases.js';
 export type { AuditEntry, NewAuditEntry, AuditFilter, AuditVerification } from './repos/audit.js';
 export { openTestStore, type TestStore } from './testing.js';

@@ -15,6 +15,7 @@ import { StoreError, toStoreError } from './errors.js';
 import { MessageStore } from './messages.js';
 import { AuditRepo } from './repos/audit.js';
 import { ConfigVersionsRepo, DeploymentsRepo, ProjectsRepo } from './repos/projects.js';
+import { TestCasesRepo } from './repos/test-cases.js';
 import { SessionsRepo, UsersRepo } from './repos/users.js';
 import { MembershipsRepo, WorkspacesRepo } from './repos/workspaces.js';
 import { schema } from './schema.js';
@@ -60,6 +61,8 @@ export interface Store {
   readonly configVersions: ConfigVersionsRepo;
   readonly deployments: DeploymentsRepo;
   readonly audit: AuditRepo;
+  /** Saved sandbox test cases and their outcome per config version. */
+  readonly testCases: TestCasesRepo;
   /** Applies pending migrations (see {@link migrateStore}). */
   migrate(): Promise<void>;
   /** Flushes and closes the message writers, then the database. */
@@ -93,6 +96,7 @@ class StoreImpl implements Store {
   readonly configVersions: ConfigVersionsRepo;
   readonly deployments: DeploymentsRepo;
   readonly audit: AuditRepo;
+  readonly testCases: TestCasesRepo;
   private closed = false;
 
   constructor(
@@ -114,6 +118,7 @@ class StoreImpl implements Store {
     this.configVersions = new ConfigVersionsRepo(db);
     this.deployments = new DeploymentsRepo(db);
     this.audit = new AuditRepo(db);
+    this.testCases = new TestCasesRepo(db);
   }
 
   async migrate(): Promise<void> {

@@ -10,6 +10,7 @@ import { checkSpec, getVersion } from '../spec.js';
 import { runningOf, type ItemStatus } from '../status.js';
 import { authedProcedure, router, type AuthedCtx } from '../trpc.js';
 import { deploymentView } from '../views.js';
+import { sandboxProcedures } from './sandbox.js';
 import type { Project, DesiredState as State } from '@hie/store';
 
 const projectId = z.string().min(1);
@@ -54,6 +55,7 @@ async function itemCommand(ctx: AuthedCtx, input: { projectId: string; item: str
 const itemInput = z.object({ projectId, item: z.string().min(1) });
 
 export const productionRouter = router({
+  ...sandboxProcedures,
   /** Desired state running at `version` (default: the current version). */
   deploy: authedProcedure.input(z.object({ projectId, version: z.int().min(1).optional() })).mutation(async ({ ctx, input }) => {
     const { project } = await requireProject(ctx, input.projectId, 'analyst');
