@@ -27,8 +27,7 @@ export async function storedSample(ctx: AuthedCtx, project: Project, role: Role,
     workspaceId: project.workspaceId,
     after: { projectId: project.id, production: msg.production, item: msg.item, body: true, purpose: 'sandbox' },
   });
-  const contentType = msg.header['contentType'];
-  return { raw: bodyText(msg.raw).text, ...(typeof contentType === 'string' ? { contentType } : {}) };
+  return { raw: bodyText(msg.raw).text, contentType: msg.contentType };
 }
 
 /** `production.test` and `production.samples` (mounted on the production router). */
