@@ -7,21 +7,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test, type APIResponse, type Locator, type Page } from '@playwright/test';
-import { adminPassword, adtA01, artifact, login, repoRoot } from './support/hie';
+import { adminPassword, adtA01, artifact, login, repoRoot, watchConsole } from './support/hie';
 
 test.describe.configure({ mode: 'serial' });
 
 const run = Math.random().toString(36).slice(2, 7);
-
-/** Console errors and uncaught exceptions, asserted empty at the end of each test. */
-function watchConsole(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
-  return errors;
-}
 
 /** The React Flow wrapper of an item's node (it carries the test run's classes). */
 function flowNode(page: Page, name: string): Locator {
