@@ -325,6 +325,7 @@ function DesignerInner({ projectId }: { projectId: string }) {
             setComment('');
             toast.success(`Saved as version ${r.version}`);
             for (const cycle of r.warnings?.cycles ?? []) toast.info(`Warning: messages can loop: ${cycle.join(' → ')}`);
+            if (r.tests) toast.info(`Saved test cases on v${r.version}: ${r.tests.passed} passed, ${r.tests.failed} failed`);
             // Keep the cached project in step so another tab of this page starts from the new version.
             const prev = qc.getQueryData(getKey);
             if (prev) {
