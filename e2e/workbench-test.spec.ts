@@ -40,7 +40,7 @@ test('test an ADT message through the demo before deploy: the path and the match
   await page.getByTestId('open-test').click();
   const panel = page.getByTestId('test-panel');
   await expect(panel).toBeVisible();
-  await panel.getByLabel('Message').fill(adtA01(`SBX${run}`, `PAT${run}`).replace(/\r/g, '\n'));
+  await panel.getByLabel('Message', { exact: true }).fill(adtA01(`SBX${run}`, `PAT${run}`).replace(/\r/g, '\n'));
   await panel.getByTestId('test-run').click();
 
   const steps = panel.getByTestId('test-step');
@@ -63,7 +63,7 @@ test('test an ADT message through the demo before deploy: the path and the match
 
   // An ORU takes the other rule.
   const oru = readFileSync(path.join(repoRoot, 'examples/messages/oru-r01.hl7'), 'latin1');
-  await panel.getByLabel('Message').fill(oru);
+  await panel.getByLabel('Message', { exact: true }).fill(oru);
   await panel.getByTestId('test-run').click();
   await expect(panel.locator('[data-testid="test-step"][data-item="ORU Files"]')).toHaveAttribute('data-outcome', 'would_send');
   await expect(flowNode(page, 'ADT Files')).toHaveClass(/test-off/);
@@ -89,8 +89,8 @@ test('a saved test case turns red when a rule is changed to break it', async ({ 
 
   await page.getByTestId('open-test').click();
   const panel = page.getByTestId('test-panel');
-  await panel.getByText('Corpus sample', { exact: true }).click();
-  await panel.getByLabel('Corpus sample').selectOption({ label: 'ADT^A01 admit (v2.4, HAPI)' });
+  await panel.getByRole('radio', { name: 'Corpus sample' }).check();
+  await panel.getByLabel('Sample message').selectOption({ label: 'ADT^A01 admit (v2.4, HAPI)' });
   await panel.getByTestId('test-run').click();
   await expect(panel.locator('[data-testid="test-step"][data-item="Route"]').getByTestId('test-matched-rule')).toContainText('ADT to files and downstream');
   await panel.getByLabel('Test case name').fill('ADT admit goes to files and downstream');

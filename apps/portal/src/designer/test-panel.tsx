@@ -268,7 +268,7 @@ export function TestPanel({ projectId, version, dirty, readOnly, items, onSteps,
         </div>
         {source === 'corpus' ? (
           <div className="field">
-            <label htmlFor="test-sample">Corpus sample</label>
+            <label htmlFor="test-sample">Sample message</label>
             <select
               id="test-sample"
               defaultValue=""
