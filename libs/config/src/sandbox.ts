@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /**
  * The sandbox (`production.test`): a message run through a saved production with every item's
  * real code, where operations render what they would send instead of sending it. These are the
@@ -82,10 +80,3 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { maxSteps: 200, maxTextCha
 
 /** Largest sample message a sandbox run takes (characters). */
 export const MAX_SANDBOX_INPUT_CHARS = 1024 * 1024;
-
-/** The sample input of `production.test` and of a saved test case. */
-export const sandboxInputSchema = z.object({
-  raw: z.string().min(1).max(MAX_SANDBOX_INPUT_CHARS).describe('The message, as text.'),
-  contentType: z.string().min(1).max(200).optional().describe('Content type of the message. @defaultValue application/hl7-v2+er7'),
-  item: z.string().min(1).max(100).optional().describe('Item the message enters at. @defaultValue the first enabled service'),
-});
