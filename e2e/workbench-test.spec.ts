@@ -27,7 +27,8 @@ async function openDemoDesigner(page: Page): Promise<string> {
   await page.goto('/');
   await page.getByTestId('workspace-Demo').getByRole('link', { name: 'Open' }).click();
   await page.getByTestId('project-adt-feed').getByRole('link', { name: 'adt-feed' }).click();
-  await expect(page.getByTestId('designer')).toBeVisible();
+  // The first project page of a fresh start is slow on a busy machine.
+  await expect(page.getByTestId('designer')).toBeVisible({ timeout: 90_000 });
   await expect(page.getByTestId('node-Route')).toBeVisible();
   return new URL(page.url()).pathname;
 }
