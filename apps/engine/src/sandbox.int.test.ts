@@ -104,4 +104,31 @@ describe('engine sandbox', () => {
     expect(result.steps.map((s) => s.outcome)).toEqual(['refused']);
     expect(result.steps[0].problems?.length).toBeGreaterThan(0);
   });
+
+  it('a batch is split as the listener splits it: each message is routed by itself', async () => {
+    const oru = ADT.replace('ADT^A01^ADT_A01|CTRL1', 'ORU^R01|CTRL2');
+    const result = await sandbox().run(
+      {
+        name: 'p',
+        items: [
+          { name: 'In', type: 'hl7.mllp.in', settings: { port: 1 } },
+          { name: 'Route', type: 'hl7.router', settings: { rules: [{ name: 'ADT', when: { path: 'MSH-9.1', op: '=', value: 'ADT' }, then: { action: 'send', to: ['Post'] } }], otherwise: 'discard' } },
+          { name: 'Post', type: 'http.out', settings: { url } },
+        ],
+        connections: [
+          { from: 'In', to: 'Route' },
+          { from: 'Route', to: 'Post' },
+        ],
+      },
+      { raw: `${ADT}\r${oru}` },
+    );
+    expect(result.steps.map((s) => [s.item, s.outcome, s.matchedRule ?? ''])).toEqual([
+      ['In', 'received', ''],
+      ['Route', 'sent', 'ADT'],
+      ['Route', 'discarded', ''],
+      ['Post', 'would_send', ''],
+    ]);
+    expect(result.steps[3].wouldSend?.bytes).toBe(`${ADT}\r`);
+    expect(requests).toBe(0);
+  });
 });

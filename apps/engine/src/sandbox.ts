@@ -18,7 +18,7 @@ import {
   type SandboxStep,
 } from '@hie/config';
 import { CONTENT_TYPES, MessageEnvelope } from '@hie/envelope';
-import { decodeHl7Bytes, validateMessage, type Hl7Message } from '@hie/hl7';
+import { decodeHl7Bytes, holdsSeveralMessages, parseBatchBytes, startsWithBatchHeader, validateMessage, type Hl7Message } from '@hie/hl7';
 import { createHostPolicy, type HostPolicy } from '@hie/policy';
 import { createRegistry } from './engine-node';
 import type { CreateContext, DryRun, ItemContext, ItemTypeDefinition } from './item-type';
@@ -132,11 +132,9 @@ export function createSandbox(opts: SandboxOptions = {}): EngineSandbox {
           continue;
         }
         if (def.kind === 'service') {
-          receive(step, arrival.envelope, item);
-          if (step.outcome === 'received') {
-            step.targets = next;
-            for (const to of next) queue.push({ item: byName.get(to)!, envelope: arrival.envelope, from: item.name });
-          }
+          const taken = receive(step, arrival.envelope, item);
+          if (taken.length > 0) step.targets = next;
+          for (const envelope of taken) for (const to of next) queue.push({ item: byName.get(to)!, envelope, from: item.name });
           continue;
         }
         if (def.kind === 'operation' && !def.dryRun) {
@@ -191,21 +189,43 @@ export function createSandbox(opts: SandboxOptions = {}): EngineSandbox {
     },
   };
 
-  /** A service's part: the message parsed and, when the service validates, checked; refused as the service would. */
-  function receive(step: SandboxStep, envelope: MessageEnvelope, item: Item): void {
+  /**
+   * A service's part: the message parsed and, when the service validates, checked; refused as the
+   * service would. A batch (FHS/BHS, or several MSH) is split as the listeners split it: each
+   * message goes on by itself. Returns what goes on.
+   */
+  function receive(step: SandboxStep, envelope: MessageEnvelope, item: Item): MessageEnvelope[] {
     step.outcome = 'received';
-    if (!isHl7(envelope.header.contentType)) return;
-    let msg: Hl7Message;
+    if (!isHl7(envelope.header.contentType)) return [envelope];
+    const raw = envelope.body.raw;
+    let parts = [envelope];
     try {
-      msg = envelope.parse<Hl7Message>();
-      msg.get('MSH-9');
-    } catch (e) {
-      Object.assign(step, { outcome: 'refused', problems: [`not HL7: ${ensureError(e).message}`] });
-      return;
+      if (startsWithBatchHeader(raw) || holdsSeveralMessages(envelope.parse<Hl7Message>())) {
+        parts = parseBatchBytes(raw).messages.map((m) => MessageEnvelope.createHl7(m, { source: 'sandbox' }));
+      }
+    } catch {
+      /* not HL7: reported below */
     }
-    const { errors, lines } = hl7Problems(msg);
-    if (lines.length > 0) step.problems = lines;
-    if (errors > 0 && item.settings['validate'] === true) step.outcome = 'refused';
+    const problems: string[] = [];
+    const taken: MessageEnvelope[] = [];
+    parts.forEach((part, i) => {
+      const where = parts.length > 1 ? `message ${i + 1} of ${parts.length}: ` : '';
+      let msg: Hl7Message;
+      try {
+        msg = part.parse<Hl7Message>();
+        msg.get('MSH-9');
+      } catch (e) {
+        problems.push(`${where}not HL7: ${ensureError(e).message}`);
+        return;
+      }
+      const { errors, lines } = hl7Problems(msg);
+      problems.push(...lines.map((l) => where + l));
+      if (errors > 0 && item.settings['validate'] === true) return;
+      taken.push(part);
+    });
+    if (problems.length > 0) step.problems = problems;
+    if (taken.length === 0) step.outcome = 'refused';
+    return taken;
   }
 
   function outputProblems(envelope: MessageEnvelope): string[] {
