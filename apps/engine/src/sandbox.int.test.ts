@@ -131,4 +131,24 @@ describe('engine sandbox', () => {
     expect(result.steps[3].wouldSend?.bytes).toBe(`${ADT}\r`);
     expect(requests).toBe(0);
   });
+
+  it('the time cap stops a run whose items take longer than it allows, and says so', async () => {
+    const result = await createSandbox({ registry: createRegistry(testItemTypes), policy: testPolicy(), limits: { timeoutMs: 20 } }).run(
+      {
+        name: 'slow',
+        items: [
+          { name: 'In', type: 'test.manual_in' },
+          { name: 'Slow', type: 'test.thread_stamp', settings: { busyMs: 100 } },
+          { name: 'Post', type: 'http.out', settings: { url } },
+        ],
+        connections: [
+          { from: 'In', to: 'Slow' },
+          { from: 'Slow', to: 'Post' },
+        ],
+      },
+      { raw: ADT },
+    );
+    expect(result.truncated).toBe('stopped after 20 ms');
+    expect(result.steps.map((s) => s.item)).not.toContain('Post');
+  });
 });
