@@ -147,6 +147,9 @@ export async function runCase(ctx: Ctx, sandbox: Sandbox, projectId: string, ver
   return { caseId: c.id, name: c.name, passed, failures, ...(result ? { result } : {}) };
 }
 
+/** Most test cases a save runs (by name order); `testCases.run` runs every one. */
+export const MAX_CASES_ON_SAVE = 50;
+
 /** A save's test summary. */
 export interface SaveTests {
   passed: number;
@@ -160,7 +163,8 @@ export interface SaveTests {
 export async function testOnSave(ctx: Ctx, projectId: string, version: number, plainSpec: unknown): Promise<SaveTests | undefined> {
   if (!ctx.sandbox) return undefined;
   try {
-    const cases = await ctx.store.testCases.list(projectId);
+    // Bounded: the save waits for them (under the project's save lock); `testCases.run` runs them all.
+    const cases = (await ctx.store.testCases.list(projectId)).slice(0, MAX_CASES_ON_SAVE);
     if (cases.length === 0) return undefined;
     let passed = 0;
     for (const c of cases) if ((await runCase(ctx, ctx.sandbox, projectId, version, plainSpec, c)).passed) passed++;
