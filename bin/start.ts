@@ -17,7 +17,7 @@ import pino from 'pino';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { clusterFromEnv, EtcdCoordinator, etcdCipher, InProcessCoordinator, type ClusterSettings, type Coordinator, type ReportedProduction } from '@hie/cluster';
-import { createClusterJobs, readTelemetryEnv, redisStreamsBusFor, singletonTypes, startNodeTelemetry, startStoreNode, type StoreNode, type StoreTracker } from '@hie/engine';
+import { createClusterJobs, createSandbox, readTelemetryEnv, redisStreamsBusFor, singletonTypes, startNodeTelemetry, startStoreNode, type StoreNode, type StoreTracker } from '@hie/engine';
 import { JobQueue } from '@hie/jobs';
 import { createManagerServer, ensureFirstAdmin, loadSecretKey, readEnv, registry, restoreDesiredState, SecretBox, seedDemo, sessionSettings } from '@hie/manager';
 import { hostPolicyFromEnv } from '@hie/policy';
@@ -221,6 +221,8 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
     traceUrl: env.HIE_TRACE_URL,
     metricsToken: env.HIE_METRICS_TOKEN,
     jobs: jobQueue,
+    // `production.test` and saved test cases: the engine's item code, run in a sandbox that delivers nothing.
+    sandbox: createSandbox({ policy, log }),
     portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined,
   });
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {

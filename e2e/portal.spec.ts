@@ -6,7 +6,7 @@
  */
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { readdirSync } from 'node:fs';
-import { adminPassword, adtA01, artifact, e2eDir, hieSend, login, mllpPort } from './support/hie';
+import { adminPassword, adtA01, artifact, e2eDir, hieSend, login, mllpPort, watchConsole } from './support/hie';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -19,16 +19,6 @@ const outsiderName = `outsider-${run}`;
 const outsiderPassword = `pw-${run}-outsider-password`;
 const controlPrefix = `E2E${run.toUpperCase()}`;
 let projectUrl = '';
-
-/** Console errors and uncaught exceptions, asserted empty at the end of each test. */
-function watchConsole(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
-  return errors;
-}
 
 async function shot(page: Page, name: string) {
   await page.screenshot({ path: artifact(`${name}.png`) });

@@ -58,3 +58,13 @@ export async function login(page: Page, username: string, password: string): Pro
 export function artifact(name: string): string {
   return path.join(repoRoot, 'e2e/artifacts', name);
 }
+
+/** Console errors and uncaught exceptions, asserted empty at the end of each test. */
+export function watchConsole(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+  return errors;
+}

@@ -18,3 +18,4 @@ export { isSingletonType } from './item-type';
 export { EngineMetrics, serveMetrics } from './telemetry/metrics';
 export { startNodeTelemetry, type NodeTelemetry } from './telemetry/node-telemetry';
 export { readTelemetryEnv } from './env';
+export { createSandbox, type EngineSandbox, type SandboxOptions } from './sandbox';

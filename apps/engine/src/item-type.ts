@@ -15,6 +15,16 @@ export interface SendOptions {
   priority?: number;
 }
 
+/**
+ * The sandbox's hook (`production.test`): an operation that finds it in its context renders exactly
+ * what it would deliver and where, hands that to `wouldSend`, and returns without opening a
+ * socket or writing a file. Only types that declare `dryRun: true` are run in the sandbox.
+ */
+export interface DryRun {
+  /** `to`: where (`mllp://host:port`, a file path, `POST https://…`); `bytes`: exactly what; `problems`: what would stop it (egress refused…). */
+  wouldSend(to: string, bytes: Uint8Array, problems?: string[]): void;
+}
+
 /** What a handler can ask of the engine while it runs. Plain functions: they also work inside a worker thread. */
 export interface ItemContext {
   /** The item's name in the production. */
@@ -48,6 +58,8 @@ export interface ItemContext {
    * For `onMessage` only; no patient data.
    */
   note(detail: Record<string, string | number | boolean | string[]>): void;
+  /** Set only in the sandbox: deliver nothing, report what would be delivered (see {@link DryRun}). */
+  readonly dryRun?: DryRun;
 }
 
 /**
@@ -113,6 +125,12 @@ export interface ItemTypeDefinition<S extends z.ZodType = z.ZodType> {
    * @defaultValue false
    */
   singleton?: boolean;
+  /**
+   * The type honours {@link ItemContext.dryRun}: with it set, it sends nothing and reports what it
+   * would send. The sandbox runs operations only of types that declare it (any other would deliver).
+   * @defaultValue false
+   */
+  dryRun?: boolean;
   /** zod schema of the type's own settings (every field described, every field defaulted). */
   settings: S;
   /**

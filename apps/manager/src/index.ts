@@ -18,4 +18,5 @@ export { registry } from './metrics.js';
 export { readEnv, sessionSettings } from './env.js';
 export type { ManagerEnv } from './env.js';
 export { loadSecretKey, SecretBox } from './secrets.js';
+export type { Sandbox } from './sandbox.js';
 export type { LoadedSecretKey } from './secrets.js';

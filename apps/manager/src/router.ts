@@ -9,6 +9,7 @@ import { messagesRouter } from './routers/messages.js';
 import { productionRouter } from './routers/production.js';
 import { tokensRouter } from './routers/tokens.js';
 import { projectsRouter } from './routers/projects.js';
+import { testCasesRouter } from './routers/test-cases.js';
 import { usersRouter } from './routers/users.js';
 import { versionsRouter } from './routers/versions.js';
 import { workspacesRouter } from './routers/workspaces.js';
@@ -31,6 +32,7 @@ export const appRouter = router({
   jobs: jobsRouter,
   environments: environmentsRouter,
   tokens: tokensRouter,
+  testCases: testCasesRouter,
 });
 
 /** The API's type: the portal imports this (type only) for its tRPC client. */

@@ -17,6 +17,7 @@ import { addStatusSource, registry } from './metrics.js';
 import type { SecretBox } from './secrets.js';
 import { appRouter } from './router.js';
 import { freshNodes } from './status.js';
+import type { Sandbox } from './sandbox.js';
 import { createContextFactory, createServices, type ManagerServices } from './trpc.js';
 
 export const TRPC_PREFIX = '/api/trpc/';
@@ -50,6 +51,8 @@ export interface ManagerServerOptions {
   secrets?: SecretBox;
   /** Cluster mode: the cluster's job queue (`@hie/jobs`), listed and acted on by `jobs.*`. */
   jobs?: JobQueue;
+  /** Runs `production.test` and saved test cases (the engine's, passed in by bin/start.ts). */
+  sandbox?: Sandbox;
 }
 
 export interface ManagerServer {
@@ -86,6 +89,7 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     traceUrl: opts.traceUrl,
     secrets: opts.secrets,
     jobs: opts.jobs,
+    sandbox: opts.sandbox,
   });
   const createContext = createContextFactory(services, { trustProxy: opts.trustProxy });
   const stopMetrics = addStatusSource(opts.coordinator);

@@ -23,6 +23,7 @@ import type { ConfigVersion, Project } from '@hie/store';
 import { audit, changeSummary } from './audit.js';
 import { diffSpecs } from './diff.js';
 import { itemTypeLookup } from './item-types.js';
+import { testOnSave, type SaveTests } from './sandbox.js';
 import { maskForDiff, resolveSecrets, sealSecrets, secretLookup } from './secrets.js';
 import type { AuthedCtx, Ctx } from './trpc.js';
 
@@ -97,6 +98,8 @@ export async function checkSpec(ctx: Ctx, spec: unknown, mapProblems?: (p: Confi
 export interface SaveResult {
   version: number;
   warnings: { cycles: string[][] };
+  /** The project's saved test cases, run on this version (absent when it has none). */
+  tests?: SaveTests;
 }
 
 export interface CommitOptions {
@@ -146,7 +149,8 @@ export async function commitSpec(ctx: AuthedCtx, project: Project, opts: CommitO
       // What changed, by item names and setting paths only: values may be secrets.
       after: { version: row.version, comment: row.comment, ...opts.detail, changes: changeSummary(diffSpecs(...maskForDiff(ctx.secrets, project.id, base, stored, secretsOf))) },
     });
-    return { version: row.version, warnings: { cycles: checked.cycles } };
+    const tests = await testOnSave(ctx, project.id, row.version, plain);
+    return { version: row.version, warnings: { cycles: checked.cycles }, ...(tests ? { tests } : {}) };
   });
 }
 

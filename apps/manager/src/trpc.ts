@@ -19,6 +19,7 @@ import { loadSession, slidExpiry, type LiveSession } from './auth/session-lookup
 import { TtlCache } from './cache.js';
 import { KeyedMutex } from './lock.js';
 import { forwarded, isHttps, type TrustProxy } from './http-security.js';
+import type { Sandbox } from './sandbox.js';
 import { SecretBox } from './secrets.js';
 
 /** The signed-in user, as procedures see it. */
@@ -59,6 +60,8 @@ export interface ManagerServices {
   traceUrl?: string;
   /** Cluster mode: the cluster's job queue (retries, scheduled jobs); absent on a single node. */
   jobs?: JobQueue;
+  /** The engine's sandbox (`production.test`, test cases); absent: those answer PRECONDITION_FAILED. */
+  sandbox?: Sandbox;
   /** Per-request look-ups, kept a few seconds (see {@link TtlCache}). */
   caches: {
     /** Session id → the session's user, expiry and creation time. */
@@ -109,6 +112,8 @@ export interface ServicesOptions {
   authCacheMs?: number;
   /** Cluster mode: the cluster's job queue (`@hie/jobs`), for `jobs.*`. */
   jobs?: JobQueue;
+  /** The engine's sandbox, for `production.test` and test cases. */
+  sandbox?: Sandbox;
 }
 
 export function createServices(opts: ServicesOptions): ManagerServices {
@@ -126,6 +131,7 @@ export function createServices(opts: ServicesOptions): ManagerServices {
     selfServiceWorkspaces: opts.selfServiceWorkspaces ?? false,
     traceUrl: opts.traceUrl,
     jobs: opts.jobs,
+    sandbox: opts.sandbox,
     caches: {
       sessions: new TtlCache(opts.authCacheMs ?? 5000),
       roles: new TtlCache(opts.authCacheMs ?? 5000),

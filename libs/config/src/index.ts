@@ -7,3 +7,4 @@ export * from './cycles';
 export * from './item-types';
 export * from './secrets';
 export * from './variables';
+export * from './sandbox';

@@ -32,5 +32,7 @@ export type { Project, NewProject, ConfigVersion, ConfigVersionInfo, Deployment 
 export { EnvironmentsRepo, ApiTokensRepo } from './repos/environments.js';
 export type { Environment, EnvironmentVariable, ApiToken } from './repos/environments.js';
 export { AuditRepo } from './repos/audit.js';
+export { TestCasesRepo } from './repos/test-cases.js';
+export type { TestCase, TestCaseRun, TestCaseExpected, NewTestCase, TestCasePatch } from './repos/test-cases.js';
 export type { AuditEntry, NewAuditEntry, AuditFilter, AuditVerification } from './repos/audit.js';
 export { openTestStore, type TestStore } from './testing.js';

@@ -208,6 +208,55 @@ export const apiTokens = pgTable(
   (t) => [index('api_tokens_user_idx').on(t.userId), check('api_tokens_role_check', sql`${t.role} in ('admin', 'analyst', 'viewer')`)],
 );
 
+/** What a saved test case expects: per operation the bytes it would send (text), and the items visited. */
+export interface TestCaseExpected {
+  /** Operation name → what it would send, one entry per arrival, in order. */
+  outputs: Record<string, string[]>;
+  /** The item names the message visited, in order; unchecked when absent. */
+  path?: string[];
+}
+
+/** A project's saved sandbox test cases (golden messages): run on every save. */
+export const testCases = pgTable(
+  'test_cases',
+  {
+    id: uuidId(),
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** The sample message, as text. */
+    raw: text('raw').notNull(),
+    contentType: text('content_type').notNull().default('application/hl7-v2+er7'),
+    /** Item the message enters at; NULL: the first enabled service. */
+    startItem: text('start_item'),
+    expected: jsonb('expected').$type<TestCaseExpected>().notNull(),
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('test_cases_project_name_unique').on(t.projectId, t.name)],
+);
+
+/** The outcome of a test case on a config version (written when the version is saved, or on a run). */
+export const testCaseRuns = pgTable(
+  'test_case_runs',
+  {
+    caseId: text('case_id')
+      .notNull()
+      .references(() => testCases.id, { onDelete: 'cascade' }),
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    passed: boolean('passed').notNull(),
+    /** Why it failed (one line per difference; no message bodies). */
+    failures: jsonb('failures').$type<string[]>().notNull(),
+    ranAt: timestamp('ran_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.caseId, t.version] }), index('test_case_runs_project_version_idx').on(t.projectId, t.version)],
+);
+
 // ── data plane: messages ─────────────────────────────────────────────────────────────────────
 
 /** `refused`: bytes a service could not take as a message (not HL7, too large, cut off), kept for the viewer, never routed. */
@@ -383,6 +432,8 @@ export const schema = {
   environments,
   environmentVariables,
   apiTokens,
+  testCases,
+  testCaseRuns,
   messages,
   messageStatus,
   messageEvents,

@@ -16,6 +16,7 @@ import { MessageStore } from './messages.js';
 import { AuditRepo } from './repos/audit.js';
 import { ApiTokensRepo, EnvironmentsRepo } from './repos/environments.js';
 import { ConfigVersionsRepo, DeploymentsRepo, ProjectsRepo } from './repos/projects.js';
+import { TestCasesRepo } from './repos/test-cases.js';
 import { SessionsRepo, UsersRepo } from './repos/users.js';
 import { MembershipsRepo, WorkspacesRepo } from './repos/workspaces.js';
 import { schema } from './schema.js';
@@ -63,6 +64,8 @@ export interface Store {
   readonly audit: AuditRepo;
   readonly environments: EnvironmentsRepo;
   readonly apiTokens: ApiTokensRepo;
+  /** Saved sandbox test cases and their outcome per config version. */
+  readonly testCases: TestCasesRepo;
   /** Applies pending migrations (see {@link migrateStore}). */
   migrate(): Promise<void>;
   /** Flushes and closes the message writers, then the database. */
@@ -98,6 +101,7 @@ class StoreImpl implements Store {
   readonly audit: AuditRepo;
   readonly environments: EnvironmentsRepo;
   readonly apiTokens: ApiTokensRepo;
+  readonly testCases: TestCasesRepo;
   private closed = false;
 
   constructor(
@@ -121,6 +125,7 @@ class StoreImpl implements Store {
     this.audit = new AuditRepo(db);
     this.environments = new EnvironmentsRepo(db);
     this.apiTokens = new ApiTokensRepo(db);
+    this.testCases = new TestCasesRepo(db);
   }
 
   async migrate(): Promise<void> {

@@ -30,6 +30,7 @@ export const fileOut = defineItemType({
   description: 'Write each message to a file (atomic)',
   settings: fileOutSettings,
   module: import.meta.url,
+  dryRun: true,
   create(settings, ctx) {
     let dir = '';
     let written = 0;
@@ -48,6 +49,8 @@ export const fileOut = defineItemType({
           const base = target.slice(0, target.length - ext.length);
           for (let i = 1; await exists(target); i++) target = `${base}-${i}${ext}`;
         }
+        // Sandbox: the path and the bytes it would write, and nothing written (not even the folder).
+        if (ctx.dryRun) return ctx.dryRun.wouldSend(target, envelope.body.raw);
         const tmp = path.join(dir, `.${path.basename(target)}.${randomBytes(4).toString('hex')}.tmp`);
         // O_EXCL: never write through something planted at the temp name; the rename keeps the mode for the target.
         const fh = await open(tmp, 'wx', FILE_MODE);

@@ -123,6 +123,16 @@ class MllpConnection {
   }
 }
 
+/** Why the egress policy would refuse `host:port` (a DNS look-up, no connection), as one problem line; none when allowed. */
+export async function egressProblem(host: string, port: number, ctx: ItemContext): Promise<string[] | undefined> {
+  try {
+    await assertEgressAllowed(host, port, ctx.policy);
+    return undefined;
+  } catch (e) {
+    return [`would not be sent: ${(e as Error).message}`];
+  }
+}
+
 /** A small pool: callers wait for a free connection. */
 class MllpPool {
   private readonly idle: MllpConnection[] = [];
@@ -156,12 +166,18 @@ export const hl7MllpOut = defineItemType({
   description: 'Send HL7 v2 over MLLP and wait for the ACK',
   settings: hl7MllpOutSettings,
   module: import.meta.url,
+  dryRun: true,
   create(settings, ctx) {
     const pem = settings.tls.enabled ? loadTls(settings.tls, ctx.policy) : undefined;
     const pool = new MllpPool(Array.from({ length: settings.poolSize }, () => new MllpConnection(settings, pem, ctx)));
     let sent = 0;
     return {
       async onMessage(envelope) {
+        if (ctx.dryRun) {
+          // Sandbox: where and what, with the egress verdict; no connection is opened.
+          const refused = await egressProblem(settings.host, settings.port, ctx);
+          return ctx.dryRun.wouldSend(`${settings.tls.enabled ? 'mllp+tls' : 'mllp'}://${settings.host}:${settings.port}`, envelope.body.raw, refused);
+        }
         const frame = await pool.use((c) => c.send(envelope.body.raw));
         let summary: AckSummary | undefined;
         let ack: MessageEnvelope | undefined;

@@ -6,6 +6,7 @@ import { MessageEnvelope } from '@hie/envelope';
 import { assertEgressAllowed, urlTarget, type EgressAddress } from '@hie/policy';
 import { defineItemType } from '../item-type';
 import { EngineError } from '../runtime/errors';
+import { egressProblem } from './hl7-mllp-out';
 
 /**
  * `http.out`: sends the message body. Statuses in `retryOn` and timeouts are retryable
@@ -25,12 +26,15 @@ export const httpOut = defineItemType({
   description: 'Send each message in an HTTP request',
   settings: httpOutSettings,
   module: import.meta.url,
+  dryRun: true,
   create(settings, ctx) {
     let sent = 0;
     const target = urlTarget(settings.url);
     return {
       async onMessage(envelope, hop) {
         if (!target) throw new EngineError('policy.egress_refused', `only http:// and https:// URLs can be sent to (${settings.url})`, 'user');
+        // Sandbox: the request it would make, with the egress verdict; no connection is opened.
+        if (ctx.dryRun) return ctx.dryRun.wouldSend(`${settings.method} ${settings.url}`, envelope.body.raw, await egressProblem(target.host, target.port, ctx));
         let addresses: EgressAddress[];
         try {
           addresses = await assertEgressAllowed(target.host, target.port, ctx.policy);

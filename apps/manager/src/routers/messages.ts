@@ -64,7 +64,7 @@ function fhirProblems(contentType: string, text: string): FhirIssue[] | null {
 }
 
 /** A message's body as text: UTF-8 when it is valid UTF-8, else Latin-1 (common in HL7 v2). */
-function bodyText(raw: Uint8Array): { text: string; encoding: 'utf-8' | 'latin1' } {
+export function bodyText(raw: Uint8Array): { text: string; encoding: 'utf-8' | 'latin1' } {
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(raw), encoding: 'utf-8' };
   } catch {
@@ -83,7 +83,7 @@ async function messageOf(ctx: AuthedCtx, project: Project, id: string, includeBo
 }
 
 /** FORBIDDEN unless the caller may read message bodies in the project's workspace. */
-async function requireBodies(ctx: AuthedCtx, project: Project, role: Role, what: string): Promise<void> {
+export async function requireBodies(ctx: AuthedCtx, project: Project, role: Role, what: string): Promise<void> {
   if (await canReadBodies(ctx, project.workspaceId, role)) return;
   // Audited as access.denied by the tRPC middleware, with this scope.
   throw forbidden(`${what} needs the analyst role or the PHI reader flag in this workspace`, {

@@ -9,6 +9,7 @@ import { checkSpec, getVersion } from '../spec.js';
 import { runningOf, type ItemStatus } from '../status.js';
 import { authedProcedure, router, type AuthedCtx } from '../trpc.js';
 import { deploymentView } from '../views.js';
+import { sandboxProcedures } from './sandbox.js';
 import type { Project, DesiredState as State } from '@hie/store';
 
 const projectId = z.string().min(1);
@@ -68,6 +69,7 @@ async function itemCommand(ctx: AuthedCtx, input: { projectId: string; item: str
 const itemInput = z.object({ projectId, item: z.string().min(1) });
 
 export const productionRouter = router({
+  ...sandboxProcedures,
   /**
    * Desired state running at `version` (default: the current version), its `${…}` references
    * resolved in `environment` (a name or id; default: the environment it runs in now). The same

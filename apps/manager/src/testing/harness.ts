@@ -15,6 +15,7 @@ import { ensureFirstAdmin } from '../auth/first-admin.js';
 import { hashPassword } from '../auth/password.js';
 import { LoginRateLimiter } from '../auth/rate-limit.js';
 import { createCaller, type AppRouter } from '../router.js';
+import type { Sandbox } from '../sandbox.js';
 import { createManagerServer, type ManagerServer } from '../server.js';
 import { callerContext, type SessionUser } from '../trpc.js';
 import { CookieJar } from './cookie-jar.js';
@@ -50,12 +51,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { limiter?: LoginRateLimiter; policy?: HostPolicy; jobs?: JobQueue } = {}): Promise<Harness> {
+export async function startHarness(opts: { limiter?: LoginRateLimiter; policy?: HostPolicy; jobs?: JobQueue; sandbox?: Sandbox } = {}): Promise<Harness> {
   const testStore: TestStore = await openTestStore('postgres', { prefix: 'hie_test_mgr' });
   const { store } = testStore;
   const coordinator = new InProcessCoordinator();
   const log = pino({ level: 'silent' });
-  const manager = createManagerServer({ store, coordinator, log, limiter: opts.limiter, policy: opts.policy, jobs: opts.jobs });
+  const manager = createManagerServer({ store, coordinator, log, limiter: opts.limiter, policy: opts.policy, jobs: opts.jobs, sandbox: opts.sandbox });
   const http: Server = createServer((req, res) => {
     manager.handle(req, res).then(
       (handled) => {

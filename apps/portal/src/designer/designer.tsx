@@ -35,6 +35,7 @@ import { NodeFiguresProvider, nodeTypes, type ItemNode } from './item-node';
 import { Palette, DRAG_MIME, type PaletteType } from './palette';
 import { ConnectionInspector, ItemInspector, MultiInspector, ProductionInspector } from './inspector';
 import { VersionsDrawer } from './versions-drawer';
+import { TestPanel, testOverlay, type TestSteps } from './test-panel';
 import { ProductionControls } from './production-controls';
 import { NODE_W, autoLayout } from './layout';
 import {
@@ -120,6 +121,8 @@ function DesignerInner({ projectId }: { projectId: string }) {
   const [conflict, setConflict] = useState(false);
   const [comment, setComment] = useState('');
   const [showVersions, setShowVersions] = useState(false);
+  const [showTest, setShowTest] = useState(false);
+  const [testSteps, setTestSteps] = useState<TestSteps | null>(null);
   const [confirmReload, setConfirmReload] = useState(false);
   const [pendingRemove, setPendingRemove] = useState<{ items: Set<string>; connections: Set<string>; refs: RuleReference[] } | null>(null);
   const spec = hist.present;
@@ -226,6 +229,8 @@ function DesignerInner({ projectId }: { projectId: string }) {
     });
   }, [spec.connections, liveMap, readOnly]);
 
+  // A test run drawn on the canvas (path, matched rules); the graph itself is unchanged.
+  const shown = useMemo(() => testOverlay(nodes, edges, testSteps), [nodes, edges, testSteps]);
   const selectedNames = useMemo(() => nodes.filter((n) => n.selected).map((n) => n.id), [nodes]);
   const selectedEdges = useMemo(() => edges.filter((e) => e.selected), [edges]);
 
@@ -320,6 +325,7 @@ function DesignerInner({ projectId }: { projectId: string }) {
             setComment('');
             toast.success(`Saved as version ${r.version}`);
             for (const cycle of r.warnings?.cycles ?? []) toast.info(`Warning: messages can loop: ${cycle.join(' → ')}`);
+            if (r.tests) toast.info(`Saved test cases on v${r.version}: ${r.tests.passed} passed, ${r.tests.failed} failed`);
             // Keep the cached project in step so another tab of this page starts from the new version.
             const prev = qc.getQueryData(getKey);
             if (prev) {
@@ -595,14 +601,17 @@ function DesignerInner({ projectId }: { projectId: string }) {
           <button type="button" className="small" onClick={() => setShowVersions(true)} aria-expanded={showVersions}>
             History
           </button>
+          <button type="button" className="small" onClick={() => setShowTest((v) => !v)} aria-expanded={showTest} data-testid="open-test">
+            Test
+          </button>
           <span className="grow" />
           <ProductionControls projectId={projectId} version={baseVersion} dirty={dirty} readOnly={readOnly} status={live.status.data} liveMode={live.mode} onSaveThen={doSave} />
         </div>
         <Palette types={paletteTypes} disabled={readOnly} onAdd={addAtCentre} />
         <div className="canvas" ref={wrapperRef} onDrop={onDrop} onDragOver={onDragOver} data-testid="canvas">
           <ReactFlow<ItemNode, Edge>
-            nodes={nodes}
-            edges={edges}
+            nodes={shown.nodes}
+            edges={shown.edges}
             nodeTypes={nodeTypes}
             onNodesChange={onNodesChange}
             onEdgesChange={onEdgesChange}
@@ -670,6 +679,20 @@ function DesignerInner({ projectId }: { projectId: string }) {
         </div>
         {inspector}
       </div>
+      {showTest ? (
+        <TestPanel
+          projectId={projectId}
+          version={baseVersion}
+          dirty={dirty}
+          readOnly={readOnly}
+          items={spec.items.map((i) => i.name)}
+          onSteps={setTestSteps}
+          onClose={() => {
+            setShowTest(false);
+            setTestSteps(null);
+          }}
+        />
+      ) : null}
       {showVersions ? (
         <VersionsDrawer
           projectId={projectId}
