@@ -96,17 +96,22 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
   }, 3_600_000);
   sweep.unref();
 
-  async function readiness(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  /**
+   * Ready to serve (Kubernetes readiness): the store answers, it has applied every committed
+   * migration (a newer release may be migrating it), and an engine node reported recently.
+   * `reasons` lists every check that failed; `/healthz` (liveness) checks none of them.
+   */
+  async function readiness(): Promise<{ ok: true } | { ok: false; reason: string; reasons: string[] }> {
+    const reasons: string[] = [];
     try {
-      await opts.store.users.count();
+      const pending = await opts.store.pendingMigrations();
+      if (pending.length > 0) reasons.push(`migrations pending: ${pending.join(', ')}`);
     } catch (e) {
       log.warn({ err: e }, 'readiness: store unreachable');
-      return { ok: false, reason: 'store unreachable' };
+      reasons.push('store unreachable');
     }
-    if (freshNodes(await opts.coordinator.listStatus()).length === 0) {
-      return { ok: false, reason: 'no engine node reported in the last 10 s' };
-    }
-    return { ok: true };
+    if (freshNodes(await opts.coordinator.listStatus()).length === 0) reasons.push('no engine node reported in the last 10 s');
+    return reasons.length === 0 ? { ok: true } : { ok: false, reason: reasons[0], reasons };
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {

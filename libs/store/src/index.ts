@@ -31,4 +31,8 @@ export { ProjectsRepo, ConfigVersionsRepo, DeploymentsRepo } from './repos/proje
 export type { Project, NewProject, ConfigVersion, ConfigVersionInfo, Deployment } from './repos/projects.js';
 export { AuditRepo } from './repos/audit.js';
 export type { AuditEntry, NewAuditEntry, AuditFilter, AuditVerification } from './repos/audit.js';
+export { AlertsRepo } from './repos/alerts.js';
+export type { AlertRule, AlertStateRow, AlertHistoryEntry, NewAlertRule, AlertRulePatch, NewAlertHistory } from './repos/alerts.js';
+export { alertEvents, type AlertEventName } from './schema.js';
 export { openTestStore, type TestStore } from './testing.js';
+export { firstMigrations } from './test-migrations.js';

@@ -3,16 +3,18 @@
  * PGlite (PostgreSQL in WebAssembly, same SQL) otherwise. Both give a Drizzle `PgDatabase` over
  * the one schema; every query in this lib is written once against it.
  */
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // Types only: each driver (and its Drizzle adapter) is imported when a store opens on it, so a
 // process on PostgreSQL never loads PGlite, and one without a store loads neither.
 import type { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
-import type { RunStatement, StoreDb } from './db.js';
+import { sql } from 'drizzle-orm';
+import { queryRows, type RunStatement, type StoreDb } from './db.js';
 import { StoreError, toStoreError } from './errors.js';
 import { MessageStore } from './messages.js';
+import { AlertsRepo } from './repos/alerts.js';
 import { AuditRepo } from './repos/audit.js';
 import { ConfigVersionsRepo, DeploymentsRepo, ProjectsRepo } from './repos/projects.js';
 import { SessionsRepo, UsersRepo } from './repos/users.js';
@@ -60,8 +62,15 @@ export interface Store {
   readonly configVersions: ConfigVersionsRepo;
   readonly deployments: DeploymentsRepo;
   readonly audit: AuditRepo;
+  readonly alerts: AlertsRepo;
   /** Applies pending migrations (see {@link migrateStore}). */
   migrate(): Promise<void>;
+  /**
+   * The committed migrations this database has not applied yet (their tags, oldest first): what
+   * `/readyz` reports. Another process of a newer release may be about to apply them.
+   * @throws StoreError when the database cannot be reached.
+   */
+  pendingMigrations(): Promise<string[]>;
   /** Flushes and closes the message writers, then the database. */
   close(): Promise<void>;
 }
@@ -93,6 +102,7 @@ class StoreImpl implements Store {
   readonly configVersions: ConfigVersionsRepo;
   readonly deployments: DeploymentsRepo;
   readonly audit: AuditRepo;
+  readonly alerts: AlertsRepo;
   private closed = false;
 
   constructor(
@@ -114,6 +124,7 @@ class StoreImpl implements Store {
     this.configVersions = new ConfigVersionsRepo(db);
     this.deployments = new DeploymentsRepo(db);
     this.audit = new AuditRepo(db);
+    this.alerts = new AlertsRepo(db);
   }
 
   async migrate(): Promise<void> {
@@ -136,6 +147,22 @@ class StoreImpl implements Store {
     } catch (e) {
       throw toStoreError(e, 'migrate');
     }
+  }
+
+  async pendingMigrations(): Promise<string[]> {
+    const journal = JSON.parse(readFileSync(resolve(migrationsFolder, 'meta/_journal.json'), 'utf8')) as { entries: { tag: string; when: number }[] };
+    let last = -1;
+    try {
+      // Drizzle's own record (schema `drizzle`): a migration is applied when its `when` is at most the latest created_at.
+      const exists = await queryRows<{ t: string | null }>(this.db, sql`SELECT to_regclass('drizzle.__drizzle_migrations')::text AS t`);
+      if (exists[0]?.t) {
+        const rows = await queryRows<{ at: unknown }>(this.db, sql`SELECT max(created_at) AS at FROM drizzle.__drizzle_migrations`);
+        if (rows[0]?.at !== null && rows[0]?.at !== undefined) last = Number(rows[0].at);
+      }
+    } catch (e) {
+      throw toStoreError(e, 'pendingMigrations');
+    }
+    return journal.entries.filter((e) => e.when > last).map((e) => e.tag);
   }
 
   async close(): Promise<void> {
