@@ -118,6 +118,8 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 export class Host {
   state: HostState = 'created';
   restarts = 0;
+  /** The latest attempt failed and is being retried; cleared by the next success or final failure. */
+  private retrying = false;
   inFlight = 0;
   readonly stats = new ItemStats();
   lastError?: { code: string; message: string; at: number };
@@ -322,6 +324,7 @@ export class Host {
           const ack = ackDetail(outcome.response);
           tracker.event(entry.envelope, this.name, 'delivered', ack ? { ...outcome.detail, ...ack } : outcome.detail);
         }
+        this.retrying = false;
         entry.reply?.({ response: outcome.response ?? downstream });
         tracker.closed(entry.envelope, this.name);
         return;
@@ -350,6 +353,7 @@ export class Host {
           if (ownLimit !== undefined) ownAttempt++;
           else if (!trial) attempt++;
           entry.envelope.header.retryCount++;
+          this.retrying = true;
           const n = ownAttempt + attempt;
           tracker.event(entry.envelope, this.name, 'retry', { attempt: n, code, error: err.message, ...ackOf(details) });
           const delay = backoffDelay(Math.max(1, n), { delayMs: messaging.retryDelayMs, backoffFactor: 2, maxDelayMs: messaging.retryMaxDelayMs, jitter: 0.1 });
@@ -361,6 +365,7 @@ export class Host {
           continue;
         }
         this.stats.record(performance.now() - t0, false);
+        this.retrying = false;
         this.noteError(err);
         tracker.event(entry.envelope, this.name, 'failed', { code, kind, error: err.message, attempt: attempt + ownAttempt, ...ackOf(details) });
         // A failed message is an operator's to act on (search by status `failed`, resend): say so.
@@ -568,6 +573,7 @@ export class Host {
       throughputPerSec: this.stats.throughput(),
       breaker: this.breaker ? this.breaker.state : 'disabled',
       lastError: this.lastError,
+      ...(this.retrying ? { retrying: true } : {}),
       details: this.handler?.info?.(),
     };
   }
