@@ -13,6 +13,7 @@ import type { Store } from '@hie/store';
 import { refuseBatch } from './auth/batch-guard.js';
 import type { LoginRateLimiter } from './auth/rate-limit.js';
 import { API_CONTENT_SECURITY_POLICY, bearerMatches, checkMutationRequest, isHttps, setSecurityHeaders } from './http-security.js';
+import { AlertEvaluator, type AlertEvaluatorOptions } from './alerts/evaluator.js';
 import { addStatusSource, registry } from './metrics.js';
 import type { SecretBox } from './secrets.js';
 import { appRouter } from './router.js';
@@ -48,6 +49,11 @@ export interface ManagerServerOptions {
   secrets?: SecretBox;
   /** Cluster mode: the cluster's job queue (`@hie/jobs`), listed and acted on by `jobs.*`. */
   jobs?: JobQueue;
+  /**
+   * Evaluate alert rules in this process, every `intervalMs` (`hie start` does; in a cluster every
+   * control plane may: one evaluates at a time). Without it `alerts.test` still sends test notices.
+   */
+  alerts?: Pick<AlertEvaluatorOptions, 'intervalMs' | 'now' | 'notify'>;
 }
 
 export interface ManagerServer {
@@ -84,6 +90,8 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     secrets: opts.secrets,
     jobs: opts.jobs,
   });
+  services.alerts = new AlertEvaluator({ store: opts.store, coordinator: opts.coordinator, secrets: services.secrets, policy: services.policy, log: opts.log, ...opts.alerts });
+  if (opts.alerts) services.alerts.start();
   const createContext = createContextFactory(services, { trustProxy: opts.trustProxy });
   const stopMetrics = addStatusSource(opts.coordinator);
   const open = new Set<ServerResponse>();
@@ -182,6 +190,7 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     services,
     async close() {
       clearInterval(sweep);
+      await services.alerts?.stop();
       stopMetrics();
       for (const res of open) {
         const type = res.getHeader('content-type');

@@ -18,6 +18,7 @@ import { loadSession, slidExpiry, type LiveSession } from './auth/session-lookup
 import { TtlCache } from './cache.js';
 import { KeyedMutex } from './lock.js';
 import { forwarded, isHttps, type TrustProxy } from './http-security.js';
+import type { AlertEvaluator } from './alerts/evaluator.js';
 import { SecretBox } from './secrets.js';
 
 /** The signed-in user, as procedures see it. */
@@ -56,6 +57,8 @@ export interface ManagerServices {
   selfServiceWorkspaces: boolean;
   /** Cluster mode: the cluster's job queue (retries, scheduled jobs); absent on a single node. */
   jobs?: JobQueue;
+  /** The alert evaluator (test notices of `alerts.test`), set by the manager server. */
+  alerts?: AlertEvaluator;
   /** Per-request look-ups, kept a few seconds (see {@link TtlCache}). */
   caches: {
     /** Session id → the session's user, expiry and creation time. */

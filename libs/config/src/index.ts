@@ -6,3 +6,4 @@ export * from './json-schema';
 export * from './cycles';
 export * from './item-types';
 export * from './secrets';
+export * from './alerts';

@@ -71,6 +71,13 @@ export interface Store {
    * @throws StoreError when the database cannot be reached.
    */
   pendingMigrations(): Promise<string[]>;
+  /**
+   * Runs `fn` only if no other process holds `name` (a PostgreSQL advisory lock held on its own
+   * connection for the run); resolves undefined without running it otherwise. Several control
+   * planes of one cluster use it so one of them does a periodic task at a time. On the embedded
+   * store (one process) it always runs.
+   */
+  runExclusive<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
   /** Flushes and closes the message writers, then the database. */
   close(): Promise<void>;
 }
@@ -163,6 +170,22 @@ class StoreImpl implements Store {
       throw toStoreError(e, 'pendingMigrations');
     }
     return journal.entries.filter((e) => e.when > last).map((e) => e.tag);
+  }
+
+  async runExclusive<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+    if (this.driver.kind === 'pglite') return fn();
+    const client = await this.driver.pool.connect();
+    try {
+      const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [name]);
+      if (!got.rows[0]?.ok) return undefined;
+      try {
+        return await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]).catch(() => undefined);
+      }
+    } finally {
+      client.release();
+    }
   }
 
   async close(): Promise<void> {
