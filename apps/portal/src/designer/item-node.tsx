@@ -34,7 +34,7 @@ export function NodeFiguresProvider({ live, suspended, children }: { live: Map<s
 export type Ring = 'connected' | 'listening' | 'retrying' | 'failed' | 'stopped';
 
 /** The ring of an item from its live status (a service listens; others are connected while they run). */
-export function ringOf(live: ItemStatus | undefined, kind: ItemKind): Ring {
+export function ringOf(live: ItemStatus | undefined, kind: string): Ring {
   if (!live) return 'stopped';
   if (live.state === 'failed') return 'failed';
   if (live.retrying || live.breaker === 'open' || (live.state === 'starting' && live.restarts > 0)) return 'retrying';

@@ -2,14 +2,13 @@
 import type { ItemStatus } from '../lib/live';
 import { formatDateTime } from '../lib/format';
 import { ringOf } from './item-node';
-import type { ItemKind } from './spec';
 
 /**
  * The item's runtime trouble (failed, retrying, restarting), at the TOP of the inspector: the
  * first thing an operator looks for, not 5,000 px down below the settings.
  */
 export function RuntimeErrorBanner({ live, kind }: { live?: ItemStatus; kind: string }) {
-  const ring = ringOf(live, kind as ItemKind);
+  const ring = ringOf(live, kind);
   if (!live || (ring !== 'failed' && ring !== 'retrying')) return null;
   const what = ring === 'failed' ? 'This item has failed' : live.breaker === 'open' ? 'Circuit breaker open' : live.retrying ? 'Retrying: the last attempt failed' : 'Restarting';
   return (
