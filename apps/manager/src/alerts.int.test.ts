@@ -4,6 +4,11 @@
  * fire-once / repeat / resolve cycle, the silence window and "for M minutes", driven by an
  * injected clock (no sleeping) over node reports on the real in-process coordinator.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHostPolicy } from '@hie/policy';
@@ -34,6 +39,7 @@ afterAll(async () => {
 });
 
 const log = pino({ level: 'silent' });
+const run = promisify(execFile);
 function evaluator(clock: { now: number }, policy = createHostPolicy()) {
   return new AlertEvaluator({ store: h.store, coordinator: h.coordinator, secrets: h.manager.services.secrets, policy, log, now: () => clock.now, notify: { webhookBackoffMs: 10, timeoutMs: 5000 } });
 }
@@ -191,6 +197,54 @@ describe('alert evaluator', () => {
     await report({ queueDepth: 500, errors: 40 }, 5000); // 20 in a minute
     await ev.tick();
     expect(mine().sort()).toEqual(['Backlog:fired', 'Errors:fired', 'Store:fired']);
+  });
+
+  it('suspended messages over N fire on the item where they failed', async () => {
+    const projectId = await project('suspended-feed');
+    await analyst.api.alerts.create.mutate({ projectId, name: 'Suspended', condition: { kind: 'suspended', over: 1 }, channels: [{ kind: 'webhook', url: hook.url }], repeatMinutes: 0 });
+    await h.coordinator.reportStatus(nodeStatus('n-susp', projectId, 'suspended-feed', [itemStatus('Files')]));
+    const writer = h.store.messages.writer();
+    const scope = { production: 'suspended-feed', projectId, workspaceId };
+    const fail = async (i: number) => {
+      const id = crypto.randomUUID();
+      const t0 = Date.now() - 1000;
+      await writer.received({ id, ...scope, item: 'ADT In', receivedAt: t0, messageType: 'ADT^A01', controlId: `SU${i}`, patientId: null, contentType: 'application/hl7-v2+er7', header: {}, raw: new TextEncoder().encode('MSH|^~\\&|') });
+      await writer.event({ messageId: id, ...scope, item: 'Files', event: 'failed', at: t0 + 2, detail: { code: 'net.refused' } });
+      await writer.event({ messageId: id, ...scope, item: 'Files', event: 'completed', at: t0 + 3 });
+    };
+    const n = hook.received.length;
+    const mine = () => hook.received.slice(n).filter((b) => (b.project as { id: string }).id === projectId);
+    await fail(1);
+    await writer.flush();
+    await evaluator({ now: Date.now() }).tick();
+    expect(mine()).toEqual([]);
+    await fail(2);
+    await writer.close();
+    await evaluator({ now: Date.now() }).tick();
+    expect(mine()).toEqual([expect.objectContaining({ event: 'fired', subject: 'Files', summary: 'Files: 2 suspended messages (over 1)' })]);
+  });
+
+  it('a TLS certificate of an item expiring within D days fires; one further out does not', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'hie-alert-cert-'));
+    const cert = async (name: string, days: number) => {
+      await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(dir, `${name}.key`), '-out', path.join(dir, `${name}.pem`), '-days', String(days), '-subj', `/CN=${name}`]);
+      return path.join(dir, `${name}.pem`);
+    };
+    const soon = await cert('soon', 5);
+    const later = await cert('later', 400);
+    const projectId = await project('tls-feed');
+    await analyst.api.alerts.create.mutate({ projectId, name: 'Certificates', condition: { kind: 'cert_expiry', days: 30 }, channels: [{ kind: 'webhook', url: hook.url }], repeatMinutes: 0 });
+    // The deployed spec as the engine gets it (the files lie outside this harness's save roots, so set it directly).
+    const desired = (await h.coordinator.getDesired(projectId))!;
+    const tls = (certFile: string) => ({ enabled: true, certFile, keyFile: certFile.replace('.pem', '.key'), caFile: '', requireClientCert: false, rejectUnauthorized: true });
+    await h.coordinator.setDesired({
+      ...desired,
+      spec: { name: 'tls-feed', items: [{ name: 'Secure Out', type: 'hl7.mllp.out', settings: { tls: tls(soon) } }, { name: 'Fine Out', type: 'hl7.mllp.out', settings: { tls: tls(later) } }], connections: [] },
+    });
+    const n = hook.received.length;
+    await evaluator({ now: Date.now() }, createHostPolicy({ roots: [dir] })).tick();
+    const mine = hook.received.slice(n).filter((b) => (b.project as { id: string }).id === projectId);
+    expect(mine).toEqual([expect.objectContaining({ event: 'fired', subject: 'Secure Out', summary: expect.stringMatching(/^Secure Out: TLS certificate expires in [45] days/) })]);
   });
 
   it('webhooks are retried with backoff; the egress policy refuses a host it does not allow', async () => {
