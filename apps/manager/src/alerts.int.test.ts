@@ -43,10 +43,8 @@ const run = promisify(execFile);
 function evaluator(clock: { now: number }, policy = createHostPolicy()) {
   return new AlertEvaluator({ store: h.store, coordinator: h.coordinator, secrets: h.manager.services.secrets, policy, log, now: () => clock.now, notify: { webhookBackoffMs: 10, timeoutMs: 5000 } });
 }
-const channels = () => [
-  { kind: 'webhook' as const, url: hook.url },
-  { kind: 'email' as const, host: '127.0.0.1', port: mail.port, secure: false, from: 'hie@example.org', to: ['oncall@example.org'], user: SMTP.user, password: SMTP.password },
-];
+const emailChannel = () => ({ kind: 'email' as const, host: '127.0.0.1', port: mail.port, secure: false, from: 'hie@example.org', to: ['oncall@example.org'], user: SMTP.user, password: SMTP.password });
+const channels = () => [{ kind: 'webhook' as const, url: hook.url }, emailChannel()];
 async function project(name: string): Promise<string> {
   const p = await analyst.api.projects.create.mutate({ workspaceId, name, spec: sampleSpec(name) });
   await analyst.api.production.deploy.mutate({ projectId: p.id });
@@ -75,7 +73,7 @@ describe('alerts API', () => {
     expect(JSON.stringify(stored)).toContain('hie:enc:v1:');
 
     // An update without the password keeps it: the test notice authenticates with it.
-    const { password: _p, ...emailWithout } = channels()[1];
+    const { password: _p, ...emailWithout } = emailChannel();
     const updated = await analyst.api.alerts.update.mutate({ ...input, id: rule.id, name: 'Files down', channels: [channels()[0], emailWithout] });
     expect(updated).toMatchObject({ name: 'Files down', channels: [{ kind: 'webhook' }, { kind: 'email', hasPassword: true }] });
     expect(await errorCode(viewer.api.alerts.test.mutate({ projectId, id: rule.id }))).toBe('FORBIDDEN');
