@@ -100,10 +100,10 @@ test('a production with a failing item is amber or red, never green; an alert is
 
   await test.step('red: a listener that cannot start', async () => {
     const takenPort = (taken.address() as AddressInfo).port;
-    const failedId = await deployed(page, ws.id, `busy-${run}`, [{ name: 'Busy In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: takenPort }, position: { x: 80, y: 160 } }], []);
+    const failedId = await deployed(page, ws.id, `busy-${run}`, [{ name: 'Busy In', type: 'hl7.mllp.in', settings: { host: '127.0.0.1', port: takenPort }, restart: { policy: 'never' }, position: { x: 80, y: 160 } }], []);
     await page.goto(`/p/${failedId}`);
     const state = page.getByTestId('running-state');
-    await expect(state).toContainText('failed');
+    await expect(state).toContainText('failed', { timeout: 60_000 });
     await expect(state).toHaveClass(/failed/);
     await expect(page.getByTestId('node-Busy In').getByTestId('node-ring')).toHaveAttribute('data-ring', 'failed');
     await page.screenshot({ path: artifact('alerts-02-failed.png') });
