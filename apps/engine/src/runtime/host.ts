@@ -353,7 +353,9 @@ export class Host {
           if (ownLimit !== undefined) ownAttempt++;
           else if (!trial) attempt++;
           entry.envelope.header.retryCount++;
+          // Why it retries (a downstream away), for the status ring, the inspector and alerts; not counted as an error.
           this.retrying = true;
+          this.lastError = { code, message: err.message, at: Date.now() };
           const n = ownAttempt + attempt;
           tracker.event(entry.envelope, this.name, 'retry', { attempt: n, code, error: err.message, ...ackOf(details) });
           const delay = backoffDelay(Math.max(1, n), { delayMs: messaging.retryDelayMs, backoffFactor: 2, maxDelayMs: messaging.retryMaxDelayMs, jitter: 0.1 });
