@@ -139,6 +139,17 @@ describe('alert evaluator', () => {
     expect(history[2].details).toMatchObject({ outcomes: [{ channel: 'webhook', ok: true }, { channel: 'email', ok: true }] });
   });
 
+  it('two control planes evaluating at once send one notice (one evaluates at a time, through the store)', async () => {
+    const projectId = await project('twin-feed');
+    await analyst.api.alerts.create.mutate({ projectId, name: 'Down', condition: { kind: 'item_down' }, channels: [{ kind: 'webhook', url: hook.url }], repeatMinutes: 0 });
+    await h.coordinator.reportStatus(nodeStatus('n-twin', projectId, 'twin-feed', [itemStatus('Files', { state: 'failed' })]));
+    const n = hook.received.length;
+    const clock = { now: Date.now() };
+    await Promise.all([evaluator(clock).tick(), evaluator(clock).tick(), evaluator(clock).tick()]);
+    await evaluator(clock).tick();
+    expect(hook.received.slice(n).filter((b) => (b.project as { id: string }).id === projectId).map((b) => b.event)).toEqual(['fired']);
+  });
+
   it('silence on an inbound item fires within its window (weekdays 07:00–19:00, Europe/London) and not outside it', async () => {
     const projectId = await project('silent-feed');
     await analyst.api.alerts.create.mutate({
