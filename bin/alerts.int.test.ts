@@ -85,7 +85,8 @@ describe('hie start: alerts on a downstream outage', () => {
     const client = await connectMllp(inPort);
     expect(await client.send(adt('A1'))).toContain('MSA|AA|A1');
     await until(() => downstream.received.includes('A1'), 20_000);
-    expect((await api.production.status.query({ projectId })).running?.state).toBe('running');
+    // The node reports about every second: wait for a report after the delivery.
+    await until(async () => (await api.production.status.query({ projectId })).running?.state === 'running', 20_000);
 
     await downstream.down();
     expect(await client.send(adt('A2'))).toContain('MSA|AA|A2');
@@ -107,7 +108,7 @@ describe('hie start: alerts on a downstream outage', () => {
     expect(hook.received.map((n) => n.event)).toEqual(['fired', 'resolved']);
     expect(mail.received.map((m) => m.subject)).toEqual(['[HIE FIRING] lab-feed: Lab system unreachable (Lab Out)', '[HIE RESOLVED] lab-feed: Lab system unreachable (Lab Out)']);
     expect((await api.alerts.history.query({ projectId })).map((e) => e.event)).toEqual(['resolved', 'fired']);
-    expect((await api.production.status.query({ projectId })).running?.state).toBe('running');
+    await until(async () => (await api.production.status.query({ projectId })).running?.state === 'running', 20_000);
     client.close();
   });
 });
