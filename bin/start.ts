@@ -223,6 +223,8 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
     jobs: jobQueue,
     // `production.test` and saved test cases: the engine's item code, run in a sandbox that delivers nothing.
     sandbox: createSandbox({ policy, log }),
+    // Alert rules are evaluated by the control plane (one at a time in a cluster: a store lock).
+    alerts: env.HIE_ALERT_INTERVAL_MS > 0 ? { intervalMs: env.HIE_ALERT_INTERVAL_MS } : undefined,
     portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined,
   });
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {

@@ -49,7 +49,10 @@ OTEL_SERVICE_NAME (hie-engine) and the other standard OTEL_* variables.`,
 The all-in-one product on one port (HIE_PORT, default 8080): the portal at /, the manager API at
 /api/trpc, an engine node and the message store (embedded in HIE_DATA_DIR, or PostgreSQL with
 DATABASE_URL). The first start creates the admin user (HIE_ADMIN_PASSWORD or a printed one-time
-password) and deploys the demo production (examples/adt-feed.json, MLLP in on 2575).
+password) and deploys the demo production (examples/adt-feed.json, MLLP in on 2575). It
+evaluates the projects' alert rules every HIE_ALERT_INTERVAL_MS (30000; 0: not in this process).
+/healthz answers while it serves; /readyz answers 503 with reasons while the store is unreachable,
+a migration is pending or no engine node reports.
 
 Cluster mode: with DATABASE_URL, REDIS_URL and ETCD_ENDPOINTS all set, desired state and node
 status live in etcd and this process's engine is one node of the cluster (HIE_NODE_ID,

@@ -18,6 +18,7 @@ interface Running {
   /** The project's own bus (cluster), closed with the node. */
   bus?: Bus;
   desired?: DesiredState;
+  tracker: Tracker;
   state: ReportedProduction['state'];
   error?: ReportedProduction['error'];
   /** Serialises reconciles of this project. */
@@ -86,7 +87,7 @@ export class EngineNode {
       const tracker = this.cfg.trackerFor?.(desired) ?? new MemoryTracker();
       const bus = this.cfg.busFor?.(desired, { nodeId: this.nodeId, tracker, log: this.log });
       const { engine } = createEngine({ log: this.log, plugins: this.cfg.plugins, policy: this.cfg.policy, tracker, bus, deferRetry: this.cfg.deferRetryFor?.(desired), metrics: this.cfg.metrics, project: desired.projectId });
-      r = { engine, bus, state: 'stopped', chain: Promise.resolve() };
+      r = { engine, bus, tracker, state: 'stopped', chain: Promise.resolve() };
       this.running.set(desired.projectId, r);
       // In a cluster no singleton starts with the first apply: ownership comes from the assignments,
       // after recovery of what a previous owner left unfinished (see applyOwnership).
@@ -223,6 +224,7 @@ export class EngineNode {
         // An item that could not start (a listener's EADDRINUSE) makes the production failed, never running.
         ...reportedState(r.state, r.error, st.items),
         items: st.items.map((i): ReportedItemStatus => (this.standby(r, i) ? { ...i, state: 'standby' } : i.state === 'running' ? { ...i, nodes: [this.nodeId] } : i)),
+        ...(r.tracker.backlog ? { storeBacklog: r.tracker.backlog() } : {}),
       });
     }
     try {

@@ -59,6 +59,8 @@ const envSchema = z.object({
   ...clusterEnvShape,
   /** Commits the message writer overlaps on PostgreSQL (`writerPipelines`, as for `hie run`/`hie engine`); unset: the store's default. */
   HIE_STORE_PIPELINES: z.coerce.number().int().min(1).max(32).optional(),
+  /** How often the control plane evaluates alert rules, in ms; `0`: this process evaluates none. */
+  HIE_ALERT_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
 }).refine((e) => !e.HIE_TLS_CERT === !e.HIE_TLS_KEY, { path: ['HIE_TLS_KEY'], message: 'set both HIE_TLS_CERT and HIE_TLS_KEY, or neither' });
 
 export type ManagerEnv = z.output<typeof envSchema>;

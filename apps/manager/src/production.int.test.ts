@@ -22,6 +22,33 @@ afterAll(async () => {
 });
 
 describe('production', () => {
+  it('status is truthful: a running production with a failed item is degraded, with every item failed it is failed, never running', async () => {
+    const p = await analyst.api.projects.create.mutate({ workspaceId, name: 'truthful', spec: sampleSpec('truthful') });
+    await analyst.api.production.deploy.mutate({ projectId: p.id });
+    const lastError = { code: 'config.tls', message: 'cannot read TLS certificate file', at: Date.now() };
+    await h.coordinator.reportStatus(
+      nodeStatus('node-t', p.id, 'truthful', [
+        itemStatus('ADT In', { type: 'hl7.mllp.in', kind: 'service' }),
+        itemStatus('Route', { type: 'hl7.router', kind: 'process' }),
+        itemStatus('Files', { state: 'failed', lastError }),
+      ]),
+    );
+    const degraded = await viewer.api.production.status.query({ projectId: p.id });
+    expect(degraded.running).toMatchObject({ state: 'degraded', problems: [{ item: 'Files', problem: 'failed', error: lastError.message }] });
+
+    // A downstream away: the sender retries; amber too.
+    await h.coordinator.reportStatus(nodeStatus('node-t', p.id, 'truthful', [itemStatus('ADT In', { kind: 'service' }), itemStatus('Files', { retrying: true })]));
+    expect((await viewer.api.production.status.query({ projectId: p.id })).running).toMatchObject({ state: 'degraded', problems: [{ item: 'Files', problem: 'retrying' }] });
+
+    await h.coordinator.reportStatus(
+      nodeStatus('node-t', p.id, 'truthful', [itemStatus('ADT In', { kind: 'service', state: 'failed' }), itemStatus('Files', { state: 'failed' }), itemStatus('Off', { enabled: false, state: 'stopped' })]),
+    );
+    expect((await viewer.api.production.status.query({ projectId: p.id })).running?.state).toBe('failed');
+
+    await h.coordinator.reportStatus(nodeStatus('node-t', p.id, 'truthful', [itemStatus('ADT In', { kind: 'service' }), itemStatus('Files')]));
+    expect((await viewer.api.production.status.query({ projectId: p.id })).running).toMatchObject({ state: 'running', problems: [] });
+  });
+
   it('deploy writes desired state to the coordinator; start/stop/reload; status merges node reports', async () => {
     const p = await analyst.api.projects.create.mutate({ workspaceId, name: 'feed', spec: sampleSpec('feed') });
     expect(await errorCode(viewer.api.production.deploy.mutate({ projectId: p.id }))).toBe('FORBIDDEN');

@@ -1,3 +1,4 @@
+import { alertsRouter } from './routers/alerts.js';
 import { auditRouter } from './routers/audit.js';
 import { authRouter } from './routers/auth.js';
 import { connectionsRouter } from './routers/connections.js';
@@ -33,6 +34,7 @@ export const appRouter = router({
   environments: environmentsRouter,
   tokens: tokensRouter,
   testCases: testCasesRouter,
+  alerts: alertsRouter,
 });
 
 /** The API's type: the portal imports this (type only) for its tRPC client. */

@@ -32,7 +32,7 @@ describe('HTTP surface', () => {
   it('/readyz: 503 with a reason until an engine node reports, then 200', async () => {
     const before = await fetch(`${h.baseUrl}/readyz`);
     expect(before.status).toBe(503);
-    expect(await before.json()).toEqual({ ok: false, reason: 'no engine node reported in the last 10 s' });
+    expect(await before.json()).toEqual({ ok: false, reason: 'no engine node reported in the last 10 s', reasons: ['no engine node reported in the last 10 s'] });
     await h.coordinator.reportStatus({ nodeId: 'n-ready', startedAt: Date.now(), heartbeatAt: Date.now(), productions: [], itemTypes: [] });
     const after = await fetch(`${h.baseUrl}/readyz`);
     expect(after.status).toBe(200);

@@ -13,6 +13,7 @@ import type { Store } from '@hie/store';
 import { refuseBatch } from './auth/batch-guard.js';
 import type { LoginRateLimiter } from './auth/rate-limit.js';
 import { API_CONTENT_SECURITY_POLICY, bearerMatches, checkMutationRequest, isHttps, setSecurityHeaders } from './http-security.js';
+import { AlertEvaluator, type AlertEvaluatorOptions } from './alerts/evaluator.js';
 import { addStatusSource, registry } from './metrics.js';
 import type { SecretBox } from './secrets.js';
 import { appRouter } from './router.js';
@@ -53,6 +54,11 @@ export interface ManagerServerOptions {
   jobs?: JobQueue;
   /** Runs `production.test` and saved test cases (the engine's, passed in by bin/start.ts). */
   sandbox?: Sandbox;
+  /**
+   * Evaluate alert rules in this process, every `intervalMs` (`hie start` does; in a cluster every
+   * control plane may: one evaluates at a time). Without it `alerts.test` still sends test notices.
+   */
+  alerts?: Pick<AlertEvaluatorOptions, 'intervalMs' | 'now' | 'notify'>;
 }
 
 export interface ManagerServer {
@@ -91,6 +97,8 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     jobs: opts.jobs,
     sandbox: opts.sandbox,
   });
+  services.alerts = new AlertEvaluator({ store: opts.store, coordinator: opts.coordinator, secrets: services.secrets, policy: services.policy, log: opts.log, ...opts.alerts });
+  if (opts.alerts) services.alerts.start();
   const createContext = createContextFactory(services, { trustProxy: opts.trustProxy });
   const stopMetrics = addStatusSource(opts.coordinator);
   const open = new Set<ServerResponse>();
@@ -103,17 +111,22 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
   }, 3_600_000);
   sweep.unref();
 
-  async function readiness(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  /**
+   * Ready to serve (Kubernetes readiness): the store answers, it has applied every committed
+   * migration (a newer release may be migrating it), and an engine node reported recently.
+   * `reasons` lists every check that failed; `/healthz` (liveness) checks none of them.
+   */
+  async function readiness(): Promise<{ ok: true } | { ok: false; reason: string; reasons: string[] }> {
+    const reasons: string[] = [];
     try {
-      await opts.store.users.count();
+      const pending = await opts.store.pendingMigrations();
+      if (pending.length > 0) reasons.push(`migrations pending: ${pending.join(', ')}`);
     } catch (e) {
       log.warn({ err: e }, 'readiness: store unreachable');
-      return { ok: false, reason: 'store unreachable' };
+      reasons.push('store unreachable');
     }
-    if (freshNodes(await opts.coordinator.listStatus()).length === 0) {
-      return { ok: false, reason: 'no engine node reported in the last 10 s' };
-    }
-    return { ok: true };
+    if (freshNodes(await opts.coordinator.listStatus()).length === 0) reasons.push('no engine node reported in the last 10 s');
+    return reasons.length === 0 ? { ok: true } : { ok: false, reason: reasons[0], reasons };
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
@@ -184,6 +197,7 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     services,
     async close() {
       clearInterval(sweep);
+      await services.alerts?.stop();
       stopMetrics();
       for (const res of open) {
         const type = res.getHeader('content-type');

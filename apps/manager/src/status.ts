@@ -9,13 +9,64 @@ export const FRESH_MS = 10_000;
 
 export type ItemStatus = ReportedItemStatus;
 
+/**
+ * A production's state as people should read it: `running` only when every enabled item runs
+ * and none is retrying or restarting; `degraded` (amber) when some item is failed, retrying,
+ * restarting or behind an open circuit breaker; `failed` (red) when the production could not
+ * start or every enabled item has failed.
+ */
+export type ProductionState = ReportedProduction['state'] | 'degraded';
+
+/** Why a running production is degraded or failed, item by item (empty when healthy). */
+export interface ItemProblem {
+  item: string;
+  problem: 'failed' | 'restarting' | 'retrying' | 'breaker_open';
+  error?: string;
+}
+
+/** The item problems behind a production's {@link ProductionState}. */
+export function itemProblems(items: readonly ItemStatus[]): ItemProblem[] {
+  const out: ItemProblem[] = [];
+  for (const i of items) {
+    if (!i.enabled) continue;
+    const error = i.lastError?.message;
+    const problem: ItemProblem['problem'] | undefined =
+      i.state === 'failed'
+        ? 'failed'
+        : i.state === 'starting' && i.restarts > 0
+          ? 'restarting'
+          : i.breaker === 'open'
+            ? 'breaker_open'
+            : i.retrying
+              ? 'retrying'
+              : undefined;
+    if (problem) out.push({ item: i.name, problem, ...(error ? { error } : {}) });
+  }
+  return out;
+}
+
+/** The production state derived from the reported one and its items (see {@link ProductionState}). */
+export function productionState(reported: ReportedProduction['state'], items: readonly ItemStatus[]): ProductionState {
+  if (reported !== 'running') return reported;
+  const problems = itemProblems(items);
+  if (problems.length === 0) return 'running';
+  const enabled = items.filter((i) => i.enabled && i.state !== 'standby');
+  const failed = problems.filter((p) => p.problem === 'failed');
+  return enabled.length > 0 && failed.length >= enabled.length ? 'failed' : 'degraded';
+}
+
 export interface RunningView {
   version: number;
-  state: ReportedProduction['state'];
+  /** Derived from the items too: never `running` while an item is failed (see {@link productionState}). */
+  state: ProductionState;
+  /** The items that make the production degraded or failed. */
+  problems: ItemProblem[];
   error?: ReportedProduction['error'];
   items: ItemStatus[];
   /** Messages the production received (see {@link messagesReceived}): what the dashboard counts. */
   messagesReceived: number;
+  /** Entries the nodes' message store writers hold, not yet committed. */
+  storeBacklog: number;
   /** The nodes reporting this project. */
   nodes: string[];
   /** Latest report, epoch ms. */
@@ -82,6 +133,7 @@ export function mergeItems(lists: ItemStatus[][]): ItemStatus[] {
       if (it.lastError && (!prev.lastError || it.lastError.at > prev.lastError.at)) prev.lastError = it.lastError;
       if (it.state === 'running') prev.state = 'running';
       if (it.breaker !== 'closed') prev.breaker = it.breaker;
+      if (it.retrying) prev.retrying = true;
     }
   }
   return [...byName.values()];
@@ -99,11 +151,15 @@ export function runningOf(nodes: NodeStatus[], projectId: string, now = Date.now
   const latest = used[0];
   const error = used.find((r) => r.prod.error)?.prod.error;
   const items = mergeItems(used.map((r) => r.prod.items));
+  // One node that cannot run it (its listener's port taken) is enough: never shown as running.
+  const reported = used.some((r) => r.prod.state === 'failed') ? 'failed' : latest.prod.state;
+  const backlog = used.reduce((n, r) => n + (r.prod.storeBacklog ?? 0), 0);
   return {
     version: latest.prod.version,
-    // One node that cannot run it (its listener's port taken) is enough: never shown as running.
-    state: used.some((r) => r.prod.state === 'failed') ? 'failed' : latest.prod.state,
+    state: productionState(reported, items),
+    problems: reported === 'running' ? itemProblems(items) : [],
     ...(error ? { error } : {}),
+    storeBacklog: backlog,
     items,
     messagesReceived: messagesReceived(items),
     nodes: used.map((r) => r.node.nodeId),

@@ -20,6 +20,7 @@ import { TtlCache } from './cache.js';
 import { KeyedMutex } from './lock.js';
 import { forwarded, isHttps, type TrustProxy } from './http-security.js';
 import type { Sandbox } from './sandbox.js';
+import type { AlertEvaluator } from './alerts/evaluator.js';
 import { SecretBox } from './secrets.js';
 
 /** The signed-in user, as procedures see it. */
@@ -62,6 +63,8 @@ export interface ManagerServices {
   jobs?: JobQueue;
   /** The engine's sandbox (`production.test`, test cases); absent: those answer PRECONDITION_FAILED. */
   sandbox?: Sandbox;
+  /** The alert evaluator (test notices of `alerts.test`), set by the manager server. */
+  alerts?: AlertEvaluator;
   /** Per-request look-ups, kept a few seconds (see {@link TtlCache}). */
   caches: {
     /** Session id → the session's user, expiry and creation time. */

@@ -41,6 +41,11 @@ export interface ReportedItemStatus {
   nodes?: string[];
   /** How long messages waited in the item's queue (absent from nodes that do not report it). */
   queueWait?: QueueWaitFigures;
+  /**
+   * True while the item's latest attempt at a message failed and is being retried (a downstream
+   * system away): what the designer's status ring and the `item_down` alert show.
+   */
+  retrying?: boolean;
 }
 
 /**
@@ -70,6 +75,8 @@ export interface ReportedProduction {
   state: 'running' | 'stopped' | 'failed' | 'applying';
   error?: { code: string; message: string; problems?: unknown };
   items: ReportedItemStatus[];
+  /** Entries the node's message store writers hold, not yet committed (the `store_backlog` alert). */
+  storeBacklog?: number;
 }
 
 /** An item type as a node knows it (built-in or plugin), for the portal's palette and forms. */

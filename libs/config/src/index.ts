@@ -8,3 +8,4 @@ export * from './item-types';
 export * from './secrets';
 export * from './variables';
 export * from './sandbox';
+export * from './alerts';

@@ -35,4 +35,8 @@ export { AuditRepo } from './repos/audit.js';
 export { TestCasesRepo } from './repos/test-cases.js';
 export type { TestCase, TestCaseRun, TestCaseExpected, NewTestCase, TestCasePatch } from './repos/test-cases.js';
 export type { AuditEntry, NewAuditEntry, AuditFilter, AuditVerification } from './repos/audit.js';
+export { AlertsRepo } from './repos/alerts.js';
+export type { AlertRule, AlertStateRow, AlertHistoryEntry, NewAlertRule, AlertRulePatch, NewAlertHistory } from './repos/alerts.js';
+export { alertEvents, type AlertEventName } from './schema.js';
 export { openTestStore, type TestStore } from './testing.js';
+export { firstMigrations } from './test-migrations.js';

@@ -284,6 +284,24 @@ export class MessageStore {
   }
 
   /**
+   * When an item last received a message of the project, looking back no further than `since`
+   * (the partitions and the (project_id, received_at) index bound the scan): undefined when it
+   * received none since then. What the silence alert asks.
+   */
+  async lastReceivedAt(projectId: string, item: string, since: Date): Promise<Date | undefined> {
+    try {
+      const rows = await queryRows<{ at: unknown }>(
+        this.db,
+        sql`SELECT max(received_at) AS at FROM messages WHERE project_id = ${projectId} AND item = ${item} AND received_at >= ${since.toISOString()}`,
+      );
+      const at = rows[0]?.at;
+      return at === null || at === undefined ? undefined : toDate(at);
+    } catch (e) {
+      throw toStoreError(e, 'messages.lastReceivedAt');
+    }
+  }
+
+  /**
    * Suspended messages per item, as IRIS shows them: the project's messages whose status is
    * `failed` (failed for good), grouped by the item where they failed (the item of their latest
    * `failed` event, else of their latest event), leaving out those resent since that failure —

@@ -420,6 +420,75 @@ export const auditLog = pgTable(
   ],
 );
 
+// ── alerts ───────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * An alert rule of a project: a condition (`kind` + `params`, data checked by the manager's zod
+ * schema, never code) and the channels it notifies. E-mail passwords are sealed (SecretBox) inside
+ * `channels`, never stored or returned in clear.
+ */
+export const alertRules = pgTable(
+  'alert_rules',
+  {
+    id: uuidId(),
+    workspaceId: text('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    projectId: text('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    condition: text('condition').notNull(),
+    params: jsonb('params').$type<Record<string, unknown>>().notNull(),
+    channels: jsonb('channels').$type<Record<string, unknown>[]>().notNull(),
+    /** Minutes between repeats while it keeps firing (0: never repeat). */
+    repeatMinutes: integer('repeat_minutes').notNull().default(60),
+    enabled: boolean('enabled').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('alert_rules_project_idx').on(t.projectId)],
+);
+
+/** The evaluator's memory per rule and subject (an item, the store): breaching since, firing since, last notice. */
+export const alertState = pgTable(
+  'alert_state',
+  {
+    ruleId: text('rule_id')
+      .notNull()
+      .references(() => alertRules.id, { onDelete: 'cascade' }),
+    /** What the condition is about: an item's name, or `store`. */
+    subject: text('subject').notNull(),
+    breachSince: timestamp('breach_since', { withTimezone: true, mode: 'date' }),
+    firingSince: timestamp('firing_since', { withTimezone: true, mode: 'date' }),
+    lastNotifiedAt: timestamp('last_notified_at', { withTimezone: true, mode: 'date' }),
+    details: jsonb('details').$type<Record<string, unknown>>(),
+  },
+  (t) => [primaryKey({ name: 'alert_state_pkey', columns: [t.ruleId, t.subject] })],
+);
+
+export const alertEvents = ['fired', 'repeated', 'resolved', 'test'] as const;
+export type AlertEventName = (typeof alertEvents)[number];
+
+/** Every notice sent (or tried): the alert history page. */
+export const alertHistory = pgTable(
+  'alert_history',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    ruleId: text('rule_id')
+      .notNull()
+      .references(() => alertRules.id, { onDelete: 'cascade' }),
+    projectId: text('project_id').notNull(),
+    workspaceId: text('workspace_id').notNull(),
+    subject: text('subject').notNull(),
+    event: text('event', { enum: alertEvents }).notNull(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** What was seen (figures, never message content) and each channel's outcome. */
+    details: jsonb('details').$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [index('alert_history_project_idx').on(t.projectId, t.at, t.id), index('alert_history_rule_idx').on(t.ruleId, t.at)],
+);
+
 /** Every table, for `drizzle(client, { schema })`. */
 export const schema = {
   users,
@@ -438,5 +507,8 @@ export const schema = {
   messageStatus,
   messageEvents,
   auditLog,
+  alertRules,
+  alertState,
+  alertHistory,
 };
 export type Schema = typeof schema;

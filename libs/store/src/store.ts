@@ -3,16 +3,18 @@
  * PGlite (PostgreSQL in WebAssembly, same SQL) otherwise. Both give a Drizzle `PgDatabase` over
  * the one schema; every query in this lib is written once against it.
  */
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // Types only: each driver (and its Drizzle adapter) is imported when a store opens on it, so a
 // process on PostgreSQL never loads PGlite, and one without a store loads neither.
 import type { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
-import type { RunStatement, StoreDb } from './db.js';
+import { sql } from 'drizzle-orm';
+import { queryRows, type RunStatement, type StoreDb } from './db.js';
 import { StoreError, toStoreError } from './errors.js';
 import { MessageStore } from './messages.js';
+import { AlertsRepo } from './repos/alerts.js';
 import { AuditRepo } from './repos/audit.js';
 import { ApiTokensRepo, EnvironmentsRepo } from './repos/environments.js';
 import { ConfigVersionsRepo, DeploymentsRepo, ProjectsRepo } from './repos/projects.js';
@@ -66,8 +68,22 @@ export interface Store {
   readonly apiTokens: ApiTokensRepo;
   /** Saved sandbox test cases and their outcome per config version. */
   readonly testCases: TestCasesRepo;
+  readonly alerts: AlertsRepo;
   /** Applies pending migrations (see {@link migrateStore}). */
   migrate(): Promise<void>;
+  /**
+   * The committed migrations this database has not applied yet (their tags, oldest first): what
+   * `/readyz` reports. Another process of a newer release may be about to apply them.
+   * @throws StoreError when the database cannot be reached.
+   */
+  pendingMigrations(): Promise<string[]>;
+  /**
+   * Runs `fn` only if no other process holds `name` (a PostgreSQL advisory lock held on its own
+   * connection for the run); resolves undefined without running it otherwise. Several control
+   * planes of one cluster use it so one of them does a periodic task at a time. On the embedded
+   * store (one process) it always runs.
+   */
+  runExclusive<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
   /** Flushes and closes the message writers, then the database. */
   close(): Promise<void>;
 }
@@ -102,6 +118,7 @@ class StoreImpl implements Store {
   readonly environments: EnvironmentsRepo;
   readonly apiTokens: ApiTokensRepo;
   readonly testCases: TestCasesRepo;
+  readonly alerts: AlertsRepo;
   private closed = false;
 
   constructor(
@@ -126,6 +143,7 @@ class StoreImpl implements Store {
     this.environments = new EnvironmentsRepo(db);
     this.apiTokens = new ApiTokensRepo(db);
     this.testCases = new TestCasesRepo(db);
+    this.alerts = new AlertsRepo(db);
   }
 
   async migrate(): Promise<void> {
@@ -147,6 +165,38 @@ class StoreImpl implements Store {
       }
     } catch (e) {
       throw toStoreError(e, 'migrate');
+    }
+  }
+
+  async pendingMigrations(): Promise<string[]> {
+    const journal = JSON.parse(readFileSync(resolve(migrationsFolder, 'meta/_journal.json'), 'utf8')) as { entries: { tag: string; when: number }[] };
+    let last = -1;
+    try {
+      // Drizzle's own record (schema `drizzle`): a migration is applied when its `when` is at most the latest created_at.
+      const exists = await queryRows<{ t: string | null }>(this.db, sql`SELECT to_regclass('drizzle.__drizzle_migrations')::text AS t`);
+      if (exists[0]?.t) {
+        const rows = await queryRows<{ at: unknown }>(this.db, sql`SELECT max(created_at) AS at FROM drizzle.__drizzle_migrations`);
+        if (rows[0]?.at !== null && rows[0]?.at !== undefined) last = Number(rows[0].at);
+      }
+    } catch (e) {
+      throw toStoreError(e, 'pendingMigrations');
+    }
+    return journal.entries.filter((e) => e.when > last).map((e) => e.tag);
+  }
+
+  async runExclusive<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+    if (this.driver.kind === 'pglite') return fn();
+    const client = await this.driver.pool.connect();
+    try {
+      const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [name]);
+      if (!got.rows[0]?.ok) return undefined;
+      try {
+        return await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]).catch(() => undefined);
+      }
+    } finally {
+      client.release();
     }
   }
 

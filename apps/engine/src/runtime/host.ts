@@ -135,6 +135,8 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 export class Host {
   state: HostState = 'created';
   restarts = 0;
+  /** The latest attempt failed and is being retried; cleared by the next success or final failure. */
+  private retrying = false;
   inFlight = 0;
   readonly stats = new ItemStats();
   lastError?: { code: string; message: string; at: number };
@@ -363,6 +365,7 @@ export class Host {
           this.metrics?.delivered.inc();
           tracker.event(entry.envelope, this.name, 'delivered', ack ? { ...outcome.detail, ...ack } : outcome.detail);
         }
+        this.retrying = false;
         entry.reply?.({ response: outcome.response ?? downstream });
         tracker.closed(entry.envelope, this.name);
         return;
@@ -391,6 +394,9 @@ export class Host {
           if (ownLimit !== undefined) ownAttempt++;
           else if (!trial) attempt++;
           entry.envelope.header.retryCount++;
+          // Why it retries (a downstream away), for the status ring, the inspector and alerts; not counted as an error.
+          this.retrying = true;
+          this.lastError = { code, message: err.message, at: Date.now() };
           const n = ownAttempt + attempt;
           tracker.event(entry.envelope, this.name, 'retry', { attempt: n, code, error: err.message, ...ackOf(details) });
           hop?.span.addEvent('retry', { attempt: n, 'hie.error.code': code });
@@ -416,6 +422,7 @@ export class Host {
           hop.outcome = 'failed';
           hop.code = code;
         }
+        this.retrying = false;
         this.noteError(err);
         tracker.event(entry.envelope, this.name, 'failed', { code, kind, error: err.message, attempt: attempt + ownAttempt, ...ackOf(details) });
         // A failed message is an operator's to act on (search by status `failed`, resend): say so.
@@ -631,6 +638,7 @@ export class Host {
       throughputPerSec: this.stats.throughput(),
       breaker: this.breaker ? this.breaker.state : 'disabled',
       lastError: this.lastError,
+      ...(this.retrying ? { retrying: true } : {}),
       details: this.handler?.info?.(),
     };
   }

@@ -113,6 +113,10 @@ export class StoreTracker extends MemoryTracker {
   private ownsWriters = false;
 
   /** The writers' figures (for metrics and the shutdown log). */
+  backlog(): number {
+    return this.writer.metrics().pending + this.events.metrics().pending;
+  }
+
   writerMetrics(): { raw: ReturnType<MessageWriter['metrics']>; events: ReturnType<MessageWriter['metrics']> } {
     return { raw: this.writer.metrics(), events: this.events.metrics() };
   }

@@ -30,6 +30,8 @@ export interface Refusal {
  * (`header.sessionId`), so a message's trace spans every item it crossed.
  */
 export interface Tracker {
+  /** Entries held by the message store writers, not yet committed (absent without a store). */
+  backlog?(): number;
   /** Raw-first: store the received message. Resolves once durable (at once without a store). */
   received(envelope: MessageEnvelope, item: string): Promise<void>;
   event(envelope: MessageEnvelope, item: string, event: MessageEvent, detail?: Record<string, unknown>): void;

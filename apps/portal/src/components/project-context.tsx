@@ -52,6 +52,7 @@ function SubNav({ projectId }: { projectId: string }) {
     { href: `/p/${projectId}/dashboard`, label: 'Dashboard' },
     { href: `/p/${projectId}/messages`, label: 'Messages' },
     { href: `/p/${projectId}/jobs`, label: 'Jobs' },
+    { href: `/p/${projectId}/alerts`, label: 'Alerts' },
   ];
   return (
     <nav className="subnav" aria-label="Project">

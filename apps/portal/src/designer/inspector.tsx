@@ -6,6 +6,7 @@ import { SchemaForm, type JsonSchema, type Path, type Widget } from '../componen
 import { useTRPC } from '../lib/trpc';
 import { toast } from '../lib/toast';
 import type { ItemStatus } from '../lib/live';
+import { RuntimeErrorBanner } from './runtime-error-banner';
 import { formatDateTime, formatMs, formatNumber, stateClass } from '../lib/format';
 import { FHIR_RULES, HL7_RULES, RouterRulesEditor, TRANSFORM_EXAMPLE, routerRulesExample } from './router-rules';
 import { setIn, typeLabel, type Spec, type SpecItem } from './spec';
@@ -127,6 +128,7 @@ export function ItemInspector(p: ItemInspectorProps) {
         </a>
       </div>
       <div className="inspector-body">
+        <RuntimeErrorBanner live={p.live} kind={p.kind} />
         {p.problems.length > 0 ? (
           <div className="banner error" role="alert" data-testid="item-problems">
             <strong>

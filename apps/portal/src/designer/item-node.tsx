@@ -30,17 +30,37 @@ export function NodeFiguresProvider({ live, suspended, children }: { live: Map<s
   );
 }
 
+/** What the status ring of a node shows: how the item stands with the systems it talks to. */
+export type Ring = 'connected' | 'listening' | 'retrying' | 'failed' | 'stopped';
+
+/** The ring of an item from its live status (a service listens; others are connected while they run). */
+export function ringOf(live: ItemStatus | undefined, kind: string): Ring {
+  if (!live) return 'stopped';
+  if (live.state === 'failed') return 'failed';
+  if (live.retrying || live.breaker === 'open' || (live.state === 'starting' && live.restarts > 0)) return 'retrying';
+  if (live.state !== 'running') return 'stopped';
+  return kind === 'service' ? 'listening' : 'connected';
+}
+
 function ItemNodeView({ data }: NodeProps<ItemNode>) {
   const live = useContext(LiveStatusContext).get(data.name);
   const suspended = useContext(SuspendedContext).get(data.name) ?? 0;
-  const state = live ? stateClass(live.state) : 'stopped';
-  const stateLabel = live ? live.state : 'not running';
+  const ring = ringOf(live, data.kind);
+  const state = ring === 'retrying' ? 'retrying' : live ? stateClass(live.state) : 'stopped';
+  const stateLabel = ring === 'retrying' ? 'retrying' : live ? live.state : 'not running';
   const cls = ['hie-node', state, data.enabled ? '' : 'disabled'].join(' ');
   return (
     <div className={cls} data-testid={`node-${data.name}`} data-state={stateLabel} title={data.problems.length ? data.problems.join('\n') : undefined}>
       {data.kind !== 'service' ? <Handle type="target" position={Position.Left} aria-label={`${data.name} input`} /> : null}
       <div className="head">
-        <span className={`dot ${state}`} aria-hidden />
+        <span
+          className={`ring ${ring}`}
+          data-testid="node-ring"
+          data-ring={ring}
+          role="img"
+          aria-label={ring}
+          title={`${ring}${live?.lastError && ring !== 'connected' && ring !== 'listening' ? `: ${live.lastError.message}` : ''}`}
+        />
         <span className="name">{data.name}</span>
         <span className="muted small" data-testid="node-state">
           {stateLabel}

@@ -61,8 +61,13 @@ export function ProductionControls({ projectId, version, dirty, readOnly, status
         )}{' '}
         <span className="muted">Running</span>{' '}
         {running ? (
-          <span className={`badge ${stateClass(running.state)}`} data-testid="running-state">
+          <span
+            className={`badge ${stateClass(running.state)}`}
+            data-testid="running-state"
+            title={running.problems.map((p) => `${p.item}: ${p.problem}${p.error ? ` (${p.error})` : ''}`).join('\n') || undefined}
+          >
             v{running.version} {running.state}
+            {running.problems.length > 0 ? ` · ${running.problems.map((p) => `${p.item} ${p.problem.replace('_', ' ')}`).join(', ')}` : ''}
           </span>
         ) : (
           <span className="badge" data-testid="running-state">

@@ -162,10 +162,16 @@ export default function DashboardPage() {
         </div>
       ) : null}
 
+      {running && running.problems.length > 0 ? (
+        <div className={`banner ${running.state === 'failed' ? 'error' : 'warning'}`} role="alert" data-testid="production-problems">
+          <strong>The production is {running.state}:</strong> {running.problems.map((p) => `${p.item} ${p.problem.replace('_', ' ')}${p.error ? ` (${p.error})` : ''}`).join('; ')}
+        </div>
+      ) : null}
+
       <div className="kpis" data-testid="kpis">
         {kpis.map(([l, v, id]) => (
           <div className="kpi" key={l} data-testid={id}>
-            <div className="v">{v}</div>
+            <div className={`v ${id === 'kpi-state' && running ? `state-${stateClass(running.state)}` : ''}`}>{v}</div>
             <div className="l">{l}</div>
           </div>
         ))}
