@@ -111,7 +111,7 @@ function entryStatuses(body: Uint8Array): string[] {
  * private key, exchanged at the token URL for an access token that is cached until it expires;
  * a 401 drops it). Every request carries the W3C `traceparent` of the active OpenTelemetry
  * context (none without an SDK), `X-Message-Id` and `X-Correlation-Id`, so a receiving HIE links
- * the message to this one.
+ * the message to this one's trace.
  */
 export const fhirHttpOut = defineItemType({
   type: 'fhir.http.out',
@@ -146,7 +146,8 @@ export const fhirHttpOut = defineItemType({
           'content-type': `${CONTENT_TYPES.fhirJson}; charset=utf-8`,
           accept: CONTENT_TYPES.fhirJson,
           'content-length': String(body.byteLength),
-          'x-message-id': envelope.header.messageId,
+          // The id of the message in this HIE's store (its trace): the root of the hop's session.
+          'x-message-id': envelope.header.sessionId ?? envelope.header.messageId,
           'x-correlation-id': envelope.header.correlationId,
           ...(req.ifNoneExist ? { 'if-none-exist': req.ifNoneExist } : {}),
           ...(await authorization()),
