@@ -7,6 +7,7 @@ import { useTRPC } from '../lib/trpc';
 import { toast } from '../lib/toast';
 import type { ItemStatus } from '../lib/live';
 import { formatDateTime, formatMs, formatNumber, stateClass } from '../lib/format';
+import { FhirMapTable } from './fhir-map-table';
 import { RouterRulesEditor, TRANSFORM_EXAMPLE, routerRulesExample } from './router-rules';
 import { setIn, typeLabel, type Spec, type SpecItem } from './spec';
 import type { DesignProblem } from './validation';
@@ -103,6 +104,9 @@ export function ItemInspector(p: ItemInspectorProps) {
       <RouterRulesEditor value={value} onChange={set} disabled={disabled} errors={errs} targets={p.targets} />
     );
     examples.rules = routerRulesExample(p.targets);
+  }
+  if (item.type === 'hl7v2.to.fhir') {
+    widgets.custom = ({ value, onChange: set, disabled, errors: errs }) => <FhirMapTable value={value} onChange={set} disabled={disabled} errors={errs} />;
   }
   examples.operations = TRANSFORM_EXAMPLE;
   return (
