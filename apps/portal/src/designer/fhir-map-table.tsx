@@ -8,6 +8,7 @@
 import { useId, useState } from 'react';
 import { BUILTIN_V2_FHIR_MAPS, V2_FHIR_FUNCTIONS } from '@hie/config';
 import { JsonEditor } from '../components/json-editor';
+import { FieldErrors } from '../components/schema-form';
 
 type Rec = Record<string, unknown>;
 
@@ -99,13 +100,7 @@ export function FhirMapTable({ value, onChange, disabled, errors }: Props) {
           </div>
         </div>
       )}
-      {errors.length > 0 ? (
-        <div className="error-text" role="alert" style={{ marginTop: 6 }}>
-          {errors.map((e, i) => (
-            <div key={i}>{e}</div>
-          ))}
-        </div>
-      ) : null}
+      <FieldErrors id={`${uid}-errors`} errors={errors} />
     </fieldset>
   );
 }

@@ -38,7 +38,10 @@ export const v2FhirRule = z
     };
     if (r.whenIn && !r.when) ctx.addIssue({ code: 'custom', path: ['whenIn'], message: 'whenIn needs when' });
     if (['copy', 'date', 'dateTime', 'number', 'rangeLow', 'rangeHigh'].includes(r.fn)) need('source');
-    if (r.fn === 'lookup') (need('source'), need('table'));
+    if (r.fn === 'lookup') {
+      need('source');
+      need('table');
+    }
     if (r.fn === 'concat') need('sources');
     if (r.fn === 'constant') need('value');
     if (r.fn === 'reference') need('resource');
