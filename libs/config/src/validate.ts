@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { HieError } from './errors';
-import { routerRuleTargets } from './item-types/hl7-router';
+import { ROUTER_ITEM_TYPES, routerRuleTargets } from './item-types/hl7-router';
 import { ITEM_TYPE_PATTERN, productionSchema, type Production } from './production';
 import { mapSettingsSecrets, SECRET_PLACEHOLDER, secretPathsOfSchema } from './secrets';
 
@@ -45,8 +45,6 @@ export interface ValidateProductionOptions {
 /** Result of {@link validateProduction}. */
 export type ValidationResult = { ok: true; value: Production } | { ok: false; problems: ConfigProblem[] };
 
-/** The item type whose rules name their targets (see {@link routerRuleTargets}). */
-const ROUTER_TYPE = 'hl7.router';
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
@@ -93,7 +91,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * Checks a production spec completely and reports EVERY problem found, never only the first:
  * schema problems (unknown keys, wrong types, bad enum values, out-of-range numbers) plus
  * semantic ones (duplicate item names, connections to missing items, self-connections,
- * duplicate connections, `hl7.router` rules that send to an item the router has no connection
+ * duplicate connections, `hl7.router`/`fhir.router` rules that send to an item the router has no connection
  * to) and, when `opts.itemTypes` is given, unknown item types and each
  * item's `settings` checked against its type's schema (paths `items[i].settings.…`).
  *
@@ -211,7 +209,7 @@ function unconnectedRuleTargets(rawItems: unknown, rawConnections: unknown, name
   }
   const problems: ConfigProblem[] = [];
   rawItems.forEach((item: unknown, i) => {
-    if (!isRecord(item) || item.type !== ROUTER_TYPE || typeof item.name !== 'string') return;
+    if (!isRecord(item) || typeof item.type !== 'string' || !ROUTER_ITEM_TYPES.includes(item.type) || typeof item.name !== 'string') return;
     for (const target of routerRuleTargets(item.settings)) {
       if (wired.has(`${item.name}\u0000${target.to}`)) continue;
       const why = names.has(target.to) ? `there is no connection "${item.name}" → "${target.to}"` : `there is no item named "${target.to}"`;

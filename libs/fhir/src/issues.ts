@@ -53,7 +53,8 @@ export function toOperationOutcome(issues: readonly FhirIssue[]): OperationOutco
 export function fromOperationOutcomeIssues(issues: readonly OperationOutcomeIssue[] | undefined): FhirIssue[] {
   return (issues ?? []).map((i) => ({
     severity: i.severity === 'fatal' || i.severity === 'error' ? 'error' : i.severity === 'warning' ? 'warning' : 'information',
-    code: i.code ?? 'processing',
+    // Medplum reports a missing mandatory element as `structure`; FHIR's code for it is `required`.
+    code: i.details?.text === 'Missing required property' ? 'required' : (i.code ?? 'processing'),
     path: i.expression?.[0] ?? i.location?.[0] ?? '',
     message: i.details?.text ?? i.diagnostics ?? i.code ?? 'invalid',
   }));

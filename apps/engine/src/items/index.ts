@@ -1,4 +1,5 @@
 import type { ItemTypeDefinition } from '../item-type';
+import { fhirRouter } from './fhir-router';
 import { fileIn } from './file-in';
 import { fhirHttpIn } from './fhir-http-in';
 import { fhirHttpOut } from './fhir-http-out';
@@ -18,6 +19,7 @@ export const builtinItemTypes: readonly ItemTypeDefinition[] = [
   httpIn,
   fhirHttpIn,
   hl7Router,
+  fhirRouter,
   hl7Transform,
   hl7v2ToFhir,
   hl7MllpOut,

@@ -1,5 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
+import { parseFhirJson, validateFhir, type FhirIssue } from '@hie/fhir';
 import { failedItemOf, messageStatuses, type MessageDetail, type MessageSummary, type Project } from '@hie/store';
 import { audit, forbidden } from '../audit.js';
 import { canReadBodies, requireProject, type Role } from '../authz.js';
@@ -33,6 +34,20 @@ export const RESEND_MANY_MAX = 1000;
 
 function summaryView(m: MessageSummary) {
   return { ...m, receivedAt: iso(m.receivedAt), finishedAt: m.finishedAt ? iso(m.finishedAt) : null };
+}
+
+/**
+ * The R4 validation issues of a FHIR body (`application/fhir+json`), each at its FHIRPath, for
+ * the viewer to show beside the elements; `null` for other content types. A body that is not
+ * FHIR JSON at all gives one issue at the root.
+ */
+function fhirProblems(contentType: string, text: string): FhirIssue[] | null {
+  if (contentType.split(';')[0]!.trim().toLowerCase() !== 'application/fhir+json') return null;
+  try {
+    return validateFhir(parseFhirJson(text));
+  } catch (e) {
+    return [{ severity: 'error', code: 'structure', path: '', message: e instanceof Error ? e.message : String(e) }];
+  }
 }
 
 /** A message's body as text: UTF-8 when it is valid UTF-8, else Latin-1 (common in HL7 v2). */
@@ -220,6 +235,8 @@ export const messagesRouter = router({
       raw: body?.text ?? null,
       rawEncoding: body?.encoding ?? null,
       bodyHidden: !withBody,
+      /** FHIR bodies: the R4 issues (FHIRPath locations); null for other content types or a hidden body. */
+      problems: body ? fhirProblems(summary.contentType, body.text) : null,
       trace: events.map((e) => ({ id: e.id, item: e.item, event: e.event, at: iso(e.at), detail: e.detail })),
       resends: msg.resends,
     };

@@ -8,7 +8,7 @@ import { toast } from '../lib/toast';
 import type { ItemStatus } from '../lib/live';
 import { formatDateTime, formatMs, formatNumber, stateClass } from '../lib/format';
 import { FhirMapTable } from './fhir-map-table';
-import { RouterRulesEditor, TRANSFORM_EXAMPLE, routerRulesExample } from './router-rules';
+import { FHIR_RULES, HL7_RULES, RouterRulesEditor, TRANSFORM_EXAMPLE, routerRulesExample } from './router-rules';
 import { setIn, typeLabel, type Spec, type SpecItem } from './spec';
 import type { DesignProblem } from './validation';
 
@@ -99,11 +99,12 @@ export function ItemInspector(p: ItemInspectorProps) {
   );
   const widgets: Record<string, Widget> = {};
   const examples: Record<string, unknown> = {};
-  if (item.type === 'hl7.router') {
+  if (item.type === 'hl7.router' || item.type === 'fhir.router') {
+    const dialect = item.type === 'fhir.router' ? FHIR_RULES : HL7_RULES;
     widgets.rules = ({ value, onChange: set, disabled, errors: errs }) => (
-      <RouterRulesEditor value={value} onChange={set} disabled={disabled} errors={errs} targets={p.targets} />
+      <RouterRulesEditor value={value} onChange={set} disabled={disabled} errors={errs} targets={p.targets} dialect={dialect} />
     );
-    examples.rules = routerRulesExample(p.targets);
+    examples.rules = routerRulesExample(p.targets, dialect);
   }
   if (item.type === 'hl7v2.to.fhir') {
     widgets.custom = ({ value, onChange: set, disabled, errors: errs }) => <FhirMapTable value={value} onChange={set} disabled={disabled} errors={errs} />;

@@ -1,14 +1,16 @@
 'use client';
 /**
- * A structured editor for `hl7.router` rules: name, a field comparison (or "always", or an
- * advanced and/or/not condition in JSON), and the action with its targets picked from the
- * router's connections. Everything the form cannot show is still reachable as JSON.
+ * A structured editor for router rules (`hl7.router`, and `fhir.router` with the `fhir`
+ * dialect): name, a field comparison (or "always", or an advanced and/or/not condition in JSON),
+ * and the action with its targets picked from the router's connections. Everything the form
+ * cannot show is still reachable as JSON.
  */
 import { useId, useState } from 'react';
 import { JsonEditor } from '../components/json-editor';
 
 const OPS = ['=', '!=', 'in', 'contains', 'startsWith', 'matches', 'exists'] as const;
 const OP_LABELS: Record<string, string> = {
+  true: 'is true',
   '=': 'equals',
   '!=': 'does not equal',
   in: 'is one of',
@@ -19,6 +21,44 @@ const OP_LABELS: Record<string, string> = {
 };
 
 type Rec = Record<string, unknown>;
+
+/** What differs between the routers' rules: the path language, its operators and actions. */
+export interface RuleDialect {
+  /** Label of the path input. */
+  pathLabel: string;
+  /** Placeholder and the path a new comparison starts with. */
+  pathExample: string;
+  /** The comparison a new rule starts with. */
+  newWhen: Rec;
+  /** The second condition the "advanced" mode adds to a comparison. */
+  advancedExtra: Rec;
+  ops: readonly string[];
+  /** `transform` exists for HL7 v2 only. */
+  transform: boolean;
+  /** The "Condition" select's label for a comparison. */
+  compareLabel: string;
+}
+
+export const HL7_RULES: RuleDialect = {
+  pathLabel: 'Field',
+  pathExample: 'MSH-9.1',
+  newWhen: { path: 'MSH-9.1', op: '=', value: 'ADT' },
+  advancedExtra: { path: 'MSH-9.2', op: 'in', values: ['A01', 'A08'] },
+  ops: OPS,
+  transform: true,
+  compareLabel: 'When a field…',
+};
+
+/** `fhir.router`: FHIRPath (R4) expressions; `true` takes the expression itself as the condition. */
+export const FHIR_RULES: RuleDialect = {
+  pathLabel: 'FHIRPath',
+  pathExample: 'Bundle.entry.resource.ofType(Observation).code.coding.code',
+  newWhen: { path: "Bundle.entry.resource.ofType(Observation).code.coding.code = '2345-7'", op: 'true' },
+  advancedExtra: { path: "Bundle.type", op: 'in', values: ['transaction', 'collection'] },
+  ops: ['true', ...OPS],
+  transform: false,
+  compareLabel: 'When a FHIRPath…',
+};
 
 function isRec(v: unknown): v is Rec {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -35,11 +75,11 @@ export const TRANSFORM_EXAMPLE = [
   { op: 'date', path: 'PID-7', from: 'YYYYMMDD', to: 'YYYY-MM-DD' },
 ];
 
-export function routerRulesExample(targets: string[]) {
+export function routerRulesExample(targets: string[], dialect: RuleDialect = HL7_RULES) {
   return [
     {
-      name: 'ADT to downstream',
-      when: { path: 'MSH-9.1', op: '=', value: 'ADT' },
+      name: dialect === HL7_RULES ? 'ADT to downstream' : 'Glucose results',
+      when: dialect.newWhen,
       then: { action: 'send', to: targets.length ? targets : ['<target item>'] },
     },
     { name: 'Everything else', then: { action: 'discard', reason: 'not routed' } },
@@ -53,9 +93,11 @@ interface Props {
   errors: string[];
   /** Items this router is connected to (its possible targets). */
   targets: string[];
+  /** The router's rule language. @defaultValue {@link HL7_RULES} */
+  dialect?: RuleDialect;
 }
 
-export function RouterRulesEditor({ value, onChange, disabled, errors, targets }: Props) {
+export function RouterRulesEditor({ value, onChange, disabled, errors, targets, dialect = HL7_RULES }: Props) {
   const rules: Rec[] = Array.isArray(value) ? value.map((r) => (isRec(r) ? r : {})) : [];
   const [asJson, setAsJson] = useState(false);
   const uid = useId();
@@ -79,7 +121,7 @@ export function RouterRulesEditor({ value, onChange, disabled, errors, targets }
         </label>
       </div>
       {asJson ? (
-        <JsonEditor id={`${uid}-json`} value={rules} onChange={(v) => onChange(v ?? [])} disabled={disabled} example={routerRulesExample(targets)} invalid={errors.length > 0} rows={12} />
+        <JsonEditor id={`${uid}-json`} value={rules} onChange={(v) => onChange(v ?? [])} disabled={disabled} example={routerRulesExample(targets, dialect)} invalid={errors.length > 0} rows={12} />
       ) : (
         <div className="stack">
           {rules.length === 0 ? <span className="muted small">No rules yet: every message goes to the “otherwise” behaviour.</span> : null}
@@ -90,6 +132,7 @@ export function RouterRulesEditor({ value, onChange, disabled, errors, targets }
               rule={rule}
               count={rules.length}
               targets={targets}
+              dialect={dialect}
               disabled={disabled}
               onChange={(r) => setRule(i, r)}
               onMove={(d) => move(i, d)}
@@ -104,7 +147,7 @@ export function RouterRulesEditor({ value, onChange, disabled, errors, targets }
               onClick={() =>
                 set([
                   ...rules,
-                  { name: `Rule ${rules.length + 1}`, when: { path: 'MSH-9.1', op: '=', value: 'ADT' }, then: { action: 'send', to: targets.slice(0, 1) } },
+                  { name: `Rule ${rules.length + 1}`, when: dialect.newWhen, then: { action: 'send', to: targets.slice(0, 1) } },
                 ])
               }
             >
@@ -129,13 +172,14 @@ interface RuleProps {
   rule: Rec;
   count: number;
   targets: string[];
+  dialect: RuleDialect;
   disabled: boolean;
   onChange: (r: Rec) => void;
   onMove: (d: number) => void;
   onRemove: () => void;
 }
 
-function RuleCard({ index, rule, count, targets, disabled, onChange, onMove, onRemove }: RuleProps) {
+function RuleCard({ index, rule, count, targets, dialect, disabled, onChange, onMove, onRemove }: RuleProps) {
   const uid = useId();
   const n = index + 1;
   const when = rule.when;
@@ -164,20 +208,20 @@ function RuleCard({ index, rule, count, targets, disabled, onChange, onMove, onR
               if (m === 'always') {
                 const { when: _w, ...rest } = rule;
                 onChange(rest);
-              } else if (m === 'compare') onChange({ ...rule, when: { path: 'MSH-9.1', op: '=', value: '' } });
-              else onChange({ ...rule, when: { and: [isComparison(when) ? when : { path: 'MSH-9.1', op: '=', value: 'ADT' }, { path: 'MSH-9.2', op: 'in', values: ['A01', 'A08'] }] } });
+              } else if (m === 'compare') onChange({ ...rule, when: dialect.newWhen });
+              else onChange({ ...rule, when: { and: [isComparison(when) ? when : dialect.newWhen, dialect.advancedExtra] } });
             }}
           >
             <option value="always">Always matches</option>
-            <option value="compare">When a field…</option>
+            <option value="compare">{dialect.compareLabel}</option>
             <option value="advanced">Advanced (and / or / not, JSON)</option>
           </select>
         </div>
         {condMode === 'compare' && isComparison(when) ? (
           <div className="rule-compare">
             <div className="field">
-              <label htmlFor={`${uid}-path`}>Field</label>
-              <input id={`${uid}-path`} aria-label={`Rule ${n} field path`} value={when.path} placeholder="MSH-9.1" disabled={disabled} onChange={(e) => onChange({ ...rule, when: { ...when, path: e.target.value } })} />
+              <label htmlFor={`${uid}-path`}>{dialect.pathLabel}</label>
+              <input id={`${uid}-path`} aria-label={`Rule ${n} field path`} value={when.path} placeholder={dialect.pathExample} disabled={disabled} onChange={(e) => onChange({ ...rule, when: { ...when, path: e.target.value } })} />
             </div>
             <div className="field">
               <label htmlFor={`${uid}-op`}>Operator</label>
@@ -189,18 +233,18 @@ function RuleCard({ index, rule, count, targets, disabled, onChange, onMove, onR
                   const op = e.target.value;
                   const next: Rec = { path: when.path, op };
                   if (op === 'in') next.values = when.values ?? (when.value ? [when.value] : []);
-                  else if (op !== 'exists') next.value = when.value ?? when.values?.[0] ?? '';
+                  else if (op !== 'exists' && op !== 'true') next.value = when.value ?? when.values?.[0] ?? '';
                   onChange({ ...rule, when: next });
                 }}
               >
-                {OPS.map((o) => (
+                {dialect.ops.map((o) => (
                   <option key={o} value={o}>
                     {OP_LABELS[o]}
                   </option>
                 ))}
               </select>
             </div>
-            {when.op !== 'exists' ? (
+            {when.op !== 'exists' && when.op !== 'true' ? (
               <div className="field">
                 <label htmlFor={`${uid}-val`}>Value</label>
                 {when.op === 'in' ? (
@@ -238,7 +282,7 @@ function RuleCard({ index, rule, count, targets, disabled, onChange, onMove, onR
             }}
           >
             <option value="send">Send to…</option>
-            <option value="transform">Transform, then send to…</option>
+            {dialect.transform || action === 'transform' ? <option value="transform">Transform, then send to…</option> : null}
             <option value="discard">Discard</option>
           </select>
         </div>

@@ -3,7 +3,7 @@
  * takes. Helpers here are pure and immutable (every edit returns a new spec), which is what
  * makes undo/redo a simple stack of specs.
  */
-import { routerRuleTargets } from '@hie/config';
+import { ROUTER_ITEM_TYPES, routerRuleTargets } from '@hie/config';
 
 export type ItemKind = 'service' | 'process' | 'operation';
 
@@ -89,6 +89,7 @@ const TYPE_LABELS: Record<string, string> = {
   'http.in': 'HTTP In',
   'http.out': 'HTTP Out',
   'hl7.router': 'Router',
+  'fhir.router': 'FHIR Router',
   'hl7.transform': 'Transform',
 };
 
@@ -189,7 +190,7 @@ export function ruleReferences(spec: Spec, itemNames: Set<string>, connectionIds
   const removed = spec.connections.filter((c) => connectionIds.has(connectionId(c)) || itemNames.has(c.from) || itemNames.has(c.to));
   const refs: RuleReference[] = [];
   for (const item of spec.items) {
-    if (item.type !== 'hl7.router' || itemNames.has(item.name)) continue;
+    if (!ROUTER_ITEM_TYPES.includes(item.type) || itemNames.has(item.name)) continue;
     const gone = new Set(removed.filter((c) => c.from === item.name).map((c) => c.to));
     for (const t of routerRuleTargets(item.settings)) {
       if (gone.has(t.to)) refs.push({ router: item.name, rule: t.rule, to: t.to });

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { fhirRouterSettings } from './fhir-router';
 import { fileInSettings, fileOutSettings } from './file';
 import { hl7MllpInSettings, hl7MllpOutSettings } from './hl7-mllp';
 import { hl7RouterSettings } from './hl7-router';
@@ -12,6 +13,7 @@ export * from './hl7-mllp';
 export * from './file';
 export * from './http';
 export * from './hl7-router';
+export * from './fhir-router';
 export * from './hl7-transform';
 export * from './user-regex';
 export * from './refused';
@@ -33,6 +35,7 @@ export const builtinItemTypes: readonly ItemTypeDescriptor[] = [
   { type: 'http.in', kind: 'service', description: 'Receive messages by HTTP POST', settings: httpInSettings },
   { type: 'fhir.http.in', kind: 'service', description: 'FHIR R4 REST endpoint: create, update, transaction/batch, metadata', settings: fhirHttpInSettings },
   { type: 'hl7.router', kind: 'process', description: 'Route HL7 v2 by rules on message fields', settings: hl7RouterSettings },
+  { type: 'fhir.router', kind: 'process', description: 'Route FHIR R4 resources and Bundles by rules on FHIRPath expressions', settings: fhirRouterSettings },
   { type: 'hl7.transform', kind: 'process', description: 'Change HL7 v2 fields, segments and version', settings: hl7TransformSettings },
   { type: 'hl7v2.to.fhir', kind: 'process', description: 'Map HL7 v2 (ADT, ORU) to a FHIR Bundle with a map (data)', settings: hl7v2ToFhirSettings },
   { type: 'hl7.mllp.out', kind: 'operation', description: 'Send HL7 v2 over MLLP and wait for the ACK', settings: hl7MllpOutSettings },

@@ -4,6 +4,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { useProject } from '../../../../components/project-context';
 import { ErrorBanner, Loading } from '../../../../components/app-shell';
 import { Hl7Raw, Hl7Tree } from '../../../../components/hl7-view';
+import { FhirTree } from '../../../../components/fhir-view';
 import { useTRPC, type RouterInputs, type RouterOutputs } from '../../../../lib/trpc';
 import { toast } from '../../../../lib/toast';
 import { formatDateTime, formatNumber, formatTime, localInputToIso, toDate } from '../../../../lib/format';
@@ -265,9 +266,11 @@ function MessageDetail({ projectId, id, itemNames, onOpen }: { projectId: string
   if (msg.isError) return <ErrorBanner error={msg.error} onRetry={() => msg.refetch()} />;
   const m = msg.data;
   const hl7 = looksLikeHl7(m.raw);
+  const fhir = m.contentType.split(';')[0]!.trim().toLowerCase() === 'application/fhir+json';
+  const fhirErrors = (m.problems ?? []).filter((p) => p.severity === 'error').length;
   const tabs: [Tab, string][] = [
     ['raw', 'Raw'],
-    ['parsed', 'Parsed'],
+    ['parsed', fhir && fhirErrors > 0 ? `Parsed (${fhirErrors} issue${fhirErrors === 1 ? '' : 's'})` : 'Parsed'],
     ['trace', `Trace (${m.trace.length})`],
     ['resend', 'Resend'],
     ['header', 'Header'],
@@ -327,7 +330,13 @@ function MessageDetail({ projectId, id, itemNames, onOpen }: { projectId: string
           )
         ) : null}
         {tab === 'parsed' ? (
-          m.raw && hl7 ? <Hl7Tree raw={m.raw} /> : <p className="muted">Not an HL7 v2 message: see the raw view.</p>
+          m.raw && fhir ? (
+            <FhirTree raw={m.raw} issues={m.problems} />
+          ) : m.raw && hl7 ? (
+            <Hl7Tree raw={m.raw} />
+          ) : (
+            <p className="muted">Not an HL7 v2 or FHIR message: see the raw view.</p>
+          )
         ) : null}
         {tab === 'trace' ? <TraceTimeline trace={m.trace} /> : null}
         {tab === 'resend' ? <Resend projectId={projectId} message={m} itemNames={itemNames} onOpen={onOpen} /> : null}
