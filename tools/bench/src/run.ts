@@ -3,6 +3,7 @@
  * measured in the same run). Benchmarks are not tests: nothing here asserts on timing.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 const benches: Record<string, string> = {
@@ -15,6 +16,7 @@ const benches: Record<string, string> = {
   designer: 'designer with 200 items: time to interactive and frame times while panning',
   cluster: 'a bus hop: in-process vs Redis Streams bus (bare, one node); then the same load over 1, 2 and 3 engine nodes',
   footprint: 'hie run / hie start: time to ready and idle RSS, from the build vs through tsx vs an empty node',
+  fhir: 'FHIR validate (fhir.ts, when present) and v2 → FHIR map throughput (fhir-map.ts) vs @medplum/core parsing',
 };
 
 const [name, ...args] = process.argv.slice(2);
@@ -24,9 +26,12 @@ if (!name || !benches[name]) {
   process.exit(name ? 2 : 0);
 }
 // `cluster` has two parts: the cost of a bus hop (cluster.ts), then 1, 2 and 3 nodes (cluster-scale.ts).
-const files = name === 'cluster' ? ['cluster', 'cluster-scale'] : [name];
+// `fhir`: validation (fhir.ts) then the v2 → FHIR maps (fhir-map.ts).
+const parts: Record<string, string[]> = { cluster: ['cluster', 'cluster-scale'], fhir: ['fhir', 'fhir-map'] };
+const here = path.dirname(new URL(import.meta.url).pathname);
+const files = (parts[name] ?? [name]).filter((f) => existsSync(path.join(here, `${f}.ts`)));
 for (const f of files) {
-  const file = path.join(path.dirname(new URL(import.meta.url).pathname), `${f}.ts`);
+  const file = path.join(here, `${f}.ts`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', file, ...args], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { V2FhirMap, V2FhirResource, V2FhirRule } from '@hie/config';
-import { formatPath, parsePath, type Hl7Message, type Hl7Path } from '@hie/hl7';
+import { parsePath, type Hl7Message, type Hl7Path } from '@hie/hl7';
 import { EngineError } from '../runtime/errors';
 
 /** A FHIR JSON object as the map builds it. */
@@ -81,12 +81,14 @@ export function compileV2FhirMap(map: V2FhirMap): CompiledV2FhirMap {
   };
 }
 
-/** The path read for the current segment occurrence (forEach) and field repetition ([*]). */
-function locate(p: Hl7Path, seg: { name: string; occurrence: number } | undefined, repetition: number | undefined): string {
-  let q: Hl7Path = p;
-  if (seg && p.segment === seg.name && p.segmentIndex === undefined) q = { ...q, segmentIndex: seg.occurrence };
-  if (repetition !== undefined && q.field !== undefined && q.repetition === undefined) q = { ...q, repetition };
-  return formatPath(q);
+/** The value at a path, in the current segment occurrence (forEach) and field repetition ([*]); `''` when absent. */
+function readAt(msg: Hl7Message, p: Hl7Path, seg: { name: string; occurrence: number } | undefined, repetition: number | undefined): string {
+  // Segment views, not path strings: no path is formatted and parsed again per message.
+  const occurrence = p.segmentIndex ?? (seg && p.segment === seg.name ? seg.occurrence : 1);
+  const segment = msg.segment(p.segment, occurrence);
+  if (!segment || p.field === undefined) return '';
+  const v = segment.get(p.field, p.component, p.subcomponent, p.repetition ?? repetition ?? 1);
+  return v === undefined || v === '""' ? '' : v.trim();
 }
 
 const TS = /^(\d{4})(\d{2})?(\d{2})?(?:(\d{2})(\d{2})?(\d{2})?(\.\d{1,4})?)?([+-]\d{4})?$/;
@@ -194,11 +196,8 @@ export function runV2FhirMap(compiled: CompiledV2FhirMap, msg: Hl7Message): V2Fh
     byId.set(def.id, made);
   }
 
-  const read = (p: Hl7Path, inst: Instance, rep: number | undefined) => {
-    const seg = inst.compiled.def.segment && inst.occurrence !== undefined ? { name: inst.compiled.def.segment, occurrence: inst.occurrence } : undefined;
-    const v = msg.get(locate(p, seg, rep));
-    return v === undefined || v === '""' ? '' : v.trim();
-  };
+  const read = (p: Hl7Path, inst: Instance, rep: number | undefined) =>
+    readAt(msg, p, inst.compiled.def.segment && inst.occurrence !== undefined ? { name: inst.compiled.def.segment, occurrence: inst.occurrence } : undefined, rep);
 
   const value = (c: CompiledRule, inst: Instance, rep: number | undefined): unknown => {
     const r = c.rule;
