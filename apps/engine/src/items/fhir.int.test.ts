@@ -5,6 +5,8 @@
  * fhir.http.in, with both productions' traces in PostgreSQL.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import https from 'node:https';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { CONTENT_TYPES, MessageEnvelope } from '@hie/envelope';
@@ -17,6 +19,7 @@ import { StoreTracker } from '../runtime/store-tracker';
 import { startFhirServer, type TestFhirServer } from '../testing/fhir-server';
 import { testPolicy, until } from '../testing/helpers';
 import { connectMllp } from '../testing/mllp-client';
+import { makePki } from '../testing/pki';
 import { manualServices, sink, sinks, testItemTypes } from '../testing/test-items';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -163,6 +166,21 @@ describe('fhir.http.out against a real FHIR server (Medplum FhirRouter + MemoryR
     expect(events.filter((e) => e.event !== 'completed').at(-1)?.event).toBe('failed');
   });
 
+  it('the egress policy applies: a host outside HIE_EGRESS_ALLOW is refused (user error), nothing is sent', async () => {
+    server = await startFhirServer();
+    const owner = { projectId: `p-fhir-egress-${Date.now()}`, workspaceId: 'w-fhir', production: 'egress' };
+    const tracker = StoreTracker.forProduction(db.store.messages, owner, 'full', log);
+    const { engine } = createEngine({ log, plugins: testItemTypes, policy: testPolicy({ egressAllow: ['fhir.example.org'] }), tracker });
+    running.push({ engine, tracker });
+    await engine.apply({ name: 'egress', items: [{ name: 'In', type: 'test.manual_in' }, { name: 'FHIR Out', type: 'fhir.http.out', settings: { baseUrl: server.baseUrl } }], connections: [{ from: 'In', to: 'FHIR Out' }] });
+    const { messageId } = await manualServices.get('In')!.submit(fhirEnvelope(patient('E1')));
+    await engine.idle();
+    await tracker.flush();
+    const failed = (await db.store.messages.trace(owner.projectId, messageId)).find((e) => e.event === 'failed');
+    expect(failed?.detail).toMatchObject({ code: 'policy.egress_refused', kind: 'user' });
+    expect(server.requests).toHaveLength(0);
+  });
+
   it.each(['RS384', 'ES384'] as const)('SMART Backend Services (%s): a signed assertion buys a token, cached for the next messages', async (alg) => {
     const keys = alg === 'RS384' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-384' });
     const pem = (k: typeof keys.privateKey, type: 'pkcs8' | 'spki') => k.export({ format: 'pem', type }).toString();
@@ -274,6 +292,29 @@ describe('fhir.http.in', () => {
     const put = await fetch(`${e.base}/Patient/one`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json', ...auth }, body: JSON.stringify({ ...patient('A'), id: 'two' }) });
     expect(put.status).toBe(400);
     expect((await e.post('/Patient', patient('A'), { ...auth, accept: 'application/json' })).status).toBe(201);
+  });
+
+  it('serves HTTPS with mutual TLS: a client with a CA-signed certificate gets in, one without is turned away', async () => {
+    const pki = await makePki();
+    try {
+      const e = await endpoint({ tls: { enabled: true, certFile: pki.serverCert, keyFile: pki.serverKey, caFile: pki.ca, requireClientCert: true } });
+      const [ca, cert, key] = await Promise.all([readFile(pki.ca), readFile(pki.clientCert), readFile(pki.clientKey)]);
+      const post = (opts: https.RequestOptions) =>
+        new Promise<number>((resolve, reject) => {
+          const req = https.request(`https://127.0.0.1:${e.port('FHIR In')}/fhir/Patient`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, ca, ...opts }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('error', reject);
+          req.end(JSON.stringify(patient('TLS1')));
+        });
+      expect(await post({ cert, key })).toBe(201);
+      await expect(post({})).rejects.toThrow();
+      await e.engine.idle();
+      expect(sink('Out')).toHaveLength(1);
+    } finally {
+      await rm(pki.dir, { recursive: true, force: true });
+    }
   });
 
   it('POST [base] with a transaction Bundle answers a transaction-response', async () => {
