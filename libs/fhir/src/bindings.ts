@@ -13,7 +13,7 @@ import type { FhirIssue } from './issues';
 
 const CODED = new Set(['code', 'string', 'uri', 'Coding', 'CodeableConcept']);
 /** Never descended into: no required bindings a sender can get wrong there. */
-const SKIP_TYPES = new Set(['Extension', 'Narrative', 'Meta', 'Element', 'xhtml']);
+const SKIP_TYPES = new Set(['Extension', 'Element', 'xhtml']);
 const MAX_DEPTH = 64;
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -84,6 +84,12 @@ describe('validateFhir on mutated copies', () => {
     expect(errors(validateFhir(o))).toContainEqual(expect.objectContaining({ path: 'Observation.valueQuantity.comparator', code: 'code-invalid' }));
   });
 
+  it('bad required code in a data type: Narrative.status', () => {
+    const e = example('Encounter-example.json');
+    (e.text as Record<string, unknown>).status = 'written';
+    expect(errors(validateFhir(e))).toContainEqual(expect.objectContaining({ path: 'Encounter.text.status', code: 'code-invalid' }));
+  });
+
   it('an unknown element', () => {
     const p = example('Patient-xcda.json');
     p.nickname = 'Hank';

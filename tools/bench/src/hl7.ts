@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hl7Message as MedplumMessage } from '@medplum/core';
 import { parseMessage } from '@hie/hl7';
+import { interleave, median } from './interleave';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const corpusDir = process.env.HL7_CORPUS ?? join(here, '../../../testdata/hl7');
@@ -70,24 +71,6 @@ function medplumFull(text: string): void {
   }
 }
 
-/** Runs `fn` over the corpus for about `ms` milliseconds; returns messages per second. */
-function measure(fn: (text: string) => void, corpus: string[], ms: number): number {
-  let count = 0;
-  const start = performance.now();
-  let now: number;
-  do {
-    for (let i = 0; i < corpus.length; i++) fn(corpus[i]);
-    count += corpus.length;
-    now = performance.now();
-  } while (now - start < ms);
-  return (count * 1000) / (now - start);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US').padStart(12);
 }
@@ -109,25 +92,9 @@ function main(): void {
   console.log(`node ${process.version}; baseline @medplum/core Hl7Message.parse\n`);
   let failed = false;
   for (const c of cases) {
-    // Warm up both so the JIT has seen the code before any figure counts.
-    measure(c.hie, corpus, runMs);
-    measure(c.baseline, corpus, runMs);
-    const hie: number[] = [];
-    const base: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      if (r % 2 === 0) {
-        hie.push(measure(c.hie, corpus, runMs));
-        base.push(measure(c.baseline, corpus, runMs));
-      } else {
-        base.push(measure(c.baseline, corpus, runMs));
-        hie.push(measure(c.hie, corpus, runMs));
-      }
-    }
+    const { hie, base, ratio } = interleave(c.hie, c.baseline, corpus, rounds, runMs);
     const h = median(hie);
     const b = median(base);
-    // Each round's pair ran back to back under the same machine load: the median of the
-    // per-round ratios is steadier than the ratio of the medians on a busy machine.
-    const ratio = median(hie.map((x, i) => x / base[i]));
     const ok = ratio >= c.target;
     if (!ok) failed = true;
     console.log(`${c.name.padEnd(30)} @hie/hl7 ${fmt(h)} msg/s   medplum ${fmt(b)} msg/s   ratio ${ratio.toFixed(2)}x  (target ≥ ${c.target}x) ${ok ? 'ok' : 'BELOW TARGET'}`);

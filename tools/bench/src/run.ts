@@ -3,11 +3,11 @@
  * measured in the same run). Benchmarks are not tests: nothing here asserts on timing.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 const benches: Record<string, string> = {
   hl7: 'lazy and full HL7 parse vs @medplum/core over the shared corpus',
+  fhir: 'FHIR R4 parse and validate vs JSON.parse and @medplum/core validateResource over the official examples',
   queues: 'put+take per queue type vs plain arrays',
   store: 'group-commit writer vs naive/raw inserts; search over 1M messages',
   retention: 'purge 1M messages by day-partition drop vs batched DELETE; search over 10M partitioned messages',
@@ -16,7 +16,6 @@ const benches: Record<string, string> = {
   designer: 'designer with 200 items: time to interactive and frame times while panning',
   cluster: 'a bus hop: in-process vs Redis Streams bus (bare, one node); then the same load over 1, 2 and 3 engine nodes',
   footprint: 'hie run / hie start: time to ready and idle RSS, from the build vs through tsx vs an empty node',
-  fhir: 'FHIR validate (fhir.ts, when present) and v2 → FHIR map throughput (fhir-map.ts) vs @medplum/core parsing',
 };
 
 const [name, ...args] = process.argv.slice(2);
@@ -26,12 +25,9 @@ if (!name || !benches[name]) {
   process.exit(name ? 2 : 0);
 }
 // `cluster` has two parts: the cost of a bus hop (cluster.ts), then 1, 2 and 3 nodes (cluster-scale.ts).
-// `fhir`: validation (fhir.ts) then the v2 → FHIR maps (fhir-map.ts).
-const parts: Record<string, string[]> = { cluster: ['cluster', 'cluster-scale'], fhir: ['fhir', 'fhir-map'] };
-const here = path.dirname(new URL(import.meta.url).pathname);
-const files = (parts[name] ?? [name]).filter((f) => existsSync(path.join(here, `${f}.ts`)));
+const files = name === 'cluster' ? ['cluster', 'cluster-scale'] : [name];
 for (const f of files) {
-  const file = path.join(here, `${f}.ts`);
+  const file = path.join(path.dirname(new URL(import.meta.url).pathname), `${f}.ts`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', file, ...args], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

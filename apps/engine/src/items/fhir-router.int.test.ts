@@ -5,6 +5,7 @@ import { openTestStore, type TestStore } from '@hie/store';
 import { createEngine } from '../engine-node';
 import type { ProductionEngine } from '../runtime/production-engine';
 import { StoreTracker } from '../runtime/store-tracker';
+import { itemEvent } from '../testing/trace';
 import { repoRoot, testPolicy, until } from '../testing/helpers';
 import { sink, sinks, testItemTypes } from '../testing/test-items';
 
@@ -97,14 +98,7 @@ describe('fhir.router on a production fed by http.in', () => {
     expect(sink('Patients').map((e) => e.parse<{ id?: string }>().id)).toEqual(['glossy']);
 
     await tracker.flush();
-    const routerEvent = async (id: string) => {
-      let found: { event: string; detail: Record<string, unknown> | null } | undefined;
-      await until(async () => {
-        found = (await db.store.messages.trace(owner.projectId, id)).find((e) => e.item === 'Route' && e.event !== 'queued');
-        return found !== undefined;
-      });
-      return found!;
-    };
+    const routerEvent = (id: string) => itemEvent(db.store.messages, owner.projectId, id, 'Route');
     const glucose = await routerEvent(ids.glucose);
     expect(glucose).toMatchObject({ event: 'delivered', detail: { rule: 'glucose' } });
     expect(glucose.detail!.problems).toEqual([expect.stringMatching(/^Bundle\.entry\.resource\.ofType\(Patient\)\.name\.given: .*2 items/)]);

@@ -4,7 +4,8 @@ import { MessageEnvelope } from '@hie/envelope';
 import { openTestStore, type TestStore } from '@hie/store';
 import { createEngine } from '../engine-node';
 import { StoreTracker } from '../runtime/store-tracker';
-import { testPolicy, until } from '../testing/helpers';
+import { itemEvent } from '../testing/trace';
+import { testPolicy } from '../testing/helpers';
 import { manualServices, sink, sinks, testItemTypes } from '../testing/test-items';
 
 const log = pino({ level: 'silent' });
@@ -57,14 +58,7 @@ describe('hl7.router in the trace', () => {
       await engine.idle();
       expect(sink('ADT').map((e) => e.header.controlId).sort()).toEqual(['R1', 'R3']);
       await tracker.flush();
-      const routerEvent = async (id: string) => {
-        let found: { event: string; detail: Record<string, unknown> | null } | undefined;
-        await until(async () => {
-          found = (await db.store.messages.trace(owner.projectId, id)).find((e) => e.item === 'Route' && e.event !== 'queued');
-          return found !== undefined;
-        });
-        return found!;
-      };
+      const routerEvent = (id: string) => itemEvent(db.store.messages, owner.projectId, id, 'Route');
       expect(await routerEvent(ids.R1)).toMatchObject({ event: 'delivered', detail: { rule: 'adt' } });
       expect(await routerEvent(ids.R2)).toMatchObject({ event: 'discarded', detail: { rule: 'drop orders', reason: 'drop orders: not wanted' } });
       expect(await routerEvent(ids.R3)).toMatchObject({ event: 'delivered', detail: { otherwise: 'send_all' } });
