@@ -69,6 +69,8 @@ const perFile = {
       if (args.kind === 'entry-point') return undefined;
       const spec = args.path;
       let target;
+      // JSON data beside the code (the built-in v2→FHIR maps) is inlined into the file that imports it.
+      if (spec.startsWith('.') && spec.endsWith('.json')) return undefined;
       if (spec.startsWith('.')) {
         target = resolveRelative(args.importer, spec);
         if (!target) return { errors: [{ text: `cannot resolve "${spec}" to a compiled source (tests are not built)` }] };

@@ -6,6 +6,7 @@ export { ProductionEngine, type ProductionStatus, type ApplyReport } from './run
 export { MemoryTracker, type Tracker, type MessageEvent } from './runtime/tracker';
 export type { ItemStatus } from './runtime/host';
 export { builtinItemTypes } from './items/index';
+export { compileV2FhirMap, runV2FhirMap, type CompiledV2FhirMap, type V2FhirResult } from './items/v2-fhir-map';
 export { readProductionFile } from './production-file';
 export { StoreTracker } from './runtime/store-tracker';
 export { redisStreamsBusFor, type BusFactory, type BusContext, type RedisBusSettings } from './runtime/cluster-bus';

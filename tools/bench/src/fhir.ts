@@ -9,18 +9,26 @@
  * Runs are warmed up and interleaved (HIE, baseline, baseline, HIE, …); the medians are printed
  * with the ratio HIE / baseline (the median of the per-round ratios). Nothing here asserts.
  *
+ * Then the v2 → FHIR map (the built-in `adt` and `oru-r01` maps, as `hl7v2.to.fhir` runs them)
+ * over the corpus's ADT and ORU messages, alone and with validation, against `@medplum/core`'s
+ * `Hl7Message.parse` of the same messages.
+ *
  * Run: `npm run bench -- fhir` (env `FHIR_BENCH_ROUNDS`, `FHIR_BENCH_MS` to tune).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validateResource } from '@medplum/core';
+import { Hl7Message as MedplumHl7, validateResource } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
+import { BUILTIN_V2_FHIR_MAPS } from '@hie/config';
+import { compileV2FhirMap, runV2FhirMap } from '@hie/engine';
 import { loadFhirR4, parseFhirJson, validateFhir } from '@hie/fhir';
+import { parseMessage } from '@hie/hl7';
 import { interleave, median } from './interleave';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const examplesDir = process.env.FHIR_EXAMPLES ?? join(here, '../../../libs/fhir/testdata/r4-examples');
+const hl7Dir = process.env.HL7_CORPUS ?? join(here, '../../../testdata/hl7');
 const rounds = Number(process.env.FHIR_BENCH_ROUNDS ?? 7);
 const runMs = Number(process.env.FHIR_BENCH_MS ?? 300);
 
@@ -56,11 +64,22 @@ function medplumValidate(input: BenchInput): void {
   }
 }
 
-/**
- * The cases, in order. **fhir-io: add the v2 → FHIR map case here** (for example
- * `{ name: 'map ADT/ORU v2 → FHIR Bundle', inputs: <the v2 corpus as BenchInputs>, hie: <map +
- * validate>, baselineName: '@medplum/core Hl7Message.parse', baseline: <medplum parse> }`).
- */
+const v2Maps = { adt: compileV2FhirMap(BUILTIN_V2_FHIR_MAPS.adt), oru: compileV2FhirMap(BUILTIN_V2_FHIR_MAPS['oru-r01']) };
+const mapOf = (i: BenchInput) => (i.name.includes('ORU') ? v2Maps.oru : v2Maps.adt);
+
+/** The corpus's ADT A01/A04/A08/A03 and ORU R01 messages: what the built-in v2 → FHIR maps take. */
+function loadV2(): BenchInput[] {
+  return readdirSync(hl7Dir)
+    .filter((f) => /__(ADT_A0[1348]|ORU_R01)__/.test(f))
+    .sort()
+    .map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(join(hl7Dir, f))) }));
+}
+
+function medplumHl7Parse(input: BenchInput): void {
+  sink += MedplumHl7.parse(decoder.decode(input.bytes).replace(/^\uFEFF/, '')).segments.length;
+}
+
+/** The cases, in order; the v2 → FHIR map cases (hl7v2.to.fhir's work) run over the v2 corpus. */
 const CASES: BenchCase[] = [
   { name: 'parse', hie: (i) => void (sink += parseFhirJson(i.bytes).resourceType.length), baselineName: 'JSON.parse', baseline: jsonParse },
   { name: 'parse + validate (R4)', hie: (i) => void (sink += validateFhir(parseFhirJson(i.bytes)).length), baselineName: 'JSON.parse', baseline: jsonParse },
@@ -69,6 +88,20 @@ const CASES: BenchCase[] = [
     hie: (i) => void (sink += validateFhir(parseFhirJson(i.bytes)).length),
     baselineName: 'medplum validateResource',
     baseline: medplumValidate,
+  },
+  {
+    name: 'map v2 → FHIR Bundle',
+    inputs: loadV2(),
+    hie: (i) => void (sink += (runV2FhirMap(mapOf(i), parseMessage(i.bytes)).bundle['entry'] as unknown[]).length),
+    baselineName: 'medplum Hl7Message.parse',
+    baseline: medplumHl7Parse,
+  },
+  {
+    name: 'map v2 → FHIR + validate',
+    inputs: loadV2(),
+    hie: (i) => void (sink += validateFhir(runV2FhirMap(mapOf(i), parseMessage(i.bytes)).bundle).length),
+    baselineName: 'medplum Hl7Message.parse',
+    baseline: medplumHl7Parse,
   },
 ];
 

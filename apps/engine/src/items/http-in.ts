@@ -11,6 +11,11 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
 
+/** What {@link bearerMatches} compares with: the digest of `Bearer <token>`, or undefined when no token is set. */
+export function bearerDigest(token: string): Buffer | undefined {
+  return token ? digest(`Bearer ${token}`) : undefined;
+}
+
 /**
  * Whether the request's Authorization header carries `Bearer <token>`. Compared as SHA-256
  * digests with `timingSafeEqual`: equal lengths whatever was sent, and no early exit on the
@@ -42,7 +47,7 @@ export const httpIn = defineItemType({
     let server: http.Server | undefined;
     let port = settings.port;
     let received = 0;
-    const expectedAuth = settings.bearerToken ? digest(`Bearer ${settings.bearerToken}`) : undefined;
+    const expectedAuth = bearerDigest(settings.bearerToken);
 
     async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
       const url = new URL(req.url ?? '/', 'http://x');

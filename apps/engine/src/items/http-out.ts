@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { httpOutSettings } from '@hie/config';
 import { MessageEnvelope } from '@hie/envelope';
-import { assertEgressAllowed, urlTarget, type EgressAddress } from '@hie/policy';
+import { assertEgressAllowed, urlTarget, type EgressAddress, type HostPolicy } from '@hie/policy';
 import { defineItemType } from '../item-type';
 import { EngineError } from '../runtime/errors';
 import { egressProblem } from './hl7-mllp-out';
@@ -29,46 +29,29 @@ export const httpOut = defineItemType({
   dryRun: true,
   create(settings, ctx) {
     let sent = 0;
-    const target = urlTarget(settings.url);
     return {
       async onMessage(envelope, hop) {
-        if (!target) throw new EngineError('policy.egress_refused', `only http:// and https:// URLs can be sent to (${settings.url})`, 'user');
         // Sandbox: the request it would make, with the egress verdict; no connection is opened.
-        if (ctx.dryRun) return ctx.dryRun.wouldSend(`${settings.method} ${settings.url}`, envelope.body.raw, await egressProblem(target.host, target.port, ctx));
-        let addresses: EgressAddress[];
-        try {
-          addresses = await assertEgressAllowed(target.host, target.port, ctx.policy);
-        } catch (e) {
-          if ((e as { kind?: string }).kind === 'user') throw e; // refused: not retried
-          throw new EngineError('http.connection', `${settings.method} ${settings.url}: ${(e as Error).message}`, 'operational');
+        if (ctx.dryRun) {
+          const target = urlTarget(settings.url);
+          const problem = target ? await egressProblem(target.host, target.port, ctx) : [`only http:// and https:// URLs can be sent to (${settings.url})`];
+          return ctx.dryRun.wouldSend(`${settings.method} ${settings.url}`, envelope.body.raw, problem);
         }
-        let res: HttpAnswer;
-        try {
-          res = await send(settings.url, {
-            method: settings.method,
-            headers: {
-              'content-type': envelope.header.contentType,
-              'content-length': String(envelope.body.raw.byteLength),
-              'x-message-id': envelope.header.messageId,
-              ...settings.headers,
-              // Tracing on: the receiver continues this message's trace (W3C Trace Context).
-              ...(hop.traceparent ? { traceparent: hop.traceparent } : {}),
-            },
-            body: envelope.body.raw,
-            timeoutMs: settings.timeoutMs,
-            lookup: pinnedLookup(addresses),
-          });
-        } catch (e) {
-          const err = e as Error;
-          if (err.name === 'ResponseTooLarge') throw new EngineError('http.response_too_large', `${settings.method} ${settings.url}: ${err.message}`, 'user');
-          const timeout = err.name === 'TimeoutError';
-          throw new EngineError(timeout ? 'http.timeout' : 'http.connection', `${settings.method} ${settings.url}: ${timeout ? 'timed out' : err.message}`, 'operational');
-        }
+        const res = await exchange(settings.url, {
+          method: settings.method,
+          headers: {
+            'content-type': envelope.header.contentType,
+            'content-length': String(envelope.body.raw.byteLength),
+            'x-message-id': envelope.header.messageId,
+            ...settings.headers,
+            // Tracing on: the receiver continues this message's trace (W3C Trace Context).
+            ...(hop.traceparent ? { traceparent: hop.traceparent } : {}),
+          },
+          body: envelope.body.raw,
+          timeoutMs: settings.timeoutMs,
+          policy: ctx.policy,
+        });
         const body = res.body;
-        if (res.status >= 300 && res.status < 400) {
-          // The body of a redirect is never handed on either: it is the redirecting server's, not the target's.
-          throw new EngineError('http.redirect', `${settings.method} ${settings.url} answered ${res.status} (redirects are not followed)`, 'user', { status: res.status });
-        }
         if (res.status < 200 || res.status >= 300) {
           const retry = settings.retryOn.includes(res.status);
           throw new EngineError(`http.status_${res.status}`, `${settings.method} ${settings.url} answered ${res.status}`, retry ? 'operational' : 'user', { status: res.status });
@@ -83,6 +66,47 @@ export const httpOut = defineItemType({
     };
   },
 });
+
+/**
+ * One request under the egress policy, as http.out and fhir.http.out deliver: the target checked
+ * (after DNS) and the connection pinned to the checked address; connection failures and timeouts
+ * are operational (retried), a response too large and a redirect (never followed) are user errors.
+ * Any status comes back: the caller decides what it means.
+ */
+export async function exchange(
+  url: string,
+  opts: { method: string; headers: Record<string, string>; body: Uint8Array; timeoutMs: number; policy: HostPolicy },
+): Promise<HttpAnswer> {
+  const addresses = await egressAddresses(urlTarget(url), url, opts.method, opts.policy);
+  let res: HttpAnswer;
+  try {
+    res = await send(url, { method: opts.method, headers: opts.headers, body: opts.body, timeoutMs: opts.timeoutMs, lookup: pinnedLookup(addresses) });
+  } catch (e) {
+    const err = e as Error;
+    if (err.name === 'ResponseTooLarge') throw new EngineError('http.response_too_large', `${opts.method} ${url}: ${err.message}`, 'user');
+    const timeout = err.name === 'TimeoutError';
+    throw new EngineError(timeout ? 'http.timeout' : 'http.connection', `${opts.method} ${url}: ${timeout ? 'timed out' : err.message}`, 'operational');
+  }
+  if (res.status >= 300 && res.status < 400) {
+    // The body of a redirect is never handed on either: it is the redirecting server's, not the target's.
+    throw new EngineError('http.redirect', `${opts.method} ${url} answered ${res.status} (redirects are not followed)`, 'user', { status: res.status });
+  }
+  return res;
+}
+
+/**
+ * The addresses the egress policy allows for a URL's host (checked after DNS). A refusal is a
+ * user error (not retried); a DNS failure is operational (retried).
+ */
+async function egressAddresses(target: ReturnType<typeof urlTarget>, url: string, method: string, policy: HostPolicy): Promise<EgressAddress[]> {
+  if (!target) throw new EngineError('policy.egress_refused', `only http:// and https:// URLs can be sent to (${url})`, 'user');
+  try {
+    return await assertEgressAllowed(target.host, target.port, policy);
+  } catch (e) {
+    if ((e as { kind?: string }).kind === 'user') throw e; // refused: not retried
+    throw new EngineError('http.connection', `${method} ${url}: ${(e as Error).message}`, 'operational');
+  }
+}
 
 /**
  * A `lookup` for `http.request` that answers only with addresses the egress check approved,
@@ -103,9 +127,11 @@ export function pinnedLookup(addresses: EgressAddress[]): LookupFunction {
 /** The largest response body `http.out` keeps (it becomes the response envelope). */
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
-interface HttpAnswer {
+export interface HttpAnswer {
   status: number;
   contentType: string | undefined;
+  /** The `Location` header, if any. */
+  location?: string;
   body: Uint8Array;
 }
 
@@ -132,7 +158,7 @@ function send(
       res.on('end', () => {
         clearTimeout(timer);
         const raw = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) });
+        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], location: res.headers.location, body: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) });
       });
       res.on('error', fail);
     });

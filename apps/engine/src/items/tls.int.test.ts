@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { MessageEnvelope } from '@hie/envelope';
@@ -11,11 +9,11 @@ import { MllpDecoder, encodeMllp, parseMessage } from '@hie/hl7';
 import { createEngine } from '../engine-node';
 import type { ProductionEngine } from '../runtime/production-engine';
 import { MemoryTracker, type MessageEvent } from '../runtime/tracker';
-import { corpusDir, freePort, tempDir, testPolicy } from '../testing/helpers';
+import { corpusDir, freePort, testPolicy } from '../testing/helpers';
+import { makePki, type Pki } from '../testing/pki';
 import { manualServices, sink, sinks, testItemTypes } from '../testing/test-items';
 
 const log = pino({ level: 'silent' });
-const exec = promisify(execFile);
 const engines: ProductionEngine[] = [];
 
 afterEach(async () => {
@@ -24,51 +22,7 @@ afterEach(async () => {
   manualServices.clear();
 });
 
-/** A throwaway PKI made with the system `openssl`: a CA, a server cert, a CA-signed client cert and a self-signed rogue one. */
-interface Pki {
-  dir: string;
-  ca: string;
-  serverCert: string;
-  serverKey: string;
-  clientCert: string;
-  clientKey: string;
-  rogueCert: string;
-  rogueKey: string;
-}
 let pki: Pki;
-
-async function makePki(): Promise<Pki> {
-  const dir = await tempDir('hie-tls-');
-  const f = (name: string) => path.join(dir, name);
-  const openssl = (...args: string[]) => exec('openssl', args, { cwd: dir });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-
-  await openssl('req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=HIE Test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-
-  const signed = async (name: string, cn: string, ext: string) => {
-    await openssl('req', '-new', ...ec, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${cn}`);
-    await writeFile(f(`${name}.ext`), ext);
-    await openssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial',
-      '-out', f(`${name}.pem`), '-days', '2', '-extfile', f(`${name}.ext`));
-  };
-  await signed('server', 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  await signed('client', 'hie-test-client', 'extendedKeyUsage=clientAuth\n');
-
-  // Same subject as the good client, but signed by nobody we trust.
-  await openssl('req', '-x509', ...ec, '-keyout', f('rogue.key'), '-out', f('rogue.pem'), '-days', '2', '-subj', '/CN=hie-test-client');
-
-  return {
-    dir,
-    ca: f('ca.pem'),
-    serverCert: f('server.pem'),
-    serverKey: f('server.key'),
-    clientCert: f('client.pem'),
-    clientKey: f('client.key'),
-    rogueCert: f('rogue.pem'),
-    rogueKey: f('rogue.key'),
-  };
-}
 
 beforeAll(async () => {
   pki = await makePki();

@@ -98,9 +98,15 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** The downstream ACK an error carries (`details.ack`, set by e.g. hl7.mllp.out), for the trace. */
+/**
+ * What a downstream said, carried by an error for the trace: the HL7 ACK (`details.ack`, set by
+ * hl7.mllp.out), a FHIR server's OperationOutcome (`details.outcome`, fhir.http.out) or FHIR
+ * validation issues (`details.issues`, hl7v2.to.fhir).
+ */
 function ackOf(details: Record<string, unknown> | undefined): Record<string, unknown> {
-  return details?.ack ? { ack: details.ack } : {};
+  const out: Record<string, unknown> = {};
+  for (const key of ['ack', 'outcome', 'issues'] as const) if (details?.[key]) out[key] = details[key];
+  return out;
 }
 
 /** Hand-off errors that were refusals (never queued), with the item that refused them. */

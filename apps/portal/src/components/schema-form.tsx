@@ -188,7 +188,7 @@ function labelFor(ctx: FormCtx, path: Path, fallback: string): string {
   return ctx.labels[formatPath(path)] ?? fallback;
 }
 
-function FieldErrors({ id, errors }: { id: string; errors: string[] }) {
+export function FieldErrors({ id, errors }: { id: string; errors: string[] }) {
   if (errors.length === 0) return null;
   return (
     <div id={id} className="error-text" role="alert">

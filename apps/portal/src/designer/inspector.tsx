@@ -8,6 +8,7 @@ import { toast } from '../lib/toast';
 import type { ItemStatus } from '../lib/live';
 import { RuntimeErrorBanner } from './runtime-error-banner';
 import { formatDateTime, formatMs, formatNumber, stateClass } from '../lib/format';
+import { FhirMapTable } from './fhir-map-table';
 import { FHIR_RULES, HL7_RULES, RouterRulesEditor, TRANSFORM_EXAMPLE, routerRulesExample } from './router-rules';
 import { setIn, typeLabel, type Spec, type SpecItem } from './spec';
 import type { DesignProblem } from './validation';
@@ -106,6 +107,9 @@ export function ItemInspector(p: ItemInspectorProps) {
       <RouterRulesEditor value={value} onChange={set} disabled={disabled} errors={errs} targets={p.targets} dialect={dialect} />
     );
     examples.rules = routerRulesExample(p.targets, dialect);
+  }
+  if (item.type === 'hl7v2.to.fhir') {
+    widgets.custom = ({ value, onChange: set, disabled, errors: errs }) => <FhirMapTable value={value} onChange={set} disabled={disabled} errors={errs} />;
   }
   examples.operations = TRANSFORM_EXAMPLE;
   return (
