@@ -6,3 +6,5 @@ export * from './json-schema';
 export * from './cycles';
 export * from './item-types';
 export * from './secrets';
+export * from './rules';
+export * from './labels';
