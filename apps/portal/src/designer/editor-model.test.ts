@@ -19,6 +19,12 @@ describe('transform editor model', () => {
       ['PID-3[2].5', 'NH'],
     ]);
     expect(tree[0]!.fields[0]!.path).toBe('MSH-3');
+    // Empty fields stay (something can be copied into them); the last field is there too.
+    expect(tree[2]!.fields.slice(0, 2).map((f) => [f.path, f.value])).toEqual([
+      ['PID-1', '1'],
+      ['PID-2', ''],
+    ]);
+    expect(tree[3]!.fields.at(-1)!.path).toBe('PV1-3');
   });
 
   it('a drop makes a copy step onto a field, a set step onto "set", nothing onto itself', () => {

@@ -53,7 +53,7 @@ function componentNodes(seg: Hl7Segment, base: string, field: number, rep: numbe
   return comps.map((c, i) => ({ path: `${base}.${i + 1}`, label: `.${i + 1}`, value: c, children: [] }));
 }
 
-/** The message as segments → fields → repetitions → components; empty fields are left out. */
+/** The message as segments → fields → repetitions → components; empty fields are kept (drop targets). */
 export function messageTree(msg: Hl7Message): TreeSegment[] {
   const seen = new Map<string, number>();
   return msg.segments().map((seg) => {
@@ -62,9 +62,8 @@ export function messageTree(msg: Hl7Message): TreeSegment[] {
     const segPath = occurrence === 1 ? seg.name : `${seg.name}[${occurrence}]`;
     const fields: TreeNode[] = [];
     const first = seg.name === 'MSH' ? 3 : 1; // MSH-1/2 are the delimiters
-    for (let f = first; f < seg.fieldCount; f++) {
+    for (let f = first; f <= seg.fieldCount; f++) {
       const raw = seg.field(f) ?? '';
-      if (raw === '') continue;
       const path = `${segPath}-${f}`;
       const name = fieldName(seg.name, f);
       const reps = seg.repetitionCount(f);

@@ -8,6 +8,7 @@ import { toast } from '../lib/toast';
 import type { ItemStatus } from '../lib/live';
 import { formatDateTime, formatMs, formatNumber, stateClass } from '../lib/format';
 import { RouterRulesEditor, TRANSFORM_EXAMPLE, routerRulesExample } from './router-rules';
+import { TransformEditor } from './transform-editor';
 import { setIn, typeLabel, type Spec, type SpecItem } from './spec';
 import type { DesignProblem } from './validation';
 
@@ -61,6 +62,21 @@ function Section({ title, children, testId }: { title: string; children: ReactNo
   );
 }
 
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function FieldErrorList({ errors }: { errors: string[] }) {
+  if (errors.length === 0) return null;
+  return (
+    <div className="error-text" role="alert">
+      {errors.map((e, i) => (
+        <div key={i}>{e}</div>
+      ))}
+    </div>
+  );
+}
+
 function problemMap(problems: DesignProblem[]): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const p of problems) m.set(p.path, [...(m.get(p.path) ?? []), p.message]);
@@ -100,9 +116,17 @@ export function ItemInspector(p: ItemInspectorProps) {
   const examples: Record<string, unknown> = {};
   if (item.type === 'hl7.router') {
     widgets.rules = ({ value, onChange: set, disabled, errors: errs }) => (
-      <RouterRulesEditor value={value} onChange={set} disabled={disabled} errors={errs} targets={p.targets} />
+      <RouterRulesEditor value={value} onChange={set} disabled={disabled} errors={errs} targets={p.targets} router={isRecord(item.settings) ? item.settings : undefined} />
     );
     examples.rules = routerRulesExample(p.targets);
+  }
+  if (item.type === 'hl7.transform') {
+    widgets.operations = ({ value, onChange: set, disabled, errors: errs }) => (
+      <>
+        <TransformEditor value={value} onChange={set} disabled={disabled} />
+        <FieldErrorList errors={errs} />
+      </>
+    );
   }
   examples.operations = TRANSFORM_EXAMPLE;
   return (
