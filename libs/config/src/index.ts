@@ -8,3 +8,4 @@ export * from './item-types';
 export * from './secrets';
 export * from './rules';
 export * from './labels';
+export * from './password';

@@ -24,7 +24,7 @@ import { z } from 'zod';
 import { builtinItemTypes, commonSettingsJsonSchema, formatPath, productionJsonSchema } from '@hie/config';
 import { useTRPC, type RouterInputs } from '../lib/trpc';
 import { apiError } from '../lib/errors';
-import { toast } from '../lib/toast';
+import { dismissToasts, toast } from '../lib/toast';
 import { useLive, useSuspendedCounts, type ItemStatus } from '../lib/live';
 import { useProject } from '../components/project-context';
 import { ConfirmDialog } from '../components/dialog';
@@ -60,6 +60,7 @@ import {
   type SpecItem,
 } from './spec';
 import { groupProblems, mapProblems, validateSpec, type DesignProblem } from './validation';
+import { currentServerProblems } from './server-problems';
 
 /** The designer's spec is plain JSON; the manager checks it fully (problems with paths). */
 type SaveSpec = RouterInputs['projects']['save']['spec'];
@@ -116,7 +117,8 @@ function DesignerInner({ projectId }: { projectId: string }) {
   const [loadedAt, setLoadedAt] = useState(0);
   const [baseVersion, setBaseVersion] = useState(0);
   const [savedSpec, setSavedSpec] = useState<Spec | null>(null);
-  const [serverProblems, setServerProblems] = useState<DesignProblem[]>([]);
+  const [refused, setRefused] = useState<{ spec: Spec; problems: DesignProblem[] } | null>(null);
+  const setServerProblems = useCallback((list: DesignProblem[], on: Spec | null = null) => setRefused(on && list.length > 0 ? { spec: on, problems: list } : null), []);
   const [conflict, setConflict] = useState(false);
   const [comment, setComment] = useState('');
   const [showVersions, setShowVersions] = useState(false);
@@ -166,7 +168,15 @@ function DesignerInner({ projectId }: { projectId: string }) {
   // ---- validation -------------------------------------------------------------------------
   const deferredSpec = useDeferredValue(spec);
   const clientProblems = useMemo(() => validateSpec(deferredSpec, knownTypes), [deferredSpec, knownTypes]);
+  // Server problems last only until the part they are about is edited.
+  const serverProblems = useMemo(() => currentServerProblems(refused?.problems ?? [], refused?.spec ?? null, deferredSpec), [refused, deferredSpec]);
   const grouped = useMemo(() => groupProblems([...serverProblems, ...clientProblems]), [serverProblems, clientProblems]);
+  // A "Not saved" error next to "saved" contradicts itself: it goes once nothing refused is left.
+  useEffect(() => {
+    const fixed = refused !== null && serverProblems.length === 0;
+    if (fixed) setRefused(null);
+    if (fixed || !dirty) dismissToasts((t) => t.kind === 'error' && t.title.startsWith('Not saved'));
+  }, [serverProblems.length, dirty, refused]);
   const problemCount = useMemo(() => [...grouped.values()].reduce((a, b) => a + b.length, 0), [grouped]);
 
   // ---- live state -------------------------------------------------------------------------
@@ -318,6 +328,7 @@ function DesignerInner({ projectId }: { projectId: string }) {
             setSavedSpec(toSave);
             setServerProblems([]);
             setComment('');
+            dismissToasts((t) => t.kind === 'error' && t.title.startsWith('Not saved'));
             toast.success(`Saved as version ${r.version}`);
             for (const cycle of r.warnings?.cycles ?? []) toast.info(`Warning: messages can loop: ${cycle.join(' → ')}`);
             // Keep the cached project in step so another tab of this page starts from the new version.
@@ -343,7 +354,7 @@ function DesignerInner({ projectId }: { projectId: string }) {
             }
             if (info.problems.length > 0) {
               const mapped = mapProblems(toSave, info.problems, 'server');
-              setServerProblems(mapped);
+              setServerProblems(mapped, toSave);
               // Name the items instead of items[2]: that is what the canvas shows.
               const named = mapped.map((p, i) => ({ ...info.problems[i]!, pathText: p.item ? `${p.item} › ${p.path}` : p.path, message: p.message }));
               toast.error(err, 'Not saved', named);
