@@ -136,8 +136,18 @@ test('a rule with an AND group, built without JSON, fixed, tested, deployed: it 
 test('drag a field in the transform editor and see the preview change', async ({ page }) => {
   test.setTimeout(180_000);
   await newProject(page, `transform-${run}`);
-  await page.getByTestId('palette-hl7.transform').dragTo(page.getByTestId('canvas'), { targetPosition: { x: 300, y: 200 } });
+  // Type-to-add: a letter on the canvas opens the box, the name narrows it, Enter adds.
+  await page.locator('.react-flow__pane').click({ position: { x: 200, y: 200 } });
+  await page.keyboard.press('t');
+  const quick = page.getByTestId('quick-add');
+  await expect(quick).toBeVisible();
+  await quick.getByLabel('Item type to add').pressSequentially('ransform');
+  await expect(quick.getByRole('option').first()).toContainText('Transform');
+  await quick.getByLabel('Item type to add').press('Enter');
+  await expect(node(page, 'Transform 1')).toBeVisible();
   await selectNode(page, 'Transform 1');
+  // The type's help is shown in the inspector.
+  await expect(page.getByTestId('inspector')).toContainText('Change HL7 v2 fields, segments and version');
   const inspector = page.getByTestId('inspector');
   const preview = inspector.getByTestId('transform-preview');
   await expect(preview).toContainText('PID|1||123456^^^HOSP^MR');

@@ -35,6 +35,8 @@ import { NodeFiguresProvider, nodeTypes, type ItemNode } from './item-node';
 import { Palette, DRAG_MIME, type PaletteType } from './palette';
 import { ConnectionInspector, ItemInspector, MultiInspector, ProductionInspector } from './inspector';
 import { VersionsDrawer } from './versions-drawer';
+import { ConflictBanner } from './conflict-banner';
+import { QuickAdd, ZoomLevel } from './quick-add';
 import { ProductionControls } from './production-controls';
 import { NODE_W, autoLayout } from './layout';
 import {
@@ -123,6 +125,7 @@ function DesignerInner({ projectId }: { projectId: string }) {
   const [comment, setComment] = useState('');
   const [showVersions, setShowVersions] = useState(false);
   const [confirmReload, setConfirmReload] = useState(false);
+  const [quickAdd, setQuickAdd] = useState<string | null>(null);
   const [pendingRemove, setPendingRemove] = useState<{ items: Set<string>; connections: Set<string>; refs: RuleReference[] } | null>(null);
   const spec = hist.present;
   const dirty = savedSpec ? !specEquals(spec, savedSpec) : false;
@@ -434,6 +437,19 @@ function DesignerInner({ projectId }: { projectId: string }) {
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
   }, []);
+  // Type-to-add: a letter typed on the canvas (not in a field) opens the quick-add box.
+  useEffect(() => {
+    const onType = (e: KeyboardEvent) => {
+      if (e.ctrlKey || e.metaKey || e.altKey || e.key.length !== 1 || !/[a-z0-9]/i.test(e.key)) return;
+      if (keyState.current.readOnly || isTypingTarget(e.target) || document.querySelector('dialog[open]')) return;
+      const t = e.target instanceof Element ? e.target : null;
+      if (t !== document.body && !t?.closest('.canvas')) return;
+      e.preventDefault();
+      setQuickAdd((q) => q ?? e.key);
+    };
+    document.addEventListener('keydown', onType);
+    return () => document.removeEventListener('keydown', onType);
+  }, []);
 
   useEffect(() => {
     if (!dirty) return;
@@ -645,6 +661,12 @@ function DesignerInner({ projectId }: { projectId: string }) {
               }}
             />
             <Controls />
+            <ZoomLevel target={wrapperRef} />
+            {quickAdd !== null ? (
+              <Panel position="top-center">
+                <QuickAdd types={paletteTypes} initial={quickAdd} onAdd={addAtCentre} onClose={() => setQuickAdd(null)} />
+              </Panel>
+            ) : null}
             {readOnly ? (
               <Panel position="top-center">
                 <div className="banner info small" role="status" data-testid="read-only-banner" style={{ margin: 0 }}>
@@ -654,19 +676,13 @@ function DesignerInner({ projectId }: { projectId: string }) {
             ) : null}
             {conflict ? (
               <Panel position="top-center">
-                <div className="banner warning" role="alert" style={{ margin: 0, maxWidth: 560 }}>
-                  Someone saved a newer version of this project while you were editing. Your changes are still here but cannot be saved
-                  on top of it.{' '}
-                  <button type="button" className="small" onClick={() => setConfirmReload(true)}>
-                    Load the latest version
-                  </button>{' '}
-                  <button type="button" className="small" onClick={() => void overwrite()} title="Save your version as the newest; the other change stays in the version history">
-                    Save mine on top
-                  </button>{' '}
-                  <button type="button" className="small" onClick={() => setConflict(false)}>
-                    Keep editing
-                  </button>
-                </div>
+                <ConflictBanner
+                  projectId={projectId}
+                  baseVersion={baseVersion}
+                  onLoadLatest={() => setConfirmReload(true)}
+                  onOverwrite={() => void overwrite()}
+                  onKeepEditing={() => setConflict(false)}
+                />
               </Panel>
             ) : null}
             {spec.items.length === 0 ? (
