@@ -45,7 +45,8 @@ async function newProject(page: Page, name: string) {
   const d = page.getByTestId('prompt-dialog');
   await d.getByLabel('Name').fill(name);
   await d.getByRole('button', { name: 'Create and open' }).click();
-  await expect(page.getByTestId('canvas-empty')).toBeVisible();
+  await page.waitForURL(/\/p\//, { timeout: 60_000 });
+  await expect(page.getByTestId('canvas-empty')).toBeVisible({ timeout: 60_000 });
 }
 
 /** An ADT of another event (A08) from the same fixture. */

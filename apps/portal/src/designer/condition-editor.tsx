@@ -50,10 +50,6 @@ export interface ConditionEditorProps {
   result?: NodeResult;
 }
 
-function isComparison(c: ConditionValue): c is Comparison {
-  return 'path' in c && typeof c.path === 'string';
-}
-
 /** Splits an "is one of" text into values: commas or new lines. */
 export function splitList(text: string): string[] {
   return text

@@ -105,7 +105,7 @@ export function MappingEditor<Step>(p: MappingEditorProps<Step>) {
               {t.label}
             </div>
           ))}
-          <p className="help">Drag a value from the tree onto a field to copy it there, or onto a box above.</p>
+          <p className="help">Drag a value from the tree onto a field to copy it there, or onto one of the boxes.</p>
         </div>
       </div>
 
