@@ -4,32 +4,14 @@
  * and see it route real messages; then drag a field in the transform editor and watch the
  * preview change. Against a real `hie start`.
  */
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { readdirSync } from 'node:fs';
+import { connect, node, selectNode } from './support/designer';
 import { adminPassword, adtA01, e2eDir, hieSend, login, mllpPort } from './support/hie';
 
 test.describe.configure({ mode: 'serial' });
 
 const run = Math.random().toString(36).slice(2, 7);
-
-function node(page: Page, name: string): Locator {
-  return page.getByTestId(`node-${name}`);
-}
-
-async function connect(page: Page, from: string, to: string) {
-  const a = (await node(page, from).locator('.react-flow__handle.source').boundingBox())!;
-  const b = (await node(page, to).locator('.react-flow__handle.target').boundingBox())!;
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 8 });
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 8 });
-  await page.mouse.up();
-}
-
-async function selectNode(page: Page, name: string) {
-  await node(page, name).locator('.name').click();
-  await expect(page.getByTestId('inspector').getByRole('heading', { level: 2 })).toHaveText(name);
-}
 
 /** A fresh workspace and project, opened in the designer. */
 async function newProject(page: Page, name: string) {
@@ -138,7 +120,7 @@ test('drag a field in the transform editor and see the preview change', async ({
   test.setTimeout(180_000);
   await newProject(page, `transform-${run}`);
   // Type-to-add: a letter on the canvas opens the box, the name narrows it, Enter adds.
-  await page.locator('.react-flow__pane').click({ position: { x: 200, y: 200 } });
+  await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });
   await page.keyboard.press('t');
   const quick = page.getByTestId('quick-add');
   await expect(quick).toBeVisible();
