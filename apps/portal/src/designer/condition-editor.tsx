@@ -127,11 +127,7 @@ function Group(p: NodeProps & ExtraProps & { value: { and: ConditionValue[] } | 
         </select>
         <Verdict result={p.negated ? p.outer : p.result} />
         <span className="grow" />
-        {p.onRemove ? (
-          <button type="button" className="small icon" aria-label={`Remove ${p.prefix}`} disabled={p.disabled} onClick={p.onRemove}>
-            ✕
-          </button>
-        ) : null}
+        <RemoveButton {...p} />
       </div>
       <div className="cond-children">
         {list.map((child, i) => (
@@ -166,6 +162,15 @@ function Group(p: NodeProps & ExtraProps & { value: { and: ConditionValue[] } | 
         </button>
       </div>
     </div>
+  );
+}
+
+function RemoveButton({ prefix, disabled, onRemove }: { prefix: string; disabled: boolean; onRemove?: () => void }) {
+  if (!onRemove) return null;
+  return (
+    <button type="button" className="small icon" aria-label={`Remove ${prefix}`} disabled={disabled} onClick={onRemove}>
+      ✕
+    </button>
   );
 }
 
@@ -227,11 +232,7 @@ function ComparisonRow(p: NodeProps & ExtraProps & { value: Comparison; blank: C
         ) : (
           <span className="grow" />
         )}
-        {p.onRemove ? (
-          <button type="button" className="small icon" aria-label={`Remove ${p.prefix}`} disabled={p.disabled} onClick={p.onRemove}>
-            ✕
-          </button>
-        ) : null}
+        <RemoveButton {...p} />
       </div>
       <div className="row nowrap small">
         {shownResult ? (

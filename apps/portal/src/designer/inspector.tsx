@@ -7,7 +7,7 @@ import { useTRPC } from '../lib/trpc';
 import { toast } from '../lib/toast';
 import type { ItemStatus } from '../lib/live';
 import { formatDateTime, formatMs, formatNumber, stateClass } from '../lib/format';
-import { RouterRulesEditor, TRANSFORM_EXAMPLE, routerRulesExample } from './router-rules';
+import { ErrorList, RouterRulesEditor, TRANSFORM_EXAMPLE, routerRulesExample } from './router-rules';
 import { SETTING_GROUPS, type SettingGroup, commonGroup, typeSettingGroup } from './settings-groups';
 import { TransformEditor } from './transform-editor';
 import { setIn, typeLabel, type Spec, type SpecItem } from './spec';
@@ -87,17 +87,6 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function FieldErrorList({ errors }: { errors: string[] }) {
-  if (errors.length === 0) return null;
-  return (
-    <div className="error-text" role="alert">
-      {errors.map((e, i) => (
-        <div key={i}>{e}</div>
-      ))}
-    </div>
-  );
-}
-
 function problemMap(problems: DesignProblem[]): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const p of problems) m.set(p.path, [...(m.get(p.path) ?? []), p.message]);
@@ -146,7 +135,7 @@ export function ItemInspector(p: ItemInspectorProps) {
     widgets.operations = ({ value, onChange: set, disabled, errors: errs }) => (
       <>
         <TransformEditor value={value} onChange={set} disabled={disabled} />
-        <FieldErrorList errors={errs} />
+        <ErrorList errors={errs} />
       </>
     );
   }

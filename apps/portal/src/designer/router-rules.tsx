@@ -127,14 +127,20 @@ export function RouterRulesEditor({ value, onChange, disabled, errors, targets, 
           </div>
         </div>
       )}
-      {errors.length > 0 ? (
-        <div className="error-text" role="alert" style={{ marginTop: 6 }}>
-          {errors.map((e, i) => (
-            <div key={i}>{e}</div>
-          ))}
-        </div>
-      ) : null}
+      <ErrorList errors={errors} />
     </fieldset>
+  );
+}
+
+/** A widget's problems, one per line. */
+export function ErrorList({ errors }: { errors: string[] }) {
+  if (errors.length === 0) return null;
+  return (
+    <div className="error-text" role="alert" style={{ marginTop: 6 }}>
+      {errors.map((e, i) => (
+        <div key={i}>{e}</div>
+      ))}
+    </div>
   );
 }
 
