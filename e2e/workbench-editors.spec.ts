@@ -7,7 +7,8 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readdirSync } from 'node:fs';
 import { connect, node, selectNode } from './support/designer';
-import { adminPassword, adtA01, e2eDir, hieSend, login, mllpPort } from './support/hie';
+import { freePort } from '../apps/engine/src/testing/helpers';
+import { adminPassword, adtA01, e2eDir, hieSend, login } from './support/hie';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -38,7 +39,8 @@ function adt(event: string, controlId: string, patientId: string): string {
 
 test('a rule with an AND group, built without JSON, fixed, tested, deployed: it routes', async ({ page }) => {
   test.setTimeout(300_000);
-  const port = mllpPort() + 3;
+  // A port of its own: a stack reused between runs may still listen on an earlier run's port.
+  const port = await freePort();
   const a01Dir = e2eDir(`editors-a01-${run}`);
   const otherDir = e2eDir(`editors-other-${run}`);
   await newProject(page, `rules-${run}`);
