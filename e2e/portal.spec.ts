@@ -4,8 +4,9 @@
  * MLLP, watch counters and the dashboard move, find a message, follow its trace, resend it, find
  * all of it in the audit trail, and check that a viewer cannot change anything.
  */
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { readdirSync } from 'node:fs';
+import { connect, node, selectNode } from './support/designer';
 import { adminPassword, adtA01, artifact, e2eDir, hieSend, login, mllpPort, watchConsole } from './support/hie';
 
 test.describe.configure({ mode: 'serial' });
@@ -22,28 +23,6 @@ let projectUrl = '';
 
 async function shot(page: Page, name: string) {
   await page.screenshot({ path: artifact(`${name}.png`) });
-}
-
-function node(page: Page, name: string): Locator {
-  return page.getByTestId(`node-${name}`);
-}
-
-/** Drags from one node's output handle to another's input handle (the way a user wires). */
-async function connect(page: Page, from: string, to: string) {
-  const source = node(page, from).locator('.react-flow__handle.source');
-  const target = node(page, to).locator('.react-flow__handle.target');
-  const a = (await source.boundingBox())!;
-  const b = (await target.boundingBox())!;
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 8 });
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 8 });
-  await page.mouse.up();
-}
-
-async function selectNode(page: Page, name: string) {
-  await node(page, name).locator('.name').click();
-  await expect(page.getByTestId('inspector').getByRole('heading', { level: 2 })).toHaveText(name);
 }
 
 test('an analyst designs, deploys and watches a production', async ({ page }) => {

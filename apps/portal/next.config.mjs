@@ -18,7 +18,7 @@ const apiOrigin = process.env.HIE_PORTAL_API_ORIGIN;
 const nextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
-  transpilePackages: ['@hie/config'],
+  transpilePackages: ['@hie/config', '@hie/hl7'],
   turbopack: { root: repoRoot },
   outputFileTracingRoot: repoRoot,
   devIndicators: false,

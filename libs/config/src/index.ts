@@ -9,3 +9,6 @@ export * from './secrets';
 export * from './variables';
 export * from './sandbox';
 export * from './alerts';
+export * from './rules';
+export * from './labels';
+export * from './password';

@@ -1,29 +1,14 @@
-import { type Condition, hl7RouterSettings } from '@hie/config';
+// Rule evaluation lives in @hie/config so the portal's "test this rule" runs the same code.
+import { compileRouter, hl7RouterSettings } from '@hie/config';
 import type { Hl7Message } from '@hie/hl7';
 import { defineItemType } from '../item-type';
+import { EngineError } from '../runtime/errors';
 import { transformEnvelope } from './hl7-transform';
-import { compileConditionTree, routeByRules, textTest } from './route-by-rules';
-
-type Compiled = (msg: Hl7Message) => boolean;
-
-/** Turn a condition (data) into a predicate. No eval: a closed set of operators. */
-export function compileCondition(c: Condition | undefined): Compiled {
-  return compileConditionTree(c, ({ path, op, value, values }): Compiled => {
-    if (op === 'exists') {
-      return (m) => {
-        const v = m.get(path);
-        return v !== undefined && v !== '';
-      };
-    }
-    if (op === '!=') return (m) => (m.get(path) ?? '') !== (value ?? '');
-    const test = textTest({ op, value, values });
-    return (m) => test(m.get(path) ?? '');
-  });
-}
 
 /**
  * `hl7.router`: rules as data. Each rule has a condition on HL7 paths and an action — send to
- * targets, transform then send, or discard. `first_match` stops at the first matching rule.
+ * targets, transform then send, or discard. `first_match` stops at the first matching rule;
+ * in `all_match` a rule marked `stop` ends the evaluation.
  */
 export const hl7Router = defineItemType({
   type: 'hl7.router',
@@ -33,16 +18,27 @@ export const hl7Router = defineItemType({
   settings: hl7RouterSettings,
   module: import.meta.url,
   create(settings) {
-    const rules = settings.rules.map((r) => ({ ...r, test: compileCondition(r.when) }));
+    const decide = compileRouter(settings);
     // Every rule target is a connection of this router: validateProduction refuses the rest.
     return {
       onMessage(envelope, mctx) {
-        routeByRules(envelope, envelope.parse<Hl7Message>(), rules, settings, mctx, (rule) => {
+        const msg = envelope.parse<Hl7Message>();
+        const decision = decide(msg);
+        const matched = decision.matched.map((r) => r.name);
+        for (const rule of decision.matched) {
           const a = rule.then;
           if (a.action === 'send') mctx.send(envelope, { to: a.to, priority: a.priority });
           else if (a.action === 'transform') mctx.send(transformEnvelope(envelope, a.operations), { to: a.to, priority: a.priority });
           else mctx.discard(`${rule.name}: ${a.reason}`);
-        });
+        }
+        // The trace says which rule sent the message where (all of them in all_match mode).
+        if (matched.length === 1) mctx.note({ rule: matched[0] });
+        else if (matched.length > 1) mctx.note({ rule: matched[0], rules: matched });
+        if (matched.length > 0) return;
+        mctx.note({ otherwise: settings.otherwise });
+        if (settings.otherwise === 'send_all') mctx.send(envelope);
+        else if (settings.otherwise === 'fail') throw new EngineError('router.no_match', 'no routing rule matched', 'user');
+        else mctx.discard('no rule matched');
       },
     };
   },

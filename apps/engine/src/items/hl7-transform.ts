@@ -1,8 +1,7 @@
-import { hl7TransformSettings } from '@hie/config';
+import { applyOperations, hl7TransformSettings } from '@hie/config';
 import type { MessageEnvelope } from '@hie/envelope';
 import { parseMessage } from '@hie/hl7';
 import { defineItemType } from '../item-type';
-import { applyOperations } from './transform-ops';
 
 /**
  * Transform a copy of the message; the input envelope is never changed (the trace keeps both).

@@ -104,7 +104,8 @@ function TopBar({ workspaceId }: { workspaceId?: string }) {
   const name = me.user.displayName || me.user.username;
   const nav = [
     { href: '/', label: 'Workspaces', active: pathname === '/' || pathname.startsWith('/w/') },
-    { href: '/audit', label: 'Audit', active: pathname.startsWith('/audit') },
+    // The audit trail is for admins (global, or of a workspace): a link others cannot use is hidden.
+    ...(isAdmin || me.memberships.some((m) => m.role === 'admin') ? [{ href: '/audit', label: 'Audit', active: pathname.startsWith('/audit') }] : []),
     ...(isAdmin ? [{ href: '/admin/users', label: 'Users', active: pathname.startsWith('/admin') }] : []),
     { href: '/account/tokens', label: 'API tokens', active: pathname.startsWith('/account') },
   ];

@@ -8,7 +8,7 @@
  * so the default applies.
  */
 import { createContext, useContext, useId, useState, type ReactNode } from 'react';
-import { formatPath, SECRET_PLACEHOLDER } from '@hie/config';
+import { enumLabel, formatPath, SECRET_PLACEHOLDER } from '@hie/config';
 import { JsonEditor } from './json-editor';
 
 export interface JsonSchema {
@@ -57,6 +57,8 @@ interface FormCtx {
   labels: Record<string, string>;
   widgets: Record<string, Widget>;
   examples: Record<string, unknown>;
+  /** Search text: only fields whose label, key or help contain it are shown. */
+  filter: string;
   onChange: (path: Path, value: unknown) => void;
 }
 
@@ -286,7 +288,7 @@ function EnumField({ schema, path, value, label, required }: FieldProps) {
         ) : null}
         {options.map((o) => (
           <option key={String(o)} value={String(o)}>
-            {String(o)}
+            {enumLabel(o)}
             {o === s.default ? ' (default)' : ''}
           </option>
         ))}
@@ -496,17 +498,41 @@ function ObjectField({ schema, path, value, label }: FieldProps) {
   );
 }
 
-function Properties({ schema, path, value, parentLabel, exclude }: { schema: JsonSchema; path: Path; value: Record<string, unknown>; parentLabel?: string; exclude?: string[] }) {
+/**
+ * Whether a field (or, for an object, any field inside it) matches a search: its label, key or
+ * help text contains the words. An empty search matches everything.
+ */
+export function fieldMatches(schema: JsonSchema | undefined, root: JsonSchema, path: Path, label: string, query: string, labels: Record<string, string> = {}): boolean {
+  const q = query.trim().toLowerCase();
+  if (q === '') return true;
+  const s = resolve(schema, root);
+  const key = String(path[path.length - 1] ?? '');
+  const hay = `${label} ${key} ${humanize(key)} ${s.description ?? ''} ${(s.enum ?? []).map(enumLabel).join(' ')}`.toLowerCase();
+  if (q.split(/\s+/).every((w) => hay.includes(w))) return true;
+  if (kindOf(s, root) === 'object') {
+    return Object.entries(s.properties ?? {}).some(([k, sub]) => {
+      const p = [...path, k];
+      return fieldMatches(sub, root, p, labels[formatPath(p)] ?? humanize(k), q, labels);
+    });
+  }
+  return false;
+}
+
+function Properties({ schema, path, value, parentLabel, exclude, include }: { schema: JsonSchema; path: Path; value: Record<string, unknown>; parentLabel?: string; exclude?: string[]; include?: string[] }) {
   const ctx = useForm();
   const required = new Set(schema.required ?? []);
+  // Inside an object whose own name matched the search, every field shows.
+  const parentMatched = path.length > 0 && ctx.filter !== '' && fieldMatches({ description: resolve(schema, ctx.root).description }, ctx.root, path, parentLabel ?? '', ctx.filter);
   return (
     <>
       {Object.entries(schema.properties ?? {})
-        .filter(([key]) => !exclude?.includes(key))
+        .filter(([key]) => !exclude?.includes(key) && (!include || include.includes(key)))
         .map(([key, sub]) => {
           const p = [...path, key];
           const fallback = key === 'enabled' && parentLabel ? `${parentLabel} enabled` : humanize(key);
-          return <Field key={key} schema={sub} path={p} value={value[key]} label={labelFor(ctx, p, fallback)} required={required.has(key)} />;
+          const label = labelFor(ctx, p, fallback);
+          if (!parentMatched && !fieldMatches(sub, ctx.root, p, label, ctx.filter, ctx.labels)) return null;
+          return <Field key={key} schema={sub} path={p} value={value[key]} label={label} required={required.has(key)} />;
         })}
     </>
   );
@@ -538,7 +564,9 @@ function ListField({ schema, path, value, label }: FieldProps) {
               onChange={(e) => set(list.map((x, j) => (j === i ? e.target.value : x)))}
             >
               {itemSchema.enum.map((o) => (
-                <option key={String(o)}>{String(o)}</option>
+                <option key={String(o)} value={String(o)}>
+                  {enumLabel(o)}
+                </option>
               ))}
             </select>
           ) : (
@@ -739,11 +767,15 @@ export interface SchemaFormProps {
   widgets?: Record<string, Widget>;
   examples?: Record<string, unknown>;
   exclude?: string[];
+  /** Only these top-level properties (the inspector's groups). */
+  include?: string[];
+  /** Search text (see {@link fieldMatches}). */
+  filter?: string;
   idPrefix?: string;
 }
 
 /** Renders the properties of an object schema as labelled controls. */
-export function SchemaForm({ schema, value, onChange, errors, errorBase = [], disabled = false, labels = {}, widgets = {}, examples = {}, exclude, idPrefix }: SchemaFormProps) {
+export function SchemaForm({ schema, value, onChange, errors, errorBase = [], disabled = false, labels = {}, widgets = {}, examples = {}, exclude, include, filter = '', idPrefix }: SchemaFormProps) {
   const autoId = useId();
   const ctx: FormCtx = {
     root: schema,
@@ -754,6 +786,7 @@ export function SchemaForm({ schema, value, onChange, errors, errorBase = [], di
     labels,
     widgets,
     examples,
+    filter,
     onChange,
   };
   const root = resolve(schema, schema);
@@ -763,7 +796,7 @@ export function SchemaForm({ schema, value, onChange, errors, errorBase = [], di
   return (
     <Ctx.Provider value={ctx}>
       <div className="form-grid">
-        <Properties schema={root} path={[]} value={value ?? {}} exclude={exclude} />
+        <Properties schema={root} path={[]} value={value ?? {}} exclude={exclude} include={include} />
       </div>
     </Ctx.Provider>
   );

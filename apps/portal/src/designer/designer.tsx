@@ -24,7 +24,7 @@ import { z } from 'zod';
 import { builtinItemTypes, commonSettingsJsonSchema, formatPath, productionJsonSchema } from '@hie/config';
 import { useTRPC, type RouterInputs } from '../lib/trpc';
 import { apiError } from '../lib/errors';
-import { toast } from '../lib/toast';
+import { dismissToasts, toast } from '../lib/toast';
 import { useLive, useSuspendedCounts, type ItemStatus } from '../lib/live';
 import { useProject } from '../components/project-context';
 import { ConfirmDialog } from '../components/dialog';
@@ -36,6 +36,8 @@ import { Palette, DRAG_MIME, type PaletteType } from './palette';
 import { ConnectionInspector, ItemInspector, MultiInspector, ProductionInspector } from './inspector';
 import { VersionsDrawer } from './versions-drawer';
 import { TestPanel, testOverlay, type TestSteps } from './test-panel';
+import { ConflictBanner } from './conflict-banner';
+import { QuickAdd, ZoomLevel } from './quick-add';
 import { ProductionControls } from './production-controls';
 import { NODE_W, autoLayout } from './layout';
 import {
@@ -61,6 +63,7 @@ import {
   type SpecItem,
 } from './spec';
 import { groupProblems, mapProblems, validateSpec, type DesignProblem } from './validation';
+import { currentServerProblems } from './server-problems';
 
 /** The designer's spec is plain JSON; the manager checks it fully (problems with paths). */
 type SaveSpec = RouterInputs['projects']['save']['spec'];
@@ -117,13 +120,15 @@ function DesignerInner({ projectId }: { projectId: string }) {
   const [loadedAt, setLoadedAt] = useState(0);
   const [baseVersion, setBaseVersion] = useState(0);
   const [savedSpec, setSavedSpec] = useState<Spec | null>(null);
-  const [serverProblems, setServerProblems] = useState<DesignProblem[]>([]);
+  const [refused, setRefused] = useState<{ spec: Spec; problems: DesignProblem[] } | null>(null);
+  const setServerProblems = useCallback((list: DesignProblem[], on: Spec | null = null) => setRefused(on && list.length > 0 ? { spec: on, problems: list } : null), []);
   const [conflict, setConflict] = useState(false);
   const [comment, setComment] = useState('');
   const [showVersions, setShowVersions] = useState(false);
   const [showTest, setShowTest] = useState(false);
   const [testSteps, setTestSteps] = useState<TestSteps | null>(null);
   const [confirmReload, setConfirmReload] = useState(false);
+  const [quickAdd, setQuickAdd] = useState<string | null>(null);
   const [pendingRemove, setPendingRemove] = useState<{ items: Set<string>; connections: Set<string>; refs: RuleReference[] } | null>(null);
   const spec = hist.present;
   const dirty = savedSpec ? !specEquals(spec, savedSpec) : false;
@@ -169,7 +174,15 @@ function DesignerInner({ projectId }: { projectId: string }) {
   // ---- validation -------------------------------------------------------------------------
   const deferredSpec = useDeferredValue(spec);
   const clientProblems = useMemo(() => validateSpec(deferredSpec, knownTypes), [deferredSpec, knownTypes]);
+  // Server problems last only until the part they are about is edited.
+  const serverProblems = useMemo(() => currentServerProblems(refused?.problems ?? [], refused?.spec ?? null, deferredSpec), [refused, deferredSpec]);
   const grouped = useMemo(() => groupProblems([...serverProblems, ...clientProblems]), [serverProblems, clientProblems]);
+  // A "Not saved" error next to "saved" contradicts itself: it goes once nothing refused is left.
+  useEffect(() => {
+    const fixed = refused !== null && serverProblems.length === 0;
+    if (fixed) setRefused(null);
+    if (fixed || !dirty) dismissToasts((t) => t.kind === 'error' && t.title.startsWith('Not saved'));
+  }, [serverProblems.length, dirty, refused]);
   const problemCount = useMemo(() => [...grouped.values()].reduce((a, b) => a + b.length, 0), [grouped]);
 
   // ---- live state -------------------------------------------------------------------------
@@ -323,6 +336,7 @@ function DesignerInner({ projectId }: { projectId: string }) {
             setSavedSpec(toSave);
             setServerProblems([]);
             setComment('');
+            dismissToasts((t) => t.kind === 'error' && t.title.startsWith('Not saved'));
             toast.success(`Saved as version ${r.version}`);
             for (const cycle of r.warnings?.cycles ?? []) toast.info(`Warning: messages can loop: ${cycle.join(' → ')}`);
             if (r.tests) toast.info(`Saved test cases on v${r.version}: ${r.tests.passed} passed, ${r.tests.failed} failed`);
@@ -349,7 +363,7 @@ function DesignerInner({ projectId }: { projectId: string }) {
             }
             if (info.problems.length > 0) {
               const mapped = mapProblems(toSave, info.problems, 'server');
-              setServerProblems(mapped);
+              setServerProblems(mapped, toSave);
               // Name the items instead of items[2]: that is what the canvas shows.
               const named = mapped.map((p, i) => ({ ...info.problems[i]!, pathText: p.item ? `${p.item} › ${p.path}` : p.path, message: p.message }));
               toast.error(err, 'Not saved', named);
@@ -428,6 +442,19 @@ function DesignerInner({ projectId }: { projectId: string }) {
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
+  }, []);
+  // Type-to-add: a letter typed on the canvas (not in a field) opens the quick-add box.
+  useEffect(() => {
+    const onType = (e: KeyboardEvent) => {
+      if (e.ctrlKey || e.metaKey || e.altKey || e.key.length !== 1 || !/[a-z0-9]/i.test(e.key)) return;
+      if (keyState.current.readOnly || isTypingTarget(e.target) || document.querySelector('dialog[open]')) return;
+      const t = e.target instanceof Element ? e.target : null;
+      if (t !== document.body && !t?.closest('.canvas')) return;
+      e.preventDefault();
+      setQuickAdd((q) => q ?? e.key);
+    };
+    document.addEventListener('keydown', onType);
+    return () => document.removeEventListener('keydown', onType);
   }, []);
 
   useEffect(() => {
@@ -643,6 +670,12 @@ function DesignerInner({ projectId }: { projectId: string }) {
               }}
             />
             <Controls />
+            <ZoomLevel target={wrapperRef} />
+            {quickAdd !== null ? (
+              <Panel position="top-center">
+                <QuickAdd types={paletteTypes} initial={quickAdd} onAdd={addAtCentre} onClose={() => setQuickAdd(null)} />
+              </Panel>
+            ) : null}
             {readOnly ? (
               <Panel position="top-center">
                 <div className="banner info small" role="status" data-testid="read-only-banner" style={{ margin: 0 }}>
@@ -652,19 +685,13 @@ function DesignerInner({ projectId }: { projectId: string }) {
             ) : null}
             {conflict ? (
               <Panel position="top-center">
-                <div className="banner warning" role="alert" style={{ margin: 0, maxWidth: 560 }}>
-                  Someone saved a newer version of this project while you were editing. Your changes are still here but cannot be saved
-                  on top of it.{' '}
-                  <button type="button" className="small" onClick={() => setConfirmReload(true)}>
-                    Load the latest version
-                  </button>{' '}
-                  <button type="button" className="small" onClick={() => void overwrite()} title="Save your version as the newest; the other change stays in the version history">
-                    Save mine on top
-                  </button>{' '}
-                  <button type="button" className="small" onClick={() => setConflict(false)}>
-                    Keep editing
-                  </button>
-                </div>
+                <ConflictBanner
+                  projectId={projectId}
+                  baseVersion={baseVersion}
+                  onLoadLatest={() => setConfirmReload(true)}
+                  onOverwrite={() => void overwrite()}
+                  onKeepEditing={() => setConflict(false)}
+                />
               </Panel>
             ) : null}
             {spec.items.length === 0 ? (

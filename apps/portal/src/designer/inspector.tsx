@@ -2,14 +2,17 @@
 import { useCallback, useId, useState, type ReactNode } from 'react';
 import { useMutation } from '@tanstack/react-query';
 import { ITEM_NAME_PATTERN, formatPath, itemTypeDocPath } from '@hie/config';
-import { SchemaForm, type JsonSchema, type Path, type Widget } from '../components/schema-form';
+import { SchemaForm, fieldMatches, humanize, resolve, type JsonSchema, type Path, type Widget } from '../components/schema-form';
 import { useTRPC } from '../lib/trpc';
 import { toast } from '../lib/toast';
 import type { ItemStatus } from '../lib/live';
-import { RuntimeErrorBanner } from './runtime-error-banner';
 import { formatDateTime, formatMs, formatNumber, stateClass } from '../lib/format';
+import { FHIR_RULES, RouterRulesEditor as FhirRulesEditor, routerRulesExample as fhirRulesExample } from './fhir-rules';
 import { FhirMapTable } from './fhir-map-table';
-import { FHIR_RULES, HL7_RULES, RouterRulesEditor, TRANSFORM_EXAMPLE, routerRulesExample } from './router-rules';
+import { ErrorList, RouterRulesEditor, TRANSFORM_EXAMPLE, routerRulesExample } from './router-rules';
+import { RuntimeErrorBanner } from './runtime-error-banner';
+import { SETTING_GROUPS, type SettingGroup, commonGroup, typeSettingGroup } from './settings-groups';
+import { TransformEditor } from './transform-editor';
 import { setIn, typeLabel, type Spec, type SpecItem } from './spec';
 import type { DesignProblem } from './validation';
 import { ItemVariables } from './variable-hint';
@@ -64,6 +67,30 @@ function Section({ title, children, testId }: { title: string; children: ReactNo
   );
 }
 
+const BASIC_FIELDS = ['Name', 'Enabled', 'Description'];
+
+function matchesText(text: string, query: string): boolean {
+  const q = query.trim().toLowerCase();
+  return q === '' || q.split(/\s+/).every((w) => text.toLowerCase().includes(w));
+}
+
+/** The top-level keys of a settings schema by inspector group, keeping only those the search matches. */
+function groupKeys(schema: JsonSchema | undefined, groupOf: (key: string) => SettingGroup, query: string, labels: Record<string, string>, exclude: string[]): Map<SettingGroup, string[]> {
+  const out = new Map<SettingGroup, string[]>();
+  if (!schema) return out;
+  const root = resolve(schema, schema);
+  for (const [key, sub] of Object.entries(root.properties ?? {})) {
+    if (exclude.includes(key) || !fieldMatches(sub, schema, [key], labels[key] ?? humanize(key), query, labels)) continue;
+    const g = groupOf(key);
+    out.set(g, [...(out.get(g) ?? []), key]);
+  }
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 function problemMap(problems: DesignProblem[]): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const p of problems) m.set(p.path, [...(m.get(p.path) ?? []), p.message]);
@@ -90,6 +117,7 @@ interface ItemInspectorProps {
 
 export function ItemInspector(p: ItemInspectorProps) {
   const { item, onChange } = p;
+  const [query, setQuery] = useState('');
   const errors = problemMap(p.problems);
   const onSettings = useCallback(
     (path: Path, value: unknown) => onChange((it) => setIn(it, ['settings', ...path], value), `${item.name}:settings.${formatPath(path)}`),
@@ -101,17 +129,33 @@ export function ItemInspector(p: ItemInspectorProps) {
   );
   const widgets: Record<string, Widget> = {};
   const examples: Record<string, unknown> = {};
-  if (item.type === 'hl7.router' || item.type === 'fhir.router') {
-    const dialect = item.type === 'fhir.router' ? FHIR_RULES : HL7_RULES;
+  if (item.type === 'hl7.router') {
     widgets.rules = ({ value, onChange: set, disabled, errors: errs }) => (
-      <RouterRulesEditor value={value} onChange={set} disabled={disabled} errors={errs} targets={p.targets} dialect={dialect} />
+      <RouterRulesEditor value={value} onChange={set} disabled={disabled} errors={errs} targets={p.targets} router={isRecord(item.settings) ? item.settings : undefined} />
     );
-    examples.rules = routerRulesExample(p.targets, dialect);
+    examples.rules = routerRulesExample(p.targets);
+  }
+  if (item.type === 'fhir.router') {
+    widgets.rules = ({ value, onChange: set, disabled, errors: errs }) => (
+      <FhirRulesEditor value={value} onChange={set} disabled={disabled} errors={errs} targets={p.targets} dialect={FHIR_RULES} />
+    );
+    examples.rules = fhirRulesExample(p.targets, FHIR_RULES);
   }
   if (item.type === 'hl7v2.to.fhir') {
     widgets.custom = ({ value, onChange: set, disabled, errors: errs }) => <FhirMapTable value={value} onChange={set} disabled={disabled} errors={errs} />;
   }
+  if (item.type === 'hl7.transform') {
+    widgets.operations = ({ value, onChange: set, disabled, errors: errs }) => (
+      <>
+        <TransformEditor value={value} onChange={set} disabled={disabled} />
+        <ErrorList errors={errs} />
+      </>
+    );
+  }
   examples.operations = TRANSFORM_EXAMPLE;
+  const typeKeysByGroup = groupKeys(p.settingsSchema, typeSettingGroup, query, {}, []);
+  const commonKeysByGroup = groupKeys(p.commonSchema, commonGroup, query, COMMON_LABELS, ['enabled']);
+  const noMatch = query.trim() !== '' && typeKeysByGroup.size === 0 && commonKeysByGroup.size === 0 && !BASIC_FIELDS.some((f) => matchesText(f, query));
   return (
     <div className="inspector" data-testid="inspector" aria-label={`Settings of ${item.name}`}>
       <div className="inspector-head">
@@ -148,64 +192,80 @@ export function ItemInspector(p: ItemInspectorProps) {
             </ul>
           </div>
         ) : null}
+        <ItemVariables name={item.name} settings={item.settings} />
+        <div className="settings-search">
+          <input type="search" aria-label="Search settings" placeholder="Search settings…" value={query} onChange={(e) => setQuery(e.target.value)} />
+        </div>
         <fieldset className="plain" disabled={p.readOnly}>
           <div className="stack" style={{ gap: 14 }}>
-            <Section title="General">
-              <div className="form-grid">
-                <NameField name={item.name} names={p.names} onRename={p.onRename} errors={errors.get('name') ?? []} />
-                <div className="field inline">
-                  <input
-                    id="item-enabled"
-                    type="checkbox"
-                    checked={item.enabled !== false}
-                    onChange={(e) => onChange((it) => ({ ...it, enabled: e.target.checked }), undefined)}
-                  />
-                  <label htmlFor="item-enabled">Enabled</label>
-                </div>
-                <div className="field">
-                  <label htmlFor="item-description">Description</label>
-                  <textarea
-                    id="item-description"
-                    rows={2}
-                    style={{ fontFamily: 'inherit', fontSize: 'inherit' }}
-                    value={typeof item.description === 'string' ? item.description : ''}
-                    onChange={(e) => onChange((it) => setIn(it, ['description'], e.target.value || undefined), `${item.name}:description`)}
-                  />
-                </div>
-              </div>
-            </Section>
-
-            <ItemVariables name={item.name} settings={item.settings} />
-            <Section title={`${typeLabel(item.type)} settings`} testId="type-settings">
-              {p.settingsSchema ? (
-                <SchemaForm
-                  schema={p.settingsSchema}
-                  value={item.settings}
-                  onChange={onSettings}
-                  errors={errors}
-                  errorBase={['settings']}
-                  disabled={p.readOnly}
-                  widgets={widgets}
-                  examples={examples}
-                  idPrefix={`s-${item.name}`}
-                />
-              ) : (
-                <p className="muted small">Unknown item type “{item.type}”: its settings cannot be edited here.</p>
-              )}
-            </Section>
-
-            <Section title="Common settings" testId="common-settings">
-              <SchemaForm
-                schema={p.commonSchema}
-                value={item}
-                onChange={onCommon}
-                errors={errors}
-                disabled={p.readOnly}
-                labels={COMMON_LABELS}
-                exclude={['enabled']}
-                idPrefix={`c-${item.name}`}
-              />
-            </Section>
+            {SETTING_GROUPS.map((group) => {
+              const typeKeys = typeKeysByGroup.get(group) ?? [];
+              const commonKeys = commonKeysByGroup.get(group) ?? [];
+              const basics = group === 'Basics' ? BASIC_FIELDS.filter((f) => matchesText(f, query)) : [];
+              if (typeKeys.length === 0 && commonKeys.length === 0 && basics.length === 0) return null;
+              return (
+                <Section key={group} title={group} testId={`group-${group}`}>
+                  {basics.length > 0 ? (
+                    <div className="form-grid">
+                      {basics.includes('Name') ? <NameField name={item.name} names={p.names} onRename={p.onRename} errors={errors.get('name') ?? []} /> : null}
+                      {basics.includes('Enabled') ? (
+                        <div className="field inline">
+                          <input
+                            id="item-enabled"
+                            type="checkbox"
+                            checked={item.enabled !== false}
+                            onChange={(e) => onChange((it) => ({ ...it, enabled: e.target.checked }), undefined)}
+                          />
+                          <label htmlFor="item-enabled">Enabled</label>
+                        </div>
+                      ) : null}
+                      {basics.includes('Description') ? (
+                        <div className="field">
+                          <label htmlFor="item-description">Description</label>
+                          <textarea
+                            id="item-description"
+                            rows={2}
+                            style={{ fontFamily: 'inherit', fontSize: 'inherit' }}
+                            value={typeof item.description === 'string' ? item.description : ''}
+                            onChange={(e) => onChange((it) => setIn(it, ['description'], e.target.value || undefined), `${item.name}:description`)}
+                          />
+                        </div>
+                      ) : null}
+                    </div>
+                  ) : null}
+                  {typeKeys.length > 0 && p.settingsSchema ? (
+                    <SchemaForm
+                      schema={p.settingsSchema}
+                      value={item.settings}
+                      onChange={onSettings}
+                      errors={errors}
+                      errorBase={['settings']}
+                      disabled={p.readOnly}
+                      widgets={widgets}
+                      examples={examples}
+                      include={typeKeys}
+                      filter={query}
+                      idPrefix={`s-${item.name}`}
+                    />
+                  ) : null}
+                  {commonKeys.length > 0 ? (
+                    <SchemaForm
+                      schema={p.commonSchema}
+                      value={item}
+                      onChange={onCommon}
+                      errors={errors}
+                      disabled={p.readOnly}
+                      labels={COMMON_LABELS}
+                      include={commonKeys}
+                      filter={query}
+                      idPrefix={`c-${item.name}`}
+                    />
+                  ) : null}
+                </Section>
+              );
+            })}
+            {!p.settingsSchema ? <p className="muted small">Unknown item type “{item.type}”: its settings cannot be edited here.</p> : null}
+            {noMatch ? <p className="muted small" role="status">No setting matches “{query}”.</p> : null}
           </div>
         </fieldset>
 

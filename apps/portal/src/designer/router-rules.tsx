@@ -1,71 +1,41 @@
 'use client';
 /**
- * A structured editor for router rules (`hl7.router`, and `fhir.router` with the `fhir`
- * dialect): name, a field comparison (or "always", or an advanced and/or/not condition in JSON),
- * and the action with its targets picked from the router's connections. Everything the form
- * cannot show is still reachable as JSON.
+ * A structured editor for `hl7.router` rules, with no JSON to type: name, a condition tree
+ * (AND / OR groups, nesting, NOT, `in` lists, repetitions and components such as PID-3[2].1),
+ * the action (send, transform with the transform editor, discard; priority; stop), a warning with
+ * one-click fixes for the whole-field trap (`MSH-9 = ADT^A01`), and "Test this rule" against the
+ * sample message, evaluated by the engine's own code (@hie/config). JSON stays one click away.
  */
-import { useId, useState } from 'react';
+import { useId, useMemo, useState } from 'react';
+import { type Condition, compileRouter, enumLabel, findConditionTraps, hl7RouterSettings, replaceCondition } from '@hie/config';
 import { JsonEditor } from '../components/json-editor';
+import { type Comparison, type ConditionValue, ConditionEditor } from './condition-editor';
+import { parseSample, testCondition } from './editor-model';
+import { useSample } from './sample';
+import { SampleBox } from './sample-box';
+import { TransformEditor } from './transform-editor';
 
-const OPS = ['=', '!=', 'in', 'contains', 'startsWith', 'matches', 'exists'] as const;
-const OP_LABELS: Record<string, string> = {
-  true: 'is true',
-  '=': 'equals',
-  '!=': 'does not equal',
-  in: 'is one of',
-  contains: 'contains',
-  startsWith: 'starts with',
-  matches: 'matches regex',
-  exists: 'exists',
-};
+const BLANK: Comparison = { path: 'MSH-9.1', op: '=', value: '' };
 
 type Rec = Record<string, unknown>;
-
-/** What differs between the routers' rules: the path language, its operators and actions. */
-export interface RuleDialect {
-  /** Label of the path input. */
-  pathLabel: string;
-  /** Placeholder and the path a new comparison starts with. */
-  pathExample: string;
-  /** The comparison a new rule starts with. */
-  newWhen: Rec;
-  /** The second condition the "advanced" mode adds to a comparison. */
-  advancedExtra: Rec;
-  ops: readonly string[];
-  /** `transform` exists for HL7 v2 only. */
-  transform: boolean;
-  /** The "Condition" select's label for a comparison. */
-  compareLabel: string;
-}
-
-export const HL7_RULES: RuleDialect = {
-  pathLabel: 'Field',
-  pathExample: 'MSH-9.1',
-  newWhen: { path: 'MSH-9.1', op: '=', value: 'ADT' },
-  advancedExtra: { path: 'MSH-9.2', op: 'in', values: ['A01', 'A08'] },
-  ops: OPS,
-  transform: true,
-  compareLabel: 'When a field…',
-};
-
-/** `fhir.router`: FHIRPath (R4) expressions; `true` takes the expression itself as the condition. */
-export const FHIR_RULES: RuleDialect = {
-  pathLabel: 'FHIRPath',
-  pathExample: 'Bundle.entry.resource.ofType(Observation).code.coding.code',
-  newWhen: { path: "Bundle.entry.resource.ofType(Observation).code.coding.code = '2345-7'", op: 'true' },
-  advancedExtra: { path: "Bundle.type", op: 'in', values: ['transaction', 'collection'] },
-  ops: ['true', ...OPS],
-  transform: false,
-  compareLabel: 'When a FHIRPath…',
-};
 
 function isRec(v: unknown): v is Rec {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function isComparison(c: unknown): c is { path: string; op: string; value?: string; values?: string[] } {
+function isComparison(c: unknown): c is Comparison {
   return isRec(c) && typeof c.path === 'string' && typeof c.op === 'string';
+}
+
+/** A condition the structured editor can show (anything else stays in the JSON editor). */
+function isCondition(c: unknown): c is ConditionValue {
+  if (isComparison(c)) return !('values' in c) || Array.isArray(c.values);
+  if (!isRec(c)) return false;
+  const keys = Object.keys(c);
+  if (keys.length !== 1) return false;
+  if (Array.isArray(c.and)) return c.and.length > 0 && c.and.every(isCondition);
+  if (Array.isArray(c.or)) return c.or.length > 0 && c.or.every(isCondition);
+  return 'not' in c && isCondition(c.not);
 }
 
 export const TRANSFORM_EXAMPLE = [
@@ -75,11 +45,11 @@ export const TRANSFORM_EXAMPLE = [
   { op: 'date', path: 'PID-7', from: 'YYYYMMDD', to: 'YYYY-MM-DD' },
 ];
 
-export function routerRulesExample(targets: string[], dialect: RuleDialect = HL7_RULES) {
+export function routerRulesExample(targets: string[]) {
   return [
     {
-      name: dialect === HL7_RULES ? 'ADT to downstream' : 'Glucose results',
-      when: dialect.newWhen,
+      name: 'ADT to downstream',
+      when: { path: 'MSH-9.1', op: '=', value: 'ADT' },
       then: { action: 'send', to: targets.length ? targets : ['<target item>'] },
     },
     { name: 'Everything else', then: { action: 'discard', reason: 'not routed' } },
@@ -93,12 +63,13 @@ interface Props {
   errors: string[];
   /** Items this router is connected to (its possible targets). */
   targets: string[];
-  /** The router's rule language. @defaultValue {@link HL7_RULES} */
-  dialect?: RuleDialect;
+  /** The router's other settings, for the whole-router test on the sample. */
+  router?: { mode?: unknown; otherwise?: unknown };
 }
 
-export function RouterRulesEditor({ value, onChange, disabled, errors, targets, dialect = HL7_RULES }: Props) {
+export function RouterRulesEditor({ value, onChange, disabled, errors, targets, router }: Props) {
   const rules: Rec[] = Array.isArray(value) ? value.map((r) => (isRec(r) ? r : {})) : [];
+  const [sample] = useSample();
   const [asJson, setAsJson] = useState(false);
   const uid = useId();
   const set = (next: Rec[]) => onChange(next);
@@ -120,8 +91,9 @@ export function RouterRulesEditor({ value, onChange, disabled, errors, targets, 
           <input type="checkbox" checked={asJson} onChange={(e) => setAsJson(e.target.checked)} /> Edit rules as JSON
         </label>
       </div>
+      <RouterTest sample={sample} settings={{ ...router, rules: value }} />
       {asJson ? (
-        <JsonEditor id={`${uid}-json`} value={rules} onChange={(v) => onChange(v ?? [])} disabled={disabled} example={routerRulesExample(targets, dialect)} invalid={errors.length > 0} rows={12} />
+        <JsonEditor id={`${uid}-json`} value={rules} onChange={(v) => onChange(v ?? [])} disabled={disabled} example={routerRulesExample(targets)} invalid={errors.length > 0} rows={12} />
       ) : (
         <div className="stack">
           {rules.length === 0 ? <span className="muted small">No rules yet: every message goes to the “otherwise” behaviour.</span> : null}
@@ -132,7 +104,6 @@ export function RouterRulesEditor({ value, onChange, disabled, errors, targets, 
               rule={rule}
               count={rules.length}
               targets={targets}
-              dialect={dialect}
               disabled={disabled}
               onChange={(r) => setRule(i, r)}
               onMove={(d) => move(i, d)}
@@ -147,7 +118,7 @@ export function RouterRulesEditor({ value, onChange, disabled, errors, targets, 
               onClick={() =>
                 set([
                   ...rules,
-                  { name: `Rule ${rules.length + 1}`, when: dialect.newWhen, then: { action: 'send', to: targets.slice(0, 1) } },
+                  { name: `Rule ${rules.length + 1}`, when: { path: 'MSH-9.1', op: '=', value: 'ADT' }, then: { action: 'send', to: targets.slice(0, 1) } },
                 ])
               }
             >
@@ -156,14 +127,20 @@ export function RouterRulesEditor({ value, onChange, disabled, errors, targets, 
           </div>
         </div>
       )}
-      {errors.length > 0 ? (
-        <div className="error-text" role="alert" style={{ marginTop: 6 }}>
-          {errors.map((e, i) => (
-            <div key={i}>{e}</div>
-          ))}
-        </div>
-      ) : null}
+      <ErrorList errors={errors} />
     </fieldset>
+  );
+}
+
+/** A widget's problems, one per line. */
+export function ErrorList({ errors }: { errors: string[] }) {
+  if (errors.length === 0) return null;
+  return (
+    <div className="error-text" role="alert" style={{ marginTop: 6 }}>
+      {errors.map((e, i) => (
+        <div key={i}>{e}</div>
+      ))}
+    </div>
   );
 }
 
@@ -172,23 +149,30 @@ interface RuleProps {
   rule: Rec;
   count: number;
   targets: string[];
-  dialect: RuleDialect;
   disabled: boolean;
   onChange: (r: Rec) => void;
   onMove: (d: number) => void;
   onRemove: () => void;
 }
 
-function RuleCard({ index, rule, count, targets, dialect, disabled, onChange, onMove, onRemove }: RuleProps) {
+function RuleCard({ index, rule, count, targets, disabled, onChange, onMove, onRemove }: RuleProps) {
   const uid = useId();
+  const [sample] = useSample();
+  const [testing, setTesting] = useState(false);
   const n = index + 1;
-  const when = rule.when;
-  const condMode: 'always' | 'compare' | 'advanced' = when === undefined ? 'always' : isComparison(when) ? 'compare' : 'advanced';
+  const when = isCondition(rule.when) ? rule.when : undefined;
+  const condMode: 'always' | 'when' | 'advanced' = rule.when === undefined ? 'always' : when ? 'when' : 'advanced';
   const then = isRec(rule.then) ? rule.then : { action: 'send', to: [] };
   const action = typeof then.action === 'string' ? then.action : 'send';
   const to: string[] = Array.isArray(then.to) ? then.to.filter((t): t is string => typeof t === 'string') : [];
   const allTargets = Array.from(new Set([...targets, ...to]));
   const setThen = (t: Rec) => onChange({ ...rule, then: t });
+  const parsed = useMemo(() => parseSample(sample), [sample]);
+  const msg = 'msg' in parsed ? parsed.msg : undefined;
+  // The trap check reads the sample too: "MSH-9 = ADT" is flagged when the sample's MSH-9 has components.
+  const traps = useMemo(() => (when ? findConditionTraps(when as Condition, msg) : []), [when, msg]);
+  const result = useMemo(() => (testing && condMode !== 'advanced' ? testCondition(sample, when as Condition | undefined) : undefined), [testing, condMode, sample, when]);
+  const priority = typeof then.priority === 'number' ? then.priority : undefined;
   return (
     <fieldset data-testid={`rule-${n}`}>
       <legend>Rule {n}</legend>
@@ -200,7 +184,8 @@ function RuleCard({ index, rule, count, targets, dialect, disabled, onChange, on
         <div className="field">
           <label htmlFor={`${uid}-cond`}>Condition</label>
           <select
-            id={`${uid}-cond`} aria-label={`Rule ${n} condition`}
+            id={`${uid}-cond`}
+            aria-label={`Rule ${n} condition`}
             value={condMode}
             disabled={disabled}
             onChange={(e) => {
@@ -208,111 +193,128 @@ function RuleCard({ index, rule, count, targets, dialect, disabled, onChange, on
               if (m === 'always') {
                 const { when: _w, ...rest } = rule;
                 onChange(rest);
-              } else if (m === 'compare') onChange({ ...rule, when: dialect.newWhen });
-              else onChange({ ...rule, when: { and: [isComparison(when) ? when : dialect.newWhen, dialect.advancedExtra] } });
+              } else if (m === 'when') onChange({ ...rule, when: when ?? { ...BLANK } });
+              else onChange({ ...rule, when: rule.when ?? { and: [{ ...BLANK }] } });
             }}
           >
             <option value="always">Always matches</option>
-            <option value="compare">{dialect.compareLabel}</option>
-            <option value="advanced">Advanced (and / or / not, JSON)</option>
+            <option value="when">When…</option>
+            <option value="advanced">Advanced (JSON)</option>
           </select>
         </div>
-        {condMode === 'compare' && isComparison(when) ? (
-          <div className="rule-compare">
-            <div className="field">
-              <label htmlFor={`${uid}-path`}>{dialect.pathLabel}</label>
-              <input id={`${uid}-path`} aria-label={`Rule ${n} field path`} value={when.path} placeholder={dialect.pathExample} disabled={disabled} onChange={(e) => onChange({ ...rule, when: { ...when, path: e.target.value } })} />
-            </div>
-            <div className="field">
-              <label htmlFor={`${uid}-op`}>Operator</label>
-              <select
-                id={`${uid}-op`} aria-label={`Rule ${n} operator`}
-                value={when.op}
-                disabled={disabled}
-                onChange={(e) => {
-                  const op = e.target.value;
-                  const next: Rec = { path: when.path, op };
-                  if (op === 'in') next.values = when.values ?? (when.value ? [when.value] : []);
-                  else if (op !== 'exists' && op !== 'true') next.value = when.value ?? when.values?.[0] ?? '';
-                  onChange({ ...rule, when: next });
-                }}
-              >
-                {dialect.ops.map((o) => (
-                  <option key={o} value={o}>
-                    {OP_LABELS[o]}
-                  </option>
-                ))}
-              </select>
-            </div>
-            {when.op !== 'exists' && when.op !== 'true' ? (
-              <div className="field">
-                <label htmlFor={`${uid}-val`}>Value</label>
-                {when.op === 'in' ? (
-                  <input
-                    id={`${uid}-val`} aria-label={`Rule ${n} value`}
-                    value={(when.values ?? []).join(', ')}
-                    placeholder="A01, A04, A08"
-                    disabled={disabled}
-                    onChange={(e) => onChange({ ...rule, when: { path: when.path, op: 'in', values: e.target.value.split(',').map((s) => s.trim()).filter(Boolean) } })}
-                  />
-                ) : (
-                  <input id={`${uid}-val`} aria-label={`Rule ${n} value`} value={when.value ?? ''} disabled={disabled} onChange={(e) => onChange({ ...rule, when: { ...when, value: e.target.value } })} />
-                )}
-              </div>
-            ) : null}
-          </div>
+        {condMode === 'when' && when ? (
+          <ConditionEditor
+            value={when}
+            onChange={(c) => onChange({ ...rule, when: c })}
+            disabled={disabled}
+            label={`Rule ${n}`}
+            blank={BLANK}
+            result={result && !('error' in result) ? result : undefined}
+          />
         ) : null}
         {condMode === 'advanced' ? (
           <div className="field">
             <label htmlFor={`${uid}-adv`}>Condition (JSON)</label>
-            <JsonEditor id={`${uid}-adv`} ariaLabel={`Rule ${n} condition (JSON)`} value={when} onChange={(v) => onChange({ ...rule, when: v })} disabled={disabled} rows={6} />
+            <JsonEditor id={`${uid}-adv`} ariaLabel={`Rule ${n} condition (JSON)`} value={rule.when} onChange={(v) => onChange({ ...rule, when: v })} disabled={disabled} rows={6} />
           </div>
         ) : null}
+        {traps.map((t, i) => (
+          <div key={i} className="banner warning small" role="status" data-testid={`rule-${n}-trap`}>
+            <div>{t.message}</div>
+            <div className="row" style={{ marginTop: 4 }}>
+              {t.fixes.map((f) => (
+                <button key={f.label} type="button" className="small" disabled={disabled} onClick={() => onChange({ ...rule, when: replaceCondition(when as Condition, t.at, f.condition) })}>
+                  {f.label}
+                </button>
+              ))}
+            </div>
+          </div>
+        ))}
+        {condMode !== 'advanced' ? (
+          <div className="row">
+            <button type="button" className="small" aria-pressed={testing} onClick={() => setTesting(!testing)}>
+              {testing ? 'Hide test' : 'Test this rule'}
+            </button>
+            {testing ? (
+              <span data-testid={`rule-${n}-test`} role="status" className="small">
+                {result === undefined ? null : 'error' in result ? (
+                  <span className="error-text">The sample is not an HL7 message: {result.error}</span>
+                ) : result.matched ? (
+                  <span className="verdict good">The sample matches: {describeAction(action, to)}</span>
+                ) : (
+                  <span className="verdict bad">The sample does not match this rule</span>
+                )}
+              </span>
+            ) : null}
+          </div>
+        ) : null}
+        {testing ? <SampleBox /> : null}
         <div className="field">
-          <label htmlFor={`${uid}-action`}>Action</label>
+          <label htmlFor={`${uid}-action`}>Then</label>
           <select
-            id={`${uid}-action`} aria-label={`Rule ${n} action`}
+            id={`${uid}-action`}
+            aria-label={`Rule ${n} action`}
             value={action}
             disabled={disabled}
             onChange={(e) => {
               const a = e.target.value;
               if (a === 'discard') setThen({ action: 'discard', reason: 'discarded by rule' });
-              else if (a === 'transform') setThen({ action: 'transform', operations: [], to });
-              else setThen({ action: 'send', to });
+              else if (a === 'transform') setThen({ action: 'transform', operations: [], to, ...(priority !== undefined ? { priority } : {}) });
+              else setThen({ action: 'send', to, ...(priority !== undefined ? { priority } : {}) });
             }}
           >
             <option value="send">Send to…</option>
-            {dialect.transform || action === 'transform' ? <option value="transform">Transform, then send to…</option> : null}
+            <option value="transform">Transform, then send to…</option>
             <option value="discard">Discard</option>
           </select>
         </div>
         {action === 'transform' ? (
-          <div className="field">
-            <label htmlFor={`${uid}-ops`}>Transform operations (JSON)</label>
-            <JsonEditor id={`${uid}-ops`} ariaLabel={`Rule ${n} transform operations (JSON)`} value={then.operations ?? []} onChange={(v) => setThen({ ...then, operations: v ?? [] })} disabled={disabled} example={TRANSFORM_EXAMPLE} rows={6} />
-          </div>
+          <TransformEditor label={`Rule ${n} transform`} value={then.operations ?? []} onChange={(ops) => setThen({ ...then, operations: ops })} disabled={disabled} />
         ) : null}
         {action === 'send' || action === 'transform' ? (
-          <div className="field" role="group" aria-label={`Rule ${n} targets`}>
-            <span className="label">Send to</span>
-            {allTargets.length === 0 ? (
-              <span className="error-text">Connect this router to an item on the canvas, then pick it here.</span>
-            ) : (
-              allTargets.map((t) => (
-                <label key={t} className="field inline" style={{ fontWeight: 400 }}>
-                  <input
-                    type="checkbox"
-                    checked={to.includes(t)}
-                    disabled={disabled}
-                    onChange={(e) => setThen({ ...then, to: e.target.checked ? [...to, t] : to.filter((x) => x !== t) })}
-                  />
-                  <span className="sr-only">Rule {n} send to </span>
-                  {t}
-                  {!targets.includes(t) ? <span className="error-text"> (not connected)</span> : null}
-                </label>
-              ))
-            )}
-          </div>
+          <>
+            <div className="field" role="group" aria-label={`Rule ${n} targets`}>
+              <span className="label">Send to</span>
+              {allTargets.length === 0 ? (
+                <span className="error-text">Connect this router to an item on the canvas, then pick it here.</span>
+              ) : (
+                allTargets.map((t) => (
+                  <label key={t} className="field inline" style={{ fontWeight: 400 }}>
+                    <input
+                      type="checkbox"
+                      checked={to.includes(t)}
+                      disabled={disabled}
+                      onChange={(e) => setThen({ ...then, to: e.target.checked ? [...to, t] : to.filter((x) => x !== t) })}
+                    />
+                    <span className="sr-only">Rule {n} send to </span>
+                    {t}
+                    {!targets.includes(t) ? <span className="error-text"> (not connected)</span> : null}
+                  </label>
+                ))
+              )}
+            </div>
+            <div className="field">
+              <label htmlFor={`${uid}-prio`}>Priority of what it sends</label>
+              <select
+                id={`${uid}-prio`}
+                aria-label={`Rule ${n} priority`}
+                value={priority === undefined ? '' : String(priority)}
+                disabled={disabled}
+                onChange={(e) => {
+                  const { priority: _p, ...rest } = then;
+                  setThen(e.target.value === '' ? rest : { ...rest, priority: Number(e.target.value) });
+                }}
+              >
+                <option value="">From the item’s priority settings</option>
+                {Array.from({ length: 10 }, (_, i) => (
+                  <option key={i} value={i}>
+                    {i}
+                    {i === 0 ? ' (lowest)' : i === 9 ? ' (highest)' : ''}
+                  </option>
+                ))}
+              </select>
+            </div>
+          </>
         ) : null}
         {action === 'discard' ? (
           <div className="field">
@@ -320,6 +322,21 @@ function RuleCard({ index, rule, count, targets, dialect, disabled, onChange, on
             <input id={`${uid}-reason`} aria-label={`Rule ${n} discard reason`} value={typeof then.reason === 'string' ? then.reason : ''} disabled={disabled} onChange={(e) => setThen({ ...then, reason: e.target.value })} />
           </div>
         ) : null}
+        <div className="field inline">
+          <input
+            id={`${uid}-stop`}
+            type="checkbox"
+            checked={rule.stop === true}
+            disabled={disabled}
+            onChange={(e) => {
+              const { stop: _s, ...rest } = rule;
+              onChange(e.target.checked ? { ...rest, stop: true } : rest);
+            }}
+          />
+          <label htmlFor={`${uid}-stop`} style={{ fontWeight: 400 }}>
+            Stop here when this rule matches <span className="muted small">(for “every matching rule” mode)</span>
+          </label>
+        </div>
         <div className="row">
           <button type="button" className="small" disabled={disabled || index === 0} onClick={() => onMove(-1)} aria-label={`Move rule ${n} up`}>
             ↑
@@ -334,4 +351,34 @@ function RuleCard({ index, rule, count, targets, dialect, disabled, onChange, on
       </div>
     </fieldset>
   );
+}
+
+/** What the whole router does with the sample: the engine's rule selection on the saved-to-be settings. */
+function RouterTest({ sample, settings }: { sample: string; settings: Rec }) {
+  const outcome = useMemo(() => {
+    const parsed = hl7RouterSettings.safeParse(settings);
+    if (!parsed.success) return { text: 'Fix the rules to see what the sample does.', good: false };
+    const msg = parseSample(sample);
+    if ('error' in msg) return { text: `The sample is not an HL7 message: ${msg.error}`, good: false };
+    try {
+      const d = compileRouter(parsed.data)(msg.msg);
+      if (d.matched.length === 0) return { text: `No rule matches the sample: otherwise ${enumLabel(d.otherwise).toLowerCase()}.`, good: false };
+      return { text: d.matched.map((r) => `rule “${r.name}”: ${describeAction(r.then.action, 'to' in r.then ? r.then.to : [])}`).join('; then '), good: true };
+    } catch (e) {
+      return { text: e instanceof Error ? e.message : String(e), good: false };
+    }
+  }, [sample, settings]);
+  return (
+    <div className="row small" style={{ marginBottom: 8 }}>
+      <span data-testid="router-test" role="status" className={`verdict ${outcome.good ? 'good' : 'bad'}`}>
+        With the sample: {outcome.text}
+      </span>
+    </div>
+  );
+}
+
+function describeAction(action: string, to: string[]): string {
+  if (action === 'discard') return 'it would be discarded';
+  const where = to.length ? to.join(', ') : 'no target yet';
+  return action === 'transform' ? `it would be transformed and sent to ${where}` : `it would be sent to ${where}`;
 }

@@ -102,6 +102,8 @@ export function VersionsDrawer({ projectId, currentVersion, dirty, readOnly, onC
       onSuccess: (r) => {
         toast.success(`Rolled back: version ${r.version} is a copy of version ${rollbackTo}`);
         setRollbackTo(null);
+        // The new version (a copy of the old one) shows at the top of the list at once.
+        void list.refetch();
         onRolledBack();
       },
     }),

@@ -34,6 +34,14 @@ export function dismissToast(id: number) {
   emit();
 }
 
+/** Removes every toast the predicate picks (e.g. a "Not saved" error once a save succeeds). */
+export function dismissToasts(pick: (t: Toast) => boolean) {
+  const next = toasts.filter((t) => !pick(t));
+  if (next.length === toasts.length) return;
+  toasts = next;
+  emit();
+}
+
 export const toast = {
   success(title: string) {
     push({ kind: 'success', title, problems: [] }, 3000);

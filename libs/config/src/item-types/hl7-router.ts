@@ -84,6 +84,7 @@ export const routeRule = z
     name: z.string().min(1).describe('Rule name (shown in traces)'),
     when: condition.optional().describe('Condition; a rule without one always matches'),
     then: routeAction,
+    stop: z.boolean().optional().describe('Stop here when this rule matches (all_match mode; first_match always stops at the first match)'),
   })
   .strict();
 export type RouteRule = z.output<typeof routeRule>;

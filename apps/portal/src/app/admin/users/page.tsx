@@ -7,6 +7,10 @@ import { MembersPanel } from '../../../components/members-panel';
 import { useTRPC, type RouterOutputs } from '../../../lib/trpc';
 import { toast } from '../../../lib/toast';
 import { formatDateTime } from '../../../lib/format';
+import { MIN_PASSWORD_LENGTH, PASSWORD_RULE } from '@hie/config';
+
+const ROLES = ['viewer', 'analyst', 'admin'] as const;
+type Role = (typeof ROLES)[number];
 
 type User = RouterOutputs['users']['list'][number];
 
@@ -26,19 +30,39 @@ function UserDialog({ user, open, onClose }: { user: User | null; open: boolean;
   const initial: UserForm = { username: user?.username ?? '', displayName: user?.displayName ?? '', password: '', isAdmin: user?.isAdmin ?? false, disabled: user?.disabled ?? false };
   const [form, setForm] = useState<UserForm>(initial);
   const [wasOpen, setWasOpen] = useState(false);
+  const workspaces = useQuery(trpc.workspaces.list.queryOptions(undefined, { enabled: open && creating }));
+  const [roles, setRoles] = useState<Record<string, Role>>({});
   if (open !== wasOpen) {
     setWasOpen(open);
-    if (open) setForm(initial);
+    if (open) {
+      setForm(initial);
+      setRoles({});
+    }
   }
   const done = async (msg: string) => {
     toast.success(msg);
     await qc.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
     onClose();
   };
-  const create = useMutation(trpc.users.create.mutationOptions({ onSuccess: () => done(`User ${form.username} created`) }));
+  const setMember = useMutation(trpc.workspaces.setMember.mutationOptions());
+  const create = useMutation(
+    trpc.users.create.mutationOptions({
+      onSuccess: async () => {
+        const username = form.username.trim();
+        // Roles chosen in the same dialog: one membership per workspace picked.
+        for (const [workspaceId, role] of Object.entries(roles)) {
+          await setMember.mutateAsync({ workspaceId, username, role });
+          await qc.invalidateQueries({ queryKey: trpc.workspaces.members.queryKey({ workspaceId }) });
+        }
+        const n = Object.keys(roles).length;
+        await done(`User ${username} created${n ? ` with a role in ${n} workspace${n === 1 ? '' : 's'}` : ''}`);
+      },
+    }),
+  );
   const update = useMutation(trpc.users.update.mutationOptions({ onSuccess: () => done('User updated') }));
-  const busy = create.isPending || update.isPending;
-  const missing = creating && (!form.username.trim() || form.password.length === 0);
+  const busy = create.isPending || update.isPending || setMember.isPending;
+  const shortPassword = form.password.length > 0 && form.password.length < MIN_PASSWORD_LENGTH;
+  const missing = (creating && (!form.username.trim() || form.password.length === 0)) || shortPassword;
   return (
     <Dialog
       open={open}
@@ -84,12 +108,55 @@ function UserDialog({ user, open, onClose }: { user: User | null; open: boolean;
         </div>
         <div className="field">
           <label htmlFor={`${id}-p`}>{creating ? <>Password<span aria-hidden="true"> *</span></> : 'New password (leave empty to keep)'}</label>
-          <input id={`${id}-p`} type="password" autoComplete="new-password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} />
+          <input
+            id={`${id}-p`}
+            type="password"
+            autoComplete="new-password"
+            aria-describedby={`${id}-p-rule`}
+            aria-invalid={shortPassword || undefined}
+            value={form.password}
+            onChange={(e) => setForm({ ...form, password: e.target.value })}
+          />
+          <span id={`${id}-p-rule`} className={shortPassword ? 'error-text small' : 'help'} data-testid="password-rule">
+            {PASSWORD_RULE}
+            {shortPassword ? ` (${MIN_PASSWORD_LENGTH - form.password.length} more)` : ''}
+          </span>
         </div>
         <div className="field inline">
           <input id={`${id}-a`} type="checkbox" checked={form.isAdmin} onChange={(e) => setForm({ ...form, isAdmin: e.target.checked })} />
           <label htmlFor={`${id}-a`}>Global administrator (admin in every workspace, manages users)</label>
         </div>
+        {creating && workspaces.data && workspaces.data.length > 0 && !form.isAdmin ? (
+          <fieldset data-testid="user-roles">
+            <legend>Roles</legend>
+            <p className="help" style={{ margin: '0 0 6px' }}>
+              Viewer: read only · Analyst: edit and deploy · Admin: everything in the workspace.
+            </p>
+            {workspaces.data.map((w) => (
+              <div className="row nowrap" key={w.id}>
+                <label htmlFor={`${id}-r-${w.id}`} className="grow" style={{ fontWeight: 400 }}>
+                  {w.name}
+                </label>
+                <select
+                  id={`${id}-r-${w.id}`}
+                  aria-label={`Role in ${w.name}`}
+                  value={roles[w.id] ?? ''}
+                  onChange={(e) => {
+                    const { [w.id]: _old, ...rest } = roles;
+                    setRoles(e.target.value === '' ? rest : { ...rest, [w.id]: e.target.value as Role });
+                  }}
+                >
+                  <option value="">No access</option>
+                  {ROLES.map((r) => (
+                    <option key={r} value={r}>
+                      {r.charAt(0).toUpperCase() + r.slice(1)}
+                    </option>
+                  ))}
+                </select>
+              </div>
+            ))}
+          </fieldset>
+        ) : null}
         {!creating ? (
           <div className="field inline">
             <input id={`${id}-x`} type="checkbox" checked={form.disabled} onChange={(e) => setForm({ ...form, disabled: e.target.checked })} />

@@ -1,5 +1,19 @@
-import type { TransformOperation } from '@hie/config';
-import type { Hl7Message } from '@hie/hl7';
+/**
+ * How `hl7.transform` operations (and a router's transform action) change a message: pure and
+ * isomorphic, so the engine transforms with it and the portal's transform editor previews with
+ * the very same code in the browser.
+ */
+import type { TransformOperation } from '../item-types/hl7-transform';
+
+/** What operations change: a parsed HL7 message (`Hl7Message` of @hie/hl7 fits). */
+export interface TransformTarget {
+  get(path: string): string | undefined;
+  getRaw(path: string): string | undefined;
+  set(path: string, value: string, options?: { raw?: boolean }): void;
+  delete(path: string): unknown;
+  addSegment(text: string, options?: { after?: string }): unknown;
+  removeSegments(name: string): unknown;
+}
 
 const TOKENS = ['YYYY', 'MM', 'DD', 'HH', 'mm', 'ss'] as const;
 type Token = (typeof TOKENS)[number];
@@ -36,7 +50,7 @@ export function reformatDate(value: string, from: string, to: string): string {
 }
 
 /** Apply transform operations in order to a message (mutates it). Operations are data, never code. */
-export function applyOperations(msg: Hl7Message, ops: readonly TransformOperation[]): void {
+export function applyOperations(msg: TransformTarget, ops: readonly TransformOperation[]): void {
   for (const op of ops) {
     switch (op.op) {
       case 'set':
