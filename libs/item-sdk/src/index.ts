@@ -1,0 +1,42 @@
+/**
+ * @hie/item-sdk — the one stable place to write HIE item types from: `defineItemType`, the handler
+ * and context types, the envelope, and the helpers an item needs (host policy, user patterns,
+ * typed errors). Built-in types use exactly this API; plugins depend on this package alone.
+ */
+export {
+  apiMajor,
+  defineItemType,
+  isSingletonType,
+  ITEM_TYPE_API_VERSION,
+  type CreateContext,
+  type ItemContext,
+  type ItemHandler,
+  type ItemKind,
+  type ItemTypeDefinition,
+  type Refusal,
+  type SendOptions,
+  type ServiceContext,
+  type SubmitResult,
+} from './item-type';
+
+// Envelopes: what handlers receive, send and return.
+export {
+  MessageEnvelope,
+  MessageBody,
+  CONTENT_TYPES,
+  DEFAULT_PRIORITY,
+  type CreateEnvelopeOptions,
+  type CreateHl7Options,
+  type EnvelopeChanges,
+  type MessageHeader,
+  type JsonValue,
+} from '@hie/envelope';
+
+// Host policy: every folder, file and host a setting names is checked against it.
+export { assertEgressAllowed, ensureFolderInsideRoots, resolveInsideRoots, type HostPolicy } from '@hie/policy';
+
+// Typed errors (match on `code`), user patterns on a linear-time engine, secret settings.
+export { HieError, ensureError, type ErrorKind, compileUserRegex, checkUserRegex, type UserRegex, secret, bindSecretsTo } from '@hie/config';
+
+// zod, the one the engine uses: settings schemas must be zod schemas (the portal's forms come from them).
+export { z } from 'zod';
