@@ -29,7 +29,8 @@ for (const group of ['libs', 'apps']) {
     const file = path.join(root, group, name, 'package.json');
     if (!existsSync(file)) continue;
     const pkg = JSON.parse(readFileSync(file, 'utf8'));
-    const entry = typeof pkg.exports === 'string' ? pkg.exports : pkg.exports?.['.'];
+    const dot = typeof pkg.exports === 'string' ? pkg.exports : pkg.exports?.['.'];
+    const entry = typeof dot === 'string' ? dot : dot?.default; // `{ types, default }` (published-shaped, e.g. @hie/item-sdk)
     if (pkg.name?.startsWith('@hie/') && typeof entry === 'string') packages.set(pkg.name, path.join(root, group, name, entry));
   }
 }

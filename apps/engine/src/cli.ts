@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { clusterFromEnv, EtcdCoordinator, etcdCipher } from '@hie/cluster';
 import { formatProblems } from '@hie/config';
@@ -13,6 +14,9 @@ import { readEnv } from './env';
 import { readProductionFile } from './production-file';
 import { codeOf, ensureError } from './runtime/errors';
 import { sendFiles } from './send';
+import { loadConfiguredPlugins, pluginDefinitions } from './plugins';
+import { scaffoldItemType } from './scaffold';
+import { hieVersion } from './version';
 import { singletonTypes, startStoreNode } from './store-node';
 import { redisStreamsBusFor } from './runtime/cluster-bus';
 import { createClusterJobs } from './runtime/cluster-jobs';
@@ -30,6 +34,9 @@ Commands:
   run <production>      run a production file (JSON or YAML) until Ctrl-C, then drain and exit
   validate <production> check a production file; prints every problem with its path
   send [options] <files…>  send HL7 files over MLLP and print each ACK (batch files are split)
+  plugins               list the item-type plugins loaded (HIE_PLUGINS, hie.config.yaml) and from where
+  new item-type <name>  scaffold an item-type plugin package (zod settings, a Vitest test, README)
+  version               print the version (also: hie --version)
 
 Run "hie <command> --help" for a command's options.`,
   run: `Usage: hie run <production.json|yaml>
@@ -37,7 +44,8 @@ Run "hie <command> --help" for a command's options.`,
 Runs the production until SIGINT/SIGTERM, then drains every queue and exits 0.
 Environment: HIE_LOG_LEVEL (info), DATABASE_URL (PostgreSQL store), HIE_DATA_DIR (./.hie/data),
 HIE_FILE_ROOTS (folders items may use, ':'-separated; default: this folder), HIE_EGRESS_ALLOW
-(hosts, host:port, CIDRs items may send to; default: any but link-local/metadata).`,
+(hosts, host:port, CIDRs items may send to; default: any but link-local/metadata),
+HIE_PLUGINS (item-type plugins; see "hie plugins --help").`,
   start: `Usage: hie start [--no-engine]
 
 The all-in-one product on one port (HIE_PORT, default 8080): the portal at /, the manager API at
@@ -66,6 +74,31 @@ Optional:
   HIE_CLUSTER_PREFIX  prefix of the cluster's etcd and Redis keys (hie)
   HIE_SECRET_KEY      the control plane's: desired state (with secret settings) is sealed in etcd with it
   HIE_LOG_LEVEL (info), HIE_FILE_ROOTS, HIE_EGRESS_ALLOW (as for "hie run")`,
+  plugins: `Usage: hie plugins
+
+Loads the configured item-type plugins and lists each one: where it was configured, the module
+it resolved to, its package and version, and its item types. Exits 1 with the reason when one
+cannot be loaded (not installed, a type clashing with a built-in or another plugin, settings that
+are not a zod schema, another major item-type API version).
+
+Plugins are packages or files exporting item types made with defineItemType from @hie/item-sdk
+(scaffold one with "hie new item-type"). They load in "hie start", "hie run" and "hie engine",
+and in their worker threads. Configure them with:
+  HIE_PLUGINS          package names or paths, separated by "," or ":" (paths relative to the
+                       working folder; packages resolved from its node_modules)
+  hie.config.yaml      "plugins:" (a list; relative to the file) in the working folder, or the
+                       file HIE_CONFIG names
+  HIE_DEFAULT_PLUGINS  off: skip the plugins shipped in HIE's plugins/ folder (on)`,
+  new: `Usage: hie new item-type <name> [--dir <folder>] [--kind service|process|operation]
+
+Scaffolds an item-type plugin package in <folder>/<name> (default: ./<name>): src/index.ts with
+the type (defineItemType and a zod settings schema), a Vitest test on a real socket and file,
+README.md, and package.json depending on @hie/item-sdk (a file: dependency on this HIE, so
+"npm install --offline" works). <name> is the package name, lower-case (e.g. hie-plugin-acme);
+the item type is named after it (acme.out). --kind: operation (default), process or service.`,
+  version: `Usage: hie version | hie --version
+
+Prints HIE's version (the root package.json's "version"; CHANGELOG.md lists what changed).`,
   migrate: `Usage: hie migrate
 
 Applies the store's SQL migrations (PostgreSQL with DATABASE_URL, else the embedded store in HIE_DATA_DIR).`,
@@ -100,7 +133,8 @@ async function runProduction(file: string): Promise<number> {
   const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie-engine' } });
   const raw = await readProductionFile(file);
   const policy = hostPolicyFromEnv(env);
-  const checked = await validateProductionWithPolicy(raw, { itemTypes: createRegistry().lookup, policy });
+  const plugins = pluginDefinitions(await loadConfiguredPlugins(env));
+  const checked = await validateProductionWithPolicy(raw, { itemTypes: createRegistry(plugins).lookup, policy });
   if (!checked.ok) {
     out(`${file}: invalid production\n${formatProblems(checked.problems)}`);
     return 1;
@@ -112,7 +146,7 @@ async function runProduction(file: string): Promise<number> {
   const stored = useStore ? await openLocalStore(env, spec.name) : undefined;
   const store = stored?.store;
   const tracker = stored ? StoreTracker.forProduction(stored.store.messages, { ...stored.scope, production: spec.name }, spec.storage, log) : undefined;
-  const { engine } = createEngine({ log, tracker, policy });
+  const { engine } = createEngine({ log, tracker, policy, plugins });
   await engine.apply(raw);
   if (stored) {
     const n = await recoverUnfinished(stored.store.messages, engine, stored.scope.projectId, log);
@@ -148,6 +182,7 @@ async function runEngineNode(): Promise<number> {
     return 2;
   }
   const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie-engine' } });
+  const plugins = pluginDefinitions(await loadConfiguredPlugins(env));
   const nodeId = cluster.nodeId ?? `${os.hostname()}-${randomUUID().slice(0, 8)}`;
   const { openStore } = await import('@hie/store');
   const store = await openStore({ databaseUrl: cluster.databaseUrl, dataDir: env.HIE_DATA_DIR, writerPipelines: env.HIE_STORE_PIPELINES });
@@ -155,7 +190,7 @@ async function runEngineNode(): Promise<number> {
     endpoints: cluster.etcdEndpoints,
     prefix: cluster.prefix,
     log,
-    node: { nodeId, isSingleton: singletonTypes() },
+    node: { nodeId, isSingleton: singletonTypes(plugins) },
     cipher: env.HIE_SECRET_KEY ? etcdCipher(env.HIE_SECRET_KEY) : undefined,
   });
   try {
@@ -169,7 +204,7 @@ async function runEngineNode(): Promise<number> {
   const busFor = redisStreamsBusFor({ redis: cluster.redisUrl, clusterPrefix: cluster.prefix });
   // Retries and retention purges are BullMQ jobs: they outlive this node, and purges run once per cluster.
   const jobs = createClusterJobs({ redis: cluster.redisUrl, prefix: cluster.prefix, log, messages: store.messages });
-  const running = startStoreNode({ coordinator, store, log, nodeId, policy: hostPolicyFromEnv(env), busFor, jobs });
+  const running = startStoreNode({ coordinator, store, log, nodeId, policy: hostPolicyFromEnv(env), busFor, jobs, plugins });
   log.info({ node: nodeId, etcd: cluster.etcdEndpoints, prefix: cluster.prefix }, 'engine node running; Ctrl-C to stop');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -183,9 +218,28 @@ async function runEngineNode(): Promise<number> {
   return 0;
 }
 
+/** `hie plugins`: what is loaded and from where. */
+async function listPlugins(): Promise<number> {
+  const plugins = await loadConfiguredPlugins(readEnv());
+  if (plugins.length === 0) {
+    out('no plugins loaded (set HIE_PLUGINS, or "plugins:" in hie.config.yaml; see hie plugins --help)');
+    return 0;
+  }
+  for (const p of plugins) {
+    const pkg = p.packageName ? `${p.packageName}${p.packageVersion ? `@${p.packageVersion}` : ''}` : p.spec;
+    out(`${pkg}  ${fileURLToPath(p.url)}  (${p.from === 'default' ? 'shipped with HIE' : `from ${p.from}`})`);
+    for (const t of p.types) out(`  ${t.type}  ${t.kind}  api ${t.apiVersion}  ${t.description}`);
+  }
+  return 0;
+}
+
 /** CLI entry: returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-v' || (command === 'version' && rest.length === 0)) {
+    out(hieVersion());
+    return 0;
+  }
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     out(HELP.main);
     return command ? 0 : 1;
@@ -242,13 +296,34 @@ export async function main(argv: string[]): Promise<number> {
           return 2;
         }
         const spec = await readProductionFile(rest[0]);
-        const r = await validateProductionWithPolicy(spec, { itemTypes: createRegistry().lookup, policy: hostPolicyFromEnv(readEnv()) });
+        const env = readEnv();
+        const plugins = pluginDefinitions(await loadConfiguredPlugins(env));
+        const r = await validateProductionWithPolicy(spec, { itemTypes: createRegistry(plugins).lookup, policy: hostPolicyFromEnv(env) });
         if (r.ok) {
           out(`${rest[0]}: valid (${r.value.items.length} items, ${r.value.connections.length} connections)`);
           return 0;
         }
         out(`${rest[0]}: ${r.problems.length} problem(s)\n${formatProblems(r.problems)}`);
         return 1;
+      }
+      case 'plugins':
+        return await listPlugins();
+      case 'version':
+        out(hieVersion());
+        return 0;
+      case 'new': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { dir: { type: 'string', default: '.' }, kind: { type: 'string', default: 'operation' } },
+        });
+        if (positionals[0] !== 'item-type' || !positionals[1] || positionals.length > 2) {
+          out(HELP.new);
+          return 2;
+        }
+        const made = await scaffoldItemType({ name: positionals[1], dir: values.dir!, kind: values.kind! });
+        out(`created ${made.dir} (item type ${made.type})\nnext: cd ${made.dir} && npm install --offline && npx vitest run`);
+        return 0;
       }
       case 'send': {
         const { values, positionals } = parseArgs({

@@ -15,3 +15,6 @@ export { startRetention, type RetentionTarget } from './runtime/retention';
 export { createClusterJobs, type ClusterJobs, type ClusterJobsOptions } from './runtime/cluster-jobs';
 export { startStoreNode, singletonTypes, type StoreNode, type StoreNodeOptions } from './store-node';
 export { isSingletonType } from './item-type';
+export { loadConfiguredPlugins, loadPlugins, pluginDefinitions, pluginDescriptors, pluginRequests, type LoadedPlugin, type PluginRequest } from './plugins';
+export { readEnv as readEngineEnv } from './env';
+export { hieVersion } from './version';

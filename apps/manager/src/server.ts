@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import type { Logger } from 'pino';
 import type { Coordinator } from '@hie/cluster';
+import type { ItemTypeDescriptor } from '@hie/config';
 import type { JobQueue } from '@hie/jobs';
 import type { HostPolicy } from '@hie/policy';
 import type { Store } from '@hie/store';
@@ -48,6 +49,8 @@ export interface ManagerServerOptions {
   secrets?: SecretBox;
   /** Cluster mode: the cluster's job queue (`@hie/jobs`), listed and acted on by `jobs.*`. */
   jobs?: JobQueue;
+  /** Item types from plugins (descriptors: type, kind, description, zod settings): palette, forms, checks at save. */
+  pluginItemTypes?: readonly ItemTypeDescriptor[];
 }
 
 export interface ManagerServer {
@@ -83,6 +86,7 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     selfServiceWorkspaces: opts.selfServiceWorkspaces,
     secrets: opts.secrets,
     jobs: opts.jobs,
+    pluginItemTypes: opts.pluginItemTypes,
   });
   const createContext = createContextFactory(services, { trustProxy: opts.trustProxy });
   const stopMetrics = addStatusSource(opts.coordinator);

@@ -66,7 +66,7 @@ export interface CheckedSpec {
  * @throws HieError `config.invalid` (→ BAD_REQUEST with `data.problems`).
  */
 export async function checkSpec(ctx: Ctx, spec: unknown, mapProblems?: (p: ConfigProblem[]) => ConfigProblem[]): Promise<CheckedSpec> {
-  const result = await validateProductionWithPolicy(spec, { itemTypes: await itemTypeLookup(ctx.coordinator), policy: ctx.policy });
+  const result = await validateProductionWithPolicy(spec, { itemTypes: await itemTypeLookup(ctx), policy: ctx.policy });
   if (!result.ok) {
     const problems = mapProblems ? mapProblems(result.problems) : result.problems;
     const first = problems[0];
@@ -117,7 +117,7 @@ export async function commitSpec(ctx: AuthedCtx, project: Project, opts: CommitO
     const next = opts.change({ version: fresh.currentVersion, spec: base });
     // Secrets: `••• set` keeps the stored value; the settings are validated in plaintext and
     // stored encrypted.
-    const secretsOf = await secretLookup(ctx.coordinator);
+    const secretsOf = await secretLookup(ctx);
     const { resolved, plain } = resolveSecrets(ctx.secrets, next, { projectId: project.id, current: current?.spec, secretsOf, mapProblems: opts.mapProblems });
     const checked = await checkSpec(ctx, plain, opts.mapProblems);
     const stored = sealSecrets(ctx.secrets, asSpec(resolved), project.id, secretsOf);

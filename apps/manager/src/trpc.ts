@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Coordinator } from '@hie/cluster';
 import type { JobQueue } from '@hie/jobs';
 import { createHostPolicy, type HostPolicy } from '@hie/policy';
-import { formatProblems, problemsFromZodIssues, toTrpcCode, type ConfigProblem } from '@hie/config';
+import { formatProblems, problemsFromZodIssues, toTrpcCode, type ConfigProblem, type ItemTypeDescriptor } from '@hie/config';
 import type { ConfigVersion, Deployment, MembershipRole, Store } from '@hie/store';
 import { recordDenial } from './audit.js';
 import { LoginRateLimiter } from './auth/rate-limit.js';
@@ -56,6 +56,8 @@ export interface ManagerServices {
   selfServiceWorkspaces: boolean;
   /** Cluster mode: the cluster's job queue (retries, scheduled jobs); absent on a single node. */
   jobs?: JobQueue;
+  /** Item types from plugins this process loaded (HIE_PLUGINS): in the palette, validated with their zod schemas. */
+  pluginItemTypes: readonly ItemTypeDescriptor[];
   /** Per-request look-ups, kept a few seconds (see {@link TtlCache}). */
   caches: {
     /** Session id → the session's user, expiry and creation time. */
@@ -104,6 +106,8 @@ export interface ServicesOptions {
   authCacheMs?: number;
   /** Cluster mode: the cluster's job queue (`@hie/jobs`), for `jobs.*`. */
   jobs?: JobQueue;
+  /** Item types from plugins (their descriptors, passed in by the composition root). @defaultValue none */
+  pluginItemTypes?: readonly ItemTypeDescriptor[];
 }
 
 export function createServices(opts: ServicesOptions): ManagerServices {
@@ -120,6 +124,7 @@ export function createServices(opts: ServicesOptions): ManagerServices {
     policy: opts.policy ?? createHostPolicy(),
     selfServiceWorkspaces: opts.selfServiceWorkspaces ?? false,
     jobs: opts.jobs,
+    pluginItemTypes: opts.pluginItemTypes ?? [],
     caches: {
       sessions: new TtlCache(opts.authCacheMs ?? 5000),
       roles: new TtlCache(opts.authCacheMs ?? 5000),

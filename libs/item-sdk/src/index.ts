@@ -33,7 +33,10 @@ export {
 } from '@hie/envelope';
 
 // Host policy: every folder, file and host a setting names is checked against it.
-export { assertEgressAllowed, ensureFolderInsideRoots, resolveInsideRoots, type HostPolicy } from '@hie/policy';
+export { assertEgressAllowed, createHostPolicy, ensureFolderInsideRoots, resolveInsideRoots, type HostPolicy } from '@hie/policy';
+
+// Testing an item type without an engine.
+export { createTestContext, type TestContextRecord } from './test-context';
 
 // Typed errors (match on `code`), user patterns on a linear-time engine, secret settings.
 export { HieError, ensureError, type ErrorKind, compileUserRegex, checkUserRegex, type UserRegex, secret, bindSecretsTo } from '@hie/config';
