@@ -35,6 +35,9 @@ export {
 // Host policy: every folder, file and host a setting names is checked against it.
 export { assertEgressAllowed, createHostPolicy, ensureFolderInsideRoots, resolveInsideRoots, type HostPolicy } from '@hie/policy';
 
+// Received bytes → envelopes; a file poller's split-and-submit (file.in, sftp.in).
+export { envelopeFor, isHl7, submitFileMessages, type FileMessagesOptions } from './files';
+
 // Testing an item type without an engine.
 export { createTestContext, type TestContextRecord } from './test-context';
 

@@ -2,10 +2,9 @@ import { constants } from 'node:fs';
 import { chmod, lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileInSettings } from '@hie/config';
-import { parseBatchBytes } from '@hie/hl7';
 import { ensureFolderInsideRoots, resolveInsideRoots } from '@hie/policy';
+import { submitFileMessages } from '@hie/item-sdk';
 import { defineItemType } from '../item-type';
-import { envelopeFor, isHl7 } from '../runtime/envelopes';
 import { ensureError } from '../runtime/errors';
 import { stamp } from './template';
 import { DIR_MODE, FILE_MODE } from './file-modes';
@@ -60,23 +59,13 @@ export const fileIn = defineItemType({
       } finally {
         await fh.close();
       }
-      // Split on the bytes: a Latin-1 file keeps its bytes (never decoded as UTF-8 into U+FFFD).
-      const batch = isHl7(settings.contentType) ? parseBatchBytes(bytes) : undefined;
-      if (batch && batch.messages.length === 0) {
+      const r = await submitFileMessages(ctx, bytes, file, settings);
+      if (r.kind === 'refused') {
         // Not HL7 (no MSH in it): kept as a refused message, then moved aside, never lost silently.
-        await ctx.refuse(new Uint8Array(bytes), { reason: 'not_a_message', error: 'the file holds no HL7 message (no MSH segment)', contentType: settings.contentType, maxBytes: settings.refusedMaxBytes, detail: { file } });
         await rename(full, path.join(await ensureFolderInsideRoots(errorSetting(), ctx.policy, DIR_MODE), file));
         return;
       }
-      if (batch && batch.problems.length > 0) ctx.log.warn({ file, problems: batch.problems.map((p) => `${p.path}: ${p.message}`) }, 'batch file: trailer counts or lines do not match its messages');
-      // Copies: a message handed on must not pin the whole file's buffer.
-      const parts = batch && settings.splitBatch ? batch.messages.map((m) => m.slice()) : [new Uint8Array(bytes)];
-      for (const raw of parts) {
-        const envelope = envelopeFor(raw, settings.contentType, ctx.itemName);
-        envelope.header.customProperties.file = file;
-        await ctx.submit(envelope, { wait: ctx.hasStore ? 'stored' : 'queued' });
-        messages++;
-      }
+      messages += r.messages;
       if (settings.afterProcess === 'delete') await unlink(full);
       else {
         const archived = path.join(await ensureFolderInsideRoots(archiveSetting(), ctx.policy, DIR_MODE), `${stamp(Date.now())}_${file}`);
