@@ -37,6 +37,8 @@ export { assertEgressAllowed, createHostPolicy, ensureFolderInsideRoots, resolve
 
 // Received bytes → envelopes; a file poller's split-and-submit (file.in, sftp.in).
 export { envelopeFor, isHl7, submitFileMessages, type FileMessagesOptions } from './files';
+// File name templates ({id}, {controlId}, {timestamp}, {PID-3.1} …) and compact UTC stamps.
+export { fillTemplate, stamp } from './template';
 
 // Testing an item type without an engine.
 export { createTestContext, type TestContextRecord } from './test-context';

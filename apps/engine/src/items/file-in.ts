@@ -6,7 +6,7 @@ import { ensureFolderInsideRoots, resolveInsideRoots } from '@hie/policy';
 import { submitFileMessages } from '@hie/item-sdk';
 import { defineItemType } from '../item-type';
 import { ensureError } from '../runtime/errors';
-import { stamp } from './template';
+import { stamp } from '@hie/item-sdk';
 import { DIR_MODE, FILE_MODE } from './file-modes';
 
 /** `*` and `?` wildcards → an anchored RegExp (no other syntax, so no user regex). */

@@ -6,7 +6,7 @@ import { ensureFolderInsideRoots, resolveInsideRoots } from '@hie/policy';
 import { defineItemType } from '../item-type';
 import { EngineError } from '../runtime/errors';
 import { DIR_MODE, FILE_MODE } from './file-modes';
-import { fillTemplate } from './template';
+import { fillTemplate } from '@hie/item-sdk';
 
 async function exists(p: string): Promise<boolean> {
   try {
