@@ -41,6 +41,14 @@ describe('hie plugins', () => {
     expect(r.output).toMatch(/ {2}acme\.out {2}operation {2}api 1\.0 {2}Write each message/);
   }, 60_000);
 
+  it('lists the SFTP plugin shipped with HIE unless HIE_DEFAULT_PLUGINS=off', async () => {
+    const r = await hieExec(['plugins'], { cwd: project });
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(/@hie\/plugin-sftp@1\.0\.0 {2}\S+plugins\/sftp\/src\/index\.ts {2}\(shipped with HIE\)/);
+    expect(r.output).toMatch(/ {2}sftp\.in {2}service/);
+    expect(r.output).toMatch(/ {2}sftp\.out {2}operation/);
+  }, 60_000);
+
   it('reads plugins: from hie.config.yaml in the working folder', async () => {
     await writeFile(path.join(project, 'hie.config.yaml'), 'plugins:\n  - hie-plugin-acme\n');
     try {
@@ -133,6 +141,10 @@ describe('hie start with HIE_PLUGINS', () => {
     const acme = types.find((t) => t.type === 'acme.out');
     expect(acme, child.output()).toMatchObject({ kind: 'operation', description: 'Write each message to its own file (example plugin)', source: 'plugin' });
     expect(acme!.settingsSchema).toMatchObject({ properties: { directory: { type: 'string', default: './out' }, extension: { type: 'string', default: 'txt' } } });
+    // The SFTP plugin ships with HIE and loads by default, its secrets marked for the form.
+    const sftpIn = types.find((t) => t.type === 'sftp.in');
+    expect(sftpIn).toMatchObject({ kind: 'service', source: 'plugin' });
+    expect(sftpIn!.settingsSchema).toMatchObject({ properties: { password: { secret: true }, privateKey: { secret: true } } });
   });
 
   it('a save with settings its zod schema refuses is a BAD_REQUEST naming the field', async () => {

@@ -4,8 +4,10 @@
  * pattern / min age / after-process, atomic uploads, and connections cut in the middle of a
  * transfer (sessions frozen, then killed) that the items recover from.
  */
+import { spawn } from 'node:child_process';
 import { readlink, readdir, readFile, mkdir, chmod, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, MessageEnvelope, type ItemHandler } from '@hie/item-sdk';
 import { sftpIn, sftpOut } from './index';
@@ -213,5 +215,44 @@ describe('sftp.out', () => {
     await s.handler.onStop?.(s.ctx);
     expect(await visible(dir)).toEqual(['UP1.hl7']);
     expect((await readFile(path.join(dir, 'UP1.hl7'), 'utf8')) === big).toBe(true);
+  }, 120_000);
+});
+
+describe('hie run: the SFTP plugin loads by default', () => {
+  it('moves files from one remote folder to another through sftp.in → sftp.out (in a worker thread)', async () => {
+    const from = await remoteDir();
+    const to = await remoteDir();
+    const production = path.join(sshd.dir, 'sftp-relay.json');
+    await writeFile(
+      production,
+      JSON.stringify({
+        name: 'sftp-relay',
+        items: [
+          { name: 'Pick up', type: 'sftp.in', settings: { ...conn(), remoteDirectory: from, pollIntervalMs: 200, minAgeMs: 0, afterProcess: 'delete' } },
+          { name: 'Drop off', type: 'sftp.out', settings: { ...conn(), remoteDirectory: to, filename: '{controlId}.hl7' }, execution: { mode: 'multiprocess', workers: 1 } },
+        ],
+        connections: [{ from: 'Pick up', to: 'Drop off' }],
+      }),
+    );
+    await writeFile(path.join(from, 'one.hl7'), hl7('R1') + hl7('R2'));
+    const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+    const child = spawn(process.execPath, [path.join(repo, 'bin/hie.mjs'), 'run', production], {
+      cwd: sshd.dir,
+      env: { ...process.env, HIE_STORE: 'off', HIE_LOG_LEVEL: 'warn', HIE_BUILD: 'off', HIE_PLUGINS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await until(async () => (await visible(to)).length === 2, 60_000, `both messages in ${to} (${out})`);
+      expect(await visible(to)).toEqual(['R1.hl7', 'R2.hl7']);
+      expect(await readFile(path.join(to, 'R2.hl7'), 'utf8')).toBe(hl7('R2'));
+      expect(await readdir(from)).toEqual([]);
+    } finally {
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((r) => child.on('exit', r));
+      expect(code, out).toBe(0);
+    }
   }, 120_000);
 });
