@@ -74,10 +74,8 @@ export async function scaffoldItemType(o: ScaffoldOptions): Promise<{ dir: strin
 }
 
 function indexSource(type: string): string {
-  return `import { randomBytes } from 'node:crypto';
-import { open, rename } from 'node:fs/promises';
-import path from 'node:path';
-import { defineItemType, ensureFolderInsideRoots, HieError, resolveInsideRoots, z } from '@hie/item-sdk';
+  return `import path from 'node:path';
+import { defineItemType, ensureFolderInsideRoots, HieError, resolveInsideRoots, writeFileAtomic, z } from '@hie/item-sdk';
 
 /** Settings of ${type}: every field described and defaulted (the portal's form is built from them). */
 export const settings = z.object({
@@ -110,15 +108,7 @@ export const itemType = defineItemType({
         const dir = await resolveInsideRoots(s.directory, ctx.policy);
         const target = path.join(dir, \`\${envelope.header.messageId}.\${s.extension}\`);
         if (path.dirname(target) !== dir) throw new HieError('${type}.bad_name', 'message id leaves the folder', { kind: 'user' });
-        const tmp = path.join(dir, \`.\${path.basename(target)}.\${randomBytes(4).toString('hex')}.tmp\`);
-        const fh = await open(tmp, 'wx', 0o640);
-        try {
-          await fh.writeFile(envelope.body.raw);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await rename(tmp, target);
+        await writeFileAtomic(target, envelope.body.raw);
       },
     };
   },

@@ -39,9 +39,14 @@ export { assertEgressAllowed, createHostPolicy, ensureFolderInsideRoots, resolve
 export { envelopeFor, isHl7, submitFileMessages, type FileMessagesOptions } from './files';
 // File name templates ({id}, {controlId}, {timestamp}, {PID-3.1} …) and compact UTC stamps.
 export { fillTemplate, stamp } from './template';
+export { writeFileAtomic } from './atomic-file';
 
-// Testing an item type without an engine.
+// A service's polling loop.
+export { createPoller, type Poller } from './poller';
+
+// Testing an item type without an engine, on real sockets and files.
 export { createTestContext, type TestContextRecord } from './test-context';
+export { freePort, until } from './net-testing';
 
 // Typed errors (match on `code`), user patterns on a linear-time engine, secret settings.
 export { HieError, ensureError, type ErrorKind, compileUserRegex, checkUserRegex, type UserRegex, secret, bindSecretsTo } from '@hie/config';

@@ -1,6 +1,6 @@
 import path from 'node:path/posix';
 import type SftpClient from 'ssh2-sftp-client';
-import { compileUserRegex, defineItemType, ensureError, stamp, submitFileMessages } from '@hie/item-sdk';
+import { compileUserRegex, createPoller, defineItemType, ensureError, stamp, submitFileMessages } from '@hie/item-sdk';
 import { checkConnectionSettings, openSftp } from './connection';
 import { sftpInSettings } from './settings';
 
@@ -26,9 +26,6 @@ export const sftpIn = defineItemType({
     const matches = compiled.ok ? (name: string) => compiled.regex.test(name) : () => false;
     const archiveDir = settings.archiveDirectory || path.join(settings.remoteDirectory, '.archive');
     const errorDir = path.join(settings.remoteDirectory, '.error');
-    let timer: NodeJS.Timeout | undefined;
-    let polling: Promise<void> | undefined;
-    let stopped = false;
     let files = 0;
     let messages = 0;
     let lastError: string | undefined;
@@ -55,7 +52,7 @@ export const sftpIn = defineItemType({
           .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
         let taken = 0;
         for (const f of due) {
-          if (stopped || taken >= settings.maxFilesPerPoll) break;
+          if (poller.stopped || taken >= settings.maxFilesPerPoll) break;
           if (now - f.modifyTime < settings.minAgeMs) continue;
           if (f.size > settings.maxFileBytes) {
             ctx.log.warn({ file: f.name, size: f.size, maxFileBytes: settings.maxFileBytes }, 'file larger than maxFileBytes: left on the server');
@@ -85,24 +82,16 @@ export const sftpIn = defineItemType({
       }
     }
 
-    function schedule() {
-      if (stopped) return;
-      timer = setTimeout(() => {
-        polling = poll().finally(schedule);
-      }, settings.pollIntervalMs);
-    }
+    const poller = createPoller(poll, settings.pollIntervalMs);
 
     return {
       onStart() {
         // Bad settings stop the start; an unreachable server does not (the poll retries).
         checkConnectionSettings(settings, 'sftp.in');
-        stopped = false;
-        polling = poll().finally(schedule);
+        poller.start();
       },
       async onStop() {
-        stopped = true;
-        if (timer) clearTimeout(timer);
-        await polling;
+        await poller.stop();
       },
       info: () => ({ host: settings.host, remoteDirectory: settings.remoteDirectory, files, messages, ...(lastError ? { lastError } : {}) }),
     };

@@ -3,10 +3,9 @@ import { chmod, lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileInSettings } from '@hie/config';
 import { ensureFolderInsideRoots, resolveInsideRoots } from '@hie/policy';
-import { submitFileMessages } from '@hie/item-sdk';
+import { createPoller, stamp, submitFileMessages } from '@hie/item-sdk';
 import { defineItemType } from '../item-type';
 import { ensureError } from '../runtime/errors';
-import { stamp } from '@hie/item-sdk';
 import { DIR_MODE, FILE_MODE } from './file-modes';
 
 /** `*` and `?` wildcards → an anchored RegExp (no other syntax, so no user regex). */
@@ -43,9 +42,6 @@ export const fileIn = defineItemType({
     const errorSetting = () => settings.errorDirectory || path.join(dir, '.error');
     const warnedLinks = new Set<string>();
     const pattern = globToRegExp(settings.glob);
-    let timer: NodeJS.Timeout | undefined;
-    let polling: Promise<void> | undefined;
-    let stopped = false;
     let files = 0;
     let messages = 0;
 
@@ -88,7 +84,7 @@ export const fileIn = defineItemType({
       }
       let taken = 0;
       for (const name of names.sort()) {
-        if (stopped || taken >= settings.maxFilesPerPoll) break;
+        if (poller.stopped || taken >= settings.maxFilesPerPoll) break;
         if (name.startsWith('.') || !pattern.test(name)) continue;
         const full = path.join(dir, name);
         try {
@@ -116,26 +112,18 @@ export const fileIn = defineItemType({
       }
     }
 
-    function schedule() {
-      if (stopped) return;
-      timer = setTimeout(() => {
-        polling = poll().finally(schedule);
-      }, settings.pollIntervalMs);
-    }
+    const poller = createPoller(poll, settings.pollIntervalMs);
 
     return {
       async onStart() {
-        stopped = false;
         dir = await ensureFolderInsideRoots(settings.directory, ctx.policy, DIR_MODE);
         // Refuse archive/error folders outside the roots now, not at the first file.
         await resolveInsideRoots(archiveSetting(), ctx.policy);
         await resolveInsideRoots(errorSetting(), ctx.policy);
-        polling = poll().finally(schedule);
+        poller.start();
       },
       async onStop() {
-        stopped = true;
-        if (timer) clearTimeout(timer);
-        await polling;
+        await poller.stop();
       },
       info() {
         return { directory: dir, files, messages };
