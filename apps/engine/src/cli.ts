@@ -56,6 +56,8 @@ password) and deploys the demo production (examples/adt-feed.json, MLLP in on 25
 Cluster mode: with DATABASE_URL, REDIS_URL and ETCD_ENDPOINTS all set, desired state and node
 status live in etcd and this process's engine is one node of the cluster (HIE_NODE_ID,
 HIE_CLUSTER_PREFIX: see "hie engine --help").
+Item-type plugins: HIE_PLUGINS or hie.config.yaml (see "hie plugins --help"); every node of a
+cluster needs the same plugins.
   --no-engine   cluster mode only: run the control plane (portal + API) without an engine node`,
   engine: `Usage: hie engine
 
@@ -73,7 +75,7 @@ Optional:
   HIE_NODE_ID         this node's id (default: host name + a random suffix)
   HIE_CLUSTER_PREFIX  prefix of the cluster's etcd and Redis keys (hie)
   HIE_SECRET_KEY      the control plane's: desired state (with secret settings) is sealed in etcd with it
-  HIE_LOG_LEVEL (info), HIE_FILE_ROOTS, HIE_EGRESS_ALLOW (as for "hie run")`,
+  HIE_LOG_LEVEL (info), HIE_FILE_ROOTS, HIE_EGRESS_ALLOW, HIE_PLUGINS (as for "hie run")`,
   plugins: `Usage: hie plugins
 
 Loads the configured item-type plugins and lists each one: where it was configured, the module
