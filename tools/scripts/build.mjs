@@ -24,7 +24,8 @@ const outdir = path.resolve(process.cwd(), values.outdir ?? path.join(root, 'dis
 
 /** `@hie/<name>` → the absolute path of its entry (the package's `exports['.']`). */
 const packages = new Map();
-for (const group of ['libs', 'apps']) {
+for (const group of ['libs', 'apps', 'plugins']) {
+  if (!existsSync(path.join(root, group))) continue;
   for (const name of readdirSync(path.join(root, group))) {
     const file = path.join(root, group, name, 'package.json');
     if (!existsSync(file)) continue;
@@ -46,7 +47,7 @@ function walk(dir, into) {
 }
 const entries = [
   ...readdirSync(path.join(root, 'bin')).filter(isSource).map((f) => path.join(root, 'bin', f)),
-  ...['apps/engine', 'apps/manager', ...readdirSync(path.join(root, 'libs')).map((l) => `libs/${l}`)]
+  ...['apps/engine', 'apps/manager', ...readdirSync(path.join(root, 'libs')).map((l) => `libs/${l}`), ...(existsSync(path.join(root, 'plugins')) ? readdirSync(path.join(root, 'plugins')).map((p) => `plugins/${p}`) : [])]
     .filter((p) => existsSync(path.join(root, p, 'src')))
     .flatMap((p) => walk(path.join(root, p, 'src'), [])),
 ];

@@ -7,12 +7,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { builtinItemTypes as builtinDescriptors, type ItemTypeDescriptor } from '@hie/config';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { apiMajor, ITEM_TYPE_API_VERSION, type ItemTypeDefinition } from './item-type';
 import { EngineError } from './runtime/errors';
+import { moduleUrl } from './runtime/module-url';
 import { hieRoot } from './version';
 
 /** The name of the optional configuration file (see {@link pluginConfigFile}). */
@@ -205,13 +206,17 @@ export function pluginDescriptors(plugins: readonly LoadedPlugin[]): ItemTypeDes
   return plugins.flatMap((p) => p.types.map((t) => ({ type: t.type, kind: t.kind, description: t.description, settings: t.settings })));
 }
 
-/** The plugins shipped with HIE: each package folder under the checkout's `plugins/` (e.g. plugins/sftp). */
+/**
+ * The plugins shipped with HIE: each package folder under the checkout's `plugins/` (e.g.
+ * plugins/sftp), loaded from its `src/index.ts` — or, running the build, its compiled
+ * `dist/plugins/<name>/src/index.js`.
+ */
 export function defaultPluginRequests(root = hieRoot()): PluginRequest[] {
   const dir = path.join(root, 'plugins');
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory() && existsSync(path.join(dir, e.name, 'package.json')))
-    .map((e) => ({ spec: `./${e.name}`, base: dir, from: 'default' }));
+    .map((e) => ({ spec: fileURLToPath(moduleUrl(`../../../plugins/${e.name}/src/index.ts`, import.meta.url)), base: dir, from: 'default' }));
 }
 
 /** The plugins of this process's configuration: HIE_PLUGINS, hie.config.yaml, and (unless HIE_DEFAULT_PLUGINS=off) the shipped ones. */
