@@ -3,12 +3,11 @@
  * HIE_PLUGINS. The example type writes each message to a file (atomic), so its test runs on real
  * files; it depends on @hie/item-sdk only, through a `file:` dependency on this HIE checkout.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { EngineError } from './runtime/errors';
-import { hieRoot } from './version';
 
 /** npm package names: lower-case, optional scope. */
 const PACKAGE_NAME = /^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/;
@@ -41,8 +40,10 @@ export async function scaffoldItemType(o: ScaffoldOptions): Promise<{ dir: strin
   const dir = path.resolve(o.dir, o.name.replace(/^@[^/]+\//, ''));
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new EngineError('cli.exists', `${dir} exists and is not empty`, 'user');
   const type = typeNameFor(o.name);
-  const sdk = o.sdkDir ?? path.join(hieRoot(), 'libs/item-sdk');
-  const vitest = path.dirname(createRequire(path.join(hieRoot(), 'package.json')).resolve('vitest/package.json'));
+  // Both resolved through node_modules (real paths): from the sources and from a build in the checkout.
+  const require = createRequire(import.meta.url);
+  const sdk = o.sdkDir ?? realpathSync(path.dirname(require.resolve('@hie/item-sdk/package.json')));
+  const vitest = realpathSync(path.dirname(require.resolve('vitest/package.json')));
   const files: Record<string, string> = {
     'package.json': `${JSON.stringify(
       {

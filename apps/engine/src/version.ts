@@ -1,7 +1,8 @@
 /**
  * HIE's version: the root package.json's `version`, the one place it is written (a release bumps
- * it there and adds the CHANGELOG.md section). Found by walking up from this module, so it works
- * from the sources and from the build (dist/apps/engine/src/version.js).
+ * it there and adds the CHANGELOG.md section). Found by walking up from this module to the first
+ * package.json named `hie`: the root one from the sources, the build's own (dist/package.json,
+ * which the build writes from the root one) from dist/apps/engine/src/version.js.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
