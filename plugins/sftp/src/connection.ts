@@ -19,6 +19,16 @@ export function sha256Fingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }
 
+/**
+ * A private key as pasted into a one-line form field (the browser drops its line breaks): the
+ * armour lines put back on their own lines (the base64 between them may stay on one line).
+ */
+export function normalizePrivateKey(key: string): string {
+  const k = key.trim();
+  if (k.includes('\n')) return k;
+  return k.replace(/^(-----BEGIN [A-Z0-9 ]+-----)\s*/, '$1\n').replace(/\s*(-----END [A-Z0-9 ]+-----)$/, '\n$1\n');
+}
+
 /** Errors before any byte is exchanged (bad settings) are user errors: retrying does not help. */
 export function checkConnectionSettings(s: ConnectionSettings, type: string): void {
   if (!s.hostFingerprint) {
@@ -49,7 +59,7 @@ export async function openSftp(s: ConnectionSettings, ctx: ItemContext, type: st
       port: s.port,
       username: s.username,
       password: s.password || undefined,
-      privateKey: s.privateKey || undefined,
+      privateKey: s.privateKey ? normalizePrivateKey(s.privateKey) : undefined,
       passphrase: s.passphrase || undefined,
       readyTimeout: s.connectTimeoutMs,
       hostVerifier: (key: Buffer) => {

@@ -177,6 +177,14 @@ describe('sftp.out', () => {
     expect(await readFile(path.join(dir, 'P2.hl7'), 'utf8')).toBe(hl7('P2'));
   });
 
+  it('takes a private key pasted without its line breaks (a one-line form field)', async () => {
+    const dir = await remoteDir();
+    const s = await sender({ remoteDirectory: dir, privateKey: sshd.userKey.replace(/\r?\n/g, ''), filename: '{controlId}.hl7' });
+    await s.send(MessageEnvelope.createHl7(hl7('K9'), { source: 't' }));
+    await s.handler.onStop?.(s.ctx);
+    expect(await readdir(dir)).toEqual(['K9.hl7']);
+  });
+
   it('a wrong password is an error, not an upload', async () => {
     const dir = await remoteDir();
     const s = await sender({ remoteDirectory: dir, username: PASSWORD_USER, privateKey: '', password: 'wrong' });
