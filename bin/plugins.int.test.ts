@@ -68,6 +68,20 @@ describe('hie plugins', () => {
   }, 60_000);
 });
 
+describe('hie start and hie engine load the configured plugins', () => {
+  it('a plugin that is not installed stops them with the same error, before they open anything', async () => {
+    const env = { HIE_PLUGINS: 'hie-plugin-missing', HIE_PORT: '0', HIE_PORTAL: 'off' };
+    const start = await hieExec(['start'], { cwd: project, env });
+    expect(start.code).toBe(1);
+    expect(start.output).toMatch(/hie start: plugin "hie-plugin-missing" \(HIE_PLUGINS\): not found/);
+    // Unreachable cluster addresses: the plugin check comes first.
+    const cluster = { DATABASE_URL: 'postgres://127.0.0.1:1/none', REDIS_URL: 'redis://127.0.0.1:1', ETCD_ENDPOINTS: 'http://127.0.0.1:1' };
+    const engine = await hieExec(['engine'], { cwd: project, env: { ...env, ...cluster } });
+    expect(engine.code).toBe(1);
+    expect(engine.output).toMatch(/error \[engine\.plugin\]: plugin "hie-plugin-missing" \(HIE_PLUGINS\): not found/);
+  }, 60_000);
+});
+
 describe('hie run with HIE_PLUGINS', () => {
   it('runs the plugin type in async and multiprocess items', async () => {
     const port = await freePort();
