@@ -14,7 +14,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['libs/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'tools/*/src/**/*.test.ts', 'docker/*.test.ts', 'bin/*.test.ts'],
+          include: ['libs/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'tools/*/src/**/*.test.ts', 'plugins/*/src/**/*.test.ts', 'docker/*.test.ts', 'bin/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           environment: 'node',
         },
@@ -22,7 +22,7 @@ export default defineConfig({
       {
         test: {
           name: 'int',
-          include: ['libs/*/src/**/*.int.test.ts', 'apps/*/src/**/*.int.test.ts', 'bin/**/*.int.test.ts'],
+          include: ['libs/*/src/**/*.int.test.ts', 'apps/*/src/**/*.int.test.ts', 'plugins/*/src/**/*.int.test.ts', 'bin/**/*.int.test.ts'],
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 60_000,

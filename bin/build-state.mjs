@@ -9,7 +9,7 @@ import path from 'node:path';
 export const BUILD_STAMP = '.hie-build.json';
 
 /** What the server build is made from, relative to the repository root (tests excluded). */
-export const BUILD_SOURCES = ['bin', 'apps/engine/src', 'apps/manager/src', 'libs', 'tools/scripts/build.mjs'];
+export const BUILD_SOURCES = ['bin', 'apps/engine/src', 'apps/manager/src', 'libs', 'plugins', 'tools/scripts/build.mjs'];
 
 /** Unit tests, Vitest's config and READMEs are not built: editing them leaves the build fresh. */
 const notBuilt = (name) => name.endsWith('.test.ts') || name.endsWith('.md') || name === 'node_modules';

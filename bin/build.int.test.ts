@@ -3,7 +3,7 @@ import { readdir, readFile, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendFiles } from '../apps/engine/src/send';
-import { freePort, hie, repoRoot, tempDir, until, waitForPort, writeJson } from '../apps/engine/src/testing/helpers';
+import { freePort, hie, hieExec, repoRoot, tempDir, until, waitForPort, writeJson } from '../apps/engine/src/testing/helpers';
 
 /** Runs a command to completion; resolves with its exit code and output. */
 function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; output: string }> {
@@ -67,5 +67,15 @@ describe('npm run build: the compiled build runs hie on its own', () => {
       await new Promise((r) => child.once('exit', r));
     }
     expect(child.output()).not.toMatch(/"level":50/); // no error logged (a worker that failed to load logs one)
+  }, 60_000);
+
+  it('the build knows its version and loads the SFTP plugin shipped with HIE, compiled', async () => {
+    const env = { HIE_BUILD: 'auto', HIE_DIST: dist };
+    const version = await hieExec(['--version'], { cwd: dir, env });
+    expect(version.output.trim()).toBe((JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version);
+    const plugins = await hieExec(['plugins'], { cwd: dir, env });
+    expect(plugins.code, plugins.output).toBe(0);
+    expect(plugins.output).toContain(`@hie/plugin-sftp@1.0.0  ${path.join(dist, 'plugins/sftp/src/index.js')}  (shipped with HIE)`);
+    expect(plugins.output).toMatch(/ {2}sftp\.in {2}service/);
   }, 60_000);
 });

@@ -17,7 +17,22 @@ import pino from 'pino';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { clusterFromEnv, EtcdCoordinator, etcdCipher, InProcessCoordinator, type ClusterSettings, type Coordinator, type ReportedProduction } from '@hie/cluster';
-import { createClusterJobs, createSandbox, readTelemetryEnv, redisStreamsBusFor, singletonTypes, startNodeTelemetry, startStoreNode, type StoreNode, type StoreTracker } from '@hie/engine';
+import {
+  createClusterJobs,
+  createSandbox,
+  loadConfiguredPlugins,
+  pluginDefinitions,
+  pluginDescriptors,
+  readTelemetryEnv,
+  readEngineEnv,
+  redisStreamsBusFor,
+  singletonTypes,
+  startNodeTelemetry,
+  startStoreNode,
+  type LoadedPlugin,
+  type StoreNode,
+  type StoreTracker,
+} from '@hie/engine';
 import { JobQueue } from '@hie/jobs';
 import { createManagerServer, ensureFirstAdmin, loadSecretKey, readEnv, registry, restoreDesiredState, SecretBox, seedDemo, sessionSettings } from '@hie/manager';
 import { hostPolicyFromEnv } from '@hie/policy';
@@ -142,6 +157,7 @@ async function openCoordinator(
   withEngine: boolean,
   secretKey: string | undefined,
   log: pino.Logger,
+  plugins: ReturnType<typeof pluginDefinitions>,
 ): Promise<{ coordinator: Coordinator; nodeId: string }> {
   if (!cluster) return { coordinator: new InProcessCoordinator(), nodeId: 'local' };
   const nodeId = cluster.nodeId ?? `${os.hostname()}-${randomUUID().slice(0, 8)}`;
@@ -152,7 +168,7 @@ async function openCoordinator(
     prefix: cluster.prefix,
     log,
     cipher: secretKey ? etcdCipher(secretKey) : undefined,
-    ...(withEngine ? { node: { nodeId, isSingleton: singletonTypes() } } : {}),
+    ...(withEngine ? { node: { nodeId, isSingleton: singletonTypes(plugins) } } : {}),
   });
   try {
     await coordinator.start();
@@ -169,8 +185,11 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
   const withEngine = !argv.includes('--no-engine');
   let tlsPair: ReturnType<typeof readTls>;
   let cluster: ClusterSettings | undefined;
+  let loaded: LoadedPlugin[];
   try {
     tlsPair = readTls(env.HIE_TLS_CERT, env.HIE_TLS_KEY);
+    // Item-type plugins (HIE_PLUGINS, hie.config.yaml): the engine runs them, the manager shows and checks them.
+    loaded = await loadConfiguredPlugins(readEngineEnv());
     cluster = clusterFromEnv(env);
     if (!cluster && !withEngine) throw new Error('--no-engine runs the control plane of a cluster: set DATABASE_URL, REDIS_URL and ETCD_ENDPOINTS');
   } catch (e) {
@@ -181,7 +200,8 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
   if (secretKey.source === 'generated') log.warn({ file: secretKey.file }, 'generated the key of secret settings; back it up (or set HIE_SECRET_KEY): without it they cannot be decrypted');
   const secrets = new SecretBox(secretKey.key);
   const store = await openStore({ databaseUrl: env.DATABASE_URL, dataDir: env.HIE_DATA_DIR, writerPipelines: env.HIE_STORE_PIPELINES });
-  const { coordinator, nodeId } = await openCoordinator(cluster, withEngine, env.HIE_SECRET_KEY, log);
+  const plugins = pluginDefinitions(loaded);
+  const { coordinator, nodeId } = await openCoordinator(cluster, withEngine, env.HIE_SECRET_KEY, log, plugins);
   // One policy for saves (manager) and starts (engine); the manager's own address is never an egress target.
   const policy = hostPolicyFromEnv(env, [{ host: env.HIE_HOST, port: env.HIE_PORT }]);
   // Cluster: hand-offs between items travel over Redis Streams, one bus per project.
@@ -225,6 +245,7 @@ export async function start(argv: string[] = process.argv.slice(3)): Promise<num
     sandbox: createSandbox({ policy, log }),
     // Alert rules are evaluated by the control plane (one at a time in a cluster: a store lock).
     alerts: env.HIE_ALERT_INTERVAL_MS > 0 ? { intervalMs: env.HIE_ALERT_INTERVAL_MS } : undefined,
+    pluginItemTypes: pluginDescriptors(loaded),
     portalHandler: portal ? async (req, res) => (await portal(req, res), true) : undefined,
   });
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {

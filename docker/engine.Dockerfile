@@ -10,6 +10,7 @@ COPY apps/manager/package.json apps/manager/
 COPY libs/ libs/
 COPY tools/bench/package.json tools/bench/
 COPY tools/docs/package.json tools/docs/
+COPY plugins/sftp/package.json plugins/sftp/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
@@ -24,6 +25,7 @@ COPY apps/manager/package.json apps/manager/
 COPY libs/ libs/
 COPY tools/bench/package.json tools/bench/
 COPY tools/docs/package.json tools/docs/
+COPY plugins/sftp/package.json plugins/sftp/
 RUN npm ci --omit=dev --no-audit --no-fund && rm -rf libs/*/src
 COPY --from=build /app/dist/ dist/
 COPY bin/hie.mjs bin/build-state.mjs bin/

@@ -27,6 +27,7 @@ COPY apps/portal/package.json apps/portal/
 COPY libs/ libs/
 COPY tools/bench/package.json tools/bench/
 COPY tools/docs/package.json tools/docs/
+COPY plugins/sftp/package.json plugins/sftp/
 RUN npm ci --omit=dev --no-audit --no-fund && rm -rf libs/*/src
 COPY --from=build /app/dist/ dist/
 # The portal as built (its .next, config, public files, and the sources `hie start` checks the

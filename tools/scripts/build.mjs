@@ -24,12 +24,14 @@ const outdir = path.resolve(process.cwd(), values.outdir ?? path.join(root, 'dis
 
 /** `@hie/<name>` → the absolute path of its entry (the package's `exports['.']`). */
 const packages = new Map();
-for (const group of ['libs', 'apps']) {
+for (const group of ['libs', 'apps', 'plugins']) {
+  if (!existsSync(path.join(root, group))) continue;
   for (const name of readdirSync(path.join(root, group))) {
     const file = path.join(root, group, name, 'package.json');
     if (!existsSync(file)) continue;
     const pkg = JSON.parse(readFileSync(file, 'utf8'));
-    const entry = typeof pkg.exports === 'string' ? pkg.exports : pkg.exports?.['.'];
+    const dot = typeof pkg.exports === 'string' ? pkg.exports : pkg.exports?.['.'];
+    const entry = typeof dot === 'string' ? dot : dot?.default; // `{ types, default }` (published-shaped, e.g. @hie/item-sdk)
     if (pkg.name?.startsWith('@hie/') && typeof entry === 'string') packages.set(pkg.name, path.join(root, group, name, entry));
   }
 }
@@ -45,7 +47,7 @@ function walk(dir, into) {
 }
 const entries = [
   ...readdirSync(path.join(root, 'bin')).filter(isSource).map((f) => path.join(root, 'bin', f)),
-  ...['apps/engine', 'apps/manager', ...readdirSync(path.join(root, 'libs')).map((l) => `libs/${l}`)]
+  ...['apps/engine', 'apps/manager', ...readdirSync(path.join(root, 'libs')).map((l) => `libs/${l}`), ...(existsSync(path.join(root, 'plugins')) ? readdirSync(path.join(root, 'plugins')).map((p) => `plugins/${p}`) : [])]
     .filter((p) => existsSync(path.join(root, p, 'src')))
     .flatMap((p) => walk(path.join(root, p, 'src'), [])),
 ];
@@ -109,7 +111,14 @@ const result = await build({
 // Runtime files read beside the code: the store's SQL migrations (libs/store/src/store.ts).
 cpSync(path.join(root, 'libs/store/drizzle'), path.join(outdir, 'libs/store/drizzle'), { recursive: true });
 // Plain ESM for Node: the output folder says so, whatever package.json is (or is not) above it.
-writeFileSync(path.join(outdir, 'package.json'), `${JSON.stringify({ type: 'module', private: true }, null, 2)}\n`);
+// It carries HIE's name and version too (`hie --version` finds it, as it finds the root one from the sources).
+const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+writeFileSync(path.join(outdir, 'package.json'), `${JSON.stringify({ name: 'hie', version, type: 'module', private: true }, null, 2)}\n`);
+// The plugins shipped with HIE are found by their package.json (apps/engine/src/plugins.ts).
+for (const p of entries.filter((e) => e.endsWith(`${path.sep}src${path.sep}index.ts`) && path.relative(root, e).startsWith(`plugins${path.sep}`))) {
+  const pkg = path.join(path.dirname(path.dirname(p)), 'package.json');
+  if (existsSync(pkg)) cpSync(pkg, path.join(outdir, path.relative(root, pkg)));
+}
 if (!existsSync(path.join(outdir, 'bin/main.js'))) throw new Error('bin/main.js was not built');
 // Last, so an interrupted build has no stamp and is never used.
 writeFileSync(path.join(outdir, BUILD_STAMP), `${JSON.stringify({ sources: BUILD_SOURCES, files: entries.length, builtAt: new Date().toISOString() }, null, 2)}\n`);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { clusterFromEnv, EtcdCoordinator, etcdCipher } from '@hie/cluster';
 import { formatProblems } from '@hie/config';
@@ -13,6 +14,9 @@ import { readEnv } from './env';
 import { readProductionFile } from './production-file';
 import { codeOf, ensureError } from './runtime/errors';
 import { sendFiles } from './send';
+import { loadConfiguredPlugins, pluginDefinitions } from './plugins';
+import { scaffoldItemType } from './scaffold';
+import { hieVersion } from './version';
 import { singletonTypes, startStoreNode } from './store-node';
 import { redisStreamsBusFor } from './runtime/cluster-bus';
 import { createClusterJobs } from './runtime/cluster-jobs';
@@ -33,6 +37,9 @@ Commands:
   send [options] <files…>  send HL7 files over MLLP and print each ACK (batch files are split)
   export <project>      write a project as YAML files (GitOps; HIE_TOKEN)
   apply -f <dir|file>   save (and --deploy) a project from such files (GitOps; HIE_TOKEN)
+  plugins               list the item-type plugins loaded (HIE_PLUGINS, hie.config.yaml) and from where
+  new item-type <name>  scaffold an item-type plugin package (zod settings, a Vitest test, README)
+  version               print the version (also: hie --version)
 
 Run "hie <command> --help" for a command's options.`,
   run: `Usage: hie run <production.json|yaml>
@@ -43,7 +50,8 @@ HIE_FILE_ROOTS (folders items may use, ':'-separated; default: this folder), HIE
 (hosts, host:port, CIDRs items may send to; default: any but link-local/metadata),
 HIE_METRICS_PORT (serve Prometheus /metrics on this port; unset: none),
 OTEL_EXPORTER_OTLP_ENDPOINT (send OpenTelemetry traces there over OTLP/HTTP; unset: tracing off),
-OTEL_SERVICE_NAME (hie-engine) and the other standard OTEL_* variables.`,
+OTEL_SERVICE_NAME (hie-engine) and the other standard OTEL_* variables,
+HIE_PLUGINS (item-type plugins; see "hie plugins --help").`,
   start: `Usage: hie start [--no-engine]
 
 The all-in-one product on one port (HIE_PORT, default 8080): the portal at /, the manager API at
@@ -57,6 +65,8 @@ a migration is pending or no engine node reports.
 Cluster mode: with DATABASE_URL, REDIS_URL and ETCD_ENDPOINTS all set, desired state and node
 status live in etcd and this process's engine is one node of the cluster (HIE_NODE_ID,
 HIE_CLUSTER_PREFIX: see "hie engine --help").
+Item-type plugins: HIE_PLUGINS or hie.config.yaml (see "hie plugins --help"); every node of a
+cluster needs the same plugins.
   --no-engine   cluster mode only: run the control plane (portal + API) without an engine node`,
   engine: `Usage: hie engine
 
@@ -75,7 +85,32 @@ Optional:
   HIE_CLUSTER_PREFIX  prefix of the cluster's etcd and Redis keys (hie)
   HIE_SECRET_KEY      the control plane's: desired state (with secret settings) is sealed in etcd with it
   HIE_METRICS_PORT    serve this node's Prometheus /metrics on this port (unset: none)
-  HIE_LOG_LEVEL (info), HIE_FILE_ROOTS, HIE_EGRESS_ALLOW, OTEL_* (as for "hie run")`,
+  HIE_LOG_LEVEL (info), HIE_FILE_ROOTS, HIE_EGRESS_ALLOW, HIE_PLUGINS, OTEL_* (as for "hie run")`,
+  plugins: `Usage: hie plugins
+
+Loads the configured item-type plugins and lists each one: where it was configured, the module
+it resolved to, its package and version, and its item types. Exits 1 with the reason when one
+cannot be loaded (not installed, a type clashing with a built-in or another plugin, settings that
+are not a zod schema, another major item-type API version).
+
+Plugins are packages or files exporting item types made with defineItemType from @hie/item-sdk
+(scaffold one with "hie new item-type"). They load in "hie start", "hie run" and "hie engine",
+and in their worker threads. Configure them with:
+  HIE_PLUGINS          package names or paths, separated by "," or ":" (paths relative to the
+                       working folder; packages resolved from its node_modules)
+  hie.config.yaml      "plugins:" (a list; relative to the file) in the working folder, or the
+                       file HIE_CONFIG names
+  HIE_DEFAULT_PLUGINS  off: skip the plugins shipped in HIE's plugins/ folder (on)`,
+  new: `Usage: hie new item-type <name> [--dir <folder>] [--kind service|process|operation]
+
+Scaffolds an item-type plugin package in <folder>/<name> (default: ./<name>): src/index.ts with
+the type (defineItemType and a zod settings schema), a Vitest test on a real socket and file,
+README.md, and package.json depending on @hie/item-sdk (a file: dependency on this HIE, so
+"npm install --offline" works). <name> is the package name, lower-case (e.g. hie-plugin-acme);
+the item type is named after it (acme.out). --kind: operation (default), process or service.`,
+  version: `Usage: hie version | hie --version
+
+Prints HIE's version (the root package.json's "version"; CHANGELOG.md lists what changed).`,
   migrate: `Usage: hie migrate
 
 Applies the store's SQL migrations (PostgreSQL with DATABASE_URL, else the embedded store in HIE_DATA_DIR).`,
@@ -110,7 +145,8 @@ async function runProduction(file: string): Promise<number> {
   const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie-engine' } });
   const raw = await readProductionFile(file);
   const policy = hostPolicyFromEnv(env);
-  const checked = await validateProductionWithPolicy(raw, { itemTypes: createRegistry().lookup, policy });
+  const plugins = pluginDefinitions(await loadConfiguredPlugins(env));
+  const checked = await validateProductionWithPolicy(raw, { itemTypes: createRegistry(plugins).lookup, policy });
   if (!checked.ok) {
     out(`${file}: invalid production\n${formatProblems(checked.problems)}`);
     return 1;
@@ -125,7 +161,7 @@ async function runProduction(file: string): Promise<number> {
   const metrics = telemetry.metrics;
   const commits = metrics && { raw: metrics.storeCommits(spec.name, 'raw'), events: metrics.storeCommits(spec.name, 'events') };
   const tracker = stored ? StoreTracker.forProduction(stored.store.messages, { ...stored.scope, production: spec.name }, spec.storage, log, commits) : undefined;
-  const { engine } = createEngine({ log, tracker, policy, metrics });
+  const { engine } = createEngine({ log, tracker, policy, metrics, plugins });
   await engine.apply(raw);
   if (stored) {
     const n = await recoverUnfinished(stored.store.messages, engine, stored.scope.projectId, log);
@@ -162,6 +198,7 @@ async function runEngineNode(): Promise<number> {
     return 2;
   }
   const log = pino({ level: env.HIE_LOG_LEVEL, base: { svc: 'hie-engine' } });
+  const plugins = pluginDefinitions(await loadConfiguredPlugins(env));
   const nodeId = cluster.nodeId ?? `${os.hostname()}-${randomUUID().slice(0, 8)}`;
   const { openStore } = await import('@hie/store');
   const store = await openStore({ databaseUrl: cluster.databaseUrl, dataDir: env.HIE_DATA_DIR, writerPipelines: env.HIE_STORE_PIPELINES });
@@ -169,7 +206,7 @@ async function runEngineNode(): Promise<number> {
     endpoints: cluster.etcdEndpoints,
     prefix: cluster.prefix,
     log,
-    node: { nodeId, isSingleton: singletonTypes() },
+    node: { nodeId, isSingleton: singletonTypes(plugins) },
     cipher: env.HIE_SECRET_KEY ? etcdCipher(env.HIE_SECRET_KEY) : undefined,
   });
   try {
@@ -184,7 +221,7 @@ async function runEngineNode(): Promise<number> {
   // Retries and retention purges are BullMQ jobs: they outlive this node, and purges run once per cluster.
   const jobs = createClusterJobs({ redis: cluster.redisUrl, prefix: cluster.prefix, log, messages: store.messages });
   const telemetry = await startNodeTelemetry(env, log);
-  const running = startStoreNode({ coordinator, store, log, nodeId, policy: hostPolicyFromEnv(env), busFor, jobs, metrics: telemetry.metrics });
+  const running = startStoreNode({ coordinator, store, log, nodeId, policy: hostPolicyFromEnv(env), busFor, jobs, metrics: telemetry.metrics, plugins });
   log.info({ node: nodeId, etcd: cluster.etcdEndpoints, prefix: cluster.prefix }, 'engine node running; Ctrl-C to stop');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -199,9 +236,28 @@ async function runEngineNode(): Promise<number> {
   return 0;
 }
 
+/** `hie plugins`: what is loaded and from where. */
+async function listPlugins(): Promise<number> {
+  const plugins = await loadConfiguredPlugins(readEnv());
+  if (plugins.length === 0) {
+    out('no plugins loaded (set HIE_PLUGINS, or "plugins:" in hie.config.yaml; see hie plugins --help)');
+    return 0;
+  }
+  for (const p of plugins) {
+    const pkg = p.packageName ? `${p.packageName}${p.packageVersion ? `@${p.packageVersion}` : ''}` : p.spec;
+    out(`${pkg}  ${fileURLToPath(p.url)}  (${p.from === 'default' ? 'shipped with HIE' : `from ${p.from}`})`);
+    for (const t of p.types) out(`  ${t.type}  ${t.kind}  api ${t.apiVersion}  ${t.description}`);
+  }
+  return 0;
+}
+
 /** CLI entry: returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-v' || (command === 'version' && rest.length === 0)) {
+    out(hieVersion());
+    return 0;
+  }
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     out(HELP.main);
     return command ? 0 : 1;
@@ -258,13 +314,34 @@ export async function main(argv: string[]): Promise<number> {
           return 2;
         }
         const spec = await readProductionFile(rest[0]);
-        const r = await validateProductionWithPolicy(spec, { itemTypes: createRegistry().lookup, policy: hostPolicyFromEnv(readEnv()) });
+        const env = readEnv();
+        const plugins = pluginDefinitions(await loadConfiguredPlugins(env));
+        const r = await validateProductionWithPolicy(spec, { itemTypes: createRegistry(plugins).lookup, policy: hostPolicyFromEnv(env) });
         if (r.ok) {
           out(`${rest[0]}: valid (${r.value.items.length} items, ${r.value.connections.length} connections)`);
           return 0;
         }
         out(`${rest[0]}: ${r.problems.length} problem(s)\n${formatProblems(r.problems)}`);
         return 1;
+      }
+      case 'plugins':
+        return await listPlugins();
+      case 'version':
+        out(hieVersion());
+        return 0;
+      case 'new': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { dir: { type: 'string', default: '.' }, kind: { type: 'string', default: 'operation' } },
+        });
+        if (positionals[0] !== 'item-type' || !positionals[1] || positionals.length > 2) {
+          out(HELP.new);
+          return 2;
+        }
+        const made = await scaffoldItemType({ name: positionals[1], dir: values.dir!, kind: values.kind! });
+        out(`created ${made.dir} (item type ${made.type})\nnext: cd ${made.dir} && npm install --offline && npx vitest run`);
+        return 0;
       }
       case 'send': {
         const { values, positionals } = parseArgs({

@@ -31,6 +31,12 @@ const envSchema = z.object({
   HIE_STORE_PIPELINES: z.coerce.number().int().min(1).max(32).optional(),
   ...hostPolicyEnvShape,
   ...clusterEnvShape,
+  /** Item-type plugins to load: package names or paths, separated by commas or ':' (see plugins.ts). */
+  HIE_PLUGINS: z.string().optional(),
+  /** The optional configuration file (`plugins:`); default `./hie.config.yaml` when it exists. */
+  HIE_CONFIG: z.string().optional(),
+  /** `off`: do not load the plugins shipped in the repo's plugins/ folder (SFTP). */
+  HIE_DEFAULT_PLUGINS: z.enum(['on', 'off']).default('on'),
   /** Cluster: the control plane's HIE_SECRET_KEY, to open the desired state sealed in etcd. */
   HIE_SECRET_KEY: z.string().min(1).optional(),
   ...telemetryEnvShape,

@@ -6,7 +6,7 @@
 import { HieError, resolveReferences, type SettingsSchemaLookup, type VariableValues } from '@hie/config';
 import type { Coordinator } from '@hie/cluster';
 import type { Environment, Store } from '@hie/store';
-import { listItemTypes } from './item-types.js';
+import { listItemTypes, type ItemTypeSources } from './item-types.js';
 import type { SecretBox } from './secrets.js';
 import { invalidSpec } from './spec.js';
 
@@ -39,8 +39,8 @@ export async function environmentValues(deps: { store: Store; secrets?: SecretBo
 }
 
 /** The settings JSON Schema of each item type (built-ins and plugins), for typed resolution. */
-export async function settingsSchemas(coordinator: Coordinator): Promise<SettingsSchemaLookup> {
-  const types = new Map((await listItemTypes(coordinator)).map((t) => [t.type, t.settingsSchema]));
+export async function settingsSchemas(sources: ItemTypeSources): Promise<SettingsSchemaLookup> {
+  const types = new Map((await listItemTypes(sources)).map((t) => [t.type, t.settingsSchema]));
   return (type) => types.get(type);
 }
 
@@ -50,12 +50,12 @@ export async function settingsSchemas(coordinator: Coordinator): Promise<Setting
  * @throws HieError `config.invalid` naming the item, the setting and each missing variable.
  */
 export async function resolveInEnvironment<T>(
-  deps: { store: Store; coordinator: Coordinator; secrets?: SecretBox },
+  deps: { store: Store; coordinator: Coordinator; pluginItemTypes?: ItemTypeSources['pluginItemTypes']; secrets?: SecretBox },
   spec: T,
   env: Environment | undefined,
 ): Promise<T> {
   const values: VariableValues = env ? await environmentValues(deps, env) : { environment: '(none: deploy to an environment)', plain: new Map(), secret: new Map() };
-  const result = resolveReferences(spec, values, await settingsSchemas(deps.coordinator));
+  const result = resolveReferences(spec, values, await settingsSchemas(deps));
   if (!result.ok) throw invalidSpec(result.problems);
   return result.spec;
 }

@@ -18,7 +18,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Coordinator } from '@hie/cluster';
 import {
   builtinItemTypes,
   formatPath,
@@ -36,7 +35,7 @@ import {
   type SecretPath,
   type SecretPathLookup,
 } from '@hie/config';
-import { listItemTypes } from './item-types.js';
+import { listItemTypes, type ItemTypeSources } from './item-types.js';
 
 /** The start of every encrypted value. */
 export const SEALED_PREFIX = 'hie:enc:v1:';
@@ -155,9 +154,9 @@ export type SecretLookup = SecretPathLookup & { boundTo?: (type: string) => read
  * Which settings of each item type are secret: the built-ins' zod schemas, and the JSON Schema
  * engine nodes report for plugin types (their `"secret": true` and `"secretsBoundTo"` marks).
  */
-export async function secretLookup(coordinator: Coordinator): Promise<SecretLookup> {
+export async function secretLookup(sources: ItemTypeSources): Promise<SecretLookup> {
   const rules = new Map(builtinRules);
-  for (const t of await listItemTypes(coordinator)) {
+  for (const t of await listItemTypes(sources)) {
     if (!rules.has(t.type)) rules.set(t.type, { paths: secretPaths(t.settingsSchema), boundTo: secretsBoundTo(t.settingsSchema) });
   }
   return Object.assign((type: string) => rules.get(type)?.paths, { boundTo: (type: string) => rules.get(type)?.boundTo ?? [] });

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import type { Logger } from 'pino';
 import type { Coordinator } from '@hie/cluster';
+import type { ItemTypeDescriptor } from '@hie/config';
 import type { JobQueue } from '@hie/jobs';
 import type { HostPolicy } from '@hie/policy';
 import type { Store } from '@hie/store';
@@ -59,6 +60,8 @@ export interface ManagerServerOptions {
    * control plane may: one evaluates at a time). Without it `alerts.test` still sends test notices.
    */
   alerts?: Pick<AlertEvaluatorOptions, 'intervalMs' | 'now' | 'notify'>;
+  /** Item types from plugins (descriptors: type, kind, description, zod settings): palette, forms, checks at save. */
+  pluginItemTypes?: readonly ItemTypeDescriptor[];
 }
 
 export interface ManagerServer {
@@ -96,6 +99,7 @@ export function createManagerServer(opts: ManagerServerOptions): ManagerServer {
     secrets: opts.secrets,
     jobs: opts.jobs,
     sandbox: opts.sandbox,
+    pluginItemTypes: opts.pluginItemTypes,
   });
   services.alerts = new AlertEvaluator({ store: opts.store, coordinator: opts.coordinator, secrets: services.secrets, policy: services.policy, log: opts.log, ...opts.alerts });
   if (opts.alerts) services.alerts.start();

@@ -86,9 +86,9 @@ export function invalidSpec(problems: ConfigProblem[]): HieError {
 export async function checkSpec(ctx: Ctx, spec: unknown, mapProblems?: (p: ConfigProblem[]) => ConfigProblem[]): Promise<CheckedSpec> {
   const hasRefs = findReferences(spec).length > 0;
   const probe = hasRefs ? withoutReferences(spec) : spec;
-  const result = await validateProductionWithPolicy(probe, { itemTypes: await itemTypeLookup(ctx.coordinator), policy: ctx.policy });
+  const result = await validateProductionWithPolicy(probe, { itemTypes: await itemTypeLookup(ctx), policy: ctx.policy });
   let problems = result.ok ? [] : dropReferenceProblems(spec, result.problems);
-  if (hasRefs) problems = [...problems, ...referenceProblems(spec, await secretLookup(ctx.coordinator))];
+  if (hasRefs) problems = [...problems, ...referenceProblems(spec, await secretLookup(ctx))];
   if (problems.length > 0) throw invalidSpec(mapProblems ? mapProblems(problems) : problems);
   // With references left out, the production may not parse: its graph is enough for the cycles.
   const production = result.ok ? result.value : productionSchema.parse(probe);
@@ -134,7 +134,7 @@ export async function commitSpec(ctx: AuthedCtx, project: Project, opts: CommitO
     const next = opts.change({ version: fresh.currentVersion, spec: base });
     // Secrets: `••• set` keeps the stored value; the settings are validated in plaintext and
     // stored encrypted.
-    const secretsOf = await secretLookup(ctx.coordinator);
+    const secretsOf = await secretLookup(ctx);
     const { resolved, plain } = resolveSecrets(ctx.secrets, next, { projectId: project.id, current: current?.spec, secretsOf, mapProblems: opts.mapProblems });
     const checked = await checkSpec(ctx, plain, opts.mapProblems);
     const stored = sealSecrets(ctx.secrets, asSpec(resolved), project.id, secretsOf);

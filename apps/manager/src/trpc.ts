@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Coordinator } from '@hie/cluster';
 import type { JobQueue } from '@hie/jobs';
 import { createHostPolicy, type HostPolicy } from '@hie/policy';
-import { formatProblems, problemsFromZodIssues, toTrpcCode, type ConfigProblem } from '@hie/config';
+import { formatProblems, problemsFromZodIssues, toTrpcCode, type ConfigProblem, type ItemTypeDescriptor } from '@hie/config';
 import type { ConfigVersion, Deployment, MembershipRole, Store } from '@hie/store';
 import { recordDenial } from './audit.js';
 import { LoginRateLimiter } from './auth/rate-limit.js';
@@ -65,6 +65,8 @@ export interface ManagerServices {
   sandbox?: Sandbox;
   /** The alert evaluator (test notices of `alerts.test`), set by the manager server. */
   alerts?: AlertEvaluator;
+  /** Item types from plugins this process loaded (HIE_PLUGINS): in the palette, validated with their zod schemas. */
+  pluginItemTypes: readonly ItemTypeDescriptor[];
   /** Per-request look-ups, kept a few seconds (see {@link TtlCache}). */
   caches: {
     /** Session id → the session's user, expiry and creation time. */
@@ -117,6 +119,8 @@ export interface ServicesOptions {
   jobs?: JobQueue;
   /** The engine's sandbox, for `production.test` and test cases. */
   sandbox?: Sandbox;
+  /** Item types from plugins (their descriptors, passed in by the composition root). @defaultValue none */
+  pluginItemTypes?: readonly ItemTypeDescriptor[];
 }
 
 export function createServices(opts: ServicesOptions): ManagerServices {
@@ -135,6 +139,7 @@ export function createServices(opts: ServicesOptions): ManagerServices {
     traceUrl: opts.traceUrl,
     jobs: opts.jobs,
     sandbox: opts.sandbox,
+    pluginItemTypes: opts.pluginItemTypes ?? [],
     caches: {
       sessions: new TtlCache(opts.authCacheMs ?? 5000),
       roles: new TtlCache(opts.authCacheMs ?? 5000),

@@ -2,12 +2,10 @@ import { constants } from 'node:fs';
 import { chmod, lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileInSettings } from '@hie/config';
-import { parseBatchBytes } from '@hie/hl7';
 import { ensureFolderInsideRoots, resolveInsideRoots } from '@hie/policy';
+import { createPoller, stamp, submitFileMessages } from '@hie/item-sdk';
 import { defineItemType } from '../item-type';
-import { envelopeFor, isHl7 } from '../runtime/envelopes';
 import { ensureError } from '../runtime/errors';
-import { stamp } from './template';
 import { DIR_MODE, FILE_MODE } from './file-modes';
 
 /** `*` and `?` wildcards → an anchored RegExp (no other syntax, so no user regex). */
@@ -44,9 +42,6 @@ export const fileIn = defineItemType({
     const errorSetting = () => settings.errorDirectory || path.join(dir, '.error');
     const warnedLinks = new Set<string>();
     const pattern = globToRegExp(settings.glob);
-    let timer: NodeJS.Timeout | undefined;
-    let polling: Promise<void> | undefined;
-    let stopped = false;
     let files = 0;
     let messages = 0;
 
@@ -60,23 +55,13 @@ export const fileIn = defineItemType({
       } finally {
         await fh.close();
       }
-      // Split on the bytes: a Latin-1 file keeps its bytes (never decoded as UTF-8 into U+FFFD).
-      const batch = isHl7(settings.contentType) ? parseBatchBytes(bytes) : undefined;
-      if (batch && batch.messages.length === 0) {
+      const r = await submitFileMessages(ctx, bytes, file, settings);
+      if (r.kind === 'refused') {
         // Not HL7 (no MSH in it): kept as a refused message, then moved aside, never lost silently.
-        await ctx.refuse(new Uint8Array(bytes), { reason: 'not_a_message', error: 'the file holds no HL7 message (no MSH segment)', contentType: settings.contentType, maxBytes: settings.refusedMaxBytes, detail: { file } });
         await rename(full, path.join(await ensureFolderInsideRoots(errorSetting(), ctx.policy, DIR_MODE), file));
         return;
       }
-      if (batch && batch.problems.length > 0) ctx.log.warn({ file, problems: batch.problems.map((p) => `${p.path}: ${p.message}`) }, 'batch file: trailer counts or lines do not match its messages');
-      // Copies: a message handed on must not pin the whole file's buffer.
-      const parts = batch && settings.splitBatch ? batch.messages.map((m) => m.slice()) : [new Uint8Array(bytes)];
-      for (const raw of parts) {
-        const envelope = envelopeFor(raw, settings.contentType, ctx.itemName);
-        envelope.header.customProperties.file = file;
-        await ctx.submit(envelope, { wait: ctx.hasStore ? 'stored' : 'queued' });
-        messages++;
-      }
+      messages += r.messages;
       if (settings.afterProcess === 'delete') await unlink(full);
       else {
         const archived = path.join(await ensureFolderInsideRoots(archiveSetting(), ctx.policy, DIR_MODE), `${stamp(Date.now())}_${file}`);
@@ -99,7 +84,7 @@ export const fileIn = defineItemType({
       }
       let taken = 0;
       for (const name of names.sort()) {
-        if (stopped || taken >= settings.maxFilesPerPoll) break;
+        if (poller.stopped || taken >= settings.maxFilesPerPoll) break;
         if (name.startsWith('.') || !pattern.test(name)) continue;
         const full = path.join(dir, name);
         try {
@@ -127,26 +112,18 @@ export const fileIn = defineItemType({
       }
     }
 
-    function schedule() {
-      if (stopped) return;
-      timer = setTimeout(() => {
-        polling = poll().finally(schedule);
-      }, settings.pollIntervalMs);
-    }
+    const poller = createPoller(poll, settings.pollIntervalMs);
 
     return {
       async onStart() {
-        stopped = false;
         dir = await ensureFolderInsideRoots(settings.directory, ctx.policy, DIR_MODE);
         // Refuse archive/error folders outside the roots now, not at the first file.
         await resolveInsideRoots(archiveSetting(), ctx.policy);
         await resolveInsideRoots(errorSetting(), ctx.policy);
-        polling = poll().finally(schedule);
+        poller.start();
       },
       async onStop() {
-        stopped = true;
-        if (timer) clearTimeout(timer);
-        await polling;
+        await poller.stop();
       },
       info() {
         return { directory: dir, files, messages };

@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { open, rename, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileOutSettings } from '@hie/config';
 import { ensureFolderInsideRoots, resolveInsideRoots } from '@hie/policy';
 import { defineItemType } from '../item-type';
 import { EngineError } from '../runtime/errors';
 import { DIR_MODE, FILE_MODE } from './file-modes';
-import { fillTemplate } from './template';
+import { fillTemplate, writeFileAtomic } from '@hie/item-sdk';
 
 async function exists(p: string): Promise<boolean> {
   try {
@@ -51,16 +50,8 @@ export const fileOut = defineItemType({
         }
         // Sandbox: the path and the bytes it would write, and nothing written (not even the folder).
         if (ctx.dryRun) return ctx.dryRun.wouldSend(target, envelope.body.raw);
-        const tmp = path.join(dir, `.${path.basename(target)}.${randomBytes(4).toString('hex')}.tmp`);
-        // O_EXCL: never write through something planted at the temp name; the rename keeps the mode for the target.
-        const fh = await open(tmp, 'wx', FILE_MODE);
-        try {
-          await fh.writeFile(envelope.body.raw);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await rename(tmp, target);
+        // A temp file (O_EXCL: never written through something planted there), then renamed: the mode stays for the target.
+        await writeFileAtomic(target, envelope.body.raw, FILE_MODE);
         written++;
       },
       info() {

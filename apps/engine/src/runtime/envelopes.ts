@@ -1,17 +1,9 @@
-import { CONTENT_TYPES, MessageEnvelope } from '@hie/envelope';
+import type { MessageEnvelope } from '@hie/envelope';
 import type { Hl7Message } from '@hie/hl7';
+import { envelopeFor, isHl7 } from '@hie/item-sdk';
 
-/** Content types that mean HL7 v2 ER7 (the canonical one and the aliases senders use). */
-const HL7_TYPES: ReadonlySet<string> = new Set([CONTENT_TYPES.hl7v2, 'application/hl7-v2', 'x-application/hl7-v2+er7', 'text/hl7']);
-
-export function isHl7(contentType: string): boolean {
-  return HL7_TYPES.has(contentType.toLowerCase());
-}
-
-/** An envelope for received bytes: HL7 fills its header from MSH, anything else keeps its type. */
-export function envelopeFor(raw: Uint8Array, contentType: string, source: string): MessageEnvelope {
-  return isHl7(contentType) ? MessageEnvelope.createHl7(raw, { source }) : MessageEnvelope.create({ raw, contentType, source });
-}
+// In @hie/item-sdk: plugins read received bytes the same way.
+export { envelopeFor, isHl7 };
 
 /** The envelope of a message already in the store (recovery, resend): it keeps its stored id. */
 export function storedEnvelope(id: string, raw: Uint8Array, contentType: string, source: string): MessageEnvelope {

@@ -3,6 +3,9 @@
  * compiled (dist/, `npm run build`, one `.js` beside where each `.ts` was).
  */
 
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
 /** True when this code runs compiled: its own file is `.js`. */
 export const compiled = !import.meta.url.endsWith('.ts');
 
@@ -13,6 +16,7 @@ export function moduleUrl(sourcePath: string, base: string): URL {
 
 /**
  * `execArgv` for worker threads: from the sources each thread loads tsx itself (the main thread's
- * loader is not inherited); compiled, plain Node.
+ * loader is not inherited); compiled, plain Node. tsx by its resolved URL: a bare `tsx` would be
+ * looked up from the working folder, which is a user's project (not HIE's checkout) with `hie run`.
  */
-export const workerExecArgv: string[] = compiled ? [] : ['--import', 'tsx'];
+export const workerExecArgv: string[] = compiled ? [] : ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];

@@ -4,25 +4,9 @@ import type { MessageEnvelope } from '@hie/envelope';
 /** Message life-cycle events, as recorded in the store and shown in the trace. */
 export type MessageEvent = 'received' | 'queued' | 'processing' | 'delivered' | 'failed' | 'discarded' | 'resent' | 'completed' | 'retry' | 'refused' | 'expired';
 
-/**
- * Input a service could not take as a message (not HL7, a frame too large or cut off, a file with
- * no message in it). It is stored as a `refused` message, finished at once and never routed, so
- * the message viewer shows it instead of it disappearing without a trace.
- */
-export interface Refusal {
-  /** Why, as a stable code: `not_hl7`, `too_large`, `partial_frame`, `not_a_message`… */
-  reason: string;
-  /** What went wrong, for people. */
-  error: string;
-  /** How the bytes read: the service's content type (what a repaired copy would be resent as). */
-  contentType: string;
-  /** Most bytes stored; beyond them the message is truncated and its trace says so. */
-  maxBytes: number;
-  /** How many bytes there were in all, when more than were handed in (a frame dropped on the way). */
-  totalBytes?: number;
-  /** More for the trace: remote address, file name, limits. JSON values only. */
-  detail?: Record<string, unknown>;
-}
+/** See @hie/item-sdk: the item-type API declares it (services hand refused input to `ctx.refuse`). */
+export type { Refusal } from '@hie/item-sdk';
+import type { Refusal } from '@hie/item-sdk';
 
 /**
  * Records what happens to each message. The default keeps counts in memory; the store-backed

@@ -11,14 +11,8 @@ import { createHostPolicy, type HostPolicy, type HostPolicyInput } from '@hie/po
 export const repoRoot = new URL('../../../../', import.meta.url).pathname;
 export const corpusDir = path.resolve(repoRoot, 'testdata/hl7');
 
-/** A free TCP port on 127.0.0.1 (bind 0, read, close). */
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+/** freePort, until: @hie/item-sdk's (plugins test with the same helpers). */
+export { freePort, until } from '@hie/item-sdk';
 
 /**
  * The host policy of engine tests: the system temp folder is the root (tests write there), given
@@ -30,15 +24,6 @@ export function testPolicy(input: HostPolicyInput = {}): HostPolicy {
 
 export async function tempDir(prefix = 'hie-test-'): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), prefix));
-}
-
-/** Poll `cond` every 20 ms until it holds; throws after `timeoutMs`. */
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** True when something accepts TCP connections on 127.0.0.1:`port` now. */

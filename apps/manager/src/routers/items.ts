@@ -33,7 +33,7 @@ export const itemsRouter = router({
   /** The items of the current version. */
   list: authedProcedure.input(z.object({ projectId })).query(async ({ ctx, input }) => {
     const { project } = await requireProject(ctx, input.projectId, 'viewer');
-    const spec = redactSpec(asSpec((await getVersion(ctx, project)).spec), await secretLookup(ctx.coordinator));
+    const spec = redactSpec(asSpec((await getVersion(ctx, project)).spec), await secretLookup(ctx));
     return { version: project.currentVersion, items: spec.items ?? [] };
   }),
 

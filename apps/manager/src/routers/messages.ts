@@ -104,7 +104,7 @@ interface DeployedItems {
 async function deployedItems(ctx: AuthedCtx, project: Project): Promise<DeployedItems> {
   const dep = await ctx.store.deployments.get(project.id);
   const spec = asSpec((await getVersion(ctx, project, dep?.version)).spec);
-  const kinds = new Map((await listItemTypes(ctx.coordinator)).map((t) => [t.type, t.kind]));
+  const kinds = new Map((await listItemTypes(ctx)).map((t) => [t.type, t.kind]));
   return { spec, kind: new Map((spec.items ?? []).map((i) => [i.name, kinds.get(i.type)])) };
 }
 

@@ -34,7 +34,7 @@ interface NewSpec {
  * its path): a new project has nothing stored to keep — an export's secrets must be entered.
  */
 async function checkNewSpec(ctx: AuthedCtx, spec: unknown): Promise<NewSpec> {
-  const secretsOf = await secretLookup(ctx.coordinator);
+  const secretsOf = await secretLookup(ctx);
   const { plain } = resolveSecrets(ctx.secrets, spec, { projectId: undefined, current: undefined, secretsOf });
   return { spec: (await checkSpec(ctx, plain)).spec, secretsOf };
 }
@@ -76,7 +76,7 @@ export const projectsRouter = router({
 
   /** A project with the spec of its current version (or of `version`). */
   get: authedProcedure.input(z.object({ id, version: version.optional() })).query(async ({ ctx, input }) => {
-    const [{ project, role }, deployments, secretsOf] = await Promise.all([requireProject(ctx, input.id, 'viewer'), deploymentsForViews(ctx), secretLookup(ctx.coordinator)]);
+    const [{ project, role }, deployments, secretsOf] = await Promise.all([requireProject(ctx, input.id, 'viewer'), deploymentsForViews(ctx), secretLookup(ctx)]);
     const deployment = deployments.get(project.id);
     const row = await getVersion(ctx, project, input.version);
     const author = await authorName(ctx, row.authorId);
@@ -160,7 +160,7 @@ export const projectsRouter = router({
     const created = await createWithSpec(
       ctx,
       { workspaceId: project.workspaceId, name: input.name, description: project.description },
-      { spec, secretsOf: await secretLookup(ctx.coordinator) },
+      { spec, secretsOf: await secretLookup(ctx) },
       `cloned from ${project.name} v${row.version}`,
       'project.clone',
     );
@@ -183,7 +183,7 @@ export const projectsRouter = router({
       workspaceId: project.workspaceId,
       after: { version: row.version },
     });
-    return redactSpec(asSpec(row.spec), await secretLookup(ctx.coordinator));
+    return redactSpec(asSpec(row.spec), await secretLookup(ctx));
   }),
 
   /** A new project from a production spec; its name defaults to the production's. */

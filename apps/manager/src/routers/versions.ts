@@ -28,7 +28,7 @@ export const versionsRouter = router({
   /** What changed from version `from` to version `to`; a changed secret shows as `••• changed`, never its value. */
   diff: authedProcedure.input(z.object({ projectId, from: version, to: version })).query(async ({ ctx, input }) => {
     const { project } = await requireProject(ctx, input.projectId, 'viewer');
-    const [a, b, secretsOf] = await Promise.all([getVersion(ctx, project, input.from), getVersion(ctx, project, input.to), secretLookup(ctx.coordinator)]);
+    const [a, b, secretsOf] = await Promise.all([getVersion(ctx, project, input.from), getVersion(ctx, project, input.to), secretLookup(ctx)]);
     return diffSpecs(...maskForDiff(ctx.secrets, project.id, a.spec, b.spec, secretsOf));
   }),
 

@@ -1,6 +1,6 @@
 import type { MessageEnvelope } from '@hie/envelope';
 import type { Hl7Message } from '@hie/hl7';
-import { isHl7 } from '../runtime/envelopes';
+import { isHl7 } from './files';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
