@@ -70,6 +70,8 @@ export default defineConfig({
           HIE_FILE_ROOTS: [repoRoot, dir].join(path.delimiter),
           HIE_ADMIN_PASSWORD: adminPassword,
           HIE_LOG_LEVEL: 'warn',
+          // Alerts evaluated every 2 s, so a journey sees them fire without waiting the default 30 s.
+          HIE_ALERT_INTERVAL_MS: '2000',
           NEXT_TELEMETRY_DISABLED: '1',
         },
       },

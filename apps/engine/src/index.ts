@@ -20,6 +20,6 @@ export { EngineMetrics, serveMetrics } from './telemetry/metrics';
 export { startNodeTelemetry, type NodeTelemetry } from './telemetry/node-telemetry';
 export { readTelemetryEnv } from './env';
 export { createSandbox, type EngineSandbox, type SandboxOptions } from './sandbox';
-export { loadConfiguredPlugins, loadPlugins, pluginDefinitions, pluginDescriptors, pluginRequests, type LoadedPlugin, type PluginRequest } from './plugins';
+export { defaultPluginRequests, loadConfiguredPlugins, loadPlugins, pluginDefinitions, pluginDescriptors, pluginRequests, type LoadedPlugin, type PluginRequest } from './plugins';
 export { readEnv as readEngineEnv } from './env';
 export { hieVersion } from './version';

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { builtinItemTypes, commonSettingsJsonSchema, itemTypeDocPath, type ItemTypeDescriptor, type JsonSchema } from '@hie/config';
+import { defaultPluginRequests, loadPlugins, pluginDescriptors } from '@hie/engine';
 import { appRouter } from '@hie/manager';
 import { fieldRows, fieldTable } from './schema-table';
 
@@ -259,7 +260,9 @@ function sourceFiles(dir: string, out: string[] = []): string[] {
 const METRIC_CTOR = /new (Counter|Gauge|Histogram|Summary)(?:<[^>]*>)?\(\{([\s\S]*?)\}\)/g;
 const labelsIn = (body: string, file: string): string[] => {
   const inline = /labelNames: \[([^\]]*)\]/.exec(body)?.[1];
-  const named = /labelNames(?:,|\n)/.test(body) ? /const labelNames = \[([^\]]*)\]/.exec(file)?.[1] : undefined;
+  // `labelNames: LABELS` or the shorthand `labelNames,`: a constant of the same file.
+  const name = /labelNames: ([A-Za-z_]\w*)/.exec(body)?.[1] ?? (/labelNames(?:,|\n)/.test(body) ? 'labelNames' : undefined);
+  const named = name ? new RegExp(`const ${name} = \\[([^\\]]*)\\]`).exec(file)?.[1] : undefined;
   return (inline ?? named)?.match(/['"`]([^'"`]+)['"`]/g)?.map((s) => s.slice(1, -1)) ?? [];
 };
 
@@ -317,7 +320,12 @@ export function metricsDocs(): DocFile {
   return { path: 'reference/metrics.md', content: `${parts.join('\n')}\n` };
 }
 
+/** The built-in item types and those of the plugins shipped in plugins/ (loaded by default). */
+export async function documentedItemTypes(): Promise<ItemTypeDescriptor[]> {
+  return [...builtinItemTypes, ...pluginDescriptors(await loadPlugins(defaultPluginRequests()))];
+}
+
 /** Every generated file. */
 export async function generateReference(): Promise<DocFile[]> {
-  return [...itemTypeDocs(), await cliDocs(), apiDocs(), metricsDocs()].sort((a, b) => a.path.localeCompare(b.path));
+  return [...itemTypeDocs(await documentedItemTypes()), await cliDocs(), apiDocs(), metricsDocs()].sort((a, b) => a.path.localeCompare(b.path));
 }

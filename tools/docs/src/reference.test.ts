@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtinItemTypes } from '@hie/config';
-import { commandsOf, docsDir, generateReference, itemTypeSlug, scanRouterSources } from './generate';
+import { commandsOf, docsDir, documentedItemTypes, generateReference, itemTypeSlug, scanRouterSources } from './generate';
 
 // Spawns `hie <command> --help` for each command: made once for the whole file.
 let generated: ReturnType<typeof generateReference> | undefined;
@@ -25,7 +24,9 @@ describe('the generated reference (docs/reference)', () => {
 
   it('has a page per item type with each of its settings', async () => {
     const files = await reference();
-    for (const t of builtinItemTypes) {
+    const types = await documentedItemTypes();
+    expect(types.map((t) => t.type)).toContain('sftp.in');
+    for (const t of types) {
       const page = files.find((f) => f.path === `reference/item-types/${itemTypeSlug(t.type)}.md`);
       expect(page, t.type).toBeDefined();
       for (const key of Object.keys((t.settings as unknown as { shape?: object }).shape ?? {})) expect(page!.content, `${t.type}.${key}`).toContain(`\`${key}\``);
