@@ -17,6 +17,7 @@ describe('readEnv', () => {
       HIE_EGRESS_ALLOW: [],
       ETCD_ENDPOINTS: [],
       HIE_CLUSTER_PREFIX: 'hie',
+      HIE_ALERT_INTERVAL_MS: 30_000,
     });
   });
 

@@ -56,7 +56,7 @@ describe.each(BACKENDS)('message store on %s', (backend) => {
     await t.store.migrate();
     await t.store.migrate();
     const res: unknown = await t.store.db.execute(sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
-    expect((res as { rows: { n: number }[] }).rows[0].n).toBe(6);
+    expect((res as { rows: { n: number }[] }).rows[0].n).toBe(9);
     const ext: unknown = await t.store.db.execute(sql`SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'`);
     expect((ext as { rows: unknown[] }).rows).toHaveLength(1);
   });

@@ -371,6 +371,8 @@ export class Host {
           this.metrics?.delivered.inc();
           tracker.event(entry.envelope, this.name, 'delivered', ack ? { ...outcome.detail, ...ack } : outcome.detail);
         }
+        // Delivered: the reason it was retrying is over (a real error, set by noteError, stays).
+        if (this.retrying) this.lastError = undefined;
         this.retrying = false;
         entry.reply?.({ response: outcome.response ?? downstream });
         tracker.closed(entry.envelope, this.name);
