@@ -1,5 +1,6 @@
 import fhirpath from 'fhirpath';
-import r4Model from 'fhirpath/fhir-context/r4';
+// The file, not the folder: Node's ES module loader (the build) does not resolve directory imports.
+import r4Model from 'fhirpath/fhir-context/r4/index.js';
 import { fhirError } from './errors';
 
 /** Longest FHIRPath expression accepted (rules are data typed by people, not generated programs). */
