@@ -9,7 +9,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { adminPassword, adtA01, artifact, hieSend, login } from './support/hie';
+import { adminPassword, adtA01, artifact, freePort, hieSend, login } from './support/hie';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -21,14 +21,6 @@ async function call<T>(request: APIRequestContext, path: string, input: unknown)
   const body = (await res.json()) as { result?: { data: T }; error?: unknown };
   if (!res.ok() || !body.result) throw new Error(`${path} failed: ${JSON.stringify(body.error)}`);
   return body.result.data;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 async function deployed(page: Page, workspaceId: string, name: string, items: unknown[], connections: unknown[]): Promise<string> {

@@ -7,8 +7,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readdirSync } from 'node:fs';
 import { connect, node, selectNode } from './support/designer';
-import { freePort } from '../apps/engine/src/testing/helpers';
-import { adminPassword, adtA01, e2eDir, hieSend, login } from './support/hie';
+import { adminPassword, adtA01, e2eDir, freePort, hieSend, login } from './support/hie';
 
 test.describe.configure({ mode: 'serial' });
 

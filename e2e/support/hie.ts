@@ -3,6 +3,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -67,4 +68,16 @@ export function watchConsole(page: Page): string[] {
   });
   page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
   return errors;
+}
+
+/**
+ * A TCP port free on 127.0.0.1 now (the OS picks it). The specs keep to their own helpers: the
+ * engine's sources are not loadable by Playwright's module loader.
+ */
+export async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }

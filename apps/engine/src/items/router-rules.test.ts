@@ -4,7 +4,7 @@ import { type Condition, compileCondition, compileRouter, explainCondition, find
 import { parseMessage } from '@hie/hl7';
 
 /** A real v2.4 ADT^A01 (MSH-9 = ADT^A01^ADT_A01; PID-11 has two repetitions: H and M addresses). */
-const adt = parseMessage(readFileSync(new URL('../../../../../shared/corpus/hl7/hapi__ADT_A01__2.4__01.hl7', import.meta.url)));
+const adt = parseMessage(readFileSync(new URL('../../../../testdata/hl7/hapi__ADT_A01__2.4__01.hl7', import.meta.url)));
 /** A literal fixture with two identifiers in PID-3 (hospital MRN, then NHS number). */
 const twoIds = parseMessage(
   'MSH|^~\\&|PAS|RFH|RIS|RFH|20240101120000||ADT^A08^ADT_A01|M1|P|2.5\rPID|1||123^^^HOSP^MR~9434765919^^^NHS^NH||DOE^JANE||19800101|F\r',
