@@ -57,11 +57,17 @@ const slugOfFile = (rel: string) =>
     .join('/')
     .replace(/(^|\/)index$/, '');
 
-/** Every page, in folder order. */
-export function listDocs(root: string): DocPage[] {
+/** A page and its Markdown, read once. */
+export interface DocSource extends DocPage {
+  markdown: string;
+}
+
+/** Every page with its Markdown, in folder order: each file is read once per request. */
+export function readDocs(root: string): DocSource[] {
   return walk(root).map((rel) => {
     const slug = slugOfFile(rel);
-    return { slug, title: titleOf(readFileSync(/*turbopackIgnore: true*/ path.join(root, rel), 'utf8'), slug || 'HIE'), section: slug.includes('/') ? slug.split('/')[0]! : '' };
+    const markdown = readFileSync(/*turbopackIgnore: true*/ path.join(root, rel), 'utf8');
+    return { slug, title: titleOf(markdown, slug || 'HIE'), section: slug.includes('/') ? slug.split('/')[0]! : '', markdown };
   });
 }
 
@@ -107,10 +113,9 @@ export function readDoc(root: string, slug: string[]): { title: string; html: st
 }
 
 /** Plain text of every page, for the search box (Markdown marks stripped). */
-export function searchIndex(root: string): { slug: string; title: string; text: string }[] {
-  return listDocs(root).map((p) => {
-    const md = readFileSync(/*turbopackIgnore: true*/ fileOf(root, p.slug ? p.slug.split('/') : [])!, 'utf8');
-    const text = md
+export function searchIndex(pages: readonly DocSource[]): { slug: string; title: string; text: string }[] {
+  return pages.map((p) => {
+    const text = p.markdown
       .replace(/<!--[\s\S]*?-->/g, '')
       .replace(/[#*`|>_[\]()-]+/g, ' ')
       .replace(/\s+/g, ' ')

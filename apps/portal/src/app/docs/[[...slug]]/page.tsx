@@ -1,6 +1,6 @@
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { docsRoot, listDocs, readDoc, searchIndex } from '../../../lib/docs';
+import { docsRoot, readDoc, readDocs, searchIndex } from '../../../lib/docs';
 import { DocsSearch } from './search';
 
 const SECTIONS: Record<string, string> = { '': 'Start', guides: 'Guides', reference: 'Reference' };
@@ -18,7 +18,7 @@ export default async function DocsPage({ params }: { params: Promise<{ slug?: st
   }
   const page = readDoc(root, slug);
   if (!page) notFound();
-  const pages = listDocs(root);
+  const pages = readDocs(root);
   const current = slug.join('/');
   // Item-type pages are many: the sidebar lists the reference's index pages, not each type.
   const nav = pages.filter((p) => !/^reference\/item-types\/.+/.test(p.slug));
@@ -33,7 +33,7 @@ export default async function DocsPage({ params }: { params: Promise<{ slug?: st
             Portal →
           </Link>
         </div>
-        <DocsSearch index={searchIndex(root)} />
+        <DocsSearch index={searchIndex(pages)} />
         {sections.map((s) => (
           <nav key={s}>
             <div className="docs-section">{SECTIONS[s] ?? s}</div>
