@@ -153,3 +153,50 @@ test('drag a field in the transform editor and see the preview change', async ({
   await expect(preview.locator('.diff-added')).toContainText('PID|1|9434765919|123456^^^HOSP^MR~9434765919^^^NHS^NH||SMITH^JANE');
   await expect(page.getByTestId('problem-count')).toHaveCount(0);
 });
+
+test('an hl7v2.to.fhir map in the same editor: drag PID fields onto FHIR elements, see the Bundle change, save', async ({ page }) => {
+  test.setTimeout(180_000);
+  await newProject(page, `fhirmap-${run}`);
+  await page.getByTestId('palette-hl7v2.to.fhir').dragTo(page.getByTestId('canvas'), { targetPosition: { x: 300, y: 200 } });
+  await selectNode(page, 'Hl7v2 To Fhir 1');
+  const inspector = page.getByTestId('inspector');
+  await inspector.getByLabel('Map', { exact: true }).selectOption('custom');
+  await inspector.getByRole('button', { name: 'Start empty' }).click();
+
+  const preview = inspector.getByTestId('fhir-map-preview');
+  const json = inspector.getByTestId('fhir-map-json');
+  await expect(preview).toContainText('1 entry: Patient');
+  await expect(json).not.toContainText('"family"');
+
+  // The family name (PID-5.1) onto the Patient's name[0].family: a copy rule, and the Bundle has it.
+  await inspector.getByTestId('tree-PID-5.1').dragTo(inspector.getByTestId('drop-fhir:patient:name[0].family'));
+  await expect(inspector.getByTestId('step-1')).toBeVisible();
+  await expect(inspector.getByLabel('FHIR map step 1 target', { exact: true })).toHaveValue('name[0].family');
+  await expect(inspector.getByLabel('FHIR map step 1 source', { exact: true })).toHaveValue('PID-5.1');
+  await expect(json).toContainText('"family": "DOE"');
+
+  // The birth date onto birthDate: the rule converts the HL7 date.
+  await inspector.getByTestId('tree-PID-7').dragTo(inspector.getByTestId('drop-fhir:patient:birthDate'));
+  await expect(inspector.getByLabel('FHIR map step 2 function', { exact: true })).toHaveValue('date');
+  await expect(json).toContainText('"birthDate": "1980-01-01"');
+
+  // Reorder, then edit a rule by keyboard: the family from the given name's place.
+  await inspector.getByRole('button', { name: 'Move FHIR map step 2 up' }).click();
+  await expect(inspector.getByLabel('FHIR map step 1 target', { exact: true })).toHaveValue('birthDate');
+  await inspector.getByLabel('FHIR map step 2 source', { exact: true }).fill('PID-5.2');
+  await expect(json).toContainText('"family": "JANE"');
+  // A broken rule is named, not a crash; fixed again.
+  await inspector.getByLabel('FHIR map step 2 target', { exact: true }).fill('');
+  await expect(inspector.getByRole('alert').filter({ hasText: 'patient rule 2 target' })).toBeVisible();
+  await inspector.getByLabel('FHIR map step 2 target', { exact: true }).fill('name[0].family');
+  await expect(json).toContainText('"family": "JANE"');
+  await expect(page.getByTestId('problem-count')).toHaveCount(0);
+
+  await page.getByLabel('Save comment').fill('a map without JSON');
+  await page.getByTestId('save').click();
+  await expect(page.getByText('Saved as version 2')).toBeVisible();
+  await page.reload();
+  await selectNode(page, 'Hl7v2 To Fhir 1');
+  await expect(inspector.getByLabel('FHIR map step 1 target', { exact: true })).toHaveValue('birthDate');
+  await expect(inspector.getByTestId('fhir-map-json')).toContainText('"family": "JANE"');
+});

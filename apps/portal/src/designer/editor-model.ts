@@ -95,6 +95,8 @@ export interface MapTarget {
   id: string;
   /** What a person reads on the drop zone. */
   label: string;
+  /** Heading the target is shown under (a FHIR map: the resource). */
+  group?: string;
 }
 
 /** The hl7.transform step a drop makes: onto a field → copy there; onto "set" → set the source to its current value (edit it after). */

@@ -8,7 +8,7 @@ import { toast } from '../lib/toast';
 import type { ItemStatus } from '../lib/live';
 import { formatDateTime, formatMs, formatNumber, stateClass } from '../lib/format';
 import { FHIR_RULES, RouterRulesEditor as FhirRulesEditor, routerRulesExample as fhirRulesExample } from './fhir-rules';
-import { FhirMapTable } from './fhir-map-table';
+import { FhirMapEditor } from './fhir-map-editor';
 import { ErrorList, RouterRulesEditor, TRANSFORM_EXAMPLE, routerRulesExample } from './router-rules';
 import { RuntimeErrorBanner } from './runtime-error-banner';
 import { SETTING_GROUPS, type SettingGroup, commonGroup, typeSettingGroup } from './settings-groups';
@@ -142,7 +142,7 @@ export function ItemInspector(p: ItemInspectorProps) {
     examples.rules = fhirRulesExample(p.targets, FHIR_RULES);
   }
   if (item.type === 'hl7v2.to.fhir') {
-    widgets.custom = ({ value, onChange: set, disabled, errors: errs }) => <FhirMapTable value={value} onChange={set} disabled={disabled} errors={errs} />;
+    widgets.custom = ({ value, onChange: set, disabled, errors: errs }) => <FhirMapEditor value={value} onChange={set} disabled={disabled} errors={errs} />;
   }
   if (item.type === 'hl7.transform') {
     widgets.operations = ({ value, onChange: set, disabled, errors: errs }) => (

@@ -8,7 +8,7 @@
  * `MappingEditor` is the reusable part: it knows nothing of hl7.transform steps. A map to another
  * format (hl7v2.to.fhir) passes its own `targets`, `stepFromDrop`, step view and preview.
  */
-import { useMemo, useState, type DragEvent, type ReactNode } from 'react';
+import { useCallback, useMemo, useState, type DragEvent, type ReactNode } from 'react';
 import type { TransformOperation } from '@hie/config';
 import { type DiffLine, type DragSource, type MapTarget, type Preview, type TreeNode, messageTree, moveStep, parseSample, previewTransform, stepFromDrop } from './editor-model';
 import { SampleBox } from './sample-box';
@@ -23,14 +23,25 @@ export interface MappingEditorProps<Step> {
   steps: Step[];
   onChange: (steps: Step[]) => void;
   disabled: boolean;
-  /** Drop zones beside the tree (a field of the tree is always a target: `copy:<path>`). */
+  /** Drop zones beside the tree, shown under their `group`'s heading when they have one. */
   extraTargets: MapTarget[];
+  /**
+   * Whether the tree's own fields are drop targets (`copy:<path>`): yes for a transform of the
+   * message, no for a map to another format.
+   * @defaultValue true
+   */
+  treeTargets?: boolean;
+  /** The hint beside the drop zones. */
+  help?: string;
+  /** What the step list says while it is empty. */
+  emptyText?: string;
   stepFromDrop: (source: DragSource, target: MapTarget) => Step | undefined;
   /** One step's editor. */
   renderStep: (step: Step, onChange: (s: Step) => void, label: string) => ReactNode;
   /** Steps a person can add by hand. */
   newSteps: { label: string; make: () => Step }[];
-  preview: (sample: string, steps: Step[]) => Preview;
+  /** The live preview of the steps on the sample (computed again only when either changes). */
+  preview: (sample: string, steps: Step[]) => ReactNode;
 }
 
 function readDrag(e: DragEvent, type: string): string | undefined {
@@ -55,6 +66,7 @@ export function MappingEditor<Step>(p: MappingEditorProps<Step>) {
     const step = p.stepFromDrop(JSON.parse(raw) as DragSource, target);
     if (step !== undefined) p.onChange([...p.steps, step]);
   };
+  const treeTargets = p.treeTargets ?? true;
   const dropProps = (target: MapTarget) => ({
     onDragOver: (e: DragEvent) => {
       if (p.disabled || !e.dataTransfer.types.includes(DRAG_FIELD)) return;
@@ -76,8 +88,8 @@ export function MappingEditor<Step>(p: MappingEditorProps<Step>) {
           e.dataTransfer.setData(DRAG_FIELD, JSON.stringify({ path: n.path, value: n.value } satisfies DragSource));
           e.dataTransfer.effectAllowed = 'copy';
         }}
-        {...dropProps({ id: `copy:${n.path}`, label: n.path })}
-        title={n.value === '' ? `${n.path} is empty: drop a field here to copy it in` : `Drag ${n.path} onto another field to copy it`}
+        {...(treeTargets ? dropProps({ id: `copy:${n.path}`, label: n.path }) : {})}
+        title={!treeTargets ? `Drag ${n.path} onto a target` : n.value === '' ? `${n.path} is empty: drop a field here to copy it in` : `Drag ${n.path} onto another field to copy it`}
       >
         <span className="p mono">{n.label}</span>
         <span className="v mono">{n.value}</span>
@@ -100,20 +112,47 @@ export function MappingEditor<Step>(p: MappingEditorProps<Step>) {
           ))}
         </div>
         <div className="stack" style={{ gap: 6 }}>
-          {p.extraTargets.map((t) => (
-            <div key={t.id} className={`drop-zone${over === t.id ? ' drop-over' : ''}`} data-testid={`drop-${t.id}`} {...dropProps(t)}>
-              {t.label}
-            </div>
-          ))}
-          <p className="help">Drag a value from the tree onto a field to copy it there, or onto one of the boxes.</p>
+          {groupTargets(p.extraTargets).map(([group, targets], gi) => {
+            const zones = targets.map((t) => (
+              <div key={t.id} className={`drop-zone${over === t.id ? ' drop-over' : ''}`} data-testid={`drop-${t.id}`} {...dropProps(t)}>
+                {t.label}
+              </div>
+            ));
+            if (group === undefined) return zones;
+            return (
+              <details key={group} className="drop-group" open={gi === 0} aria-label={`${p.label} targets of ${group}`}>
+                {/* Opens when a drag hovers it, so a field can be dropped on a closed group's targets. */}
+                <summary
+                  onDragEnter={(e) => {
+                    (e.currentTarget.parentElement as HTMLDetailsElement).open = true;
+                  }}
+                >
+                  {group}
+                </summary>
+                <div className="drop-chips">{zones}</div>
+              </details>
+            );
+          })}
+          <p className="help">{p.help ?? 'Drag a value from the tree onto a field to copy it there, or onto one of the boxes.'}</p>
         </div>
       </div>
 
       <Steps {...p} />
 
-      <PreviewView preview={preview} label={p.label} />
+      {preview}
     </div>
   );
+}
+
+/** Targets in order, consecutive ones of one group together. */
+function groupTargets(targets: readonly MapTarget[]): [string | undefined, MapTarget[]][] {
+  const out: [string | undefined, MapTarget[]][] = [];
+  for (const t of targets) {
+    const last = out.at(-1);
+    if (last && last[0] === t.group) last[1].push(t);
+    else out.push([t.group, [t]]);
+  }
+  return out;
 }
 
 function Steps<Step>(p: MappingEditorProps<Step>) {
@@ -122,7 +161,7 @@ function Steps<Step>(p: MappingEditorProps<Step>) {
     <fieldset>
       <legend>Steps</legend>
       <ol className="steps" aria-label={`${p.label} steps`}>
-        {p.steps.length === 0 ? <li className="muted small">No steps yet: the message goes out unchanged.</li> : null}
+        {p.steps.length === 0 ? <li className="muted small">{p.emptyText ?? 'No steps yet: the message goes out unchanged.'}</li> : null}
         {p.steps.map((step, i) => (
           <li
             key={i}
@@ -314,6 +353,7 @@ const HL7_TARGETS: MapTarget[] = [
 /** The hl7.transform editor: `MappingEditor` with hl7.transform operations. */
 export function TransformEditor({ value, onChange, disabled, label = 'Transform' }: { value: unknown; onChange: (ops: TransformOperation[]) => void; disabled: boolean; label?: string }) {
   const steps = Array.isArray(value) ? (value as TransformOperation[]) : [];
+  const preview = useCallback((sample: string, ops: TransformOperation[]) => <PreviewView preview={previewTransform(sample, ops)} label={label} />, [label]);
   return (
     <MappingEditor<TransformOperation>
       label={label}
@@ -324,7 +364,7 @@ export function TransformEditor({ value, onChange, disabled, label = 'Transform'
       stepFromDrop={stepFromDrop}
       renderStep={(s, set, l) => <OperationView step={s} onChange={set} label={l} disabled={disabled} />}
       newSteps={NEW_OPS}
-      preview={previewTransform}
+      preview={preview}
     />
   );
 }

@@ -117,7 +117,7 @@ export const hl7v2ToFhirSettings = z
       .enum(['auto', 'adt', 'oru-r01', 'custom'])
       .default('auto')
       .describe('auto: ADT A01/A04/A08/A03 → adt, ORU R01 → oru-r01 (by MSH-9); custom: the map below'),
-    custom: v2FhirMap.optional().describe('The map used when map = custom (edited as a table in the designer)'),
+    custom: v2FhirMap.optional().describe('The map used when map = custom (built in the mapping editor of the designer)'),
   })
   .strict()
   .superRefine((s, ctx) => {
