@@ -158,7 +158,7 @@ test('an hl7v2.to.fhir map in the same editor: drag PID fields onto FHIR element
   test.setTimeout(180_000);
   await newProject(page, `fhirmap-${run}`);
   await page.getByTestId('palette-hl7v2.to.fhir').dragTo(page.getByTestId('canvas'), { targetPosition: { x: 300, y: 200 } });
-  await selectNode(page, 'Hl7v2 To Fhir 1');
+  await selectNode(page, 'HL7 v2 to FHIR 1');
   const inspector = page.getByTestId('inspector');
   await inspector.getByLabel('Map', { exact: true }).selectOption('custom');
   await inspector.getByRole('button', { name: 'Start empty' }).click();
@@ -196,7 +196,7 @@ test('an hl7v2.to.fhir map in the same editor: drag PID fields onto FHIR element
   await page.getByTestId('save').click();
   await expect(page.getByText('Saved as version 2')).toBeVisible();
   await page.reload();
-  await selectNode(page, 'Hl7v2 To Fhir 1');
+  await selectNode(page, 'HL7 v2 to FHIR 1');
   await expect(inspector.getByLabel('FHIR map step 1 target', { exact: true })).toHaveValue('birthDate');
   await expect(inspector.getByTestId('fhir-map-json')).toContainText('"family": "JANE"');
 });

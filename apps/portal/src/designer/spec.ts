@@ -91,6 +91,11 @@ const TYPE_LABELS: Record<string, string> = {
   'hl7.router': 'Router',
   'fhir.router': 'FHIR Router',
   'hl7.transform': 'Transform',
+  'hl7v2.to.fhir': 'HL7 v2 to FHIR',
+  'fhir.http.in': 'FHIR In',
+  'fhir.http.out': 'FHIR Out',
+  'sftp.in': 'SFTP In',
+  'sftp.out': 'SFTP Out',
 };
 
 export function typeLabel(type: string): string {
