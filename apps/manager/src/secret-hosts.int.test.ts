@@ -4,11 +4,9 @@
  * refused — typed `secrets.host_not_allowed`, naming the secret, the item and the host, never the
  * value — in one an editor pointed at a server of their own; nothing is deployed then.
  */
-import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProductionInput } from '@hie/config';
-import type { AppRouter } from './router.js';
-import { errorCode, startHarness, type ApiClient, type Harness } from './testing/harness.js';
+import { apiFailure, errorCode, startHarness, type ApiClient, type Harness } from './testing/harness.js';
 
 const SECRET = 'lab-token-Hx71-never-shown';
 
@@ -27,16 +25,10 @@ const spec = (url: string): ProductionInput => ({
   connections: [{ from: 'In', to: 'Lab Post' }],
 });
 
-/** The typed refusal of a call: its tRPC code, HIE code, message and problems. */
+/** The typed refusal of a call, and all of it as text (which must not hold the secret). */
 async function refusal(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    if (!(e instanceof TRPCClientError)) throw e;
-    const err = e as TRPCClientError<AppRouter>;
-    return { code: err.data?.code, hieCode: err.data?.hieCode, message: err.message, problems: err.data?.problems ?? [], text: JSON.stringify({ message: err.message, data: err.data }) };
-  }
-  throw new Error('expected the call to fail');
+  const failure = await apiFailure(p);
+  return { ...failure, text: JSON.stringify({ message: failure.message, data: failure.data }) };
 }
 
 async function project(name: string, url: string): Promise<string> {
