@@ -1,9 +1,10 @@
 /**
  * Environments in the portal, as an integration analyst would use them: one version of a
  * project whose MLLP sender points at `${DOWNSTREAM_HOST}` is deployed to test, then promoted to
- * prod with the deploy picker, without editing it; each environment's values are entered on the
- * Environments page, shown on hover in the designer, and each message reaches the downstream
- * system of the environment it was sent in (two real MLLP sinks: 127.0.0.1 and 127.0.0.2).
+ * prod with the deploy picker, without editing it; each environment's values (and a secret with
+ * the hosts it may be sent to) are entered on the Environments page, shown on hover in the
+ * designer, and each message reaches the downstream system of the environment it was sent in
+ * (two real MLLP sinks: 127.0.0.1 and 127.0.0.2).
  */
 import net from 'node:net';
 import { expect, test, type Page } from '@playwright/test';
@@ -109,8 +110,11 @@ test('promote a version from test to prod with different ${DOWNSTREAM_HOST} valu
     await prod.getByLabel('Name').fill('LAB_TOKEN');
     await prod.getByLabel('Value').fill('s3cret-value-e2e');
     await prod.getByLabel('secret').check();
+    // Where it may be sent is set with it (a deploy sending it anywhere else is refused), and shown.
+    await prod.getByLabel('Hosts it may be sent to').fill('lab.example.org, *.Partner.example.net');
     await prod.getByRole('button', { name: 'Set', exact: true }).click();
     await expect(prod.getByTestId('var-prod-secret:LAB_TOKEN')).toContainText('•••');
+    await expect(prod.getByTestId('hosts-prod-LAB_TOKEN')).toHaveText('May be sent to: lab.example.org, *.partner.example.net');
     await expect(prod.getByTestId('var-prod-secret:LAB_TOKEN').getByRole('button', { name: 'Set new value' })).toBeVisible();
     await expect(page.locator('body')).not.toContainText('s3cret-value-e2e');
   });

@@ -45,7 +45,9 @@ beforeAll(async () => {
   seen(await admin.api.environments.setVariable.mutate({ environmentId: testId, name: 'DOWNSTREAM_PORT', value: '7001' }));
   seen(await admin.api.environments.setVariable.mutate({ environmentId: prodId, name: 'DOWNSTREAM_HOST', value: '127.0.0.2' }));
   seen(await admin.api.environments.setVariable.mutate({ environmentId: prodId, name: 'DOWNSTREAM_PORT', value: '7002' }));
-  for (const id of [testId, prodId]) seen(await admin.api.environments.setVariable.mutate({ environmentId: id, name: 'LAB_TOKEN', value: SECRET, secret: true }));
+  // Each environment's secret may go only to its own downstream (see secret-hosts.int.test.ts).
+  seen(await admin.api.environments.setVariable.mutate({ environmentId: testId, name: 'LAB_TOKEN', value: SECRET, secret: true, hosts: ['127.0.0.1'] }));
+  seen(await admin.api.environments.setVariable.mutate({ environmentId: prodId, name: 'LAB_TOKEN', value: SECRET, secret: true, hosts: ['127.0.0.2:8080'] }));
   projectId = seen(await analyst.api.projects.create.mutate({ workspaceId, name: 'lab-feed', spec })).id;
 }, 60_000);
 afterAll(async () => {
@@ -92,7 +94,7 @@ describe('environments', () => {
     ]);
     // Validation runs on the resolved values: a port out of range is the schema's problem, told where it came from.
     seen(await admin.api.environments.setVariable.mutate({ environmentId: dev.id, name: 'DOWNSTREAM_PORT', value: '70000' }));
-    seen(await admin.api.environments.setVariable.mutate({ environmentId: dev.id, name: 'LAB_TOKEN', value: 'x', secret: true }));
+    seen(await admin.api.environments.setVariable.mutate({ environmentId: dev.id, name: 'LAB_TOKEN', value: 'x', secret: true, hosts: ['127.0.0.1'] }));
     const range = await badRequestProblems(analyst.api.production.deploy.mutate({ projectId, environment: 'dev' }));
     expect(range.map((p) => p.pathText)).toEqual(['items[1].settings.port']);
     expect(range[0]!.message).toContain('(from ${DOWNSTREAM_PORT} in environment "dev")');
@@ -140,7 +142,7 @@ describe('environments', () => {
     const actions = log.items.map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['environment.create', 'environment.set_variable', 'deployment.deploy']));
     const secretSet = log.items.find((e) => e.action === 'environment.set_variable' && JSON.stringify(e.after).includes('LAB_TOKEN'));
-    expect(secretSet?.after).toEqual({ name: 'LAB_TOKEN', secret: true });
+    expect(secretSet?.after).toEqual({ name: 'LAB_TOKEN', secret: true, hosts: ['127.0.0.1'] });
     seen(await viewer.api.projects.export.query({ id: projectId }));
     const text = JSON.stringify(answers);
     expect(text).not.toContain(SECRET);

@@ -12,3 +12,4 @@ export * from './alerts';
 export * from './rules';
 export * from './labels';
 export * from './password';
+export * from './destinations';

@@ -175,6 +175,8 @@ export const environmentVariables = pgTable(
     /** A secret's value is sealed (`hie:enc:v1:…`, bound to environment and name) and never read back. */
     secret: boolean('secret').notNull().default(false),
     value: text('value').notNull(),
+    /** A secret's allowed destinations (`lab.example.org`, `*.example.org`, `host:port`): it is refused at deploy anywhere else. */
+    hosts: text('hosts').array().notNull().default(sql`'{}'::text[]`),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedBy: text('updated_by').references(() => users.id, { onDelete: 'set null' }),
   },

@@ -1,5 +1,5 @@
 import { context, propagation } from '@opentelemetry/api';
-import { fhirHttpOutSettings, type FhirHttpOutSettings } from '@hie/config';
+import { fhirHttpOutSettings, redactUrl, type FhirHttpOutSettings } from '@hie/config';
 import { CONTENT_TYPES, MessageEnvelope } from '@hie/envelope';
 import { evaluateFhirPath, isTypedBundle, parseFhirJson, type Resource } from '@hie/fhir';
 import { defineItemType } from '../item-type';
@@ -148,7 +148,8 @@ export const fhirHttpOut = defineItemType({
         // Sandbox: the request it would make, with the egress verdict; no token fetched, no connection.
         if (ctx.dryRun) {
           const target = urlTarget(req.url);
-          return ctx.dryRun.wouldSend(`${req.method} ${req.url}`, body, target ? await egressProblem(target.host, target.port, ctx) : [`only http:// and https:// URLs can be sent to (${req.url})`]);
+          const shown = redactUrl(req.url);
+          return ctx.dryRun.wouldSend(`${req.method} ${shown}`, body, target ? await egressProblem(target.host, target.port, ctx) : [`only http:// and https:// URLs can be sent to (${shown})`]);
         }
         const headers: Record<string, string> = {
           'content-type': `${CONTENT_TYPES.fhirJson}; charset=utf-8`,
@@ -169,7 +170,7 @@ export const fhirHttpOut = defineItemType({
           if (res.status === 401) smart?.invalidate();
           const retry = settings.retryOn.includes(res.status);
           const why = outcome.length > 0 ? `: ${outcome.slice(0, 3).join('; ')}` : '';
-          throw new EngineError(`fhir.status_${res.status}`, `${req.interaction} ${req.method} ${req.url} answered ${res.status}${why}`, retry ? 'operational' : 'user', {
+          throw new EngineError(`fhir.status_${res.status}`, `${req.interaction} ${req.method} ${redactUrl(req.url)} answered ${res.status}${why}`, retry ? 'operational' : 'user', {
             status: res.status,
             ...(outcome.length > 0 ? { outcome } : {}),
           });
@@ -187,7 +188,7 @@ export const fhirHttpOut = defineItemType({
         return MessageEnvelope.create({ raw: res.body, contentType, source: ctx.itemName, correlationId: envelope.header.correlationId });
       },
       info() {
-        return { baseUrl: settings.baseUrl, sent, ...(smart ? { tokensFetched: smart.fetched } : {}) };
+        return { baseUrl: redactUrl(settings.baseUrl), sent, ...(smart ? { tokensFetched: smart.fetched } : {}) };
       },
     };
   },

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { httpOutSettings } from '@hie/config';
+import { httpOutSettings, redactUrl } from '@hie/config';
 import { MessageEnvelope } from '@hie/envelope';
 import { assertEgressAllowed, urlTarget, type EgressAddress, type HostPolicy } from '@hie/policy';
 import { defineItemType } from '../item-type';
@@ -29,13 +29,15 @@ export const httpOut = defineItemType({
   dryRun: true,
   create(settings, ctx) {
     let sent = 0;
+    // What is shown of the URL (sandbox, errors, status): never the password of its user info.
+    const shownUrl = redactUrl(settings.url);
     return {
       async onMessage(envelope, hop) {
         // Sandbox: the request it would make, with the egress verdict; no connection is opened.
         if (ctx.dryRun) {
           const target = urlTarget(settings.url);
-          const problem = target ? await egressProblem(target.host, target.port, ctx) : [`only http:// and https:// URLs can be sent to (${settings.url})`];
-          return ctx.dryRun.wouldSend(`${settings.method} ${settings.url}`, envelope.body.raw, problem);
+          const problem = target ? await egressProblem(target.host, target.port, ctx) : [`only http:// and https:// URLs can be sent to (${shownUrl})`];
+          return ctx.dryRun.wouldSend(`${settings.method} ${shownUrl}`, envelope.body.raw, problem);
         }
         const res = await exchange(settings.url, {
           method: settings.method,
@@ -54,14 +56,14 @@ export const httpOut = defineItemType({
         const body = res.body;
         if (res.status < 200 || res.status >= 300) {
           const retry = settings.retryOn.includes(res.status);
-          throw new EngineError(`http.status_${res.status}`, `${settings.method} ${settings.url} answered ${res.status}`, retry ? 'operational' : 'user', { status: res.status });
+          throw new EngineError(`http.status_${res.status}`, `${settings.method} ${shownUrl} answered ${res.status}`, retry ? 'operational' : 'user', { status: res.status });
         }
         sent++;
         const contentType = (res.contentType ?? 'application/octet-stream').split(';')[0].trim();
         return MessageEnvelope.create({ raw: body, contentType, source: ctx.itemName, correlationId: envelope.header.correlationId });
       },
       info() {
-        return { url: settings.url, sent };
+        return { url: shownUrl, sent };
       },
     };
   },
@@ -77,26 +79,27 @@ export async function exchange(
   url: string,
   opts: { method: string; headers: Record<string, string>; body: Uint8Array; timeoutMs: number; policy: HostPolicy },
 ): Promise<HttpAnswer> {
-  const addresses = await egressAddresses(urlTarget(url), url, opts.method, opts.policy);
+  const shown = redactUrl(url);
+  const addresses = await egressAddresses(urlTarget(url), shown, opts.method, opts.policy);
   let res: HttpAnswer;
   try {
     res = await send(url, { method: opts.method, headers: opts.headers, body: opts.body, timeoutMs: opts.timeoutMs, lookup: pinnedLookup(addresses) });
   } catch (e) {
     const err = e as Error;
-    if (err.name === 'ResponseTooLarge') throw new EngineError('http.response_too_large', `${opts.method} ${url}: ${err.message}`, 'user');
+    if (err.name === 'ResponseTooLarge') throw new EngineError('http.response_too_large', `${opts.method} ${shown}: ${err.message}`, 'user');
     const timeout = err.name === 'TimeoutError';
-    throw new EngineError(timeout ? 'http.timeout' : 'http.connection', `${opts.method} ${url}: ${timeout ? 'timed out' : err.message}`, 'operational');
+    throw new EngineError(timeout ? 'http.timeout' : 'http.connection', `${opts.method} ${shown}: ${timeout ? 'timed out' : err.message}`, 'operational');
   }
   if (res.status >= 300 && res.status < 400) {
     // The body of a redirect is never handed on either: it is the redirecting server's, not the target's.
-    throw new EngineError('http.redirect', `${opts.method} ${url} answered ${res.status} (redirects are not followed)`, 'user', { status: res.status });
+    throw new EngineError('http.redirect', `${opts.method} ${shown} answered ${res.status} (redirects are not followed)`, 'user', { status: res.status });
   }
   return res;
 }
 
 /**
  * The addresses the egress policy allows for a URL's host (checked after DNS). A refusal is a
- * user error (not retried); a DNS failure is operational (retried).
+ * user error (not retried); a DNS failure is operational (retried). `url`: as shown (redacted).
  */
 async function egressAddresses(target: ReturnType<typeof urlTarget>, url: string, method: string, policy: HostPolicy): Promise<EgressAddress[]> {
   if (!target) throw new EngineError('policy.egress_refused', `only http:// and https:// URLs can be sent to (${url})`, 'user');

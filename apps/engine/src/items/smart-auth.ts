@@ -1,5 +1,6 @@
 import { createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto';
 import type { HostPolicy } from '@hie/policy';
+import { redactUrl } from '@hie/config';
 import { EngineError } from '../runtime/errors';
 import { exchange } from './http-out';
 
@@ -97,16 +98,16 @@ export class SmartTokenSource {
         /* not JSON */
       }
       const kind = res.status >= 500 || res.status === 429 ? 'operational' : 'user';
-      throw new EngineError('fhir.auth', `token endpoint ${this.cfg.tokenUrl} answered ${res.status}${reason ? ` (${reason})` : ''}`, kind, { status: res.status });
+      throw new EngineError('fhir.auth', `token endpoint ${redactUrl(this.cfg.tokenUrl)} answered ${res.status}${reason ? ` (${reason})` : ''}`, kind, { status: res.status });
     }
     let parsed: { access_token?: unknown; expires_in?: unknown };
     try {
       parsed = JSON.parse(text) as typeof parsed;
     } catch {
-      throw new EngineError('fhir.auth', `token endpoint ${this.cfg.tokenUrl} answered 200 without JSON`, 'operational');
+      throw new EngineError('fhir.auth', `token endpoint ${redactUrl(this.cfg.tokenUrl)} answered 200 without JSON`, 'operational');
     }
     if (typeof parsed.access_token !== 'string' || parsed.access_token === '') {
-      throw new EngineError('fhir.auth', `token endpoint ${this.cfg.tokenUrl} answered without an access_token`, 'operational');
+      throw new EngineError('fhir.auth', `token endpoint ${redactUrl(this.cfg.tokenUrl)} answered without an access_token`, 'operational');
     }
     const lifetime = typeof parsed.expires_in === 'number' ? parsed.expires_in : 300;
     this.cached = { token: parsed.access_token, expiresAt: Date.now() + Math.max(0, lifetime - EXPIRY_MARGIN_S) * 1000 };

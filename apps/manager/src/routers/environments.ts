@@ -6,7 +6,7 @@
  */
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { findReferences, replaceReferences, VARIABLE_NAME_PATTERN } from '@hie/config';
+import { findReferences, hostPatternProblem, MAX_SECRET_HOSTS, normalizeHostPattern, replaceReferences, VARIABLE_NAME_PATTERN } from '@hie/config';
 import type { Environment } from '@hie/store';
 import { audit } from '../audit.js';
 import { requireProject, requireRole, type Role } from '../authz.js';
@@ -21,6 +21,15 @@ const envName = z
   .trim()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'an environment name is letters, digits, "_", "." and "-" (at most 63), starting with a letter or digit');
 const varName = z.string().regex(VARIABLE_NAME_PATTERN, 'a variable name is letters, digits and "_", not starting with a digit (at most 100)');
+/** A host a secret may be sent to: `lab.example.org`, `*.example.org`, `10.0.0.5`, each with an optional `:port`. */
+const hostPattern = z
+  .string()
+  .max(260)
+  .superRefine((h, ctx) => {
+    const why = hostPatternProblem(h);
+    if (why) ctx.addIssue({ code: 'custom', message: why });
+  })
+  .transform(normalizeHostPattern);
 /** What the API shows for a secret variable's value. */
 export const SECRET_VARIABLE_SHOWN = '•••';
 
@@ -46,7 +55,8 @@ async function environmentView(ctx: AuthedCtx, env: Environment) {
     description: env.description,
     createdAt: iso(env.createdAt),
     // A secret's value never leaves the manager: only that it is set.
-    variables: variables.map((v) => ({ name: v.name, secret: v.secret, value: v.secret ? SECRET_VARIABLE_SHOWN : v.value, updatedAt: iso(v.updatedAt) })),
+    // Its hosts are not secret: they say where it may be sent.
+    variables: variables.map((v) => ({ name: v.name, secret: v.secret, value: v.secret ? SECRET_VARIABLE_SHOWN : v.value, hosts: v.secret ? v.hosts : [], updatedAt: iso(v.updatedAt) })),
     /** What runs resolved with this environment: each project's deployed version. */
     runs: projects.map((p) => ({ projectId: p.projectId, projectName: p.project?.name ?? null, version: p.version, state: p.desiredState, updatedAt: iso(p.updatedAt) })),
   };
@@ -84,25 +94,38 @@ export const environmentsRouter = router({
 
   /**
    * Sets a variable (`secret`: a `${secret:NAME}` value, sealed at rest and never shown again).
-   * Takes effect at the next deploy to the environment.
+   * A secret's `hosts` are where it may be sent (refused at deploy into an item pointed anywhere
+   * else); they are set only with the value, so whoever widens them knows the secret (omitted:
+   * the stored ones are kept; a new secret has none). Takes effect at the next deploy.
    */
   setVariable: authedProcedure
-    .input(z.object({ environmentId: id, name: varName, value: z.string().max(10_000), secret: z.boolean().optional() }))
+    .input(
+      z
+        .object({
+          environmentId: id,
+          name: varName,
+          value: z.string().max(10_000),
+          secret: z.boolean().optional(),
+          hosts: z.array(hostPattern).max(MAX_SECRET_HOSTS).optional(),
+        })
+        .refine((i) => i.secret === true || i.hosts === undefined, { message: 'hosts apply to secrets only', path: ['hosts'] }),
+    )
     .mutation(async ({ ctx, input }) => {
       const env = await requireEnvironment(ctx, input.environmentId, 'admin');
       const secret = input.secret ?? false;
       const before = (await ctx.store.environments.variables(env.id)).find((v) => v.name === input.name && v.secret === secret);
       const value = secret ? ctx.secrets.seal(input.value, variablePlace(env.id, input.name)) : input.value;
-      await ctx.store.environments.setVariable({ environmentId: env.id, name: input.name, secret, value, updatedBy: ctx.user.id });
+      const hosts = input.hosts ? [...new Set(input.hosts)] : undefined;
+      const row = await ctx.store.environments.setVariable({ environmentId: env.id, name: input.name, secret, value, ...(hosts ? { hosts } : {}), updatedBy: ctx.user.id });
       await audit(ctx, {
         action: 'environment.set_variable',
         entityType: 'environment',
         entityId: env.id,
         entityName: env.name,
         workspaceId: env.workspaceId,
-        // A secret's value is never audited: only that it was set.
-        before: before ? { name: input.name, secret, ...(secret ? {} : { value: before.value }) } : null,
-        after: { name: input.name, secret, ...(secret ? {} : { value: input.value }) },
+        // A secret's value is never audited: only that it was set, and where it may go.
+        before: before ? { name: input.name, secret, ...(secret ? { hosts: before.hosts } : { value: before.value }) } : null,
+        after: { name: input.name, secret, ...(secret ? { hosts: row.hosts } : { value: input.value }) },
       });
       return { ok: true as const };
     }),

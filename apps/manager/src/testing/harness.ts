@@ -156,19 +156,29 @@ export async function errorCode(p: Promise<unknown>): Promise<string> {
 }
 
 /**
- * The problems of a call that must fail with BAD_REQUEST (`data.problems`, with their paths).
- * @throws when the call succeeds or fails otherwise.
+ * What a call over HTTP that must fail answered: its tRPC code, HIE code (`hieCode`), message and
+ * problems (`data.problems`, with their paths).
+ * @throws when the call succeeds or fails without an API answer.
  */
-export async function badRequestProblems(p: Promise<unknown>): Promise<{ path: (string | number)[]; pathText: string; code: string; message: string }[]> {
+export async function apiFailure(p: Promise<unknown>) {
   try {
     await p;
   } catch (e) {
     if (!(e instanceof TRPCClientError)) throw e;
     const err = e as TRPCClientError<AppRouter>;
-    if (err.data?.code !== 'BAD_REQUEST') throw e;
-    return err.data.problems ?? [];
+    return { code: err.data?.code, hieCode: err.data?.hieCode, message: err.message, problems: err.data?.problems ?? [], data: err.data };
   }
-  throw new Error('expected BAD_REQUEST');
+  throw new Error('expected the call to fail');
+}
+
+/**
+ * The problems of a call that must fail with BAD_REQUEST (`data.problems`, with their paths).
+ * @throws when the call succeeds or fails otherwise.
+ */
+export async function badRequestProblems(p: Promise<unknown>): Promise<{ path: (string | number)[]; pathText: string; code: string; message: string }[]> {
+  const failure = await apiFailure(p);
+  if (failure.code !== 'BAD_REQUEST') throw new Error(`expected BAD_REQUEST, got ${failure.code}: ${failure.message}`);
+  return failure.problems;
 }
 
 export { itemStatus, nodeStatus, sampleSpec } from './fixtures.js';

@@ -8,10 +8,19 @@ import { ErrorBanner, Loading } from './app-shell';
 
 type Environment = RouterOutputs['environments']['list'][number];
 
+/** Comma- or space-separated hosts as typed, as the API takes them (it validates each). */
+function parseHosts(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+}
+
 /**
  * A workspace's environments (dev, test, prod) and their variables: what `${NAME}` and
  * `${secret:NAME}` in item settings resolve to when a version is deployed there. Secrets are
- * write-only: shown as ••• with "Set new value".
+ * write-only: shown as ••• with "Set new value"; each lists the hosts it may be sent to (set with
+ * its value: a deploy sending it anywhere else is refused).
  */
 export function EnvironmentsPanel({ workspaceId, editable }: { workspaceId: string; editable: boolean }) {
   const trpc = useTRPC();
@@ -67,8 +76,10 @@ function EnvironmentCard({ env, editable, onChanged }: { env: Environment; edita
   const [varName, setVarName] = useState('');
   const [value, setValue] = useState('');
   const [secret, setSecret] = useState(false);
+  const [hosts, setHosts] = useState('');
   const [renewing, setRenewing] = useState<string | null>(null);
   const [renewValue, setRenewValue] = useState('');
+  const [renewHosts, setRenewHosts] = useState('');
   const setVariable = useMutation(
     trpc.environments.setVariable.mutationOptions({
       onSuccess: async (_d, v) => {
@@ -76,8 +87,10 @@ function EnvironmentCard({ env, editable, onChanged }: { env: Environment; edita
         setVarName('');
         setValue('');
         setSecret(false);
+        setHosts('');
         setRenewing(null);
         setRenewValue('');
+        setRenewHosts('');
         await onChanged();
       },
     }),
@@ -93,7 +106,7 @@ function EnvironmentCard({ env, editable, onChanged }: { env: Environment; edita
   );
   const onAdd = (e: FormEvent) => {
     e.preventDefault();
-    if (varName.trim()) setVariable.mutate({ environmentId: env.id, name: varName.trim(), value, secret });
+    if (varName.trim()) setVariable.mutate({ environmentId: env.id, name: varName.trim(), value, secret, ...(secret ? { hosts: parseHosts(hosts) } : {}) });
   };
   return (
     <section className="card" aria-label={`Environment ${env.name}`} data-testid={`env-${env.name}`}>
@@ -138,10 +151,11 @@ function EnvironmentCard({ env, editable, onChanged }: { env: Environment; edita
                             className="row"
                             onSubmit={(e) => {
                               e.preventDefault();
-                              setVariable.mutate({ environmentId: env.id, name: v.name, value: renewValue, secret: true });
+                              setVariable.mutate({ environmentId: env.id, name: v.name, value: renewValue, secret: true, hosts: parseHosts(renewHosts) });
                             }}
                           >
                             <input type="password" autoComplete="new-password" aria-label={`New value of ${v.name}`} value={renewValue} onChange={(e) => setRenewValue(e.target.value)} />
+                            <input aria-label={`Hosts of ${v.name}`} placeholder="lab.example.org, *.example.org" value={renewHosts} onChange={(e) => setRenewHosts(e.target.value)} />
                             <button type="submit" className="small primary">
                               Save
                             </button>
@@ -153,7 +167,14 @@ function EnvironmentCard({ env, editable, onChanged }: { env: Environment; edita
                           <span className="muted" title="Secrets are write-only">
                             •••{' '}
                             {editable ? (
-                              <button type="button" className="small ghost" onClick={() => setRenewing(key)}>
+                              <button
+                                type="button"
+                                className="small ghost"
+                                onClick={() => {
+                                  setRenewing(key);
+                                  setRenewHosts(v.hosts.join(', '));
+                                }}
+                              >
                                 Set new value
                               </button>
                             ) : null}
@@ -162,6 +183,11 @@ function EnvironmentCard({ env, editable, onChanged }: { env: Environment; edita
                       ) : (
                         <code>{v.value}</code>
                       )}
+                      {v.secret ? (
+                        <div className="small muted" data-testid={`hosts-${env.name}-${v.name}`} title="Hosts are set with the value; a deploy sending the secret anywhere else is refused">
+                          {v.hosts.length > 0 ? `May be sent to: ${v.hosts.join(', ')}` : 'May be sent to no host yet: set a new value with its hosts'}
+                        </div>
+                      ) : null}
                     </td>
                     <td className="muted small">{formatDateTime(v.updatedAt)}</td>
                     {editable ? (
@@ -196,6 +222,12 @@ function EnvironmentCard({ env, editable, onChanged }: { env: Environment; edita
           <label className="row small" style={{ alignSelf: 'flex-end', gap: 4 }}>
             <input type="checkbox" checked={secret} onChange={(e) => setSecret(e.target.checked)} /> secret
           </label>
+          {secret ? (
+            <div className="field">
+              <label htmlFor={`${uid}-h`}>Hosts it may be sent to</label>
+              <input id={`${uid}-h`} value={hosts} onChange={(e) => setHosts(e.target.value)} placeholder="lab.example.org, *.example.org" />
+            </div>
+          ) : null}
           <button type="submit" style={{ alignSelf: 'flex-end' }} disabled={setVariable.isPending || !varName.trim()}>
             Set
           </button>

@@ -55,10 +55,13 @@ export class EnvironmentsRepo {
       .orderBy(asc(environmentVariables.secret), asc(environmentVariables.name));
   }
 
-  /** Sets a variable (insert or replace); a secret's `value` must already be sealed. */
-  async setVariable(input: { environmentId: string; name: string; secret: boolean; value: string; updatedBy: string | null }): Promise<EnvironmentVariable> {
+  /**
+   * Sets a variable (insert or replace); a secret's `value` must already be sealed. `hosts`: a
+   * secret's allowed destinations (undefined: kept on replace, none on insert).
+   */
+  async setVariable(input: { environmentId: string; name: string; secret: boolean; value: string; hosts?: string[]; updatedBy: string | null }): Promise<EnvironmentVariable> {
     try {
-      const set = { value: input.value, updatedBy: input.updatedBy, updatedAt: sql`now()` };
+      const set = { value: input.value, updatedBy: input.updatedBy, updatedAt: sql`now()`, ...(input.hosts ? { hosts: input.hosts } : {}) };
       const [row] = await this.db
         .insert(environmentVariables)
         .values(input)
