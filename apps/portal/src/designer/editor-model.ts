@@ -3,7 +3,7 @@
  * makes, and the preview of a transform with its diff. Parsing, rule evaluation and transform
  * operations are the engine's own code (@hie/hl7, @hie/config), run here in the browser.
  */
-import { type Condition, type ConditionResult, type TransformOperation, applyOperations, explainCondition } from '@hie/config';
+import { type Condition, type ConditionResult, HL7_FIELDS, type TransformOperation, applyOperations, explainCondition } from '@hie/config';
 import { type Hl7Message, type Hl7Segment, parseMessage } from '@hie/hl7';
 import { fieldName } from '../lib/hl7';
 
@@ -179,5 +179,5 @@ export function previewTransform(sample: string, steps: readonly TransformOperat
 export function testCondition(sample: string, when: Condition | undefined): ConditionResult | { error: string } {
   const parsed = parseSample(sample);
   if ('error' in parsed) return { error: parsed.error };
-  return explainCondition(when, parsed.msg);
+  return explainCondition(when, parsed.msg, HL7_FIELDS);
 }

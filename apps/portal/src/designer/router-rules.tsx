@@ -7,7 +7,7 @@
  * sample message, evaluated by the engine's own code (@hie/config). JSON stays one click away.
  */
 import { useId, useMemo, useState } from 'react';
-import { type Condition, compileRouter, enumLabel, findConditionTraps, hl7RouterSettings, replaceCondition } from '@hie/config';
+import { type Condition, HL7_FIELDS, compileRouter, enumLabel, findConditionTraps, hl7RouterSettings, replaceCondition } from '@hie/config';
 import { JsonEditor } from '../components/json-editor';
 import { type Comparison, type ConditionValue, ConditionEditor } from './condition-editor';
 import { parseSample, testCondition } from './editor-model';
@@ -361,7 +361,7 @@ function RouterTest({ sample, settings }: { sample: string; settings: Rec }) {
     const msg = parseSample(sample);
     if ('error' in msg) return { text: `The sample is not an HL7 message: ${msg.error}`, good: false };
     try {
-      const d = compileRouter(parsed.data)(msg.msg);
+      const d = compileRouter(parsed.data, HL7_FIELDS)(msg.msg);
       if (d.matched.length === 0) return { text: `No rule matches the sample: otherwise ${enumLabel(d.otherwise).toLowerCase()}.`, good: false };
       return { text: d.matched.map((r) => `rule “${r.name}”: ${describeAction(r.then.action, 'to' in r.then ? r.then.to : [])}`).join('; then '), good: true };
     } catch (e) {
