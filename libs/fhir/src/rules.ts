@@ -1,4 +1,5 @@
-import type { FieldAccessor } from '@hie/config';
+import { type FieldAccessor, type RouterTestResult, fhirCondition, fhirRouterSettings, testRouter } from '@hie/config';
+import { parseFhirJson } from './parse';
 import { compileFhirPath, evaluateFhirPath, fhirPathIsTrue } from './fhirpath';
 
 /** What a `fhir.router` condition reads: a resource, and where expressions that fail on it are told. */
@@ -36,3 +37,17 @@ export const FHIR_FIELDS: FieldAccessor<FhirRuleInput> = {
     return false;
   },
 };
+
+/**
+ * "Test this rule" for `fhir.router`: the rules as the editor holds them, on a sample FHIR JSON
+ * resource, by the engine's own code. Never throws: a sample that is not FHIR JSON gives `error`.
+ */
+export function testFhirRules(settings: unknown, sample: string): RouterTestResult | { error: string } {
+  let resource: unknown;
+  try {
+    resource = parseFhirJson(sample);
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+  return testRouter(settings, { settings: fhirRouterSettings, condition: fhirCondition }, { resource }, FHIR_FIELDS);
+}

@@ -5,6 +5,7 @@
  * operators, user patterns through RE2 (linear time). What differs between the routers is only how
  * a path is read, a {@link FieldAccessor}.
  */
+import type { z } from 'zod';
 import { HieError } from '../errors';
 import type { ConditionOf, Hl7RouterSettings } from '../item-types/hl7-router';
 import { compileUserRegex } from '../item-types/user-regex';
@@ -211,4 +212,50 @@ export function compileRouter<R extends RouterRule, M>(settings: RouterDefinitio
     }
     return matched.length > 0 ? { matched } : { matched, otherwise: settings.otherwise };
   };
+}
+
+/** What a router does with a sample, for "test this rule" in the editor. */
+export interface RouterTestResult {
+  /** Each rule's condition on the sample, in order (`undefined`: that rule's condition is not valid yet). */
+  conditions: (ConditionResult | undefined)[];
+  /** The rules that act on the sample with their actions, or `otherwise`; `problem` when the rules cannot run yet. */
+  outcome: { matched: { name: string; then: { action: string; to?: string[] } }[]; otherwise?: RouteDecision['otherwise'] } | { problem: string };
+}
+
+/** The schemas a router's rules are checked with (its settings, one condition). */
+export interface RouterSchemas<R extends RouterRule> {
+  settings: z.ZodType<RouterDefinition<R>>;
+  condition: z.ZodType<RuleCondition>;
+}
+
+/**
+ * Tests rules as an editor holds them (unchecked, maybe half typed) on a sample: each valid rule's
+ * condition explained, and the router's decision when the whole settings are valid. Never throws.
+ */
+export function testRouter<R extends RouterRule & { then: { action: string; to?: string[] } }, M>(
+  settings: unknown,
+  schemas: RouterSchemas<R>,
+  msg: M,
+  fields: FieldAccessor<M>,
+): RouterTestResult {
+  const rules = isRecord(settings) && Array.isArray(settings.rules) ? settings.rules : [];
+  const conditions = rules.map((rule: unknown) => {
+    if (!isRecord(rule)) return undefined;
+    if (rule.when === undefined) return { matched: true };
+    const when = schemas.condition.safeParse(rule.when);
+    return when.success ? explainCondition(when.data, msg, fields) : undefined;
+  });
+  const parsed = schemas.settings.safeParse(settings);
+  if (!parsed.success) return { conditions, outcome: { problem: 'Fix the rules to see what the sample does.' } };
+  try {
+    const d = compileRouter(parsed.data, fields)(msg);
+    const matched = d.matched.map((r) => ({ name: r.name, then: { action: r.then.action, ...(r.then.to ? { to: r.then.to } : {}) } }));
+    return { conditions, outcome: d.otherwise ? { matched, otherwise: d.otherwise } : { matched } };
+  } catch (e) {
+    return { conditions, outcome: { problem: e instanceof Error ? e.message : String(e) } };
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
