@@ -65,7 +65,7 @@ describe('testFhirRules (the editor\'s "test this rule")', () => {
 
   it('explains every valid condition, and says the whole router cannot run while one is not', () => {
     const r = testFhirRules({ rules }, JSON.stringify(glossy));
-    expect(r).toMatchObject({ conditions: [{ matched: true, actual: 'male' }, undefined], outcome: { problem: expect.any(String) as string } });
+    expect(r).toMatchObject({ conditions: [{ matched: true, actual: 'male' }, null], outcome: { problem: expect.any(String) as string } });
   });
 
   it('gives the router\'s decision when the rules are valid, and an error for a sample that is not FHIR', () => {

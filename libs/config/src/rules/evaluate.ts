@@ -216,8 +216,8 @@ export function compileRouter<R extends RouterRule, M>(settings: RouterDefinitio
 
 /** What a router does with a sample, for "test this rule" in the editor. */
 export interface RouterTestResult {
-  /** Each rule's condition on the sample, in order (`undefined`: that rule's condition is not valid yet). */
-  conditions: (ConditionResult | undefined)[];
+  /** Each rule's condition on the sample, in order (`null`: that rule's condition is not valid yet; JSON keeps nulls). */
+  conditions: (ConditionResult | null)[];
   /** The rules that act on the sample with their actions, or `otherwise`; `problem` when the rules cannot run yet. */
   outcome: { matched: { name: string; then: { action: string; to?: string[] } }[]; otherwise?: RouteDecision['otherwise'] } | { problem: string };
 }
@@ -239,11 +239,11 @@ export function testRouter<R extends RouterRule & { then: { action: string; to?:
   fields: FieldAccessor<M>,
 ): RouterTestResult {
   const rules = isRecord(settings) && Array.isArray(settings.rules) ? settings.rules : [];
-  const conditions = rules.map((rule: unknown) => {
-    if (!isRecord(rule)) return undefined;
+  const conditions = rules.map((rule: unknown): ConditionResult | null => {
+    if (!isRecord(rule)) return null;
     if (rule.when === undefined) return { matched: true };
     const when = schemas.condition.safeParse(rule.when);
-    return when.success ? explainCondition(when.data, msg, fields) : undefined;
+    return when.success ? explainCondition(when.data, msg, fields) : null;
   });
   const parsed = schemas.settings.safeParse(settings);
   if (!parsed.success) return { conditions, outcome: { problem: 'Fix the rules to see what the sample does.' } };
