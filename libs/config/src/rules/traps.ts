@@ -4,7 +4,7 @@
  * there in v2.4+), and `MSH-9 equals ADT` never matches `ADT^A01`. Each trap comes with fixes
  * a person can apply with one click: compare the components, or "starts with".
  */
-import type { Condition } from '../item-types/hl7-router';
+import type { Condition, ConditionOf } from '../item-types/hl7-router';
 import type { FieldReader, RuleComparison, RuleCondition } from './evaluate';
 
 type Comparison = RuleComparison;
@@ -105,7 +105,7 @@ export function findConditionTraps(c: RuleCondition | undefined, sample?: FieldR
 }
 
 /** The condition with the node at `at` replaced (immutable). */
-export function replaceCondition(c: RuleCondition, at: ConditionAt, next: RuleCondition): RuleCondition {
+export function replaceCondition<C extends RuleComparison>(c: ConditionOf<C>, at: ConditionAt, next: NoInfer<ConditionOf<C>>): ConditionOf<C> {
   if (at.length === 0) return next;
   const [i, ...rest] = at as [number, ...number[]];
   if ('and' in c) return { and: c.and.map((x, j) => (j === i ? replaceCondition(x, rest, next) : x)) };
