@@ -2,7 +2,8 @@
  * The analyst's workbench, rules and transforms without JSON: build a router rule with an AND
  * group in the editor (fixing the MSH-9 trap with one click), test it on the sample, deploy it
  * and see it route real messages; then drag a field in the transform editor and watch the
- * preview change. Against a real `hie start`.
+ * preview change; build a fhir.router rule the same way, on FHIRPath, and find it in the saved
+ * spec. Against a real `hie start`.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { readdirSync } from 'node:fs';
@@ -115,6 +116,78 @@ test('a rule with an AND group, built without JSON, fixed, tested, deployed: it 
   const files = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.hl7')).length;
   await expect.poll(() => files(a01Dir), { timeout: 30_000 }).toBe(1);
   await expect.poll(() => files(otherDir), { timeout: 30_000 }).toBe(1);
+});
+
+test('a fhir.router rule with an AND group on FHIRPath, built and tested without JSON, saved into the spec', async ({ page }) => {
+  test.setTimeout(300_000);
+  await newProject(page, `fhir-rules-${run}`);
+  const canvas = page.getByTestId('canvas');
+  await page.getByTestId('palette-fhir.router').dragTo(canvas, { targetPosition: { x: 200, y: 200 } });
+  await page.getByTestId('palette-file.out').dragTo(canvas, { targetPosition: { x: 520, y: 120 } });
+  await page.getByTestId('palette-file.out').dragTo(canvas, { targetPosition: { x: 520, y: 320 } });
+  await connect(page, 'FHIR Router 1', 'File Out 1');
+  await connect(page, 'FHIR Router 1', 'File Out 2');
+  const inspector = page.getByTestId('inspector');
+  for (const name of ['File Out 1', 'File Out 2']) {
+    await selectNode(page, name);
+    await inspector.getByRole('textbox', { name: 'Directory', exact: true }).fill(e2eDir(`fhir-rules-${name.replace(/ /g, '')}-${run}`));
+  }
+
+  await selectNode(page, 'FHIR Router 1');
+  await inspector.getByRole('button', { name: '+ Add rule' }).click();
+  await inspector.getByLabel('Rule 1 name', { exact: true }).fill('Active women');
+  // The FHIR dialect: FHIRPath fields, "is true", no HL7 transform action.
+  await expect(inspector.getByLabel('Rule 1 FHIRPath', { exact: true })).toHaveValue('Patient.gender');
+  await expect(inspector.getByLabel('Rule 1 action', { exact: true }).locator('option')).toHaveText(['Send to…', 'Discard']);
+  await inspector.getByRole('button', { name: 'Rule 1: and another condition' }).click();
+  await expect(inspector.getByLabel('Rule 1 combine', { exact: true })).toHaveValue('and');
+  await inspector.getByLabel('Rule 1 condition 2 FHIRPath', { exact: true }).fill('Patient.active');
+  await inspector.getByLabel('Rule 1 condition 2 operator', { exact: true }).selectOption({ label: 'is true' });
+  await expect(inspector.getByLabel('Rule 1 condition 2 value', { exact: true })).toHaveCount(0);
+  await inspector.getByRole('button', { name: 'Add condition to Rule 1', exact: true }).click();
+  await inspector.getByLabel('Rule 1 condition 3 FHIRPath', { exact: true }).fill('Patient.name.given');
+  await inspector.getByLabel('Rule 1 condition 3 operator', { exact: true }).selectOption('in');
+  const values = inspector.getByLabel('Rule 1 condition 3 value', { exact: true });
+  await values.fill('Jane');
+  await values.press('Enter');
+  await values.fill('Joan');
+  await values.press('Enter');
+  await expect(inspector.getByTestId('rule-1-trap')).toHaveCount(0);
+
+  // Tested on the FHIR sample (a female, active Patient named Jane) by the engine's code, through the manager.
+  await inspector.getByRole('button', { name: 'Test this rule' }).click();
+  await expect(inspector.getByTestId('rule-1-test')).toContainText('The sample matches');
+  await expect(inspector.getByTestId('rule-1').getByTestId('cond-actual').first()).toContainText('female');
+  await inspector.getByLabel('Rule 1 condition 1 value', { exact: true }).fill('male');
+  await expect(inspector.getByTestId('rule-1-test')).toContainText('does not match');
+  await inspector.getByLabel('Rule 1 condition 1 value', { exact: true }).fill('female');
+  await expect(inspector.getByTestId('rule-1-test')).toContainText('The sample matches');
+  await inspector.getByTestId('rule-1').getByLabel(/Stop here when this rule matches/).check();
+  await expect(inspector.getByLabel('Rule 1 send to File Out 1')).toBeChecked();
+  await expect(inspector.getByTestId('router-test')).toContainText('rule “Active women”: it would be sent to File Out 1');
+  await expect(page.getByTestId('problem-count')).toHaveCount(0);
+
+  await page.getByLabel('Save comment').fill('fhir rules without JSON');
+  await page.getByTestId('save').click();
+  await expect(page.getByText('Saved as version 2')).toBeVisible();
+  const id = new URL(page.url()).pathname.split('/').pop()!;
+  const res = await page.request.get(`/api/trpc/projects.get?input=${encodeURIComponent(JSON.stringify({ id }))}`);
+  expect(res.ok()).toBe(true);
+  const { version } = ((await res.json()) as { result: { data: { version: { spec: { items: { name: string; settings?: { rules?: unknown[] } }[] } } } } }).result.data;
+  expect(version.spec.items.find((i) => i.name === 'FHIR Router 1')?.settings?.rules).toEqual([
+    {
+      name: 'Active women',
+      when: {
+        and: [
+          { path: 'Patient.gender', op: '=', value: 'female' },
+          { path: 'Patient.active', op: 'true' },
+          { path: 'Patient.name.given', op: 'in', values: ['Jane', 'Joan'] },
+        ],
+      },
+      then: { action: 'send', to: ['File Out 1'] },
+      stop: true,
+    },
+  ]);
 });
 
 test('drag a field in the transform editor and see the preview change', async ({ page }) => {

@@ -146,6 +146,31 @@ describe('engine sandbox', () => {
     expect(requests).toBe(0);
   });
 
+  it('fhir.router steps name the rules that matched, up to a rule marked stop', async () => {
+    const route = (to: string, when?: object, stop?: boolean) => ({ name: to, ...(when ? { when } : {}), then: { action: 'send', to: [to] }, ...(stop ? { stop } : {}) });
+    const result = await sandbox().run(
+      {
+        name: 'p',
+        items: [
+          { name: 'In', type: 'http.in', settings: { port: 1 } },
+          {
+            name: 'Route',
+            type: 'fhir.router',
+            settings: { mode: 'all_match', rules: [route('A', { path: 'Patient.gender', op: '=', value: 'female' }), route('B', undefined, true), route('C')] },
+          },
+          { name: 'A', type: 'test.collect' },
+          { name: 'B', type: 'test.collect' },
+          { name: 'C', type: 'test.collect' },
+        ],
+        connections: [{ from: 'In', to: 'Route' }, ...['A', 'B', 'C'].map((to) => ({ from: 'Route', to }))],
+      },
+      { raw: JSON.stringify({ resourceType: 'Patient', gender: 'female' }), contentType: 'application/fhir+json' },
+    );
+    const routeStep = result.steps.find((s) => s.item === 'Route');
+    expect(routeStep).toMatchObject({ matchedRule: 'A', matchedRules: ['A', 'B'] });
+    expect(result.steps.map((s) => s.item)).not.toContain('C');
+  });
+
   it('the time cap stops a run whose items take longer than it allows, and says so', async () => {
     const result = await createSandbox({ registry: createRegistry(testItemTypes), policy: testPolicy(), limits: { timeoutMs: 20 } }).run(
       {

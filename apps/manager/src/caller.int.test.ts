@@ -74,4 +74,19 @@ describe('createCaller', () => {
     expect(await errorCode(c.versions.diff({ projectId, from: 0, to: 1 }))).toBe('BAD_REQUEST');
     expect(await errorCode(h.caller(h.admin).workspaces.members({ workspaceId: 'nope' }))).toBe('NOT_FOUND');
   });
+
+  it('tests fhir.router rules on a typed sample with the engine\'s code', async () => {
+    const c = h.caller(users.viewer);
+    const settings = {
+      mode: 'all_match',
+      rules: [
+        { name: 'female', when: { and: [{ path: 'Patient.gender', op: '=', value: 'female' }, { path: 'Patient.active', op: 'true' }] }, then: { action: 'send', to: ['A'] }, stop: true },
+        { name: 'all', then: { action: 'discard' } },
+      ],
+    };
+    const r = await c.production.testFhirRules({ projectId, sample: JSON.stringify({ resourceType: 'Patient', gender: 'female', active: true }), settings });
+    expect(r).toMatchObject({ conditions: [{ matched: true, parts: [{ actual: 'female' }, { matched: true }] }, { matched: true }], outcome: { matched: [{ name: 'female' }] } });
+    expect(await c.production.testFhirRules({ projectId, sample: 'not json', settings })).toHaveProperty('error');
+    expect(await errorCode(h.caller(users.outsider).production.testFhirRules({ projectId, sample: '{}', settings }))).toBe('NOT_FOUND');
+  });
 });

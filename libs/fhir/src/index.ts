@@ -20,6 +20,7 @@ export {
   checkBundle,
 } from './bundle';
 export { compileFhirPath, evaluateFhirPath, fhirPathIsTrue, MAX_FHIRPATH_LENGTH } from './fhirpath';
+export { FHIR_FIELDS, type FhirRuleInput, testFhirRules } from './rules';
 export { fhirCodec, fhirIssues, type FhirCodec } from './codec';
 export { type FhirErrorCode } from './errors';
 export type { Resource, Bundle, BundleEntry, OperationOutcome } from '@medplum/fhirtypes';

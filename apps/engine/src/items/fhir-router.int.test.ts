@@ -108,6 +108,53 @@ describe('fhir.router on a production fed by http.in', () => {
     expect((await routerEvent(ids.other)).detail).not.toHaveProperty('problems');
   });
 
+  it('all_match applies every matching rule until one marked stop, and notes them all', async () => {
+    const owner = { projectId: 'p-fhir-router-stop', workspaceId: 'w-fhir-router', production: 'fhir-router-stop' };
+    tracker = StoreTracker.forProduction(db.store.messages, owner, 'full', log);
+    engine = createEngine({ log, plugins: testItemTypes, policy: testPolicy(), tracker }).engine;
+    const rule = (name: string, to: string, when?: object, stop?: boolean) => ({ name, ...(when ? { when } : {}), then: { action: 'send', to: [to] }, ...(stop ? { stop } : {}) });
+    await engine.apply({
+      name: owner.production,
+      items: [
+        { name: 'FHIR In', type: 'http.in', settings: { host: '127.0.0.1', port: 0, path: '/fhir' } },
+        {
+          name: 'Route',
+          type: 'fhir.router',
+          settings: {
+            mode: 'all_match',
+            rules: [
+              rule('bundles', 'Glucose', { path: 'Bundle.type', op: 'in', values: ['collection', 'batch'] }),
+              rule('patients', 'Patients', { path: 'Patient.gender', op: 'exists' }, true),
+              rule('audit', 'Audit'),
+            ],
+          },
+        },
+        { name: 'Glucose', type: 'test.collect' },
+        { name: 'Patients', type: 'test.collect' },
+        { name: 'Audit', type: 'test.collect' },
+      ],
+      connections: ['Glucose', 'Patients', 'Audit'].map((to) => ({ from: 'Route', to })).concat([{ from: 'FHIR In', to: 'Route' }]),
+    });
+    const port = Number(engine.status().items.find((i) => i.name === 'FHIR In')!.details!.port);
+    const post = async (body: string): Promise<string> => {
+      const res = await fetch(`http://127.0.0.1:${port}/fhir`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body });
+      expect(res.status).toBe(202);
+      return ((await res.json()) as { messageId: string }).messageId;
+    };
+    const bundle = await post(glucoseBundle);
+    const patient = await post(await example('Patient-glossy.json'));
+    await until(() => sink('Audit').length >= 1 && sink('Patients').length >= 1);
+    await engine.idle();
+    // The Bundle goes on to the catch-all rule; the Patient stops at `patients`.
+    const types = (name: string) => sink(name).map((e) => e.parse<{ resourceType: string }>().resourceType);
+    expect(types('Glucose')).toEqual(['Bundle']);
+    expect(types('Patients')).toEqual(['Patient']);
+    expect(types('Audit')).toEqual(['Bundle']);
+    await tracker.flush();
+    expect(await itemEvent(db.store.messages, owner.projectId, bundle, 'Route')).toMatchObject({ detail: { rule: 'bundles', rules: ['bundles', 'audit'] } });
+    expect(await itemEvent(db.store.messages, owner.projectId, patient, 'Route')).toMatchObject({ detail: { rule: 'patients' } });
+  });
+
   it('refuses an expression that does not compile, and an overlong one, at deploy time', async () => {
     engine = createEngine({ log, plugins: testItemTypes, policy: testPolicy() }).engine;
     const deploy = (path: string) =>

@@ -1,9 +1,9 @@
 // Rule evaluation lives in @hie/config so the portal's "test this rule" runs the same code.
-import { compileRouter, hl7RouterSettings } from '@hie/config';
+import { HL7_FIELDS, compileRouter, hl7RouterSettings } from '@hie/config';
 import type { Hl7Message } from '@hie/hl7';
 import { defineItemType } from '../item-type';
-import { EngineError } from '../runtime/errors';
 import { transformEnvelope } from './hl7-transform';
+import { actOnDecision } from './router-outcome';
 
 /**
  * `hl7.router`: rules as data. Each rule has a condition on HL7 paths and an action — send to
@@ -18,27 +18,17 @@ export const hl7Router = defineItemType({
   settings: hl7RouterSettings,
   module: import.meta.url,
   create(settings) {
-    const decide = compileRouter(settings);
+    const decide = compileRouter(settings, HL7_FIELDS);
     // Every rule target is a connection of this router: validateProduction refuses the rest.
     return {
       onMessage(envelope, mctx) {
-        const msg = envelope.parse<Hl7Message>();
-        const decision = decide(msg);
-        const matched = decision.matched.map((r) => r.name);
-        for (const rule of decision.matched) {
+        const decision = decide(envelope.parse<Hl7Message>());
+        actOnDecision(envelope, decision, mctx, (rule) => {
           const a = rule.then;
           if (a.action === 'send') mctx.send(envelope, { to: a.to, priority: a.priority });
           else if (a.action === 'transform') mctx.send(transformEnvelope(envelope, a.operations), { to: a.to, priority: a.priority });
           else mctx.discard(`${rule.name}: ${a.reason}`);
-        }
-        // The trace says which rule sent the message where (all of them in all_match mode).
-        if (matched.length === 1) mctx.note({ rule: matched[0] });
-        else if (matched.length > 1) mctx.note({ rule: matched[0], rules: matched });
-        if (matched.length > 0) return;
-        mctx.note({ otherwise: settings.otherwise });
-        if (settings.otherwise === 'send_all') mctx.send(envelope);
-        else if (settings.otherwise === 'fail') throw new EngineError('router.no_match', 'no routing rule matched', 'user');
-        else mctx.discard('no rule matched');
+        });
       },
     };
   },

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type Condition, compileCondition, compileRouter, explainCondition, findConditionTraps, hl7RouterSettings, replaceCondition } from '@hie/config';
+import { type Condition, HL7_FIELDS, compileCondition, compileRouter, explainCondition, findConditionTraps, hl7RouterSettings, replaceCondition } from '@hie/config';
 import { parseMessage } from '@hie/hl7';
 
 /** A real v2.4 ADT^A01 (MSH-9 = ADT^A01^ADT_A01; PID-11 has two repetitions: H and M addresses). */
@@ -10,7 +10,7 @@ const twoIds = parseMessage(
   'MSH|^~\\&|PAS|RFH|RIS|RFH|20240101120000||ADT^A08^ADT_A01|M1|P|2.5\rPID|1||123^^^HOSP^MR~9434765919^^^NHS^NH||DOE^JANE||19800101|F\r',
 );
 
-const matches = (c: Condition, m = adt) => compileCondition(c)(m);
+const matches = (c: Condition, m = adt) => compileCondition(c, HL7_FIELDS)(m);
 
 describe('router rule evaluation (the code the engine routes with and the portal tests with)', () => {
   it('AND / OR groups, nested, with not', () => {
@@ -37,13 +37,13 @@ describe('router rule evaluation (the code the engine routes with and the portal
   });
 
   it('explains every node of a group with the value it read', () => {
-    const r = explainCondition({ and: [{ path: 'MSH-9.1', op: '=', value: 'ADT' }, { path: 'PID-3[2].1', op: 'startsWith', value: '943' }] }, twoIds);
+    const r = explainCondition({ and: [{ path: 'MSH-9.1', op: '=', value: 'ADT' }, { path: 'PID-3[2].1', op: 'startsWith', value: '943' }] }, twoIds, HL7_FIELDS);
     expect(r.matched).toBe(true);
     expect(r.parts?.map((p) => [p.path, p.actual, p.matched])).toEqual([
       ['MSH-9.1', 'ADT', true],
       ['PID-3[2].1', '9434765919', true],
     ]);
-    const bad = explainCondition({ path: 'PID-x', op: '=', value: '1' }, twoIds);
+    const bad = explainCondition({ path: 'PID-x', op: '=', value: '1' }, twoIds, HL7_FIELDS);
     expect(bad.matched).toBe(false);
     expect(bad.error).toMatch(/Invalid HL7 path/);
   });
@@ -57,10 +57,10 @@ describe('router rule evaluation (the code the engine routes with and the portal
         { name: 'all', then: { action: 'discard' } },
       ],
     });
-    expect(compileRouter(rules)(adt).matched.map((r) => r.name)).toEqual(['adt', 'a01']);
-    expect(compileRouter(rules)(twoIds).matched.map((r) => r.name)).toEqual(['adt', 'all']);
-    expect(compileRouter({ ...rules, mode: 'first_match' })(adt).matched.map((r) => r.name)).toEqual(['adt']);
-    const none = compileRouter({ ...rules, rules: rules.rules.slice(1, 2) })(twoIds);
+    expect(compileRouter(rules, HL7_FIELDS)(adt).matched.map((r) => r.name)).toEqual(['adt', 'a01']);
+    expect(compileRouter(rules, HL7_FIELDS)(twoIds).matched.map((r) => r.name)).toEqual(['adt', 'all']);
+    expect(compileRouter({ ...rules, mode: 'first_match' }, HL7_FIELDS)(adt).matched.map((r) => r.name)).toEqual(['adt']);
+    const none = compileRouter({ ...rules, rules: rules.rules.slice(1, 2) }, HL7_FIELDS)(twoIds);
     expect(none).toEqual({ matched: [], otherwise: 'discard' });
   });
 });

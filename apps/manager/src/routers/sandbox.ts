@@ -1,6 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { MAX_SANDBOX_INPUT_CHARS } from '@hie/config';
+import { testFhirRules } from '@hie/fhir';
 import type { Project } from '@hie/store';
 import { audit } from '../audit.js';
 import { requireProject, type Role } from '../authz.js';
@@ -58,6 +59,19 @@ export const sandboxProcedures = {
         ...((input.contentType ?? sample.contentType) ? { contentType: input.contentType ?? sample.contentType } : {}),
         ...(input.item ? { item: input.item } : {}),
       });
+    }),
+
+  /**
+   * "Test this rule" for `fhir.router` in the rule editor: the rules as the editor holds them
+   * (unsaved, maybe half typed) on a typed FHIR JSON sample, by the engine's own code (FHIRPath
+   * needs @hie/fhir, which does not run in the browser; `hl7.router` rules are tested there).
+   * Nothing is stored or logged; the sample never leaves this request.
+   */
+  testFhirRules: authedProcedure
+    .input(z.object({ projectId, sample: z.string().min(1).max(MAX_SANDBOX_INPUT_CHARS), settings: z.unknown() }))
+    .query(async ({ ctx, input }) => {
+      await requireProject(ctx, input.projectId, 'viewer');
+      return testFhirRules(input.settings, input.sample);
     }),
 
   /** Sample messages from the public test corpus (no patient data), to test with. */

@@ -6,6 +6,7 @@
  * run (`result`, shaped like the condition) to show what each comparison read and whether it held.
  */
 import type { ReactNode } from 'react';
+import { HL7_DIALECT, type RuleOperator } from './rule-dialect';
 
 /** A comparison on one field; `values` for `in`. */
 export interface Comparison {
@@ -25,16 +26,6 @@ export interface NodeResult {
   parts?: NodeResult[];
 }
 
-export const HL7_OPERATORS: readonly { value: string; label: string }[] = [
-  { value: '=', label: 'equals' },
-  { value: '!=', label: 'does not equal' },
-  { value: 'in', label: 'is one of' },
-  { value: 'contains', label: 'contains' },
-  { value: 'startsWith', label: 'starts with' },
-  { value: 'matches', label: 'matches regex' },
-  { value: 'exists', label: 'exists' },
-];
-
 export interface ConditionEditorProps {
   value: ConditionValue;
   onChange: (next: ConditionValue) => void;
@@ -44,7 +35,10 @@ export interface ConditionEditorProps {
   /** Word for the field control: "field path" (HL7) or "FHIRPath". */
   fieldLabel?: string;
   fieldPlaceholder?: string;
-  operators?: readonly { value: string; label: string }[];
+  /** FHIRPath expressions are long: the field input takes the row's free width. */
+  fieldWide?: boolean;
+  /** The operators offered. @defaultValue HL7's */
+  operators?: readonly RuleOperator[];
   /** What a new comparison starts as. */
   blank?: Comparison;
   result?: NodeResult;
@@ -191,7 +185,8 @@ function NegateToggle(p: NodeProps & ExtraProps) {
 
 function ComparisonRow(p: NodeProps & ExtraProps & { value: Comparison; blank: Comparison }) {
   const c = p.value;
-  const ops = p.operators ?? HL7_OPERATORS;
+  const ops = p.operators ?? HL7_DIALECT.operators;
+  const noValue = (op: string) => ops.find((o) => o.value === op)?.noValue === true;
   const set = (next: Comparison) => p.onChange(next);
   const shownResult = p.negated ? p.outer : p.result;
   return (
@@ -200,8 +195,8 @@ function ComparisonRow(p: NodeProps & ExtraProps & { value: Comparison; blank: C
         <NegateToggle {...p} />
         <input
           aria-label={`${p.prefix} ${p.fieldLabel ?? 'field path'}`}
-          className="mono"
-          style={{ width: 110 }}
+          className={p.fieldWide ? 'mono grow' : 'mono'}
+          style={p.fieldWide ? { minWidth: 200 } : { width: 110 }}
           value={c.path}
           placeholder={p.fieldPlaceholder ?? 'MSH-9.1'}
           disabled={p.disabled}
@@ -215,7 +210,7 @@ function ComparisonRow(p: NodeProps & ExtraProps & { value: Comparison; blank: C
             const op = e.target.value;
             const next: Comparison = { path: c.path, op };
             if (op === 'in') next.values = c.values ?? (c.value ? splitList(c.value) : []);
-            else if (op !== 'exists') next.value = c.value ?? c.values?.[0] ?? '';
+            else if (!noValue(op)) next.value = c.value ?? c.values?.[0] ?? '';
             set(next);
           }}
         >
@@ -227,7 +222,7 @@ function ComparisonRow(p: NodeProps & ExtraProps & { value: Comparison; blank: C
         </select>
         {c.op === 'in' ? (
           <InList prefix={p.prefix} values={c.values ?? (c.value ? splitList(c.value) : [])} disabled={p.disabled} onChange={(values) => set({ path: c.path, op: 'in', values })} />
-        ) : c.op !== 'exists' ? (
+        ) : !noValue(c.op) ? (
           <input aria-label={`${p.prefix} value`} className="grow" value={c.value ?? ''} disabled={p.disabled} onChange={(e) => set({ ...c, value: e.target.value })} />
         ) : (
           <span className="grow" />

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { enumLabel } from '@hie/config';
-import { DEFAULT_SAMPLE, diffSegments, messageTree, moveStep, parseSample, previewTransform, stepFromDrop, testCondition } from './editor-model';
+import { DEFAULT_SAMPLE, diffSegments, messageTree, moveStep, parseSample, previewTransform, stepFromDrop, testHl7Rules } from './editor-model';
 
 describe('transform editor model', () => {
   it('shows the sample as segments → fields → repetitions → components, with spec names', () => {
@@ -59,10 +59,11 @@ describe('transform editor model', () => {
     expect(diffSegments('MSH|a\rPID|1', 'MSH|a\rPID|1\rZPI|x').map((d) => d.kind)).toEqual(['same', 'same', 'added']);
   });
 
-  it('tests a rule against the sample with the engine evaluation', () => {
-    const r = testCondition(DEFAULT_SAMPLE, { and: [{ path: 'MSH-9.1', op: '=', value: 'ADT' }, { path: 'PID-3[2].4', op: 'in', values: ['NHS', 'CHI'] }] });
-    expect('error' in r ? r.error : r.matched).toBe(true);
-    expect(testCondition('not hl7', undefined)).toHaveProperty('error');
+  it('tests rules against the sample with the engine evaluation', () => {
+    const when = { and: [{ path: 'MSH-9.1', op: '=', value: 'ADT' }, { path: 'PID-3[2].4', op: 'in', values: ['NHS', 'CHI'] }] };
+    const r = testHl7Rules({ rules: [{ name: 'adt', when, then: { action: 'send', to: ['A'] } }] }, DEFAULT_SAMPLE);
+    expect('error' in r ? r.error : r).toMatchObject({ conditions: [{ matched: true }], outcome: { matched: [{ name: 'adt' }] } });
+    expect(testHl7Rules({ rules: [] }, 'not hl7')).toHaveProperty('error');
   });
 });
 

@@ -3,7 +3,7 @@
  * makes, and the preview of a transform with its diff. Parsing, rule evaluation and transform
  * operations are the engine's own code (@hie/hl7, @hie/config), run here in the browser.
  */
-import { type Condition, type ConditionResult, type TransformOperation, applyOperations, explainCondition } from '@hie/config';
+import { HL7_FIELDS, type RouterTestResult, type TransformOperation, applyOperations, condition, hl7RouterSettings, testRouter } from '@hie/config';
 import { type Hl7Message, type Hl7Segment, parseMessage } from '@hie/hl7';
 import { fieldName } from '../lib/hl7';
 
@@ -14,6 +14,21 @@ export const DEFAULT_SAMPLE = [
   'PID|1||123456^^^HOSP^MR~9434765919^^^NHS^NH||DOE^JANE^Q||19800101|F|||1 HIGH ST^^LONDON^^N1 1AA^GBR',
   'PV1|1|I|WARD1^101^1',
 ].join('\r');
+
+/** A FHIR R4 Patient: the sample of `fhir.router` rules until someone pastes their own. */
+export const DEFAULT_FHIR_SAMPLE = JSON.stringify(
+  {
+    resourceType: 'Patient',
+    id: 'example',
+    active: true,
+    identifier: [{ system: 'https://fhir.nhs.uk/Id/nhs-number', value: '9434765919' }],
+    name: [{ family: 'Doe', given: ['Jane', 'Q'] }],
+    gender: 'female',
+    birthDate: '1980-01-01',
+  },
+  null,
+  2,
+);
 
 /** One node of the sample tree: a field, one repetition of it, or a component. */
 export interface TreeNode {
@@ -177,9 +192,12 @@ export function previewTransform(sample: string, steps: readonly TransformOperat
   return { ok: true, output, diff: diffSegments(input, output) };
 }
 
-/** Tests one rule's condition against a sample with the engine's evaluation. */
-export function testCondition(sample: string, when: Condition | undefined): ConditionResult | { error: string } {
+/**
+ * "Test this rule" for `hl7.router`: the rules as the editor holds them on the sample, with the
+ * engine's evaluation (`fhir.router` rules are tested by the manager: FHIRPath runs there).
+ */
+export function testHl7Rules(settings: unknown, sample: string): RouterTestResult | { error: string } {
   const parsed = parseSample(sample);
   if ('error' in parsed) return { error: parsed.error };
-  return explainCondition(when, parsed.msg);
+  return testRouter(settings, { settings: hl7RouterSettings, condition }, parsed.msg, HL7_FIELDS);
 }

@@ -7,9 +7,9 @@ import { useTRPC } from '../lib/trpc';
 import { toast } from '../lib/toast';
 import type { ItemStatus } from '../lib/live';
 import { formatDateTime, formatMs, formatNumber, stateClass } from '../lib/format';
-import { FHIR_RULES, RouterRulesEditor as FhirRulesEditor, routerRulesExample as fhirRulesExample } from './fhir-rules';
 import { FhirMapEditor } from './fhir-map-editor';
-import { ErrorList, RouterRulesEditor, TRANSFORM_EXAMPLE, routerRulesExample } from './router-rules';
+import { ErrorList, RouterRulesEditor, TRANSFORM_EXAMPLE } from './router-rules';
+import { ruleDialect, rulesExample } from './rule-dialect';
 import { RuntimeErrorBanner } from './runtime-error-banner';
 import { SETTING_GROUPS, type SettingGroup, commonGroup, typeSettingGroup } from './settings-groups';
 import { TransformEditor } from './transform-editor';
@@ -129,17 +129,21 @@ export function ItemInspector(p: ItemInspectorProps) {
   );
   const widgets: Record<string, Widget> = {};
   const examples: Record<string, unknown> = {};
-  if (item.type === 'hl7.router') {
+  const dialect = ruleDialect(item.type);
+  if (dialect) {
     widgets.rules = ({ value, onChange: set, disabled, errors: errs }) => (
-      <RouterRulesEditor value={value} onChange={set} disabled={disabled} errors={errs} targets={p.targets} router={isRecord(item.settings) ? item.settings : undefined} />
+      <RouterRulesEditor
+        value={value}
+        onChange={set}
+        disabled={disabled}
+        errors={errs}
+        targets={p.targets}
+        router={isRecord(item.settings) ? item.settings : undefined}
+        dialect={dialect}
+        projectId={p.projectId}
+      />
     );
-    examples.rules = routerRulesExample(p.targets);
-  }
-  if (item.type === 'fhir.router') {
-    widgets.rules = ({ value, onChange: set, disabled, errors: errs }) => (
-      <FhirRulesEditor value={value} onChange={set} disabled={disabled} errors={errs} targets={p.targets} dialect={FHIR_RULES} />
-    );
-    examples.rules = fhirRulesExample(p.targets, FHIR_RULES);
+    examples.rules = rulesExample(dialect, p.targets);
   }
   if (item.type === 'hl7v2.to.fhir') {
     widgets.custom = ({ value, onChange: set, disabled, errors: errs }) => <FhirMapEditor value={value} onChange={set} disabled={disabled} errors={errs} />;

@@ -1,42 +1,25 @@
 'use client';
 /**
- * A structured editor for `hl7.router` rules, with no JSON to type: name, a condition tree
- * (AND / OR groups, nesting, NOT, `in` lists, repetitions and components such as PID-3[2].1),
- * the action (send, transform with the transform editor, discard; priority; stop), a warning with
- * one-click fixes for the whole-field trap (`MSH-9 = ADT^A01`), and "Test this rule" against the
- * sample message, evaluated by the engine's own code (@hie/config). JSON stays one click away.
+ * The structured rule editor of both routers, with no JSON to type: name, a condition tree
+ * (AND / OR groups, nesting, NOT, `in` lists), the action (send, transform with the transform
+ * editor for HL7, discard; priority; stop), and "Test this rule" against the sample, evaluated by
+ * the engine's own code. What differs between `hl7.router` (HL7 paths such as PID-3[2].1, with a
+ * warning and one-click fixes for the whole-field trap `MSH-9 = ADT^A01`) and `fhir.router`
+ * (FHIRPath, `is true`) is its {@link RuleDialect}. JSON stays one click away.
  */
-import { useId, useMemo, useState } from 'react';
-import { type Condition, compileRouter, enumLabel, findConditionTraps, hl7RouterSettings, replaceCondition } from '@hie/config';
+import { useEffect, useId, useMemo, useState } from 'react';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { type ConditionResult, type RouterTestResult, replaceCondition } from '@hie/config';
 import { JsonEditor } from '../components/json-editor';
-import { type Comparison, type ConditionValue, ConditionEditor } from './condition-editor';
-import { parseSample, testCondition } from './editor-model';
+import { useTRPC } from '../lib/trpc';
+import { ConditionEditor } from './condition-editor';
+import { testHl7Rules } from './editor-model';
+import { HL7_DIALECT, type RuleDialect, describeAction, describeOutcome, isCondition, isRecord as isRec, rulesExample } from './rule-dialect';
 import { useSample } from './sample';
 import { SampleBox } from './sample-box';
 import { TransformEditor } from './transform-editor';
 
-const BLANK: Comparison = { path: 'MSH-9.1', op: '=', value: '' };
-
 type Rec = Record<string, unknown>;
-
-function isRec(v: unknown): v is Rec {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isComparison(c: unknown): c is Comparison {
-  return isRec(c) && typeof c.path === 'string' && typeof c.op === 'string';
-}
-
-/** A condition the structured editor can show (anything else stays in the JSON editor). */
-function isCondition(c: unknown): c is ConditionValue {
-  if (isComparison(c)) return !('values' in c) || Array.isArray(c.values);
-  if (!isRec(c)) return false;
-  const keys = Object.keys(c);
-  if (keys.length !== 1) return false;
-  if (Array.isArray(c.and)) return c.and.length > 0 && c.and.every(isCondition);
-  if (Array.isArray(c.or)) return c.or.length > 0 && c.or.every(isCondition);
-  return 'not' in c && isCondition(c.not);
-}
 
 export const TRANSFORM_EXAMPLE = [
   { op: 'set', path: 'MSH-5', value: 'RIS' },
@@ -44,17 +27,6 @@ export const TRANSFORM_EXAMPLE = [
   { op: 'map', path: 'PV1-2', table: { I: 'INPATIENT', O: 'OUTPATIENT' } },
   { op: 'date', path: 'PID-7', from: 'YYYYMMDD', to: 'YYYY-MM-DD' },
 ];
-
-export function routerRulesExample(targets: string[]) {
-  return [
-    {
-      name: 'ADT to downstream',
-      when: { path: 'MSH-9.1', op: '=', value: 'ADT' },
-      then: { action: 'send', to: targets.length ? targets : ['<target item>'] },
-    },
-    { name: 'Everything else', then: { action: 'discard', reason: 'not routed' } },
-  ];
-}
 
 interface Props {
   value: unknown;
@@ -65,12 +37,16 @@ interface Props {
   targets: string[];
   /** The router's other settings, for the whole-router test on the sample. */
   router?: { mode?: unknown; otherwise?: unknown };
+  /** The router's rule language. @defaultValue {@link HL7_DIALECT} */
+  dialect?: RuleDialect;
+  /** The project, to test FHIR rules with the manager. */
+  projectId?: string;
 }
 
-export function RouterRulesEditor({ value, onChange, disabled, errors, targets, router }: Props) {
+export function RouterRulesEditor({ value, onChange, disabled, errors, targets, router, dialect = HL7_DIALECT, projectId }: Props) {
   const rules: Rec[] = Array.isArray(value) ? value.map((r) => (isRec(r) ? r : {})) : [];
-  const [sample] = useSample();
   const [asJson, setAsJson] = useState(false);
+  const tested = useRulesTest(dialect, projectId, { ...router, rules: value });
   const uid = useId();
   const set = (next: Rec[]) => onChange(next);
   const setRule = (i: number, r: Rec) => set(rules.map((x, j) => (j === i ? r : x)));
@@ -91,9 +67,9 @@ export function RouterRulesEditor({ value, onChange, disabled, errors, targets, 
           <input type="checkbox" checked={asJson} onChange={(e) => setAsJson(e.target.checked)} /> Edit rules as JSON
         </label>
       </div>
-      <RouterTest sample={sample} settings={{ ...router, rules: value }} />
+      <RouterTest outcome={describeOutcome(dialect, tested)} />
       {asJson ? (
-        <JsonEditor id={`${uid}-json`} value={rules} onChange={(v) => onChange(v ?? [])} disabled={disabled} example={routerRulesExample(targets)} invalid={errors.length > 0} rows={12} />
+        <JsonEditor id={`${uid}-json`} value={rules} onChange={(v) => onChange(v ?? [])} disabled={disabled} example={rulesExample(dialect, targets)} invalid={errors.length > 0} rows={12} />
       ) : (
         <div className="stack">
           {rules.length === 0 ? <span className="muted small">No rules yet: every message goes to the “otherwise” behaviour.</span> : null}
@@ -104,6 +80,9 @@ export function RouterRulesEditor({ value, onChange, disabled, errors, targets, 
               rule={rule}
               count={rules.length}
               targets={targets}
+              dialect={dialect}
+              result={tested && !('error' in tested) ? (tested.conditions[i] ?? undefined) : undefined}
+              sampleError={tested && 'error' in tested ? tested.error : undefined}
               disabled={disabled}
               onChange={(r) => setRule(i, r)}
               onMove={(d) => move(i, d)}
@@ -118,7 +97,7 @@ export function RouterRulesEditor({ value, onChange, disabled, errors, targets, 
               onClick={() =>
                 set([
                   ...rules,
-                  { name: `Rule ${rules.length + 1}`, when: { path: 'MSH-9.1', op: '=', value: 'ADT' }, then: { action: 'send', to: targets.slice(0, 1) } },
+                  { name: `Rule ${rules.length + 1}`, when: { ...dialect.firstCondition }, then: { action: 'send', to: targets.slice(0, 1) } },
                 ])
               }
             >
@@ -149,15 +128,20 @@ interface RuleProps {
   rule: Rec;
   count: number;
   targets: string[];
+  dialect: RuleDialect;
+  /** This rule's condition on the sample (`undefined`: not valid yet, or no sample). */
+  result?: ConditionResult;
+  /** Why the sample could not be read. */
+  sampleError?: string;
   disabled: boolean;
   onChange: (r: Rec) => void;
   onMove: (d: number) => void;
   onRemove: () => void;
 }
 
-function RuleCard({ index, rule, count, targets, disabled, onChange, onMove, onRemove }: RuleProps) {
+function RuleCard({ index, rule, count, targets, dialect, result, sampleError, disabled, onChange, onMove, onRemove }: RuleProps) {
   const uid = useId();
-  const [sample] = useSample();
+  const [sample] = useSample(dialect.sample);
   const [testing, setTesting] = useState(false);
   const n = index + 1;
   const when = isCondition(rule.when) ? rule.when : undefined;
@@ -167,11 +151,9 @@ function RuleCard({ index, rule, count, targets, disabled, onChange, onMove, onR
   const to: string[] = Array.isArray(then.to) ? then.to.filter((t): t is string => typeof t === 'string') : [];
   const allTargets = Array.from(new Set([...targets, ...to]));
   const setThen = (t: Rec) => onChange({ ...rule, then: t });
-  const parsed = useMemo(() => parseSample(sample), [sample]);
-  const msg = 'msg' in parsed ? parsed.msg : undefined;
   // The trap check reads the sample too: "MSH-9 = ADT" is flagged when the sample's MSH-9 has components.
-  const traps = useMemo(() => (when ? findConditionTraps(when as Condition, msg) : []), [when, msg]);
-  const result = useMemo(() => (testing && condMode !== 'advanced' ? testCondition(sample, when as Condition | undefined) : undefined), [testing, condMode, sample, when]);
+  const traps = useMemo(() => (when ? dialect.traps(when, sample) : []), [dialect, when, sample]);
+  const shown = testing && condMode !== 'advanced' ? result : undefined;
   const priority = typeof then.priority === 'number' ? then.priority : undefined;
   return (
     <fieldset data-testid={`rule-${n}`}>
@@ -193,8 +175,8 @@ function RuleCard({ index, rule, count, targets, disabled, onChange, onMove, onR
               if (m === 'always') {
                 const { when: _w, ...rest } = rule;
                 onChange(rest);
-              } else if (m === 'when') onChange({ ...rule, when: when ?? { ...BLANK } });
-              else onChange({ ...rule, when: rule.when ?? { and: [{ ...BLANK }] } });
+              } else if (m === 'when') onChange({ ...rule, when: when ?? { ...dialect.firstCondition } });
+              else onChange({ ...rule, when: rule.when ?? { and: [{ ...dialect.firstCondition }] } });
             }}
           >
             <option value="always">Always matches</option>
@@ -208,8 +190,12 @@ function RuleCard({ index, rule, count, targets, disabled, onChange, onMove, onR
             onChange={(c) => onChange({ ...rule, when: c })}
             disabled={disabled}
             label={`Rule ${n}`}
-            blank={BLANK}
-            result={result && !('error' in result) ? result : undefined}
+            fieldLabel={dialect.fieldLabel}
+            fieldPlaceholder={dialect.fieldPlaceholder}
+            fieldWide={dialect.wideField}
+            operators={dialect.operators}
+            blank={dialect.blank}
+            result={shown}
           />
         ) : null}
         {condMode === 'advanced' ? (
@@ -223,7 +209,7 @@ function RuleCard({ index, rule, count, targets, disabled, onChange, onMove, onR
             <div>{t.message}</div>
             <div className="row" style={{ marginTop: 4 }}>
               {t.fixes.map((f) => (
-                <button key={f.label} type="button" className="small" disabled={disabled} onClick={() => onChange({ ...rule, when: replaceCondition(when as Condition, t.at, f.condition) })}>
+                <button key={f.label} type="button" className="small" disabled={disabled} onClick={() => when && onChange({ ...rule, when: replaceCondition(when, t.at, f.condition) })}>
                   {f.label}
                 </button>
               ))}
@@ -237,9 +223,13 @@ function RuleCard({ index, rule, count, targets, disabled, onChange, onMove, onR
             </button>
             {testing ? (
               <span data-testid={`rule-${n}-test`} role="status" className="small">
-                {result === undefined ? null : 'error' in result ? (
-                  <span className="error-text">The sample is not an HL7 message: {result.error}</span>
-                ) : result.matched ? (
+                {sampleError !== undefined ? (
+                  <span className="error-text">
+                    The sample is not {dialect.sampleName}: {sampleError}
+                  </span>
+                ) : shown === undefined ? (
+                  <span className="muted">Complete the condition to test it.</span>
+                ) : shown.matched ? (
                   <span className="verdict good">The sample matches: {describeAction(action, to)}</span>
                 ) : (
                   <span className="verdict bad">The sample does not match this rule</span>
@@ -248,7 +238,7 @@ function RuleCard({ index, rule, count, targets, disabled, onChange, onMove, onR
             ) : null}
           </div>
         ) : null}
-        {testing ? <SampleBox /> : null}
+        {testing ? <SampleBox kind={dialect.sample} /> : null}
         <div className="field">
           <label htmlFor={`${uid}-action`}>Then</label>
           <select
@@ -264,7 +254,7 @@ function RuleCard({ index, rule, count, targets, disabled, onChange, onMove, onR
             }}
           >
             <option value="send">Send to…</option>
-            <option value="transform">Transform, then send to…</option>
+            {dialect.transform || action === 'transform' ? <option value="transform">Transform, then send to…</option> : null}
             <option value="discard">Discard</option>
           </select>
         </div>
@@ -353,21 +343,36 @@ function RuleCard({ index, rule, count, targets, disabled, onChange, onMove, onR
   );
 }
 
-/** What the whole router does with the sample: the engine's rule selection on the saved-to-be settings. */
-function RouterTest({ sample, settings }: { sample: string; settings: Rec }) {
-  const outcome = useMemo(() => {
-    const parsed = hl7RouterSettings.safeParse(settings);
-    if (!parsed.success) return { text: 'Fix the rules to see what the sample does.', good: false };
-    const msg = parseSample(sample);
-    if ('error' in msg) return { text: `The sample is not an HL7 message: ${msg.error}`, good: false };
-    try {
-      const d = compileRouter(parsed.data)(msg.msg);
-      if (d.matched.length === 0) return { text: `No rule matches the sample: otherwise ${enumLabel(d.otherwise).toLowerCase()}.`, good: false };
-      return { text: d.matched.map((r) => `rule “${r.name}”: ${describeAction(r.then.action, 'to' in r.then ? r.then.to : [])}`).join('; then '), good: true };
-    } catch (e) {
-      return { text: e instanceof Error ? e.message : String(e), good: false };
-    }
-  }, [sample, settings]);
+/** The sample under test, and what the rules do with it: the engine's code, in the browser for HL7, by the manager for FHIR. */
+function useRulesTest(dialect: RuleDialect, projectId: string | undefined, settings: Rec): RouterTestResult | { error: string } | undefined {
+  const [sample] = useSample(dialect.sample);
+  const local = dialect.sample === 'hl7';
+  const hl7 = useMemo(() => (local ? testHl7Rules(settings, sample) : undefined), [local, settings, sample]);
+  const trpc = useTRPC();
+  // One request when typing pauses, not one per key.
+  const input = useSettled({ projectId: projectId ?? '', sample, settings }, 300);
+  const fhir = useQuery(
+    trpc.production.testFhirRules.queryOptions(input, { enabled: !local && input.projectId !== '' && input.sample.trim() !== '', placeholderData: keepPreviousData, retry: false }),
+  );
+  if (local) return hl7;
+  if (sample.trim() === '') return { error: 'it is empty' };
+  if (fhir.error) return { error: fhir.error.message };
+  return fhir.data;
+}
+
+/** `value` once it has not changed for `ms` (compared as JSON). */
+function useSettled<T>(value: T, ms: number): T {
+  const json = JSON.stringify(value);
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(JSON.parse(json) as T), ms);
+    return () => clearTimeout(t);
+  }, [json, ms]);
+  return settled;
+}
+
+/** What the whole router does with the sample. */
+function RouterTest({ outcome }: { outcome: { text: string; good: boolean } }) {
   return (
     <div className="row small" style={{ marginBottom: 8 }}>
       <span data-testid="router-test" role="status" className={`verdict ${outcome.good ? 'good' : 'bad'}`}>
@@ -375,10 +380,4 @@ function RouterTest({ sample, settings }: { sample: string; settings: Rec }) {
       </span>
     </div>
   );
-}
-
-function describeAction(action: string, to: string[]): string {
-  if (action === 'discard') return 'it would be discarded';
-  const where = to.length ? to.join(', ') : 'no target yet';
-  return action === 'transform' ? `it would be transformed and sent to ${where}` : `it would be sent to ${where}`;
 }

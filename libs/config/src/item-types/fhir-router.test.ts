@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { builtinItemTypes } from './index';
 import { fhirRouterSettings } from './fhir-router';
 import { validateProduction } from '../validate';
+import { type FieldAccessor, compileRouter } from '../rules';
 
 const lookup = (type: string) => builtinItemTypes.find((t) => t.type === type);
 
@@ -15,6 +16,27 @@ describe('fhir.router settings', () => {
       ],
     });
     expect(parsed).toMatchObject({ mode: 'first_match', otherwise: 'discard', rules: [{ name: 'glucose' }, { then: { reason: 'discarded by rule' } }] });
+  });
+
+  it('takes `stop` on a rule, as hl7.router does, and compileRouter ends all_match there', () => {
+    const parsed = fhirRouterSettings.parse({
+      mode: 'all_match',
+      rules: [
+        { name: 'lab', when: { path: 'Bundle.type', op: '=', value: 'collection' }, then: { action: 'send', to: ['Lab'] }, stop: true },
+        { name: 'audit', then: { action: 'send', to: ['Audit'], priority: 9 } },
+      ],
+    });
+    expect(parsed.rules[0]).toMatchObject({ stop: true });
+    // The dialect reads each rule's path; here a plain object field stands in for FHIRPath.
+    const fields: FieldAccessor<Record<string, string>> = {
+      read: (m, path) => {
+        const v = m[path.replace('Bundle.', '')];
+        return v === undefined ? [] : [v];
+      },
+    };
+    const decide = compileRouter(parsed, fields);
+    expect(decide({ type: 'collection' }).matched.map((r) => r.name)).toEqual(['lab']);
+    expect(decide({ type: 'batch' }).matched.map((r) => r.name)).toEqual(['audit']);
   });
 
   it('refuses an HL7-only action, an overlong expression and a regex RE2 cannot run', () => {

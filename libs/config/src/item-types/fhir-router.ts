@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { COMPARISON_OPS, comparisonOf, conditionOf, discardAction, routerSettingsOf, sendAction, type ConditionOf } from './hl7-router';
+import { COMPARISON_OPS, comparisonOf, conditionOf, discardAction, routerSettingsOf, ruleStop, sendAction, type ConditionOf } from './hl7-router';
 
 /** Longest FHIRPath a rule may hold (the engine's FHIRPath compiler refuses longer ones too). */
 export const MAX_RULE_FHIRPATH_LENGTH = 1000;
@@ -30,7 +30,9 @@ export const fhirRouteRule = z
   .object({
     name: z.string().min(1).describe('Rule name (shown in traces)'),
     when: fhirCondition.optional().describe('Condition; a rule without one always matches'),
+    // transform is HL7 v2 operations: not meaningful on a FHIR body.
     then: z.discriminatedUnion('action', [sendAction, discardAction]),
+    stop: ruleStop,
   })
   .strict();
 export type FhirRouteRule = z.output<typeof fhirRouteRule>;

@@ -79,12 +79,15 @@ export const routeAction = z.discriminatedUnion('action', [
 ]);
 export type RouteAction = z.output<typeof routeAction>;
 
+/** `stop` on a rule of either router: ends an `all_match` evaluation at this rule. */
+export const ruleStop = z.boolean().optional().describe('Stop here when this rule matches (all_match mode; first_match always stops at the first match)');
+
 export const routeRule = z
   .object({
     name: z.string().min(1).describe('Rule name (shown in traces)'),
     when: condition.optional().describe('Condition; a rule without one always matches'),
     then: routeAction,
-    stop: z.boolean().optional().describe('Stop here when this rule matches (all_match mode; first_match always stops at the first match)'),
+    stop: ruleStop,
   })
   .strict();
 export type RouteRule = z.output<typeof routeRule>;

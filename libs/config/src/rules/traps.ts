@@ -4,10 +4,10 @@
  * there in v2.4+), and `MSH-9 equals ADT` never matches `ADT^A01`. Each trap comes with fixes
  * a person can apply with one click: compare the components, or "starts with".
  */
-import type { Condition } from '../item-types/hl7-router';
-import type { FieldReader } from './evaluate';
+import type { Condition, ConditionOf } from '../item-types/hl7-router';
+import type { FieldReader, RuleComparison, RuleCondition } from './evaluate';
 
-type Comparison = Extract<Condition, { path: string }>;
+type Comparison = RuleComparison;
 
 /** Where a node sits in a condition tree: child indexes through and/or (`not` is index 0). */
 export type ConditionAt = number[];
@@ -95,7 +95,7 @@ function trapOf(c: Comparison, sample: FieldReader | undefined): Omit<ConditionT
  * with fixes. Given a sample message, a value without components is flagged too when the
  * sample's field has components.
  */
-export function findConditionTraps(c: Condition | undefined, sample?: FieldReader, at: ConditionAt = []): ConditionTrap[] {
+export function findConditionTraps(c: RuleCondition | undefined, sample?: FieldReader, at: ConditionAt = []): ConditionTrap[] {
   if (!c) return [];
   if ('and' in c) return c.and.flatMap((x, i) => findConditionTraps(x, sample, [...at, i]));
   if ('or' in c) return c.or.flatMap((x, i) => findConditionTraps(x, sample, [...at, i]));
@@ -105,7 +105,7 @@ export function findConditionTraps(c: Condition | undefined, sample?: FieldReade
 }
 
 /** The condition with the node at `at` replaced (immutable). */
-export function replaceCondition(c: Condition, at: ConditionAt, next: Condition): Condition {
+export function replaceCondition<C extends RuleComparison>(c: ConditionOf<C>, at: ConditionAt, next: NoInfer<ConditionOf<C>>): ConditionOf<C> {
   if (at.length === 0) return next;
   const [i, ...rest] = at as [number, ...number[]];
   if ('and' in c) return { and: c.and.map((x, j) => (j === i ? replaceCondition(x, rest, next) : x)) };
