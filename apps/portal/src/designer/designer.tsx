@@ -17,7 +17,6 @@ import {
   type NodeChange,
   type OnDelete,
   type OnNodeDrag,
-  type ResizeParams,
 } from '@xyflow/react';
 import { useCallback, useDeferredValue, useEffect, useMemo, useReducer, useRef, useState, type DragEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
