@@ -1,7 +1,8 @@
 /**
  * Groups and notes on the designer canvas, as an analyst draws them: select two items, group
  * them, label the group in place, add a note, save, reload (both are still there, in the saved
- * version), then drag the group: the items inside it move with it, the one outside stays.
+ * version), then drag the group: the items inside it move with it, the one outside stays, and
+ * the version history shows that change.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { adminPassword, login } from './support/hie';
@@ -125,5 +126,14 @@ test('group two items, label the group, add a note, save, reload; moving the gro
     for (const name of ['Lab In', 'Lab Out']) expect(pos(after, name)).toEqual({ x: pos(before, name).x + d.x, y: pos(before, name).y + d.y });
     expect(pos(after, 'Archive')).toEqual(pos(before, 'Archive'));
     expect({ w: g1.width, h: g1.height }).toEqual({ w: g0.width, h: g0.height });
+  });
+
+  await test.step('the version history shows the move: the group on the canvas, the items inside it', async () => {
+    await page.getByRole('button', { name: 'History' }).click();
+    await page.getByTestId('version-3').getByRole('button', { name: 'Changes' }).click();
+    const diff = page.getByTestId('version-diff');
+    await expect(diff.getByRole('row', { name: /Canvas groups\[0\]\.x/ })).toBeVisible();
+    await expect(diff.getByRole('row', { name: /Lab In position\.x/ })).toBeVisible();
+    await expect(diff).not.toContainText('Archive');
   });
 });
