@@ -2,7 +2,7 @@
  * Groups and notes on the designer canvas, as an analyst draws them: select two items, group
  * them, label the group in place, add a note, save, reload (both are still there, in the saved
  * version), then drag the group: the items inside it move with it, the one outside stays, and
- * the version history shows that change.
+ * the version history shows that change; a viewer sees them and cannot edit them.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { adminPassword, login } from './support/hie';
@@ -33,15 +33,16 @@ interface SavedSpec {
 
 const run = Date.now().toString(36);
 
-test('group two items, label the group, add a note, save, reload; moving the group moves its items', async ({ page }) => {
+test('group two items, label the group, add a note, save, reload; moving the group moves its items', async ({ page, browser }) => {
   let projectId = '';
+  let workspaceId = '';
   const saved = async () => (await query<{ version: { version: number; spec: SavedSpec } }>(page, 'projects.get', { id: projectId })).version;
   const group = page.locator('.react-flow__node-canvasGroup');
   const note = page.locator('.react-flow__node-canvasNote');
 
   await test.step('a project with two connected items and one far away', async () => {
     await login(page, 'admin', adminPassword());
-    const workspaceId = (await call<{ id: string }>(page, 'workspaces.create', { name: `Canvas ${run}` })).id;
+    workspaceId = (await call<{ id: string }>(page, 'workspaces.create', { name: `Canvas ${run}` })).id;
     const spec = {
       name: 'lab-feed',
       items: [
@@ -135,5 +136,24 @@ test('group two items, label the group, add a note, save, reload; moving the gro
     await expect(diff.getByRole('row', { name: /Canvas groups\[0\]\.x/ })).toBeVisible();
     await expect(diff.getByRole('row', { name: /Lab In position\.x/ })).toBeVisible();
     await expect(diff).not.toContainText('Archive');
+  });
+
+  await test.step('a viewer sees the group and the note but cannot change them', async () => {
+    const viewer = { username: `canvas-viewer-${run}`, password: `pw-${run}-canvas-viewer` };
+    await call(page, 'users.create', viewer);
+    await call(page, 'workspaces.setMember', { workspaceId, username: viewer.username, role: 'viewer' });
+    const context = await browser.newContext();
+    const other = await context.newPage();
+    await login(other, viewer.username, viewer.password);
+    await other.goto(`/p/${projectId}`);
+    await expect(other.getByTestId('read-only-banner')).toBeVisible();
+    await expect(other.getByTestId('group-Lab feed')).toBeVisible();
+    await expect(other.locator('.react-flow__node-canvasNote')).toContainText('Call ext 4021.');
+    await expect(other.getByTestId('add-group')).toBeDisabled();
+    await expect(other.getByTestId('add-note')).toBeDisabled();
+    await other.getByTestId('group-Lab feed').getByTestId('canvas-text').dblclick();
+    await expect(other.getByLabel('Group label')).toHaveCount(0);
+    await expect(other.getByTestId('inspector').getByLabel('Label')).toBeDisabled();
+    await context.close();
   });
 });
