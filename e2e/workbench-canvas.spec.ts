@@ -4,21 +4,9 @@
  * version), then drag the group: the items inside it move with it, the one outside stays, and
  * the version history shows that change; a viewer sees them and cannot edit them.
  */
-import { expect, test, type Page } from '@playwright/test';
-import { adminPassword, login } from './support/hie';
+import { expect, test } from '@playwright/test';
+import { adminPassword, call, login, query } from './support/hie';
 import { node } from './support/designer';
-
-async function call<T>(page: Page, path: string, input: unknown): Promise<T> {
-  const res = await page.request.post(`/api/trpc/${path}`, { data: input, headers: { 'content-type': 'application/json' } });
-  expect(res.ok(), await res.text()).toBe(true);
-  return ((await res.json()) as { result: { data: T } }).result.data;
-}
-
-async function query<T>(page: Page, path: string, input: unknown): Promise<T> {
-  const res = await page.request.get(`/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`);
-  expect(res.ok(), await res.text()).toBe(true);
-  return ((await res.json()) as { result: { data: T } }).result.data;
-}
 
 interface Box {
   x: number;
