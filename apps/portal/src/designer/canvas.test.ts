@@ -88,5 +88,9 @@ describe('designer canvas', () => {
     expect(h.present).toEqual(spec());
     h = historyReducer(h, { type: 'redo' });
     expect(h.present.canvas?.groups?.[0]?.label).toBe('Renamed');
+    // Committing the same label again (Enter, then the field losing focus) adds no undo step.
+    const same = historyReducer(h, { type: 'edit', update: (s) => updateGroup(s, 'g-1', { label: 'Renamed' }), at: 9000 });
+    expect(same).toBe(h);
+    expect(updateNote(h.present, 'n-1', { text: 'inside' })).toBe(h.present);
   });
 });

@@ -361,12 +361,17 @@ export function addGroup(spec: Spec, group: SpecGroup): Spec {
 export function addNote(spec: Spec, note: SpecNote): Spec {
   return withCanvas(spec, groupsOf(spec), [...notesOf(spec), note]);
 }
+/** Whether applying `patch` to `x` would change nothing (then an edit returns the spec itself: no undo step). */
+function unchangedBy(x: object | undefined, patch: object): boolean {
+  return !x || Object.entries(patch).every(([k, v]) => (x as Record<string, unknown>)[k] === v);
+}
+
 export function updateGroup(spec: Spec, id: string, patch: Partial<Omit<SpecGroup, 'id'>>): Spec {
-  if (!groupsOf(spec).some((g) => g.id === id)) return spec;
+  if (unchangedBy(groupsOf(spec).find((g) => g.id === id), patch)) return spec;
   return withCanvas(spec, groupsOf(spec).map((g) => (g.id === id ? dropUndefined({ ...g, ...patch }) : g)), notesOf(spec));
 }
 export function updateNote(spec: Spec, id: string, patch: Partial<Omit<SpecNote, 'id'>>): Spec {
-  if (!notesOf(spec).some((n) => n.id === id)) return spec;
+  if (unchangedBy(notesOf(spec).find((n) => n.id === id), patch)) return spec;
   return withCanvas(spec, groupsOf(spec), notesOf(spec).map((n) => (n.id === id ? dropUndefined({ ...n, ...patch }) : n)));
 }
 
