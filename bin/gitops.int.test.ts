@@ -16,7 +16,10 @@ import { CookieJar } from '../apps/manager/src/testing/cookie-jar';
 
 async function filesOf(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const f of ['project.yaml', 'layout.yaml']) out[f] = await readFile(path.join(dir, f), 'utf8');
+  for (const f of ['project.yaml', 'layout.yaml', 'canvas.yaml']) {
+    const text = await readFile(path.join(dir, f), 'utf8').catch(() => undefined);
+    if (text !== undefined) out[f] = text;
+  }
   for (const f of (await readdir(path.join(dir, 'items'))).sort()) out[`items/${f}`] = await readFile(path.join(dir, 'items', f), 'utf8');
   return out;
 }
@@ -121,15 +124,19 @@ describe('hie export / hie apply with an API token; promote test → prod', () =
     await cli(['export', 'lab', '--dir', d2]);
     expect(await filesOf(d2)).toEqual(files);
 
-    // An edit in git: one setting and one position. Applied as v2, exported back byte for byte.
+    // An edit in git: one setting, one position, and a group with a note drawn around the feed.
+    // Applied as v2, exported back byte for byte.
     await writeFile(path.join(d1, 'items/Lab-Out.yaml'), files['items/Lab-Out.yaml']!.replace('type: hl7.mllp.out\n', 'type: hl7.mllp.out\ndescription: to the lab system\n'));
     await writeFile(path.join(d1, 'layout.yaml'), files['layout.yaml']!.replace('x: 320', 'x: 360'));
+    const canvas = 'groups:\n  - id: g-lab\n    label: Lab feed\n    colour: green\n    x: 20\n    y: 40\n    width: 600\n    height: 200\nnotes:\n  - id: n-1\n    x: 20\n    y: 260\n    text: Owned by the lab team\n';
+    await writeFile(path.join(d1, 'canvas.yaml'), canvas);
     const edited = await cli(['apply', '-f', d1, '--project', 'lab']);
     expect(edited.output).toContain('saved lab v2');
     const d3 = path.join(work, 'export-3');
     await cli(['export', 'lab', '--dir', d3]);
     const after = await filesOf(d3);
     expect(after).toEqual(await filesOf(d1));
+    expect(after['canvas.yaml']).toBe(canvas);
     expect(after['items/Lab-Out.yaml']).toBe('name: Lab Out\ntype: hl7.mllp.out\ndescription: to the lab system\nsettings:\n  host: ${DOWNSTREAM_HOST}\n  port: ${DOWNSTREAM_PORT}\n');
   }, 120_000);
 

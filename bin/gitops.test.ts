@@ -35,6 +35,29 @@ describe('GitOps files', () => {
     expect(specToFiles(back)).toEqual(specToFiles(spec));
   });
 
+  it('writes groups and notes to canvas.yaml in a stable order, and reads them back', () => {
+    const withCanvas = {
+      ...spec,
+      canvas: {
+        notes: [{ text: 'PAS team owns this.\nExt 4021.', y: 300, x: 20, id: 'n-1' }],
+        groups: [{ height: 200, width: 600, y: 40, x: 20, label: 'Intake', id: 'g-1', colour: 'blue' }],
+      },
+    };
+    const files = specToFiles(withCanvas);
+    expect([...files.keys()]).toEqual(['canvas.yaml', 'items/ADT-In.yaml', 'items/Web-Out-2.yaml', 'items/Web-Out.yaml', 'layout.yaml', 'project.yaml']);
+    expect(files.get('canvas.yaml')).toBe(
+      'groups:\n  - id: g-1\n    label: Intake\n    colour: blue\n    x: 20\n    y: 40\n    width: 600\n    height: 200\nnotes:\n  - id: n-1\n    x: 20\n    y: 300\n    text: |-\n      PAS team owns this.\n      Ext 4021.\n',
+    );
+    // The other files do not change: canvas.yaml names no item.
+    for (const [f, text] of specToFiles(spec)) expect(files.get(f)).toBe(text);
+    const back = filesToSpec(files);
+    expect(back).toEqual(withCanvas);
+    expect(specToFiles(back)).toEqual(files);
+    // No canvas, no canvas.yaml; a canvas.yaml that is not a mapping is named.
+    expect(specToFiles(spec).has('canvas.yaml')).toBe(false);
+    expect(() => filesToSpec(new Map([...files, ['canvas.yaml', '- a\n']]))).toThrow('canvas.yaml: must be a mapping');
+  });
+
   it('names the file that is wrong', () => {
     const files = specToFiles(spec);
     expect(() => filesToSpec(new Map([...files].filter(([f]) => f !== 'project.yaml')))).toThrow('project.yaml is missing');

@@ -8,7 +8,10 @@
  * project.yaml        name, description, production settings, the item order, connections
  * items/<name>.yaml   one item each (type, settings, common settings), no position
  * layout.yaml         each item's position on the designer canvas
+ * canvas.yaml         the designer's groups and notes (only when the production has any)
  * ```
+ * Group membership is geometric (an item inside a group's box belongs to it), so canvas.yaml
+ * names no item: renaming an item in git touches its own file, project.yaml and layout.yaml only.
  * Secret settings are never exported: a reference (`${secret:LAB_TOKEN}`) is written as it is,
  * a stored value as `••• set`, which keeps the stored value when applied to the same project.
  *
@@ -29,7 +32,8 @@ export const GITOPS_HELP: Record<'export' | 'apply', string> = {
   export: `Usage: hie export <project> [--dir <dir>] [--version N] [--url URL]
 
 Writes the project (a name in the token's workspace, or an id) as YAML:
-<dir>/project.yaml, <dir>/items/<item>.yaml, <dir>/layout.yaml (default dir: the project name).
+<dir>/project.yaml, <dir>/items/<item>.yaml, <dir>/layout.yaml, <dir>/canvas.yaml (groups and
+notes, when there are any; default dir: the project name).
 Stable key order, one file per item: diffs stay small. Secrets are written as references
 (\${secret:NAME}) or "••• set", never as values.
 
@@ -74,6 +78,21 @@ function ordered(v: Json, first: readonly string[] = []): Json {
 
 const ITEM_KEYS = ['name', 'type', 'description', 'enabled', 'settings'];
 const PROJECT_KEYS = ['name', 'description'];
+/** Key order of canvas.yaml's entries: where and how big first, a note's (possibly long) text last. */
+const CANVAS_KEYS = {
+  groups: ['id', 'label', 'colour', 'x', 'y', 'width', 'height'],
+  notes: ['id', 'x', 'y', 'width', 'height', 'text'],
+} as const;
+
+function orderedCanvas(canvas: Json): Json {
+  if (!isObject(canvas)) return canvas;
+  const out = ordered(canvas, ['groups', 'notes']) as JsonObject;
+  for (const kind of ['groups', 'notes'] as const) {
+    const list = out[kind];
+    if (Array.isArray(list)) out[kind] = list.map((x) => ordered(x, CANVAS_KEYS[kind]));
+  }
+  return out;
+}
 
 function yaml(v: Json): string {
   return YAML.stringify(v, { lineWidth: 0, aliasDuplicateObjects: false });
@@ -96,7 +115,7 @@ function fileNameFor(name: string, taken: Set<string>): string {
 export function specToFiles(spec: unknown): Map<string, string> {
   if (!isObject(spec)) throw new Error('a production spec must be an object');
   const items = Array.isArray(spec['items']) ? spec['items'].filter(isObject) : [];
-  const { items: _items, connections, ...rest } = spec;
+  const { items: _items, connections, canvas, ...rest } = spec;
   const files = new Map<string, string>();
   const taken = new Set<string>();
   const layout: JsonObject = {};
@@ -109,6 +128,7 @@ export function specToFiles(spec: unknown): Map<string, string> {
   const project: JsonObject = { ...(ordered(rest, PROJECT_KEYS) as JsonObject), items: items.map((i) => String(i['name'])), connections: ordered(connections ?? []) };
   files.set('project.yaml', yaml(project));
   files.set('layout.yaml', yaml(layout));
+  if (canvas !== undefined) files.set('canvas.yaml', yaml(orderedCanvas(canvas)));
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
@@ -129,6 +149,8 @@ export function filesToSpec(files: ReadonlyMap<string, string>): JsonObject {
   if (!isObject(project)) throw new Error('project.yaml: must be a mapping');
   const layout = files.has('layout.yaml') ? (parse('layout.yaml') ?? {}) : {};
   if (!isObject(layout)) throw new Error('layout.yaml: must be a mapping of item name → {x, y}');
+  const canvas = files.has('canvas.yaml') ? (parse('canvas.yaml') ?? {}) : undefined;
+  if (canvas !== undefined && !isObject(canvas)) throw new Error('canvas.yaml: must be a mapping with groups and notes');
   const byName = new Map<string, JsonObject>();
   for (const file of [...files.keys()].filter((f) => f.startsWith('items/')).sort()) {
     const item = parse(file);
@@ -147,13 +169,14 @@ export function filesToSpec(files: ReadonlyMap<string, string>): JsonObject {
     const position = layout[n];
     return position === undefined ? item : { ...item, position };
   });
-  return { ...rest, items, connections: connections ?? [] };
+  return { ...rest, items, connections: connections ?? [], ...(canvas === undefined ? {} : { canvas }) };
 }
 
-/** Writes the files under `dir`, replacing the item files an earlier export left there. */
+/** Writes the files under `dir`, replacing the item files (and canvas.yaml) an earlier export left there. */
 export async function writeExport(dir: string, files: ReadonlyMap<string, string>): Promise<void> {
   await mkdir(path.join(dir, 'items'), { recursive: true });
   for (const f of await readdir(path.join(dir, 'items'))) if (f.endsWith('.yaml')) await rm(path.join(dir, 'items', f));
+  await rm(path.join(dir, 'canvas.yaml'), { force: true });
   for (const [file, text] of files) await writeFile(path.join(dir, file), text);
 }
 
@@ -161,7 +184,7 @@ export async function writeExport(dir: string, files: ReadonlyMap<string, string
 export async function readSpec(target: string): Promise<JsonObject> {
   if ((await stat(target)).isDirectory()) {
     const files = new Map<string, string>();
-    for (const f of ['project.yaml', 'layout.yaml']) {
+    for (const f of ['project.yaml', 'layout.yaml', 'canvas.yaml']) {
       const text = await readFile(path.join(target, f), 'utf8').catch(() => undefined);
       if (text !== undefined) files.set(f, text);
     }

@@ -7,8 +7,8 @@
  * (two real MLLP sinks: 127.0.0.1 and 127.0.0.2).
  */
 import net from 'node:net';
-import { expect, test, type Page } from '@playwright/test';
-import { adminPassword, adtA01, hieSend, login, mllpPort } from './support/hie';
+import { expect, test } from '@playwright/test';
+import { adminPassword, adtA01, call, hieSend, login, mllpPort } from './support/hie';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -50,12 +50,6 @@ class Sink {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
-}
-
-async function call<T>(page: Page, path: string, input: unknown): Promise<T> {
-  const res = await page.request.post(`/api/trpc/${path}`, { data: input, headers: { 'content-type': 'application/json' } });
-  expect(res.ok(), await res.text()).toBe(true);
-  return ((await res.json()) as { result: { data: T } }).result.data;
 }
 
 const run = Date.now().toString(36);

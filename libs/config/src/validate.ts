@@ -14,7 +14,7 @@ export interface ConfigProblem {
    * What is wrong, machine-readable: a zod issue code (`invalid_type`, `invalid_value`,
    * `unrecognized_keys`, `too_small`, …) or one of the semantic codes
    * `duplicate_item_name`, `dangling_connection`, `self_connection`, `duplicate_connection`,
-   * `unknown_item_type`, `service_execution_mode`.
+   * `unknown_item_type`, `service_execution_mode`, `duplicate_canvas_id`.
    */
   code: string;
   /** What is wrong, for people. */
@@ -153,6 +153,7 @@ export function validateProduction(spec: unknown, opts: ValidateProductionOption
   }
 
   problems.push(...unconnectedRuleTargets(rawItems, rawConnections, names));
+  problems.push(...duplicateCanvasIds(raw.canvas));
 
   if (opts.itemTypes && Array.isArray(rawItems)) {
     const lookup = opts.itemTypes;
@@ -193,6 +194,25 @@ export function validateProduction(spec: unknown, opts: ValidateProductionOption
   const value = parsed.data;
   for (const [i, settings] of typedSettings) value.items[i].settings = settings;
   return { ok: true, value };
+}
+
+/** Groups and notes share one id space (the designer selects and deletes them by id). */
+function duplicateCanvasIds(canvas: unknown): ConfigProblem[] {
+  if (!isRecord(canvas)) return [];
+  const problems: ConfigProblem[] = [];
+  const seen = new Map<string, string>();
+  for (const kind of ['groups', 'notes'] as const) {
+    const list = canvas[kind];
+    if (!Array.isArray(list)) continue;
+    list.forEach((entry: unknown, i) => {
+      if (!isRecord(entry) || typeof entry.id !== 'string') return;
+      const first = seen.get(entry.id);
+      const here = `canvas.${kind}[${i}]`;
+      if (first === undefined) seen.set(entry.id, here);
+      else problems.push(problem(['canvas', kind, i, 'id'], 'duplicate_canvas_id', `duplicate id "${entry.id}" (also ${first})`));
+    });
+  }
+  return problems;
 }
 
 /**

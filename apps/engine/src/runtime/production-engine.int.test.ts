@@ -415,6 +415,23 @@ describe('ProductionEngine', () => {
     expect(new Set(ids).size).toBe(300);
   });
 
+  it('ignores the designer canvas: groups and notes run, and changing only them restarts nothing', async () => {
+    const e = newEngine();
+    const spec = (label: string) => ({
+      ...production([{ name: 'In', type: 'test.manual_in', position: { x: 40, y: 80 } }, { name: 'Out', type: 'test.collect' }], [['In', 'Out']]),
+      canvas: { groups: [{ id: 'g-1', label, x: 0, y: 0, width: 600, height: 200 }], notes: [{ id: 'n-1', text: 'a note', x: 0, y: 240 }] },
+    });
+    await e.apply(spec('Intake'));
+    const hosts = { In: e.host('In'), Out: e.host('Out') };
+    const report = await e.apply(spec('Renamed'));
+    expect(report).toMatchObject({ replaced: [], started: [], stopped: [] });
+    expect(e.host('In')).toBe(hosts.In);
+    expect(e.host('Out')).toBe(hosts.Out);
+    await submit('In', hl7('C1'));
+    await e.idle();
+    expect(sink('Out').map((m) => m.header.controlId)).toEqual(['C1']);
+  });
+
   it('removes an item after finishing its queued work, and adds new ones', async () => {
     const e = newEngine();
     await e.apply(production([{ name: 'In', type: 'test.manual_in' }, { name: 'Out', type: 'test.collect', settings: { delayMs: 2 } }], [['In', 'Out']]));

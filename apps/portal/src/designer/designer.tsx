@@ -21,7 +21,7 @@ import {
 import { useCallback, useDeferredValue, useEffect, useMemo, useReducer, useRef, useState, type DragEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { z } from 'zod';
-import { builtinItemTypes, commonSettingsJsonSchema, formatPath, productionJsonSchema } from '@hie/config';
+import { builtinItemTypes, commonSettingsJsonSchema, formatPath, inGroup, productionJsonSchema } from '@hie/config';
 import { useTRPC, type RouterInputs } from '../lib/trpc';
 import { apiError } from '../lib/errors';
 import { dismissToasts, toast } from '../lib/toast';
@@ -31,7 +31,9 @@ import { ConfirmDialog } from '../components/dialog';
 import { ErrorBanner, Loading } from '../components/app-shell';
 import type { JsonSchema, Path } from '../components/schema-form';
 import { historyReducer, initHistory } from './history';
-import { NodeFiguresProvider, nodeTypes, type ItemNode } from './item-node';
+import { NodeFiguresProvider, nodeTypes as itemNodeTypes, type ItemNode } from './item-node';
+import { CanvasEditContext, GROUP_Z, NOTE_W, canvasNodeTypes, type CanvasEdit, type CanvasNode } from './canvas-nodes';
+import { GroupInspector, NoteInspector } from './canvas-inspector';
 import { Palette, DRAG_MIME, type PaletteType } from './palette';
 import { ConnectionInspector, ItemInspector, MultiInspector, ProductionInspector } from './inspector';
 import { VersionsDrawer } from './versions-drawer';
@@ -39,23 +41,37 @@ import { TestPanel, testOverlay, type TestSteps } from './test-panel';
 import { ConflictBanner } from './conflict-banner';
 import { QuickAdd, ZoomLevel } from './quick-add';
 import { ProductionControls } from './production-controls';
-import { NODE_W, autoLayout } from './layout';
+import { NODE_H, NODE_W, autoLayout } from './layout';
 import {
   addConnection,
+  addGroup,
   addItem,
+  addNote,
+  canvasNodeKind,
+  canvasMoves,
   connectionId,
   copySelection,
+  groupAround,
+  groupNodeId,
+  groupsOf,
   hasConnection,
+  moveNodes,
+  newCanvasId,
   newItemName,
   normalizeSpec,
+  noteNodeId,
+  notesOf,
   pasteClipboard,
+  removeCanvas,
   removeElements,
   removeRuleTargets,
   renameItem,
   ruleReferences,
   setIn,
   specEquals,
+  updateGroup,
   updateItem,
+  updateNote,
   type Clipboard,
   type ItemKind,
   type RuleReference,
@@ -64,6 +80,10 @@ import {
 } from './spec';
 import { groupProblems, mapProblems, validateSpec, type DesignProblem } from './validation';
 import { currentServerProblems } from './server-problems';
+
+/** Items, and the groups and notes drawn around them. */
+type DesignerNode = ItemNode | CanvasNode;
+const nodeTypes = { ...itemNodeTypes, ...canvasNodeTypes };
 
 /** The designer's spec is plain JSON; the manager checks it fully (problems with paths). */
 type SaveSpec = RouterInputs['projects']['save']['spec'];
@@ -111,7 +131,7 @@ function DesignerInner({ projectId }: { projectId: string }) {
   const qc = useQueryClient();
   const { canEdit, role } = useProject();
   const readOnly = !canEdit;
-  const flow = useReactFlow<ItemNode, Edge>();
+  const flow = useReactFlow<DesignerNode, Edge>();
   const getKey = trpc.projects.get.queryKey({ id: projectId });
   const get = useQuery(trpc.projects.get.queryOptions({ id: projectId }, { staleTime: Infinity, refetchOnMount: false }));
   const typesQuery = useQuery(trpc.itemTypes.list.queryOptions(undefined, { staleTime: 300_000 }));
@@ -129,7 +149,7 @@ function DesignerInner({ projectId }: { projectId: string }) {
   const [testSteps, setTestSteps] = useState<TestSteps | null>(null);
   const [confirmReload, setConfirmReload] = useState(false);
   const [quickAdd, setQuickAdd] = useState<string | null>(null);
-  const [pendingRemove, setPendingRemove] = useState<{ items: Set<string>; connections: Set<string>; refs: RuleReference[] } | null>(null);
+  const [pendingRemove, setPendingRemove] = useState<{ items: Set<string>; connections: Set<string>; canvas: Set<string>; refs: RuleReference[] } | null>(null);
   const spec = hist.present;
   const dirty = savedSpec ? !specEquals(spec, savedSpec) : false;
 
@@ -242,25 +262,78 @@ function DesignerInner({ projectId }: { projectId: string }) {
     });
   }, [spec.connections, liveMap, readOnly]);
 
+  // Groups (behind everything) and notes, from spec.canvas; their selection is view state.
+  const [canvasNodes, setCanvasNodes] = useState<CanvasNode[]>([]);
+  const pendingCanvasSelect = useRef<string | null>(null);
+  useEffect(() => {
+    const select = pendingCanvasSelect.current;
+    pendingCanvasSelect.current = null;
+    setCanvasNodes((prev) => {
+      const selected = (id: string) => (select ? id === select : (prev.find((n) => n.id === id)?.selected ?? false));
+      const common = { draggable: !readOnly, deletable: !readOnly, connectable: false };
+      const groups: CanvasNode[] = groupsOf(spec).map((g) => {
+        const id = groupNodeId(g.id);
+        return { ...common, id, type: 'canvasGroup', position: { x: g.x, y: g.y }, width: g.width, height: g.height, zIndex: GROUP_Z, selected: selected(id), data: { label: g.label, colour: g.colour } };
+      });
+      const notes: CanvasNode[] = notesOf(spec).map((n) => {
+        const id = noteNodeId(n.id);
+        return { ...common, id, type: 'canvasNote', position: { x: n.x, y: n.y }, width: n.width ?? NOTE_W, height: n.height, selected: selected(id), data: { text: n.text } };
+      });
+      return [...groups, ...notes];
+    });
+  }, [spec, readOnly]);
+  const canvasEdit: CanvasEdit = useMemo(
+    () => ({
+      readOnly,
+      onLabel: (nodeId, label) => edit((s) => updateGroup(s, canvasNodeKind(nodeId)?.id ?? '', { label })),
+      onText: (nodeId, text) => edit((s) => updateNote(s, canvasNodeKind(nodeId)?.id ?? '', { text })),
+      onResize: (nodeId, box) => {
+        const k = canvasNodeKind(nodeId);
+        if (!k) return;
+        const r = (v: number) => Math.round(v);
+        const next = { x: r(box.x), y: r(box.y), width: r(box.width), height: r(box.height) };
+        edit((s) => (k.kind === 'group' ? updateGroup(s, k.id, next) : updateNote(s, k.id, next)));
+      },
+    }),
+    [readOnly, edit],
+  );
+
   // A test run drawn on the canvas (path, matched rules); the graph itself is unchanged.
   const shown = useMemo(() => testOverlay(nodes, edges, testSteps), [nodes, edges, testSteps]);
+  const allNodes = useMemo<DesignerNode[]>(() => [...canvasNodes, ...shown.nodes], [canvasNodes, shown.nodes]);
+  const selectedCanvas = useMemo(() => canvasNodes.filter((n) => n.selected).map((n) => n.id), [canvasNodes]);
   const selectedNames = useMemo(() => nodes.filter((n) => n.selected).map((n) => n.id), [nodes]);
   const selectedEdges = useMemo(() => edges.filter((e) => e.selected), [edges]);
 
-  const onNodesChange = useCallback((changes: NodeChange<ItemNode>[]) => {
-    // Removals go through onDelete → the spec; everything else (drag, select, measure) is view state.
-    setNodes((nds) => applyNodeChanges(changes.filter((c) => c.type !== 'remove'), nds));
+  const onNodesChange = useCallback((changes: NodeChange<DesignerNode>[]) => {
+    // Removals go through onDelete → the spec; everything else (drag, select, measure, resize) is view state.
+    const kept = changes.filter((c) => c.type !== 'remove');
+    const isCanvas = (c: NodeChange<DesignerNode>) => canvasNodeKind(c.type === 'add' ? c.item.id : c.id) !== undefined;
+    const forCanvas = kept.filter(isCanvas) as NodeChange<CanvasNode>[];
+    const forItems = kept.filter((c) => !isCanvas(c)) as NodeChange<ItemNode>[];
+    if (forCanvas.length > 0) setCanvasNodes((nds) => applyNodeChanges(forCanvas, nds));
+    if (forItems.length > 0) setNodes((nds) => applyNodeChanges(forItems, nds));
   }, []);
   const onEdgesChange = useCallback((changes: EdgeChange[]) => {
     setEdges((eds) => applyEdgeChanges(changes.filter((c) => c.type !== 'remove'), eds));
   }, []);
-  const onNodeDragStop: OnNodeDrag<ItemNode> = useCallback(
+  const draggedTo = (dragged: DesignerNode[]) => new Map(dragged.map((n) => [n.id, { x: Math.round(n.position.x), y: Math.round(n.position.y) }]));
+  // A group carries what is inside it: while it is dragged, its members follow on screen
+  // (the spec, read at drag start, still has where they were); on drop one edit moves them all.
+  const onNodeDrag: OnNodeDrag<DesignerNode> = useCallback(
     (_e, _node, dragged) => {
-      const moved = new Map(dragged.map((n) => [n.id, { x: Math.round(n.position.x), y: Math.round(n.position.y) }]));
-      edit((s) => ({ ...s, items: s.items.map((it) => (moved.has(it.name) ? { ...it, position: moved.get(it.name)! } : it)) }));
+      if (!dragged.some((n) => n.type === 'canvasGroup')) return;
+      const moved = draggedTo(dragged);
+      const to = canvasMoves(spec, moved);
+      for (const id of moved.keys()) to.delete(id);
+      if (to.size === 0) return;
+      const place = <N extends DesignerNode>(nds: N[]) => nds.map((n) => (to.has(n.id) ? { ...n, position: to.get(n.id)! } : n));
+      setNodes(place);
+      setCanvasNodes(place);
     },
-    [edit],
+    [spec],
   );
+  const onNodeDragStop: OnNodeDrag<DesignerNode> = useCallback((_e, _node, dragged) => edit((s) => moveNodes(s, draggedTo(dragged))), [edit]);
   const onConnect = useCallback((c: Connection) => edit((s) => addConnection(s, c.source, c.target)), [edit]);
   const isValidConnection = useCallback(
     (c: Edge | Connection) => c.source !== c.target && !hasConnection(spec, c.source, c.target) && kindOf(spec.items.find((i) => i.name === c.target)?.type ?? '') !== 'service',
@@ -269,17 +342,19 @@ function DesignerInner({ projectId }: { projectId: string }) {
   // A wire that router rules name: deleting it alone would leave them routing nowhere (refused
   // at save), so ask, and take the target out of those rules too when the user agrees.
   const requestRemove = useCallback(
-    (items: Set<string>, connections: Set<string>) => {
+    (items: Set<string>, connections: Set<string>, canvas: Set<string> = new Set()) => {
       const refs = ruleReferences(spec, items, connections);
-      if (refs.length === 0) edit((s) => removeElements(s, items, connections));
-      else setPendingRemove({ items, connections, refs });
+      if (refs.length === 0) edit((s) => removeCanvas(removeElements(s, items, connections), canvas));
+      else setPendingRemove({ items, connections, canvas, refs });
     },
     [edit, spec],
   );
-  const onDelete: OnDelete<ItemNode, Edge> = useCallback(
+  const onDelete: OnDelete<DesignerNode, Edge> = useCallback(
     ({ nodes: ns, edges: es }) => {
       if (readOnly) return;
-      requestRemove(new Set(ns.map((n) => n.id)), new Set(es.map((e) => e.id)));
+      const ids = ns.map((n) => n.id);
+      const canvas = new Set(ids.filter((id) => canvasNodeKind(id)));
+      requestRemove(new Set(ids.filter((id) => !canvas.has(id))), new Set(es.map((e) => e.id)), canvas);
     },
     [requestRemove, readOnly],
   );
@@ -310,16 +385,45 @@ function DesignerInner({ projectId }: { projectId: string }) {
     },
     [flow, types, addItemAt],
   );
+  const viewCentre = useCallback(() => {
+    const r = wrapperRef.current?.getBoundingClientRect();
+    return r ? flow.screenToFlowPosition({ x: r.left + r.width / 2, y: r.top + r.height / 2 }) : undefined;
+  }, [flow]);
   const addAtCentre = useCallback(
     (type: string) => {
-      const r = wrapperRef.current?.getBoundingClientRect();
-      if (!r) return;
-      const p = flow.screenToFlowPosition({ x: r.left + r.width / 2, y: r.top + r.height / 2 });
+      const p = viewCentre();
+      if (!p) return;
       const jitter = (spec.items.length % 6) * 24;
       addItemAt(type, { x: p.x - NODE_W / 2 + jitter, y: p.y - 40 + jitter });
     },
-    [flow, addItemAt, spec.items.length],
+    [viewCentre, addItemAt, spec.items.length],
   );
+
+  // ---- adding groups and notes ---------------------------------------------------------------
+  /** Selects one new canvas node (the edit draws it) and nothing else. */
+  const selectNewCanvasNode = useCallback((nodeId: string) => {
+    pendingCanvasSelect.current = nodeId;
+    setNodes((nds) => nds.map((n) => (n.selected ? { ...n, selected: false } : n)));
+    setEdges((eds) => eds.map((e) => (e.selected ? { ...e, selected: false } : e)));
+  }, []);
+  /** A group around the selected items and notes (Node-RED's "group selection"), else an empty one mid-view. */
+  const groupSelection = useCallback(() => {
+    if (readOnly) return;
+    const size = (n: DesignerNode, w: number, h: number) => ({ x: n.position.x, y: n.position.y, width: n.measured?.width ?? w, height: n.measured?.height ?? h });
+    const rects = [...nodes.filter((n) => n.selected).map((n) => size(n, NODE_W, NODE_H)), ...canvasNodes.filter((n) => n.selected && n.type === 'canvasNote').map((n) => size(n, NOTE_W, 40))];
+    const c = viewCentre() ?? { x: 0, y: 0 };
+    const box = rects.length > 0 ? groupAround(rects) : { x: Math.round(c.x - 200), y: Math.round(c.y - 120), width: 400, height: 240 };
+    const id = newCanvasId(spec, 'g');
+    selectNewCanvasNode(groupNodeId(id));
+    edit((s) => addGroup(s, { id, label: '', ...box }));
+  }, [readOnly, nodes, canvasNodes, viewCentre, spec, edit, selectNewCanvasNode]);
+  const addNoteHere = useCallback(() => {
+    if (readOnly) return;
+    const c = viewCentre() ?? { x: 0, y: 0 };
+    const id = newCanvasId(spec, 'n');
+    selectNewCanvasNode(noteNodeId(id));
+    edit((s) => addNote(s, { id, text: '', x: Math.round(c.x - NOTE_W / 2), y: Math.round(c.y - 20) }));
+  }, [readOnly, viewCentre, spec, edit, selectNewCanvasNode]);
 
   // ---- saving -----------------------------------------------------------------------------
   const save = useMutation(trpc.projects.save.mutationOptions({ meta: { silentError: true } }));
@@ -396,9 +500,9 @@ function DesignerInner({ projectId }: { projectId: string }) {
 
   // ---- keyboard ---------------------------------------------------------------------------
   const pasteCount = useRef(0);
-  const keyState = useRef({ doSave, spec, selectedNames, readOnly });
+  const keyState = useRef({ doSave, spec, selectedNames, readOnly, groupSelection });
   useEffect(() => {
-    keyState.current = { doSave, spec, selectedNames, readOnly };
+    keyState.current = { doSave, spec, selectedNames, readOnly, groupSelection };
   });
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -435,6 +539,10 @@ function DesignerInner({ projectId }: { projectId: string }) {
         const preview = pasteClipboard(st.spec, clip, offset);
         pendingSelect.current = new Set(preview.names);
         dispatch({ type: 'edit', update: (s) => pasteClipboard(s, clip, offset).spec, at: Date.now() });
+      } else if (k === 'g') {
+        if (st.readOnly) return;
+        e.preventDefault();
+        st.groupSelection();
       } else if (k === 'a') {
         e.preventDefault();
         setNodes((nds) => nds.map((n) => (n.selected ? n : { ...n, selected: true })));
@@ -490,6 +598,7 @@ function DesignerInner({ projectId }: { projectId: string }) {
     (name: string) => {
       setNodes((nds) => nds.map((n) => ({ ...n, selected: n.id === name })));
       setEdges((eds) => eds.map((e) => (e.selected ? { ...e, selected: false } : e)));
+      setCanvasNodes((nds) => nds.map((n) => (n.selected ? { ...n, selected: false } : n)));
       void flow.fitView({ nodes: [{ id: name }], duration: 300, maxZoom: 1.2 });
     },
     [flow],
@@ -501,6 +610,9 @@ function DesignerInner({ projectId }: { projectId: string }) {
 
   const selectedItem = selectedNames.length === 1 ? spec.items.find((i) => i.name === selectedNames[0]) : undefined;
   const itemProblemCount = new Map([...grouped].filter(([k]) => k !== '').map(([k, v]) => [k, v.length]));
+  const canvasSel = selectedNames.length === 0 && selectedEdges.length === 0 && selectedCanvas.length === 1 ? canvasNodeKind(selectedCanvas[0]!) : undefined;
+  const selectedGroup = canvasSel?.kind === 'group' ? groupsOf(spec).find((g) => g.id === canvasSel.id) : undefined;
+  const selectedNote = canvasSel?.kind === 'note' ? notesOf(spec).find((n) => n.id === canvasSel.id) : undefined;
   let inspector;
   if (selectedItem) {
     const info = types.get(selectedItem.type);
@@ -559,6 +671,27 @@ function DesignerInner({ projectId }: { projectId: string }) {
         }}
       />
     );
+  } else if (selectedGroup) {
+    inspector = (
+      <GroupInspector
+        key={selectedGroup.id}
+        group={selectedGroup}
+        members={spec.items.filter((i) => i.position && inGroup(selectedGroup, i.position)).map((i) => i.name)}
+        readOnly={readOnly}
+        onChange={(patch, key) => edit((s) => updateGroup(s, selectedGroup.id, patch), key)}
+        onDelete={() => edit((s) => removeCanvas(s, new Set([groupNodeId(selectedGroup.id)])))}
+      />
+    );
+  } else if (selectedNote) {
+    inspector = (
+      <NoteInspector
+        key={selectedNote.id}
+        note={selectedNote}
+        readOnly={readOnly}
+        onText={(text) => edit((s) => updateNote(s, selectedNote.id, { text }), `note:${selectedNote.id}:text`)}
+        onDelete={() => edit((s) => removeCanvas(s, new Set([noteNodeId(selectedNote.id)])))}
+      />
+    );
   } else {
     inspector = (
       <ProductionInspector
@@ -586,6 +719,12 @@ function DesignerInner({ projectId }: { projectId: string }) {
           </button>
           <button type="button" className="small" onClick={layout} disabled={readOnly || spec.items.length === 0} title="Arrange left to right">
             Auto-layout
+          </button>
+          <button type="button" className="small" onClick={groupSelection} disabled={readOnly} title="Group the selected items, or add an empty group (Ctrl+G)" data-testid="add-group">
+            ▭ Group
+          </button>
+          <button type="button" className="small" onClick={addNoteHere} disabled={readOnly} title="Add a note to the canvas" data-testid="add-note">
+            ✎ Note
           </button>
           <span className="sep" aria-hidden />
           {!readOnly ? (
@@ -636,73 +775,78 @@ function DesignerInner({ projectId }: { projectId: string }) {
         </div>
         <Palette types={paletteTypes} disabled={readOnly} onAdd={addAtCentre} />
         <div className="canvas" ref={wrapperRef} onDrop={onDrop} onDragOver={onDragOver} data-testid="canvas">
-          <ReactFlow<ItemNode, Edge>
-            nodes={shown.nodes}
-            edges={shown.edges}
-            nodeTypes={nodeTypes}
-            onNodesChange={onNodesChange}
-            onEdgesChange={onEdgesChange}
-            onNodeDragStop={onNodeDragStop}
-            onConnect={onConnect}
-            onDelete={onDelete}
-            isValidConnection={isValidConnection}
-            onInit={() => setFlowReady(true)}
-            deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
-            multiSelectionKeyCode={['Control', 'Meta']}
-            selectionKeyCode="Shift"
-            nodesDraggable={!readOnly}
-            nodesConnectable={!readOnly}
-            elementsSelectable
-            onlyRenderVisibleElements={nodes.length > 150}
-            minZoom={0.1}
-            maxZoom={2}
-            defaultViewport={{ x: 0, y: 0, zoom: 1 }}
-            defaultEdgeOptions={{ markerEnd: { type: MarkerType.ArrowClosed } }}
-          >
-            <Background gap={16} />
-            <MiniMap
-              pannable
-              zoomable
-              ariaLabel="Mini map"
-              nodeColor={(n) => {
-                const s = liveMap.get(n.id)?.state;
-                return s === 'running' ? '#1f9d55' : s === 'failed' || s === 'error' ? '#d64032' : '#9aa5b2';
-              }}
-            />
-            <Controls />
-            <ZoomLevel target={wrapperRef} />
-            {quickAdd !== null ? (
-              <Panel position="top-center">
-                <QuickAdd types={paletteTypes} initial={quickAdd} onAdd={addAtCentre} onClose={() => setQuickAdd(null)} />
-              </Panel>
-            ) : null}
-            {readOnly ? (
-              <Panel position="top-center">
-                <div className="banner info small" role="status" data-testid="read-only-banner" style={{ margin: 0 }}>
-                  Read-only: you are a {role ?? 'viewer'} in this workspace. You can look, not change.
-                </div>
-              </Panel>
-            ) : null}
-            {conflict ? (
-              <Panel position="top-center">
-                <ConflictBanner
-                  projectId={projectId}
-                  baseVersion={baseVersion}
-                  onLoadLatest={() => setConfirmReload(true)}
-                  onOverwrite={() => void overwrite()}
-                  onKeepEditing={() => setConflict(false)}
-                />
-              </Panel>
-            ) : null}
-            {spec.items.length === 0 ? (
-              <Panel position="top-center">
-                <div className="empty" style={{ padding: '18px 24px', marginTop: 40 }} data-testid="canvas-empty">
-                  <strong>This production is empty</strong>
-                  {readOnly ? 'Nothing to show yet.' : 'Drag a service (e.g. MLLP In) from the palette onto the canvas, then a router and an operation, and connect them.'}
-                </div>
-              </Panel>
-            ) : null}
-          </ReactFlow>
+          <CanvasEditContext.Provider value={canvasEdit}>
+            <ReactFlow<DesignerNode, Edge>
+              nodes={allNodes}
+              edges={shown.edges}
+              nodeTypes={nodeTypes}
+              onNodesChange={onNodesChange}
+              onEdgesChange={onEdgesChange}
+              onNodeDrag={onNodeDrag}
+              onNodeDragStop={onNodeDragStop}
+              onConnect={onConnect}
+              onDelete={onDelete}
+              isValidConnection={isValidConnection}
+              onInit={() => setFlowReady(true)}
+              deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
+              multiSelectionKeyCode={['Control', 'Meta']}
+              selectionKeyCode="Shift"
+              nodesDraggable={!readOnly}
+              nodesConnectable={!readOnly}
+              elementsSelectable
+              onlyRenderVisibleElements={nodes.length > 150}
+              minZoom={0.1}
+              maxZoom={2}
+              defaultViewport={{ x: 0, y: 0, zoom: 1 }}
+              defaultEdgeOptions={{ markerEnd: { type: MarkerType.ArrowClosed } }}
+            >
+              <Background gap={16} />
+              <MiniMap
+                pannable
+                zoomable
+                ariaLabel="Mini map"
+                nodeColor={(n) => {
+                  if (n.type === 'canvasGroup') return 'rgba(120, 135, 155, 0.18)';
+                  if (n.type === 'canvasNote') return '#f3e3a0';
+                  const s = liveMap.get(n.id)?.state;
+                  return s === 'running' ? '#1f9d55' : s === 'failed' || s === 'error' ? '#d64032' : '#9aa5b2';
+                }}
+              />
+              <Controls />
+              <ZoomLevel target={wrapperRef} />
+              {quickAdd !== null ? (
+                <Panel position="top-center">
+                  <QuickAdd types={paletteTypes} initial={quickAdd} onAdd={addAtCentre} onClose={() => setQuickAdd(null)} />
+                </Panel>
+              ) : null}
+              {readOnly ? (
+                <Panel position="top-center">
+                  <div className="banner info small" role="status" data-testid="read-only-banner" style={{ margin: 0 }}>
+                    Read-only: you are a {role ?? 'viewer'} in this workspace. You can look, not change.
+                  </div>
+                </Panel>
+              ) : null}
+              {conflict ? (
+                <Panel position="top-center">
+                  <ConflictBanner
+                    projectId={projectId}
+                    baseVersion={baseVersion}
+                    onLoadLatest={() => setConfirmReload(true)}
+                    onOverwrite={() => void overwrite()}
+                    onKeepEditing={() => setConflict(false)}
+                  />
+                </Panel>
+              ) : null}
+              {spec.items.length === 0 ? (
+                <Panel position="top-center">
+                  <div className="empty" style={{ padding: '18px 24px', marginTop: 40 }} data-testid="canvas-empty">
+                    <strong>This production is empty</strong>
+                    {readOnly ? 'Nothing to show yet.' : 'Drag a service (e.g. MLLP In) from the palette onto the canvas, then a router and an operation, and connect them.'}
+                  </div>
+                </Panel>
+              ) : null}
+            </ReactFlow>
+          </CanvasEditContext.Provider>
         </div>
         {inspector}
       </div>
@@ -761,7 +905,7 @@ function DesignerInner({ projectId }: { projectId: string }) {
         onConfirm={() => {
           const p = pendingRemove;
           setPendingRemove(null);
-          if (p) edit((s) => removeRuleTargets(removeElements(s, p.items, p.connections), p.refs));
+          if (p) edit((s) => removeCanvas(removeRuleTargets(removeElements(s, p.items, p.connections), p.refs), p.canvas));
         }}
       />
     </NodeFiguresProvider>

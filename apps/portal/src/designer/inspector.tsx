@@ -438,7 +438,7 @@ export function ProductionInspector({ spec, schema, problems, itemProblemCount, 
             onChange={onChange}
             errors={errors}
             disabled={readOnly}
-            exclude={['items', 'connections']}
+            exclude={['items', 'connections', 'canvas']}
             labels={{ name: 'Production name', description: 'Production description', storage: 'Message storage', retentionDays: 'Retention (days)' }}
             idPrefix="prod"
           />
@@ -453,6 +453,8 @@ export function ProductionInspector({ spec, schema, problems, itemProblemCount, 
                 ['Ctrl + click', 'add to the selection'],
                 ['Ctrl + A', 'select everything'],
                 ['Ctrl + C / Ctrl + V', 'copy / paste items'],
+                ['Ctrl + G', 'group the selection'],
+                ['Double-click', 'edit a group label or a note'],
                 ['Ctrl + Z / Ctrl + Shift + Z', 'undo / redo'],
                 ['Ctrl + S', 'save'],
               ].map(([k, v]) => (

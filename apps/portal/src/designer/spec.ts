@@ -3,7 +3,7 @@
  * takes. Helpers here are pure and immutable (every edit returns a new spec), which is what
  * makes undo/redo a simple stack of specs.
  */
-import { ROUTER_ITEM_TYPES, routerRuleTargets } from '@hie/config';
+import { ROUTER_ITEM_TYPES, inGroup, routerRuleTargets, type CanvasColour } from '@hie/config';
 
 export type ItemKind = 'service' | 'process' | 'operation';
 
@@ -23,6 +23,32 @@ export interface SpecConnection {
   description?: string;
 }
 
+/** A labelled box on the canvas; the items and notes inside it belong to it (see `inGroup`). */
+export interface SpecGroup {
+  id: string;
+  label: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  colour?: CanvasColour;
+}
+
+/** A free-text note on the canvas. */
+export interface SpecNote {
+  id: string;
+  text: string;
+  x: number;
+  y: number;
+  width?: number;
+  height?: number;
+}
+
+export interface SpecCanvas {
+  groups?: SpecGroup[];
+  notes?: SpecNote[];
+}
+
 export interface Spec {
   name: string;
   description?: string;
@@ -30,6 +56,7 @@ export interface Spec {
   retentionDays?: number;
   items: SpecItem[];
   connections: SpecConnection[];
+  canvas?: SpecCanvas;
   [key: string]: unknown;
 }
 
@@ -284,4 +311,129 @@ export function pasteClipboard(spec: Spec, clip: Clipboard, offset: number): { s
 
 export function specEquals(a: Spec, b: Spec): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+// ── canvas: groups and notes ─────────────────────────────────────────────────────────────────
+
+/**
+ * Node ids of groups and notes on the React Flow canvas. They start with a space, which no item
+ * name can (names are trimmed), so they never collide with an item's node id (its name).
+ */
+export function groupNodeId(id: string): string {
+  return ` group:${id}`;
+}
+export function noteNodeId(id: string): string {
+  return ` note:${id}`;
+}
+/** What a canvas node id stands for; undefined for an item's node. */
+export function canvasNodeKind(nodeId: string): { kind: 'group' | 'note'; id: string } | undefined {
+  const m = /^ (group|note):(.*)$/.exec(nodeId);
+  return m ? { kind: m[1] as 'group' | 'note', id: m[2]! } : undefined;
+}
+
+// The spec comes from the API as plain JSON: a malformed canvas reads as empty, never a crash.
+export function groupsOf(spec: Spec): SpecGroup[] {
+  const list = spec.canvas?.groups;
+  return Array.isArray(list) ? list.filter(isRecord) : [];
+}
+export function notesOf(spec: Spec): SpecNote[] {
+  const list = spec.canvas?.notes;
+  return Array.isArray(list) ? list.filter(isRecord) : [];
+}
+
+/** The spec with these groups and notes; empty lists (and an empty canvas) are left out, so a spec without any stays as it was. */
+export function withCanvas(spec: Spec, groups: SpecGroup[], notes: SpecNote[]): Spec {
+  const canvas: SpecCanvas = { ...(spec.canvas ?? {}) };
+  if (groups.length > 0) canvas.groups = groups;
+  else delete canvas.groups;
+  if (notes.length > 0) canvas.notes = notes;
+  else delete canvas.notes;
+  const { canvas: _old, ...rest } = spec;
+  return Object.keys(canvas).length > 0 ? { ...rest, canvas } : rest;
+}
+
+/** A new id, `g-1`, `g-2` … (`n-…` for notes), not taken by any group or note. */
+export function newCanvasId(spec: Spec, prefix: 'g' | 'n'): string {
+  const taken = new Set([...groupsOf(spec), ...notesOf(spec)].map((x) => x.id));
+  let n = 1;
+  while (taken.has(`${prefix}-${n}`)) n++;
+  return `${prefix}-${n}`;
+}
+
+export function addGroup(spec: Spec, group: SpecGroup): Spec {
+  return withCanvas(spec, [...groupsOf(spec), group], notesOf(spec));
+}
+export function addNote(spec: Spec, note: SpecNote): Spec {
+  return withCanvas(spec, groupsOf(spec), [...notesOf(spec), note]);
+}
+/** Whether applying `patch` to `x` would change nothing (then an edit returns the spec itself: no undo step). */
+function unchangedBy(x: object | undefined, patch: object): boolean {
+  return !x || Object.entries(patch).every(([k, v]) => (x as Record<string, unknown>)[k] === v);
+}
+
+export function updateGroup(spec: Spec, id: string, patch: Partial<Omit<SpecGroup, 'id'>>): Spec {
+  if (unchangedBy(groupsOf(spec).find((g) => g.id === id), patch)) return spec;
+  return withCanvas(spec, groupsOf(spec).map((g) => (g.id === id ? dropUndefined({ ...g, ...patch }) : g)), notesOf(spec));
+}
+export function updateNote(spec: Spec, id: string, patch: Partial<Omit<SpecNote, 'id'>>): Spec {
+  if (unchangedBy(notesOf(spec).find((n) => n.id === id), patch)) return spec;
+  return withCanvas(spec, groupsOf(spec), notesOf(spec).map((n) => (n.id === id ? dropUndefined({ ...n, ...patch }) : n)));
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Removes groups and notes by node id. A group goes alone: the items inside it stay where they are. */
+export function removeCanvas(spec: Spec, nodeIds: Set<string>): Spec {
+  if (![...nodeIds].some((id) => canvasNodeKind(id))) return spec;
+  return withCanvas(
+    spec,
+    groupsOf(spec).filter((g) => !nodeIds.has(groupNodeId(g.id))),
+    notesOf(spec).filter((n) => !nodeIds.has(noteNodeId(n.id))),
+  );
+}
+
+type Point = { x: number; y: number };
+
+/**
+ * Where every node ends up when the nodes in `moved` (node id → new position) are dragged
+ * there: those nodes, and the items and notes inside each dragged group (by where they are
+ * now), shifted as far as their group. A member dragged itself is not shifted twice.
+ */
+export function canvasMoves(spec: Spec, moved: ReadonlyMap<string, Point>): Map<string, Point> {
+  const out = new Map(moved);
+  for (const g of groupsOf(spec)) {
+    const to = moved.get(groupNodeId(g.id));
+    if (!to || (to.x === g.x && to.y === g.y)) continue;
+    const dx = to.x - g.x;
+    const dy = to.y - g.y;
+    for (const item of spec.items) {
+      if (item.position && !out.has(item.name) && inGroup(g, item.position)) out.set(item.name, { x: item.position.x + dx, y: item.position.y + dy });
+    }
+    for (const n of notesOf(spec)) {
+      const id = noteNodeId(n.id);
+      if (!out.has(id) && inGroup(g, n)) out.set(id, { x: n.x + dx, y: n.y + dy });
+    }
+  }
+  return out;
+}
+
+/** The spec after a drag (see {@link canvasMoves}): one edit, so one undo step. */
+export function moveNodes(spec: Spec, moved: ReadonlyMap<string, Point>): Spec {
+  const to = canvasMoves(spec, moved);
+  const items = spec.items.map((it) => (to.has(it.name) ? { ...it, position: to.get(it.name)! } : it));
+  const groups = groupsOf(spec).map((g) => ({ ...g, ...(to.get(groupNodeId(g.id)) ?? {}) }));
+  const notes = notesOf(spec).map((n) => ({ ...n, ...(to.get(noteNodeId(n.id)) ?? {}) }));
+  return withCanvas({ ...spec, items }, groups, notes);
+}
+
+/** A group box around some rectangles (the selected nodes), with room for its label. */
+export function groupAround(rects: readonly { x: number; y: number; width: number; height: number }[]): Pick<SpecGroup, 'x' | 'y' | 'width' | 'height'> {
+  const pad = 30;
+  const x = Math.min(...rects.map((r) => r.x)) - pad;
+  const y = Math.min(...rects.map((r) => r.y)) - pad - 16;
+  const right = Math.max(...rects.map((r) => r.x + r.width)) + pad;
+  const bottom = Math.max(...rects.map((r) => r.y + r.height)) + pad;
+  return { x: Math.round(x), y: Math.round(y), width: Math.round(right - x), height: Math.round(bottom - y) };
 }

@@ -6,6 +6,7 @@ import { formatDateTime } from '../lib/format';
 import { ConfirmDialog } from '../components/dialog';
 import { ErrorBanner, Loading } from '../components/app-shell';
 import { toast } from '../lib/toast';
+import { diffRows, isEmptyDiff } from './version-diff';
 
 type Diff = RouterOutputs['versions']['diff'];
 
@@ -21,15 +22,10 @@ function conn(c: unknown): string {
   return JSON.stringify(c);
 }
 
-/** A readable diff between two versions: items added/removed, changed fields, connections. */
+/** A readable diff between two versions: items added/removed, connections, changed fields of items, the production and the canvas. */
 export function DiffView({ diff }: { diff: Diff }) {
-  const empty =
-    diff.added.length === 0 &&
-    diff.removed.length === 0 &&
-    diff.changed.length === 0 &&
-    diff.connectionsAdded.length === 0 &&
-    diff.connectionsRemoved.length === 0;
-  if (empty) return <p className="muted">No differences.</p>;
+  if (isEmptyDiff(diff)) return <p className="muted">No differences.</p>;
+  const rows = diffRows(diff);
   return (
     <div className="stack" data-testid="version-diff">
       {diff.added.length > 0 ? (
@@ -52,28 +48,26 @@ export function DiffView({ diff }: { diff: Diff }) {
           <strong className="diff-removed">Connections removed:</strong> {diff.connectionsRemoved.map(conn).join(', ')}
         </div>
       ) : null}
-      {diff.changed.length > 0 ? (
+      {rows.length > 0 ? (
         <div className="table-wrap">
           <table className="data diff-table">
             <thead>
               <tr>
-                <th>Item</th>
+                <th>Where</th>
                 <th>Setting</th>
                 <th>Before</th>
                 <th>After</th>
               </tr>
             </thead>
             <tbody>
-              {diff.changed.flatMap((c) =>
-                c.fields.map((f, i) => (
-                  <tr key={`${c.item}-${f.path}-${i}`}>
-                    <td>{i === 0 ? <strong>{c.item}</strong> : null}</td>
-                    <td className="mono">{f.path}</td>
-                    <td className="before">{show(f.before)}</td>
-                    <td className="after">{show(f.after)}</td>
-                  </tr>
-                )),
-              )}
+              {rows.map((r, i) => (
+                <tr key={`${r.owner}-${r.path}-${i}`}>
+                  <td>{i === 0 || rows[i - 1]!.owner !== r.owner ? <strong>{r.owner}</strong> : null}</td>
+                  <td className="mono">{r.path}</td>
+                  <td className="before">{show(r.before)}</td>
+                  <td className="after">{show(r.after)}</td>
+                </tr>
+              ))}
             </tbody>
           </table>
         </div>
