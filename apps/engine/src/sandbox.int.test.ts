@@ -59,17 +59,29 @@ describe('engine sandbox', () => {
     expect(sink('Collect')).toHaveLength(0);
   });
 
-  it('never shows the password of a URL with userinfo in what it would send (http.out, fhir.http.out)', async () => {
+  it('refuses a URL holding a password (http.out, fhir.http.out) without showing it: credentials go in secret settings', async () => {
     const withUser = url.replace('http://', 'http://lab-user:pw-Zq81-secret@');
     const base = withUser.replace(/\/adt$/, '/fhir');
     // One operation behind a manual entry, run in the sandbox.
     const through = (type: string, settings: Record<string, unknown>, input: { raw: string; contentType?: string }) =>
-      sandbox().run({ name: 'p', items: [{ name: 'In', type: 'test.manual_in' }, { name: 'Out', type, settings }], connections: [{ from: 'In', to: 'Out' }] }, input);
-    const result = await through('http.out', { url: withUser }, { raw: ADT });
-    const fhir = await through('fhir.http.out', { baseUrl: base }, { raw: JSON.stringify({ resourceType: 'Patient', id: 'p1' }), contentType: 'application/fhir+json' });
-    expect(result.steps[1]!.wouldSend!.to).toBe(`POST ${url.replace('http://', 'http://lab-user:***@')}`);
-    expect(fhir.steps[1]!.wouldSend!.to).toBe(`PUT ${base.replace('pw-Zq81-secret', '***')}/Patient/p1`);
-    expect(JSON.stringify([result, fhir])).not.toContain('pw-Zq81-secret');
+      sandbox()
+        .run({ name: 'p', items: [{ name: 'In', type: 'test.manual_in' }, { name: 'Out', type, settings }], connections: [{ from: 'In', to: 'Out' }] }, input)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+    const refused = [
+      await through('http.out', { url: withUser }, { raw: ADT }),
+      await through('fhir.http.out', { baseUrl: base }, { raw: JSON.stringify({ resourceType: 'Patient', id: 'p1' }), contentType: 'application/fhir+json' }),
+      await through('fhir.http.out', { baseUrl: url, auth: 'smart-backend', tokenUrl: withUser }, { raw: JSON.stringify({ resourceType: 'Patient', id: 'p1' }), contentType: 'application/fhir+json' }),
+    ];
+    expect(refused.map((e) => (e as { code?: string } | undefined)?.code)).toEqual(['config.invalid', 'config.invalid', 'config.invalid']);
+    expect(refused.map((e) => String((e as Error).message).split('\n')[1])).toEqual([
+      expect.stringMatching(/^items\[1\]\.settings\.url: must not hold a password/),
+      expect.stringMatching(/^items\[1\]\.settings\.baseUrl: must not hold a password/),
+      expect.stringMatching(/^items\[1\]\.settings\.tokenUrl: must not hold a password/),
+    ]);
+    expect(JSON.stringify(refused.map((e) => [String(e), (e as { details?: unknown }).details]))).not.toContain('pw-Zq81-secret');
     expect(requests).toBe(0);
   });
 

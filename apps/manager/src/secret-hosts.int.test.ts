@@ -107,4 +107,12 @@ describe('environment secrets bound to hosts', () => {
     expect(last).toMatchObject({ before: { name: 'LAB_TOKEN', secret: true, hosts: ['lab.example.org', '*.partner.example.net'] }, after: { name: 'LAB_TOKEN', secret: true, hosts: ['lab.example.org:443'] } });
     expect(JSON.stringify(log)).not.toContain(SECRET);
   });
+
+  it('a URL holding a password is refused at save, naming the setting and never echoing the password', async () => {
+    const failure = await refusal(project('userinfo', 'https://lab-user:pw-Qy27-never-shown@lab.example.org/results'));
+    expect(failure.code).toBe('BAD_REQUEST');
+    expect(failure.problems).toEqual([expect.objectContaining({ pathText: 'items[1].settings.url', message: expect.stringMatching(/^must not hold a password/) })]);
+    expect(failure.text).not.toContain('pw-Qy27-never-shown');
+    expect((await analyst.api.projects.list.query({ workspaceId })).map((p) => p.name)).not.toContain('userinfo');
+  });
 });

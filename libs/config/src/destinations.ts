@@ -1,7 +1,7 @@
 /**
  * Where an item sends: the hosts its bound settings (`secretsBoundTo`: http.out `url`,
  * fhir.http.out `baseUrl`/`tokenUrl`, sftp `host`) point at, how an environment secret's allowed
- * hosts match them, and URLs shown without their password.
+ * hosts match them (URLs without their password: `redact-url.ts`).
  *
  * An environment secret (`${secret:LAB_TOKEN}`) carries the hosts it may be sent to, set by an
  * admin with its value. At deploy every item that uses it must send only to those hosts — or
@@ -176,21 +176,4 @@ export function secretDestinationProblems(spec: unknown, resolved: unknown, secr
     }
   }
   return problems;
-}
-
-/**
- * `url` with the password of its user info shown as `***` (`http://user:***@host/…`), for
- * anything that shows where an item sends (the sandbox, logs, errors). Anything else is returned
- * as it is.
- */
-export function redactUrl(url: string): string {
-  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)/i.exec(url);
-  if (!m) return url;
-  const authority = m[2]!;
-  const at = authority.lastIndexOf('@');
-  if (at < 0) return url;
-  const userinfo = authority.slice(0, at);
-  const colon = userinfo.indexOf(':');
-  if (colon < 0) return url;
-  return `${m[1]}${userinfo.slice(0, colon)}:***${authority.slice(at)}${url.slice(m[0].length)}`;
 }

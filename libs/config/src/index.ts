@@ -13,3 +13,4 @@ export * from './rules';
 export * from './labels';
 export * from './password';
 export * from './destinations';
+export * from './redact-url';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { URL_PASSWORD_MESSAGE, urlHasPassword } from '../redact-url';
 import { bindSecretsTo, secret } from '../secrets';
 import { refusedMaxBytes } from './refused';
 import { tlsSettings } from './tls';
@@ -45,7 +46,11 @@ export type FhirHttpInSettings = z.output<typeof fhirHttpInSettings>;
 export const fhirHttpOutSettings = bindSecretsTo(
   z
     .object({
-      baseUrl: z.string().url().describe('FHIR server base URL, e.g. https://fhir.example.org/R4'),
+      baseUrl: z
+        .string()
+        .url()
+        .refine((u) => !urlHasPassword(u), { message: URL_PASSWORD_MESSAGE })
+        .describe('FHIR server base URL, e.g. https://fhir.example.org/R4 (no password in it: use auth)'),
       interaction: z
         .enum(['auto', 'create', 'update', 'conditional-create', 'transaction'])
         .default('auto')
@@ -63,7 +68,11 @@ export const fhirHttpOutSettings = bindSecretsTo(
         .default('none')
         .describe('none; bearer (bearerToken); smart-backend: SMART Backend Services, client credentials with a JWT assertion signed by privateKey'),
       bearerToken: secret(z.string().default('')).describe('auth = bearer: sent as Authorization: Bearer <token>'),
-      tokenUrl: z.string().default('').describe('auth = smart-backend: the token endpoint (http or https URL)'),
+      tokenUrl: z
+        .string()
+        .refine((u) => !urlHasPassword(u), { message: URL_PASSWORD_MESSAGE })
+        .default('')
+        .describe('auth = smart-backend: the token endpoint (http or https URL)'),
       clientId: z.string().default('').describe('auth = smart-backend: the registered client id (iss and sub of the assertion)'),
       privateKey: secret(z.string().default('')).describe('auth = smart-backend: PEM private key signing the assertion (RSA for RS384, EC P-384 for ES384)'),
       algorithm: z.enum(['RS384', 'ES384']).default('RS384').describe('auth = smart-backend: JWT signing algorithm'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { URL_PASSWORD_MESSAGE, urlHasPassword } from '../redact-url';
 import { bindSecretsTo, secret } from '../secrets';
 
 /** Settings of `http.in`: accept messages by HTTP POST. */
@@ -23,7 +24,11 @@ const RESERVED_REQUEST_HEADERS = new Set(['host', 'content-length', 'transfer-en
  */
 export const httpOutSettings = bindSecretsTo(
   z.object({
-    url: z.string().url().describe('Target URL'),
+    url: z
+      .string()
+      .url()
+      .refine((u) => !urlHasPassword(u), { message: URL_PASSWORD_MESSAGE })
+      .describe('Target URL (no password in it: use a secret header such as Authorization)'),
     method: z.enum(['POST', 'PUT', 'PATCH']).default('POST').describe('HTTP method'),
     // Every header value is secret, not only Authorization: tokens travel under free-form names
     // (X-Api-Key, Ocp-Apim-Subscription-Key, vendor headers) that no list would catch, and
