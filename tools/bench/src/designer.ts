@@ -1,7 +1,7 @@
 /**
  * Designer benchmark (not a test): how fast the portal's designer becomes usable with a large
- * production, and how smooth panning it is, beside a baseline (an empty production) measured
- * in the same run, in the system Chromium.
+ * production (and with canvas groups and notes on top), and how smooth panning it is, beside a
+ * baseline (an empty production) measured in the same run, in the system Chromium.
  *
  *   npx tsx tools/bench/src/designer.ts [--items 200] [--runs 3] [--url http://127.0.0.1:8080 --password …]
  *
@@ -80,8 +80,11 @@ class Api {
   }
 }
 
-/** `n` items (a multiple of 4) as chains of four: MLLP in → router → transform → file out, in a grid. */
-function bigSpec(name: string, n: number) {
+/**
+ * `n` items (a multiple of 4) as chains of four: MLLP in → router → transform → file out, in a grid.
+ * `canvas`: each chain also in a labelled group, with a note beside it.
+ */
+function bigSpec(name: string, n: number, canvas = false) {
   const items: unknown[] = [];
   const connections: { from: string; to: string }[] = [];
   const chain = ['hl7.mllp.in', 'hl7.router', 'hl7.transform', 'file.out'] as const;
@@ -101,7 +104,11 @@ function bigSpec(name: string, n: number) {
     items.push({ name: itemName, type, settings, position: { x: col * 280, y: row * 130 } });
     if (col > 0) connections.push({ from: String((items[i - 1] as { name: string }).name), to: itemName });
   }
-  return { name, items, connections };
+  if (!canvas) return { name, items, connections };
+  const rows = Math.ceil(n / 4);
+  const groups = Array.from({ length: rows }, (_, row) => ({ id: `g-${row + 1}`, label: `Feed ${row + 1}`, x: -20, y: row * 130 - 20, width: 4 * 280, height: 110, colour: 'blue' }));
+  const notes = Array.from({ length: rows }, (_, row) => ({ id: `n-${row + 1}`, text: `Feed ${row + 1}: ADT from the PAS to the lab, owner: integration team`, x: 4 * 280 + 20, y: row * 130 }));
+  return { name, items, connections, canvas: { groups, notes } };
 }
 
 // ── measurements ─────────────────────────────────────────────────────────────────────────────
@@ -181,9 +188,15 @@ async function main() {
     const empty = await api.call<{ id: string }>('projects.create', { workspaceId: ws.id, name: 'bench-empty' });
     const big = await api.call<{ id: string }>('projects.create', { workspaceId: ws.id, name: `bench-${itemCount}`, spec: bigSpec(`bench-${itemCount}`, itemCount) });
 
+    const grouped = await api.call<{ id: string }>('projects.create', {
+      workspaceId: ws.id,
+      name: `bench-${itemCount}-canvas`,
+      spec: bigSpec(`bench-${itemCount}-canvas`, itemCount, true),
+    });
     const scenarios = [
       { label: 'empty production (baseline)', id: empty.id },
       { label: `${itemCount}-item production`, id: big.id },
+      { label: `… + ${itemCount / 4} groups, ${itemCount / 4} notes`, id: grouped.id },
     ];
     // One warm-up load so the first scenario does not pay for cold caches.
     await measure(browser, url, api.cookie, empty.id);
