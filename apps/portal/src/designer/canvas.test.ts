@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { inGroup } from '@hie/config';
 import { historyReducer, initHistory } from './history';
 import {
   addGroup,
   addNote,
   canvasNodeKind,
+  copySelection,
   groupAround,
   groupNodeId,
   moveNodes,
   newCanvasId,
   noteNodeId,
+  pasteClipboard,
   removeCanvas,
   updateGroup,
   updateNote,
@@ -92,5 +95,27 @@ describe('designer canvas', () => {
     const same = historyReducer(h, { type: 'edit', update: (s) => updateGroup(s, 'g-1', { label: 'Renamed' }), at: 9000 });
     expect(same).toBe(h);
     expect(updateNote(h.present, 'n-1', { text: 'inside' })).toBe(h.present);
+  });
+
+  it('copying a group takes what is inside it; pasting makes a new group around the copies, with new ids', () => {
+    const clip = copySelection(spec(), new Set(), new Set([groupNodeId('g-1')]));
+    expect(clip.items.map((i) => i.name)).toEqual(['In', 'Out']);
+    expect(clip.connections).toEqual([{ from: 'In', to: 'Out' }]);
+    expect(clip.notes?.map((n) => n.id)).toEqual(['n-1']);
+    const { spec: pasted, names } = pasteClipboard(spec(), clip, 40);
+    expect(names).toEqual(['In copy', 'Out copy']);
+    expect(pasted.connections).toContainEqual({ from: 'In copy', to: 'Out copy' });
+    const copyGroup = pasted.canvas!.groups![1]!;
+    expect(copyGroup).toEqual({ id: 'g-2', label: 'Intake', x: 90, y: 90, width: 600, height: 200 });
+    for (const n of names) expect(inGroup(copyGroup, pasted.items.find((i) => i.name === n)!.position!)).toBe(true);
+    expect(pasted.canvas!.notes!.map((n) => [n.id, n.text, n.x, n.y])).toEqual([
+      ['n-1', 'inside', 60, 200],
+      ['n-2', 'outside', 60, 400],
+      ['n-3', 'inside', 100, 240],
+    ]);
+    expect(validateSpec(pasted, undefined)).toEqual([]);
+    // A note alone is copied alone; items alone carry no canvas.
+    expect(copySelection(spec(), new Set(), new Set([noteNodeId('n-2')]))).toMatchObject({ items: [], notes: [{ id: 'n-2' }] });
+    expect(copySelection(spec(), new Set(['Far']))).toEqual({ items: [spec().items[2]], connections: [] });
   });
 });

@@ -114,6 +114,12 @@ function guessKind(type: string): ItemKind {
 /** Survives navigation between projects, so items can be copied from one to another. */
 let clipboard: Clipboard | null = null;
 
+const counted = (n: number, what: string) => (n === 0 ? [] : [`${n} ${what}${n === 1 ? '' : 's'}`]);
+/** "2 items, 1 group, 1 note" ('' when the clipboard holds nothing). */
+function copiedText(clip: Clipboard): string {
+  return [...counted(clip.items.length, 'item'), ...counted(clip.groups?.length ?? 0, 'group'), ...counted(clip.notes?.length ?? 0, 'note')].join(', ');
+}
+
 function isTypingTarget(t: EventTarget | null): boolean {
   return t instanceof HTMLElement && !!t.closest('input, textarea, select, [contenteditable="true"]');
 }
@@ -500,9 +506,9 @@ function DesignerInner({ projectId }: { projectId: string }) {
 
   // ---- keyboard ---------------------------------------------------------------------------
   const pasteCount = useRef(0);
-  const keyState = useRef({ doSave, spec, selectedNames, readOnly, groupSelection });
+  const keyState = useRef({ doSave, spec, selectedNames, selectedCanvas, readOnly, groupSelection });
   useEffect(() => {
-    keyState.current = { doSave, spec, selectedNames, readOnly, groupSelection };
+    keyState.current = { doSave, spec, selectedNames, selectedCanvas, readOnly, groupSelection };
   });
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -525,13 +531,13 @@ function DesignerInner({ projectId }: { projectId: string }) {
         e.preventDefault();
         dispatch({ type: 'redo' });
       } else if (k === 'c') {
-        if (st.selectedNames.length === 0) return;
-        clipboard = copySelection(st.spec, new Set(st.selectedNames));
+        if (st.selectedNames.length === 0 && st.selectedCanvas.length === 0) return;
+        clipboard = copySelection(st.spec, new Set(st.selectedNames), new Set(st.selectedCanvas));
         pasteCount.current = 0;
         navigator.clipboard?.writeText(JSON.stringify(clipboard, null, 2)).catch(() => undefined);
-        toast.info(`Copied ${clipboard.items.length} item${clipboard.items.length === 1 ? '' : 's'}`);
+        toast.info(`Copied ${copiedText(clipboard)}`);
       } else if (k === 'v') {
-        if (st.readOnly || !clipboard || clipboard.items.length === 0) return;
+        if (st.readOnly || !clipboard || copiedText(clipboard) === '') return;
         e.preventDefault();
         pasteCount.current += 1;
         const clip = clipboard;

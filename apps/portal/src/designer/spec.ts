@@ -266,16 +266,29 @@ export function addConnection(spec: Spec, from: string, to: string): Spec {
 export interface Clipboard {
   items: SpecItem[];
   connections: SpecConnection[];
+  groups?: SpecGroup[];
+  notes?: SpecNote[];
 }
 
-export function copySelection(spec: Spec, names: Set<string>): Clipboard {
+/**
+ * What a copy takes: the selected items, and the selected groups (node ids in `canvasIds`) with
+ * everything inside them (items and notes), the selected notes, and the connections between the
+ * items taken.
+ */
+export function copySelection(spec: Spec, names: Set<string>, canvasIds: ReadonlySet<string> = new Set()): Clipboard {
+  const groups = groupsOf(spec).filter((g) => canvasIds.has(groupNodeId(g.id)));
+  const taken = new Set(names);
+  for (const item of spec.items) if (item.position && groups.some((g) => inGroup(g, item.position!))) taken.add(item.name);
+  const notes = notesOf(spec).filter((n) => canvasIds.has(noteNodeId(n.id)) || groups.some((g) => inGroup(g, n)));
   return {
-    items: structuredClone(spec.items.filter((i) => names.has(i.name))),
-    connections: structuredClone(spec.connections.filter((c) => names.has(c.from) && names.has(c.to))),
+    items: structuredClone(spec.items.filter((i) => taken.has(i.name))),
+    connections: structuredClone(spec.connections.filter((c) => taken.has(c.from) && taken.has(c.to))),
+    ...(groups.length > 0 ? { groups: structuredClone(groups) } : {}),
+    ...(notes.length > 0 ? { notes: structuredClone(notes) } : {}),
   };
 }
 
-/** Pastes copied items with new unique names ("X copy"), offset, and their inner connections. */
+/** Pastes copied items with new unique names ("X copy"), offset, with their inner connections, and copied groups and notes with new ids. */
 export function pasteClipboard(spec: Spec, clip: Clipboard, offset: number): { spec: Spec; names: string[] } {
   const taken = new Set(spec.items.map((i) => i.name));
   const rename = new Map<string, string>();
@@ -306,6 +319,8 @@ export function pasteClipboard(spec: Spec, clip: Clipboard, offset: number): { s
   }
   const connections = clip.connections.map((c) => ({ ...c, from: rename.get(c.from)!, to: rename.get(c.to)! }));
   next = { ...next, connections: [...next.connections, ...connections] };
+  for (const g of clip.groups ?? []) next = addGroup(next, { ...structuredClone(g), id: newCanvasId(next, 'g'), x: g.x + offset, y: g.y + offset });
+  for (const n of clip.notes ?? []) next = addNote(next, { ...structuredClone(n), id: newCanvasId(next, 'n'), x: n.x + offset, y: n.y + offset });
   return { spec: next, names: items.map((i) => i.name) };
 }
 
