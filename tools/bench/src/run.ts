@@ -7,6 +7,7 @@ import path from 'node:path';
 
 const benches: Record<string, string> = {
   hl7: 'lazy and full HL7 parse vs @medplum/core over the shared corpus',
+  rules: 'routing decisions of hl7.router and fhir.router rules vs the same rules written by hand',
   fhir: 'FHIR R4 parse and validate vs JSON.parse and @medplum/core validateResource over the official examples',
   queues: 'put+take per queue type vs plain arrays',
   store: 'group-commit writer vs naive/raw inserts; search over 1M messages',
