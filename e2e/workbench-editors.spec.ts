@@ -7,7 +7,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { readdirSync } from 'node:fs';
-import { connect, node, selectNode } from './support/designer';
+import { connect, dragOnto, node, selectNode } from './support/designer';
 import { adminPassword, adtA01, e2eDir, freePort, hieSend, login } from './support/hie';
 
 test.describe.configure({ mode: 'serial' });
@@ -211,14 +211,14 @@ test('drag a field in the transform editor and see the preview change', async ({
   await expect(preview.locator('.diff-added')).toHaveCount(0);
 
   // Drag the NHS number (PID-3, second repetition, first component) onto the empty PID-2.
-  await inspector.getByTestId('tree-PID-3[2].1').dragTo(inspector.getByTestId('tree-PID-2'));
+  await dragOnto(inspector.getByTestId('tree-PID-3[2].1'), inspector.getByTestId('tree-PID-2'));
   await expect(inspector.getByTestId('step-1')).toBeVisible();
   await expect(inspector.getByLabel('Transform step 1 from', { exact: true })).toHaveValue('PID-3[2].1');
   await expect(inspector.getByLabel('Transform step 1 to', { exact: true })).toHaveValue('PID-2');
   await expect(preview.locator('.diff-added')).toContainText('PID|1|9434765919|');
 
   // Drag the family name onto "Set a value", change it, then move that step first.
-  await inspector.getByTestId('tree-PID-5.1').dragTo(inspector.getByTestId('drop-set'));
+  await dragOnto(inspector.getByTestId('tree-PID-5.1'), inspector.getByTestId('drop-set'));
   await inspector.getByLabel('Transform step 2 value', { exact: true }).fill('SMITH');
   await expect(preview.locator('.diff-added')).toContainText('SMITH^JANE');
   await inspector.getByRole('button', { name: 'Move Transform step 2 up' }).click();
@@ -240,16 +240,19 @@ test('an hl7v2.to.fhir map in the same editor: drag PID fields onto FHIR element
   const json = inspector.getByTestId('fhir-map-json');
   await expect(preview).toContainText('1 entry: Patient');
   await expect(json).not.toContainText('"family"');
+  // The inspector never scrolls sideways: a select's long option once widened it past its panel,
+  // and a drag then scrolled it under the pointer.
+  expect(await inspector.locator('.inspector-body').evaluate((el) => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(0);
 
   // The family name (PID-5.1) onto the Patient's name[0].family: a copy rule, and the Bundle has it.
-  await inspector.getByTestId('tree-PID-5.1').dragTo(inspector.getByTestId('drop-fhir:patient:name[0].family'));
+  await dragOnto(inspector.getByTestId('tree-PID-5.1'), inspector.getByTestId('drop-fhir:patient:name[0].family'));
   await expect(inspector.getByTestId('step-1')).toBeVisible();
   await expect(inspector.getByLabel('FHIR map step 1 target', { exact: true })).toHaveValue('name[0].family');
   await expect(inspector.getByLabel('FHIR map step 1 source', { exact: true })).toHaveValue('PID-5.1');
   await expect(json).toContainText('"family": "DOE"');
 
   // The birth date onto birthDate: the rule converts the HL7 date.
-  await inspector.getByTestId('tree-PID-7').dragTo(inspector.getByTestId('drop-fhir:patient:birthDate'));
+  await dragOnto(inspector.getByTestId('tree-PID-7'), inspector.getByTestId('drop-fhir:patient:birthDate'));
   await expect(inspector.getByLabel('FHIR map step 2 function', { exact: true })).toHaveValue('date');
   await expect(json).toContainText('"birthDate": "1980-01-01"');
 
