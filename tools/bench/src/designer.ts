@@ -31,6 +31,8 @@ const { values } = parseArgs({
 const itemCount = Number(values.items);
 const runs = Number(values.runs);
 const root = new URL('../../../', import.meta.url).pathname;
+/** Where the file.out items of the big production would write (never written: nothing is deployed); allowed to the `hie start` started here. */
+const BENCH_OUT = path.join(os.tmpdir(), 'hie-bench-out');
 
 // ── the stack ────────────────────────────────────────────────────────────────────────────────
 
@@ -39,7 +41,7 @@ async function startHie(password: string): Promise<{ url: string; child: ChildPr
   const port = 40000 + Math.floor(Math.random() * 15000);
   const child = spawn(process.execPath, ['bin/hie.mjs', 'start'], {
     cwd: root,
-    env: { ...process.env, HIE_PORT: String(port), HIE_HOST: '127.0.0.1', HIE_DATA_DIR: path.join(dir, 'data'), HIE_ADMIN_PASSWORD: password, HIE_LOG_LEVEL: 'warn' },
+    env: { ...process.env, HIE_PORT: String(port), HIE_HOST: '127.0.0.1', HIE_DATA_DIR: path.join(dir, 'data'), HIE_ADMIN_PASSWORD: password, HIE_LOG_LEVEL: 'warn', HIE_FILE_ROOTS: BENCH_OUT },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
@@ -99,7 +101,7 @@ function bigSpec(name: string, n: number, canvas = false) {
         : type === 'hl7.router'
           ? { rules: [{ name: 'all', then: { action: 'send', to: [`hl7-transform ${row + 1}`] } }] }
           : type === 'file.out'
-            ? { directory: path.join(os.tmpdir(), 'hie-bench-out') }
+            ? { directory: BENCH_OUT }
             : { operations: [{ op: 'set', path: 'MSH-5', value: 'BENCH' }] };
     items.push({ name: itemName, type, settings, position: { x: col * 280, y: row * 130 } });
     if (col > 0) connections.push({ from: String((items[i - 1] as { name: string }).name), to: itemName });
