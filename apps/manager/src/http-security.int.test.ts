@@ -192,3 +192,24 @@ describe('/metrics with a bearer token (HIE_METRICS_TOKEN)', () => {
     expect((await fetch(`${h.baseUrl}/metrics`)).status).toBe(200);
   });
 });
+
+describe('patient data never in a URL', () => {
+  it('fhir.router rules are tested on a sample sent in a POST body (a Bundle of 150 KB works), never in a query string', async () => {
+    const { admin, workspaceId } = await h.team('NoSamplesInUrls');
+    const projectId = (await admin.api.projects.create.mutate({ workspaceId, name: 'fhir-rules' })).id;
+    const patient = { resourceType: 'Patient', gender: 'female', name: [{ family: 'DOE', given: ['JANE'] }], birthDate: '1980-01-01' };
+    const sample = JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: Array.from({ length: 1500 }, (_, i) => ({ resource: { ...patient, id: `p${i}` } })) });
+    expect(sample.length).toBeGreaterThan(150_000);
+    const settings = { mode: 'first_match', rules: [{ name: 'collections', when: { path: 'Bundle.type', op: '=', value: 'collection' }, then: { action: 'discard' } }] };
+
+    const post = await admin.jar.fetch(`${h.baseUrl}/api/trpc/production.testFhirRules`, { method: 'POST', headers: json, body: JSON.stringify({ projectId, sample, settings }) });
+    expect(post.status).toBe(200);
+    const answer = (await post.json()) as { result: { data: { outcome: { matched: { name: string }[] } } } };
+    expect(answer.result.data.outcome.matched.map((r) => r.name)).toEqual(['collections']);
+
+    // In a URL the sample would land in every proxy's access log (and a large one is refused by the HTTP server): not taken.
+    const input = encodeURIComponent(JSON.stringify({ projectId, sample: JSON.stringify(patient), settings }));
+    const get = await admin.jar.fetch(`${h.baseUrl}/api/trpc/production.testFhirRules?input=${input}`);
+    expect(get.status).toBe(405);
+  });
+});

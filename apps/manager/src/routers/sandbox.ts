@@ -69,7 +69,9 @@ export const sandboxProcedures = {
    */
   testFhirRules: authedProcedure
     .input(z.object({ projectId, sample: z.string().min(1).max(MAX_SANDBOX_INPUT_CHARS), settings: z.unknown() }))
-    .query(async ({ ctx, input }) => {
+    // A mutation though it changes nothing: the sample (patient data, up to 1 MiB) goes in a POST
+    // body, never in a URL, where access logs keep it and HTTP servers refuse long ones.
+    .mutation(async ({ ctx, input }) => {
       await requireProject(ctx, input.projectId, 'viewer');
       return testFhirRules(input.settings, input.sample);
     }),

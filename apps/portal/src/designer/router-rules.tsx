@@ -11,7 +11,7 @@ import { useEffect, useId, useMemo, useState } from 'react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { type ConditionResult, type RouterTestResult, replaceCondition } from '@hie/config';
 import { JsonEditor } from '../components/json-editor';
-import { useTRPC } from '../lib/trpc';
+import { useTRPCClient } from '../lib/trpc';
 import { ConditionEditor } from './condition-editor';
 import { testHl7Rules } from './editor-model';
 import { HL7_DIALECT, type RuleDialect, describeAction, describeOutcome, isCondition, isRecord as isRec, rulesExample } from './rule-dialect';
@@ -348,12 +348,17 @@ function useRulesTest(dialect: RuleDialect, projectId: string | undefined, setti
   const [sample] = useSample(dialect.sample);
   const local = dialect.sample === 'hl7';
   const hl7 = useMemo(() => (local ? testHl7Rules(settings, sample) : undefined), [local, settings, sample]);
-  const trpc = useTRPC();
-  // One request when typing pauses, not one per key.
+  const client = useTRPCClient();
+  // One request when typing pauses, not one per key. A POST (the API's mutation): the sample is
+  // patient data and must not travel in a URL.
   const input = useSettled({ projectId: projectId ?? '', sample, settings }, 300);
-  const fhir = useQuery(
-    trpc.production.testFhirRules.queryOptions(input, { enabled: !local && input.projectId !== '' && input.sample.trim() !== '', placeholderData: keepPreviousData, retry: false }),
-  );
+  const fhir = useQuery({
+    queryKey: ['production.testFhirRules', input],
+    queryFn: () => client.production.testFhirRules.mutate(input),
+    enabled: !local && input.projectId !== '' && input.sample.trim() !== '',
+    placeholderData: keepPreviousData,
+    retry: false,
+  });
   if (local) return hl7;
   if (sample.trim() === '') return { error: 'it is empty' };
   if (fhir.error) return { error: fhir.error.message };
