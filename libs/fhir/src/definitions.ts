@@ -21,6 +21,21 @@ export function loadFhirR4(): void {
   indexed = true;
 }
 
+/** Whether the R4 definitions are indexed yet ({@link loadFhirR4}). */
+export function fhirR4Loaded(): boolean {
+  return indexed;
+}
+
+/**
+ * Loads all validation needs up front: the R4 definitions and the value sets of required
+ * bindings. The FHIR item types call it when they start, so the first message does not wait for
+ * it (under a busy node it takes seconds, and it blocks the thread while it runs).
+ */
+export function warmFhirR4(): void {
+  loadFhirR4();
+  loadTerminology();
+}
+
 /** A value set flattened to what a required binding needs: `system|code` and bare `code` keys. */
 export interface ExpandedValueSet {
   /** The canonical URL, without version. */

@@ -7,7 +7,7 @@
  */
 export { type FhirIssue, type FhirIssueSeverity, hasErrors, issueLines, toOperationOutcome, fromOperationOutcomeIssues } from './issues';
 export { validateFhir } from './validate';
-export { loadFhirR4, expandValueSet, type ExpandedValueSet } from './definitions';
+export { loadFhirR4, fhirR4Loaded, warmFhirR4, expandValueSet, type ExpandedValueSet } from './definitions';
 export { parseFhirJson } from './parse';
 export {
   BUNDLE_TYPES,

@@ -4,7 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { UNEXPECTED_ERROR_CODE, fhirHttpInSettings, type FhirHttpInSettings } from '@hie/config';
 import { CONTENT_TYPES, MessageEnvelope } from '@hie/envelope';
-import { hasErrors, parseFhirJson, toOperationOutcome, validateFhir, type FhirIssue, type Resource } from '@hie/fhir';
+import { hasErrors, parseFhirJson, toOperationOutcome, validateFhir, warmFhirR4, type FhirIssue, type Resource } from '@hie/fhir';
 import { defineItemType } from '../item-type';
 import { codeOf, ensureError, kindOf } from '../runtime/errors';
 import { bearerDigest, bearerMatches } from './http-in';
@@ -268,6 +268,8 @@ export const fhirHttpIn = defineItemType({
 
     return {
       async onStart() {
+        // Before it listens: the first request must not wait seconds for the R4 definitions.
+        warmFhirR4();
         const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
           handle(req, res).catch((e: unknown) => fail(res, e));
         };

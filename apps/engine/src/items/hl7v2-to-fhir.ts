@@ -1,6 +1,6 @@
 import { BUILTIN_V2_FHIR_MAPS, hl7v2ToFhirSettings } from '@hie/config';
 import { CONTENT_TYPES } from '@hie/envelope';
-import { hasErrors, issueLines, validateFhir } from '@hie/fhir';
+import { hasErrors, issueLines, validateFhir, warmFhirR4 } from '@hie/fhir';
 import type { Hl7Message } from '@hie/hl7';
 import { defineItemType } from '../item-type';
 import { EngineError } from '../runtime/errors';
@@ -44,6 +44,10 @@ export const hl7v2ToFhir = defineItemType({
     }
 
     return {
+      /** The R4 definitions are loaded now, not on the first message. */
+      onStart() {
+        warmFhirR4();
+      },
       onMessage(envelope, ctx) {
         const msg = envelope.parse<Hl7Message>();
         const map = mapFor(msg);
