@@ -6,7 +6,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createRegistry } from './engine-node';
+import { defineItemType } from './item-type';
 import { createSandbox } from './sandbox';
 import { testPolicy } from './testing/helpers';
 import { sink, testItemTypes } from './testing/test-items';
@@ -201,5 +203,54 @@ describe('engine sandbox', () => {
     );
     expect(result.truncated).toBe('stopped after 20 ms');
     expect(result.steps.map((s) => s.item)).not.toContain('Post');
+  });
+
+  it('a process runs its onStart before the message and its onStop after, as when it runs (state it sets up is there)', async () => {
+    const calls: string[] = [];
+    // A plugin process that loads a lookup table when it starts (as one reading a code map would).
+    const lookup = defineItemType({
+      type: 'test.lookup',
+      version: 1,
+      kind: 'process',
+      description: 'Sets MSH-5 from a table loaded at start',
+      settings: z.object({}).strict(),
+      module: import.meta.url,
+      create() {
+        let table: Map<string, string> | undefined;
+        return {
+          onStart() {
+            calls.push('start');
+            table = new Map([['PAS', 'LAB']]);
+          },
+          onMessage(envelope, ctx) {
+            calls.push('message');
+            const to = table!.get(envelope.text().split('|')[2] ?? '') ?? 'UNKNOWN';
+            ctx.send(envelope.withBody(envelope.text().replace('|HIE|', `|${to}|`)));
+          },
+          onStop() {
+            calls.push('stop');
+          },
+        };
+      },
+    });
+    const box = createSandbox({ registry: createRegistry([...testItemTypes, lookup]), policy: testPolicy() });
+    const result = await box.run(
+      {
+        name: 'p',
+        items: [
+          { name: 'In', type: 'test.manual_in' },
+          { name: 'Lookup', type: 'test.lookup' },
+          { name: 'Out', type: 'test.collect' },
+        ],
+        connections: [
+          { from: 'In', to: 'Lookup' },
+          { from: 'Lookup', to: 'Out' },
+        ],
+      },
+      { raw: ADT },
+    );
+    expect(result.steps[1]).toMatchObject({ item: 'Lookup', outcome: 'sent' });
+    expect(result.steps[1]!.output).toContain('|PAS|HOSP|LAB|HOSP|');
+    expect(calls).toEqual(['start', 'message', 'stop']);
   });
 });

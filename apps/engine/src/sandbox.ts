@@ -2,7 +2,8 @@
  * The sandbox behind `production.test`: runs one message through a production with every item's
  * real code (router rules, transforms, codecs' validation), and nothing leaves it. Services do not
  * listen: the message enters as if the service had received it (parsed and validated as it would).
- * Processes run their `onMessage` with a context that records what they send, discard and note.
+ * Processes start, run their `onMessage` with a context that records what they send, discard and
+ * note, and stop.
  * Operations run with a {@link DryRun} hook: they render what they would deliver and where, and
  * deliver nothing; an operation type without a dry-run path is not run at all. Nothing is stored:
  * there is no tracker, no queue, no bus.
@@ -251,8 +252,17 @@ export function createSandbox(opts: SandboxOptions = {}): EngineSandbox {
     // A handler per arrival, with this arrival's context: items keep their create context for onMessage.
     const ctx = sandboxContext(item.name, next, captured, dryRun);
     const h = await def.create(def.settings.parse(item.settings), ctx);
-    const before = (await h.onBeforeProcess?.(envelope, ctx)) ?? envelope;
-    await h.onMessage?.(before, ctx);
+    // A process starts and stops around the message, as when it runs: what its onStart sets up
+    // (a table, a compiled map) is there. Services and operations do not: they would listen or
+    // connect.
+    const lifecycle = def.kind === 'process';
+    if (lifecycle) await h.onStart?.(ctx);
+    try {
+      const before = (await h.onBeforeProcess?.(envelope, ctx)) ?? envelope;
+      await h.onMessage?.(before, ctx);
+    } finally {
+      if (lifecycle) await h.onStop?.(ctx);
+    }
   }
 
   /** The context an item sees in the sandbox: sends and notes are recorded, nothing else happens. */
