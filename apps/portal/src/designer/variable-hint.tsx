@@ -1,13 +1,15 @@
 'use client';
 import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { findReferences, replaceReferences } from '@hie/config';
+import { findReferences } from '@hie/config';
 import { useProject } from '../components/project-context';
 import { useTRPC } from '../lib/trpc';
+import { resolveForHint } from './variable-hint-model';
 
 /**
  * The settings of an item that hold `${…}` references, each with its resolved value in every
- * environment of the workspace, shown on hover or focus (secrets as •••, missing values named).
+ * environment of the workspace, shown on hover or focus (secrets as •••, with the hosts each may be
+ * sent to; missing values named).
  */
 export function ItemVariables({ name, settings }: { name: string; settings: unknown }) {
   const refs = findReferences({ items: [{ name, settings }] });
@@ -27,17 +29,7 @@ function ReferenceHint({ path, value }: { path: string; value: string }) {
   const { project } = useProject();
   const [open, setOpen] = useState(false);
   const envs = useQuery(trpc.environments.list.queryOptions({ workspaceId: project.workspaceId }, { staleTime: 10_000, enabled: open }));
-  const resolved = (envs.data ?? []).map((env) => {
-    const plain = new Map(env.variables.filter((v) => !v.secret).map((v) => [v.name, v.value]));
-    const secrets = new Set(env.variables.filter((v) => v.secret).map((v) => v.name));
-    let missing = false;
-    const text = replaceReferences(value, (r, written) => {
-      const found = r.secret ? (secrets.has(r.name) ? '•••' : undefined) : plain.get(r.name);
-      if (found === undefined) missing = true;
-      return found ?? written;
-    });
-    return { env: env.name, text, missing };
-  });
+  const resolved = (envs.data ?? []).map((env) => resolveForHint(value, env));
   return (
     <span
       style={{ position: 'relative', display: 'inline-block', marginRight: 6 }}
@@ -61,6 +53,12 @@ function ReferenceHint({ path, value }: { path: string; value: string }) {
           {resolved.map((r) => (
             <span key={r.env} style={{ display: 'block' }}>
               <strong>{r.env}</strong>: {r.missing ? <span className="muted">not set ({r.text})</span> : <code>{r.text}</code>}
+              {r.hostsOf.map((h) => (
+                <span key={h.name} className="muted" data-testid={`variable-hosts-${h.name}`}>
+                  {' '}
+                  · {h.name} {h.hosts.length > 0 ? `may be sent to ${h.hosts.join(', ')}` : 'may be sent to no host yet (a deploy is refused)'}
+                </span>
+              ))}
             </span>
           ))}
         </span>
