@@ -51,3 +51,19 @@ describe('fhirPathIsTrue', () => {
     expect(() => fhirPathIsTrue(lab, 'Bundle.entry')).toThrow(expect.objectContaining({ code: 'fhir.path_eval' }));
   });
 });
+
+describe('patterns in FHIRPath run on a linear-time engine (RE2)', () => {
+  const patient = { resourceType: 'Patient', id: `${'a'.repeat(5000)}!`, name: [{ family: 'Smith-Jones' }] };
+  it('matches() and replaceMatches() answer at once on input that makes a backtracking engine hang', () => {
+    expect(evaluateFhirPath(patient, "Patient.id.matches('^(a+)+$')")).toEqual([false]);
+    expect(evaluateFhirPath(patient, "Patient.id.replaceMatches('(a+)+!', 'x')")).toEqual(['x']);
+  });
+  it('keep FHIRPath semantics: any match, groups in replacements, . across lines', () => {
+    expect(evaluateFhirPath(patient, "Patient.name.family.matches('Smith-')")).toEqual([true]);
+    expect(evaluateFhirPath(patient, "Patient.name.family.replaceMatches('([A-Za-z]+)-([A-Za-z]+)', '$2 $1')")).toEqual(['Jones Smith']);
+    expect(evaluateFhirPath({ resourceType: 'Patient', id: 'a' }, "'x\ny'.matches('x.y')")).toEqual([true]);
+  });
+  it('refuses a pattern RE2 cannot run (a lookahead) with fhir.path_eval', () => {
+    expect(() => evaluateFhirPath(patient, "Patient.id.matches('a(?=!)')")).toThrow(expect.objectContaining({ code: 'fhir.path_eval' }));
+  });
+});

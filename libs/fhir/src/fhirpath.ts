@@ -1,6 +1,7 @@
 import fhirpath from 'fhirpath';
 // The file, not the folder: Node's ES module loader (the build) does not resolve directory imports.
 import r4Model from 'fhirpath/fhir-context/r4/index.js';
+import { compileUserRegex, MAX_MATCH_INPUT, type UserRegex } from '@hie/config';
 import { fhirError } from './errors';
 
 /** Longest FHIRPath expression accepted (rules are data typed by people, not generated programs). */
@@ -15,9 +16,53 @@ const cache = new Map<string, Compiled>();
 /** Never let `trace()` in a user's expression write patient data to the console. */
 const silentTrace = (): void => undefined;
 
+const patterns = new Map<string, UserRegex>();
+
+/** A FHIRPath pattern on RE2 (linear time; `.` across lines, as FHIRPath says), compiled once. */
+function userPattern(pattern: string): UserRegex {
+  const hit = patterns.get(pattern);
+  if (hit) return hit;
+  const compiled = compileUserRegex(pattern, { dotAll: true });
+  if (!compiled.ok) throw new Error(`the pattern "${pattern}" cannot run (RE2 syntax: no back-references or lookarounds): ${compiled.reason}`);
+  patterns.set(pattern, compiled.regex);
+  if (patterns.size > CACHE_SIZE) patterns.delete(patterns.keys().next().value!);
+  return compiled.regex;
+}
+
+/** The one string a string function works on (`undefined`: empty collection). */
+function singleString(coll: readonly unknown[], fn: string): string | undefined {
+  if (coll.length === 0) return undefined;
+  if (coll.length > 1) throw new Error(`${fn}() needs one item, not ${coll.length}`);
+  const item = fhirpath.resolveInternalTypes(coll)[0] as unknown;
+  if (typeof item !== 'string') throw new Error(`${fn}() needs a string`);
+  return item;
+}
+
+/**
+ * FHIRPath's pattern functions on RE2 instead of JavaScript's backtracking RegExp: a pattern is
+ * user input (a router rule, a map), and `'^(a+)+$'` on a long value would stall the thread.
+ */
+const RE2_FUNCTIONS = {
+  matches: {
+    fn: (coll: unknown[], regex: string): boolean | [] => {
+      const s = singleString(coll, 'matches');
+      return s === undefined || !regex ? [] : userPattern(regex).test(s.slice(0, MAX_MATCH_INPUT));
+    },
+    arity: { 1: ['String' as const] },
+  },
+  replaceMatches: {
+    fn: (coll: unknown[], regex: string, replacement: string): string | [] => {
+      const s = singleString(coll, 'replaceMatches');
+      return s === undefined || !regex || replacement === undefined ? [] : userPattern(regex).replaceAll(s.slice(0, MAX_MATCH_INPUT), replacement);
+    },
+    arity: { 2: ['String' as const, 'String' as const] },
+  },
+};
+
 /**
  * Compiles a FHIRPath expression against the R4 model, through a small LRU cache: the router and
- * the maps evaluate the same few expressions on every message. Synchronous only: expressions that
+ * the maps evaluate the same few expressions on every message. Patterns (`matches`,
+ * `replaceMatches`) run on RE2, in linear time. Synchronous only: expressions that
  * need a terminology server (`memberOf`) or `resolve()` over HTTP fail instead of blocking.
  *
  * @throws HieError `fhir.path_invalid` when it is empty, longer than {@link MAX_FHIRPATH_LENGTH} or does not compile
@@ -36,7 +81,7 @@ export function compileFhirPath(expression: string): Compiled {
   }
   let fn: Compiled;
   try {
-    const compiled = fhirpath.compile(expression, r4Model, { async: false, traceFn: silentTrace });
+    const compiled = fhirpath.compile(expression, r4Model, { async: false, traceFn: silentTrace, userInvocationTable: RE2_FUNCTIONS });
     fn = (resource, env) => compiled(resource, env ?? {}) as unknown[];
   } catch (e) {
     throw fhirError('fhir.path_invalid', `invalid FHIRPath "${expression}": ${e instanceof Error ? e.message : String(e)}`, { expression }, e);
