@@ -36,8 +36,12 @@ export type RuleCondition = ConditionOf<RuleComparison>;
 export interface FieldAccessor<M> {
   /** The text value(s) at a path, none when it reads nothing. HL7: the one value; FHIRPath: each item of the result. */
   read(msg: M, path: string): readonly string[];
-  /** A path that reads nothing compares as one empty value (HL7: a missing field is empty), not as no value (FHIRPath: empty collection). */
-  missingIsEmpty?: boolean;
+  /**
+   * For a dialect whose paths read at most one value (HL7): that value, `undefined` when missing.
+   * Comparisons then read through it (no list per message), and a missing value compares as empty
+   * (an HL7 field that is not there is empty), not as no value (a FHIRPath empty collection).
+   */
+  readOne?(msg: M, path: string): string | undefined;
   /** Checks a path once, when the condition is compiled (FHIRPath syntax). @throws HieError */
   check?(path: string): void;
   /** Operators only this dialect has (`true` for FHIRPath), each a predicate builder on a path. */
@@ -52,7 +56,7 @@ export const HL7_FIELDS: FieldAccessor<FieldReader> = {
     const v = msg.get(path);
     return v === undefined ? [] : [v];
   },
-  missingIsEmpty: true,
+  readOne: (msg, path) => msg.get(path),
 };
 
 /** Longest value a `matches` condition looks at: bounds regex work per message. */
@@ -94,19 +98,17 @@ function textTest(c: RuleComparison): ((text: string) => boolean) | undefined {
 function compileComparison<M>(c: RuleComparison, fields: FieldAccessor<M>): Predicate<M> {
   const { path, op } = c;
   fields.check?.(path);
-  const values = (m: M): readonly string[] => {
-    const v = fields.read(m, path);
-    return v.length === 0 && fields.missingIsEmpty ? [''] : v;
-  };
+  const one = fields.readOne;
   let test: Predicate<M>;
   const own = fields.ops && Object.prototype.hasOwnProperty.call(fields.ops, op) ? fields.ops[op] : undefined;
-  const text = textTest(c);
+  const text = op === '!=' ? undefined : textTest(c);
   if (own) test = own(path);
-  else if (op === 'exists') test = (m) => fields.read(m, path).some((v) => v !== '');
-  else if (op === '!=') {
+  else if (op === 'exists') {
+    test = one ? (m) => (one(m, path) ?? '') !== '' : (m) => fields.read(m, path).some((v) => v !== '');
+  } else if (op === '!=') {
     const value = c.value ?? '';
-    test = (m) => !values(m).some((v) => v === value);
-  } else if (text) test = (m) => values(m).some(text);
+    test = one ? (m) => (one(m, path) ?? '') !== value : (m) => !fields.read(m, path).some((v) => v === value);
+  } else if (text) test = one ? (m) => text(one(m, path) ?? '') : (m) => fields.read(m, path).some(text);
   else throw new HieError('router.invalid_operator', `operator "${op}" is not supported here`, { kind: 'user' });
   const onError = fields.onError;
   if (!onError) return test;
