@@ -1,21 +1,21 @@
 import dagre from '@dagrejs/dagre';
 import { inGroup } from '@hie/config';
-import { groupsOf, notesOf, withCanvas, type Spec, type SpecGroup } from './spec';
+import { GROUP_LABEL, GROUP_PAD, groupAround, groupsOf, notesOf, withCanvas, type Spec, type SpecGroup } from './spec';
 
 export const NODE_W = 210;
 export const NODE_H = 92;
 
-/** Room inside a group's box around its items, and above them for its label. */
-const GROUP_PAD = 24;
-const GROUP_LABEL = 22;
+/** The group a point belongs to: the smallest whose box holds it (groups may overlap). */
+function groupAt(groups: readonly SpecGroup[], at: { x: number; y: number }): SpecGroup | undefined {
+  return groups.filter((g) => inGroup(g, at)).sort((a, b) => a.width * a.height - b.width * b.height)[0];
+}
 
-/** The group an item belongs to: the smallest whose box holds its position (groups may overlap). */
+/** The group each item belongs to. */
 function groupOfItems(spec: Spec, groups: readonly SpecGroup[]): Map<string, SpecGroup> {
   const out = new Map<string, SpecGroup>();
   for (const item of spec.items) {
-    if (!item.position) continue;
-    const holding = groups.filter((g) => inGroup(g, item.position!)).sort((a, b) => a.width * a.height - b.width * b.height);
-    if (holding[0]) out.set(item.name, holding[0]);
+    const g = item.position ? groupAt(groups, item.position) : undefined;
+    if (g) out.set(item.name, g);
   }
   return out;
 }
@@ -61,14 +61,13 @@ export function autoLayout(spec: Spec, sizes: Map<string, { width: number; heigh
     const rects = laid.items
       .filter((i) => member.get(i.name) === grp)
       .map((i) => ({ x: i.position!.x, y: i.position!.y, ...sizeOf(i.name) }));
-    const x = Math.min(...rects.map((r) => r.x)) - GROUP_PAD;
-    const y = Math.min(...rects.map((r) => r.y)) - GROUP_PAD - GROUP_LABEL;
-    const right = Math.max(...rects.map((r) => r.x + r.width)) + GROUP_PAD;
-    const bottom = Math.max(...rects.map((r) => r.y + r.height)) + GROUP_PAD;
-    fitted.set(grp.id, { ...grp, x: Math.round(x), y: Math.round(y), width: Math.round(right - x), height: Math.round(bottom - y) });
+    fitted.set(grp.id, { ...grp, ...groupAround(rects) });
   }
   const notes = notesOf(spec).map((n) => {
-    const home = groups.filter((grp) => fitted.has(grp.id) && inGroup(grp, n)).sort((a, b) => a.width * a.height - b.width * b.height)[0];
+    const home = groupAt(
+      groups.filter((grp) => fitted.has(grp.id)),
+      n,
+    );
     if (!home) return n;
     // Where it was in its group, in proportion: the group's box is fitted anew, so it may shrink.
     const to = fitted.get(home.id)!;

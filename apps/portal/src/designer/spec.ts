@@ -444,10 +444,14 @@ export function moveNodes(spec: Spec, moved: ReadonlyMap<string, Point>): Spec {
 }
 
 /** A group box around some rectangles (the selected nodes), with room for its label. */
+/** Room a group's box leaves around what it holds, and above it for the label. */
+export const GROUP_PAD = 30;
+export const GROUP_LABEL = 16;
+
 export function groupAround(rects: readonly { x: number; y: number; width: number; height: number }[]): Pick<SpecGroup, 'x' | 'y' | 'width' | 'height'> {
-  const pad = 30;
+  const pad = GROUP_PAD;
   const x = Math.min(...rects.map((r) => r.x)) - pad;
-  const y = Math.min(...rects.map((r) => r.y)) - pad - 16;
+  const y = Math.min(...rects.map((r) => r.y)) - pad - GROUP_LABEL;
   const right = Math.max(...rects.map((r) => r.x + r.width)) + pad;
   const bottom = Math.max(...rects.map((r) => r.y + r.height)) + pad;
   return { x: Math.round(x), y: Math.round(y), width: Math.round(right - x), height: Math.round(bottom - y) };
