@@ -3,9 +3,9 @@
  * FHIR item types load them when they start, not on the first patient message. (A file of its
  * own: the definitions are module state, loaded once per test file.)
  */
-import { it } from 'vitest';
-import { expectStartLoadsFhirR4 } from '../testing/fhir-warm';
+import { expect, it } from 'vitest';
+import { fhirR4AroundStart } from '../testing/fhir-warm';
 
 it('hl7v2.to.fhir loads the R4 definitions when it starts: the first message does not wait for them', async () => {
-  await expectStartLoadsFhirR4({ items: [{ name: 'In', type: 'test.manual_in' }, { name: 'Map', type: 'hl7v2.to.fhir' }], connections: [{ from: 'In', to: 'Map' }] });
+  expect(await fhirR4AroundStart({ items: [{ name: 'In', type: 'test.manual_in' }, { name: 'Map', type: 'hl7v2.to.fhir' }], connections: [{ from: 'In', to: 'Map' }] })).toEqual({ before: false, after: true, failed: [] });
 });

@@ -1,21 +1,24 @@
 import pino from 'pino';
-import { expect } from 'vitest';
 import { fhirR4Loaded } from '@hie/fhir';
 import { createEngine } from '../engine-node';
 import { testPolicy } from './helpers';
 import { testItemTypes } from './test-items';
 
 /**
- * Starts `production` in an engine of its own and checks the R4 definitions were loaded by the
- * start (not loaded before it: call it first in a test file, the definitions are module state).
+ * Starts `production` in an engine of its own and tells whether the R4 definitions were loaded
+ * before and after the start, and which items failed (call it first in a test file: the
+ * definitions are module state).
  */
-export async function expectStartLoadsFhirR4(production: { items: object[]; connections: { from: string; to: string }[] }): Promise<void> {
-  expect(fhirR4Loaded()).toBe(false);
+export async function fhirR4AroundStart(production: { items: object[]; connections: { from: string; to: string }[] }): Promise<{ before: boolean; after: boolean; failed: string[] }> {
+  const before = fhirR4Loaded();
   const { engine } = createEngine({ log: pino({ level: 'silent' }), plugins: testItemTypes, policy: testPolicy() });
   try {
     await engine.apply({ name: 'warm', ...production });
-    expect(engine.status().items.map((i) => i.state)).not.toContain('failed');
-    expect(fhirR4Loaded()).toBe(true);
+    const failed = engine
+      .status()
+      .items.filter((i) => i.state === 'failed')
+      .map((i) => i.name);
+    return { before, after: fhirR4Loaded(), failed };
   } finally {
     await engine.stop();
   }
